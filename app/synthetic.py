@@ -1,0 +1,792 @@
+"""A synthetic school for the demo and the benchmark: pupils, staff, concerns and chronology
+entries, all invented and all reproducible from one seed.
+
+Nothing here is a real person, place or identifier:
+- names are random combinations of a given name and a surname from resources/demo/names.json
+  (plus invented surnames and school names made from invented word parts);
+- UPNs use an LA code of 960–989, which no local authority uses (England's run 201–943, Wales'
+  660–681), with invented establishment numbers; the check letter is real, so they validate;
+- NHS numbers come only from 999 000 0000–999 999 9999, the range kept for test data;
+- addresses are in "ZZ99 9xx": ZZ is not a Royal Mail postcode area (NHS systems use some
+  "ZZ99 3xx" codes as pseudo-postcodes, e.g. ZZ99 3VZ for no fixed abode, so we keep to 9xx);
+- phone numbers are from Ofcom's ranges kept for drama: 01632 960000–960999 and
+  07700 900000–900999.
+
+Determinism: every method draws from its own ``random.Random`` seeded by the school's seed and
+the method's arguments (never the global ``random``), so results do not depend on call order.
+The roll depends on (seed, the academic year of ``today``): pupils' ages follow their year
+groups, so the demo stays sensible in later years.
+
+Scale: ``iter_concerns`` and ``iter_entries`` are generators, so 100,000 records never need to
+be held at once; ``concerns`` and ``entries`` are the list forms for smaller runs. With the
+default ``per_concern=0.8``, 55,000 concerns bring about 46,000 entries: 1,500 pupils and
+~100,000 records take about 3–4 s here (2 cores), ~85 MB as lists, ~16 MB streamed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import itertools
+import json
+import random
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from app.categories import resource_path
+from app.clock import SystemClock
+from app.identifiers import make_nhs_number, make_upn
+from app.roster_csv import RosterRow
+
+SYNTHETIC_NOTE = "DEMO: a synthetic school. Every name, identifier and event is invented."
+
+# Year groups of an all-through school (3–18), with the age offset from Reception and the
+# relative size of each cohort: small nursery, full primary, larger secondary intake, smaller
+# sixth form.
+YEAR_GROUPS: tuple[tuple[str, int, float], ...] = (
+    ("N1", -2, 0.35), ("N2", -1, 0.6), ("R", 0, 1.0),
+    *((f"Y{k}", k, 1.0) for k in range(1, 7)),
+    *((f"Y{k}", k, 1.3) for k in range(7, 12)),
+    ("Y12", 12, 0.75), ("Y13", 13, 0.7),
+)  # fmt: skip
+_YEAR_ORDER = {code: i for i, (code, _, _) in enumerate(YEAR_GROUPS)}
+
+ROLE_SUBJECT = "subject"  # the concern is about this child
+ROLE_HARMED = "harmed"
+ROLE_HARMED_OTHERS = "harmed others"
+ROLE_WITNESS = "witness"
+
+ENTRY_KINDS = ("action", "contact", "meeting", "referral", "outcome", "note")
+_ENTRY_STAGE = {"action": 0, "contact": 1, "note": 1, "meeting": 2, "referral": 2, "outcome": 3}
+_ENTRY_KIND_WEIGHTS = {"action": 4, "contact": 5, "note": 4, "meeting": 2, "referral": 1.5,
+                       "outcome": 1.5}  # fmt: skip
+_SIGNIFICANT_CHANCE = {"action": 0.2, "contact": 0.3, "note": 0.05, "meeting": 0.8,
+                       "referral": 0.9, "outcome": 0.85}  # fmt: skip
+
+# How often each category is the main one on a single-child concern (roughly what schools'
+# annual safeguarding reports show: wellbeing, family and neglect worries dominate).
+CATEGORY_WEIGHTS: dict[str, float] = {
+    "mental-health": 16, "neglect": 12, "family-circumstances": 10, "domestic-abuse": 9,
+    "emotional-abuse": 7, "physical-abuse": 7, "online-safety": 6, "self-harm": 6,
+    "attendance": 6, "substance-misuse": 3, "bereavement": 3, "other": 3, "young-carer": 2,
+    "sexual-abuse": 1.5, "cce": 1.5, "cse": 1, "missing": 1, "radicalisation": 0.5,
+    "forced-marriage": 0.3, "private-fostering": 0.3, "fgm": 0.2, "trafficking": 0.2,
+    "fii": 0.2,
+}  # fmt: skip
+_GIRLS_ONLY = {"fgm"}
+
+REPORTERS = {"teacher": 40, "teacher2": 35, "dsl": 10, "deputy": 15}
+DSL_TEAM = {"dsl": 60, "deputy": 40}
+_REPORTER_NAMES, _REPORTER_CUM = list(REPORTERS), list(itertools.accumulate(REPORTERS.values()))
+_DSL_NAMES, _DSL_CUM = list(DSL_TEAM), list(itertools.accumulate(DSL_TEAM.values()))
+_KIND_NAMES = list(_ENTRY_KIND_WEIGHTS)
+_KIND_CUM = list(itertools.accumulate(_ENTRY_KIND_WEIGHTS.values()))
+
+_FICTITIOUS_LA_CODES = range(960, 990)
+_SHOWCASE = (
+    ("greek", "preferred"),
+    ("ukrainian_russian", "legal"),
+    ("pakistani", "preferred"),
+    ("bangladeshi", "preferred"),
+)
+_DRAMA_LANDLINE = "01632 960"
+_DRAMA_MOBILE = "07700 900"
+
+
+@dataclass(frozen=True)
+class StaffSeed:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    job_title: str
+
+
+@dataclass(frozen=True)
+class ChildLink:
+    index: int  # position in the pupils list
+    role: str  # ROLE_SUBJECT, ROLE_HARMED, ROLE_HARMED_OTHERS or ROLE_WITNESS
+
+
+@dataclass(frozen=True)
+class ConcernSeed:
+    id: str  # a UUID made from the seed: stable across runs
+    occurred_at: datetime  # aware UTC
+    recorded_at: datetime  # aware UTC, never before occurred_at
+    reporter: str  # username
+    children: tuple[ChildLink, ...]
+    categories: tuple[str, ...]  # 1..3 category codes
+    location: str
+    text: str
+    child_words: str | None
+    action_taken: str
+    witnesses: str | None
+
+
+@dataclass(frozen=True)
+class EntrySeed:
+    id: str
+    concern_id: str | None
+    child_index: int
+    kind: str  # one of ENTRY_KINDS
+    occurred_at: datetime
+    recorded_at: datetime
+    author: str  # username: dsl or deputy
+    summary: str
+    significant: bool
+
+
+@functools.cache
+def _resource(name: str) -> dict[str, Any]:
+    return json.loads(resource_path("demo", name).read_text(encoding="utf-8"))
+
+
+def academic_year_start(day: date) -> int:
+    """The calendar year in which the academic year holding ``day`` began (1 September)."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
+def london_to_utc(day: date, minute_of_day: int) -> datetime:
+    """A UK wall-clock time as aware UTC. BST runs from 01:00 UTC on the last Sunday of March to
+    01:00 UTC on the last Sunday of October; computed here so the demo needs no tz database
+    (Windows has none without the tzdata package)."""
+    local = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute_of_day)
+    bst_start, bst_end = _bst(day.year)
+    return local - timedelta(hours=1) if bst_start <= local < bst_end else local
+
+
+@functools.cache
+def _bst(year: int) -> tuple[datetime, datetime]:
+    return (
+        _last_sunday(year, 3) + timedelta(hours=1),
+        _last_sunday(year, 10) + timedelta(hours=1),
+    )
+
+
+def _last_sunday(year: int, month: int) -> datetime:
+    last = date(year, month + 1, 1) - timedelta(days=1)
+    last -= timedelta(days=(last.weekday() - 6) % 7)
+    return datetime(last.year, last.month, last.day, tzinfo=UTC)
+
+
+def _weighted(rng: random.Random, items: Sequence[Any], cumulative: Sequence[float]) -> Any:
+    """rng.choices(items, cum_weights=cumulative)[0], without its per-call overhead."""
+    return items[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+@dataclass
+class _Family:
+    group: str
+    surname: str  # may be "masc|fem"
+    native_surname: str | None
+    address: str
+
+
+class SyntheticSchool:
+    """A reproducible all-through (N1–Y13) school. See the module docstring for guarantees."""
+
+    def __init__(self, seed: int, *, today: date | None = None) -> None:
+        self.seed = seed
+        self.today = today or SystemClock().now().date()
+        rng = self._rng("school")
+        self.la_code: int = rng.choice(_FICTITIOUS_LA_CODES)
+        self.establishment: int = rng.randrange(4000, 5000)
+        self._feeders = rng.sample(range(2000, 3999), 6)  # invented primaries for in-year joiners
+        self._name = self._invent_school_name(rng)
+        self._family_of: dict[str, int] = {}  # upn -> family number, filled by pupils()
+        self._address_of_family: dict[int, str] = {}
+
+    # -- the school ------------------------------------------------------------------------
+
+    def _rng(self, *parts: object) -> random.Random:
+        return random.Random(":".join(["concerndesk-synthetic", str(self.seed), *map(str, parts)]))
+
+    def school_name(self) -> str:
+        return self._name
+
+    def _invent_school_name(self, rng: random.Random) -> str:
+        places = _resource("names.json")["places"]
+        place = rng.choice(places["first"]) + rng.choice(places["second"])
+        return f"{place} {rng.choice(places['third'])} {rng.choice(places['school_kinds'])}"
+
+    def school_address(self) -> str:
+        return self._address(self._rng("school-address"))
+
+    def school_phone(self) -> str:
+        return drama_phone(self._rng("school-phone"), mobile=False)
+
+    def home_address(self, upn: str) -> str:
+        """The home address of a pupil from ``pupils()`` (siblings share one)."""
+        family = self._family_of.get(upn)
+        if family is None:
+            return self._address(self._rng("address", upn))
+        return self._address_of_family[family]
+
+    def _address(self, rng: random.Random) -> str:
+        places = _resource("names.json")["places"]
+        letters = "ABDEFGHJLNPQRSTUWXY"  # the letters Royal Mail uses in inward codes
+        postcode = f"ZZ99 9{rng.choice(letters)}{rng.choice(letters)}"
+        street = rng.choice(places["streets"])
+        return f"{rng.randrange(1, 200)} {street}, {rng.choice(places['towns'])} {postcode}"
+
+    # -- staff -----------------------------------------------------------------------------
+
+    def staff(self) -> list[StaffSeed]:
+        """The six demo accounts of the CLI contract, with generated display names."""
+        rng = self._rng("staff")
+        accounts = (
+            ("admin", ("admin",), "School business manager"),
+            ("dsl", ("dsl",), "Designated Safeguarding Lead"),
+            ("deputy", ("dsl",), "Deputy Designated Safeguarding Lead"),
+            ("teacher", ("staff",), "Class teacher"),
+            ("teacher2", ("staff",), "Form tutor"),
+            ("office", ("office",), "Office manager"),
+        )
+        seen: set[str] = set()
+        result = []
+        for username, roles, title in accounts:
+            name = self._adult_name(rng)
+            while name in seen:
+                name = self._adult_name(rng)
+            seen.add(name)
+            result.append(StaffSeed(username, name, roles, title))
+        return result
+
+    def _adult_name(self, rng: random.Random) -> str:
+        _, group = _pick_group(rng)
+        female = rng.random() < 0.7  # school staff are mostly women
+        given = rng.choice(group["female" if female else "male"])
+        return f"{given} {_surname_form(rng.choice(group['surnames']), female)}"
+
+    # -- pupils ----------------------------------------------------------------------------
+
+    def pupils(self, n: int) -> list[RosterRow]:
+        """n pupils spread over N1–Y13, sorted by year group then name; unique valid UPNs,
+        about 30% with an NHS number from the test range; families of 1–4 siblings."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        rng = self._rng("pupils", n, academic_year_start(self.today))
+        remaining = _cohort_sizes(n)
+        upns = _UpnAllocator(self.la_code, [self.establishment, *self._feeders])
+        nhs_seen: set[str] = set()
+        made: list[tuple[RosterRow, int]] = []
+        family_number = 0
+        self._address_of_family = {}
+        # Larger rolls always show each script the UI and PDFs must handle (Greek, Cyrillic,
+        # Arabic, Bengali), including one legal name held in its own script.
+        showcase = list(_SHOWCASE) if n >= 50 else []
+        while len(made) < n:
+            shown = showcase.pop(0) if showcase else None
+            family = self._new_family(rng, shown)
+            self._address_of_family[family_number] = family.address
+            size = min(n - len(made), rng.choices((1, 2, 3, 4), (70, 22, 7, 1))[0])
+            used_years: list[str] = []
+            twin_of: RosterRow | None = None
+            for _ in range(size):
+                year = _pick_year(rng, remaining, avoid=used_years)
+                remaining[year] -= 1
+                used_years.append(year)
+                twin = twin_of if twin_of and twin_of.year_group == year else None
+                row = self._pupil(rng, family, year, upns, nhs_seen, twin, shown)
+                shown = None  # only the first child of a showcase family
+                made.append((row, family_number))
+                twin_of = row
+            family_number += 1
+        made.sort(key=lambda m: (_YEAR_ORDER[m[0].year_group], m[0].legal_surname,
+                                 m[0].legal_forename, m[0].upn))  # fmt: skip
+        self._family_of = {row.upn: fam for row, fam in made}
+        return [row for row, _ in made]
+
+    def siblings(self, pupils: Sequence[RosterRow]) -> list[tuple[int, ...]]:
+        """Index groups of siblings (2+) among ``pupils`` as made by ``pupils()``."""
+        groups: dict[int, list[int]] = {}
+        for index, row in enumerate(pupils):
+            family = self._family_of.get(row.upn)
+            if family is not None:
+                groups.setdefault(family, []).append(index)
+        return [tuple(g) for g in groups.values() if len(g) > 1]
+
+    def _new_family(self, rng: random.Random, shown: tuple[str, str] | None = None) -> _Family:
+        group_name, group = _pick_group(rng)
+        if shown:
+            group_name, group = shown[0], _resource("names.json")["groups"][shown[0]]
+        surname = rng.choice(group["surnames"])
+        if shown and shown[1] == "legal":
+            surname = rng.choice([s for s in group["surnames"] if s in group["native"]])
+            return _Family(group_name, surname, group["native"][surname], self._address(rng))
+        if group_name == "english" and rng.random() < 0.12:
+            parts = _resource("names.json")["invented_surname_parts"]
+            surname = rng.choice(parts["first"]) + rng.choice(parts["second"])
+        if rng.random() < 0.05:  # a hyphenated family name, often across two heritages
+            _, other = _pick_group(rng)
+            second = rng.choice(other["surnames"])
+            if second != surname:
+                surname = _hyphenate(surname, second)
+        native = group["native"].get(surname)
+        return _Family(group_name, surname, native, self._address(rng))
+
+    def _pupil(
+        self,
+        rng: random.Random,
+        family: _Family,
+        year: str,
+        upns: _UpnAllocator,
+        nhs_seen: set[str],
+        twin: RosterRow | None,
+        shown: tuple[str, str] | None = None,
+    ) -> RosterRow:
+        group = _resource("names.json")["groups"][family.group]
+        female = rng.random() < 0.5
+        given_pool = group
+        if family.group != "english" and rng.random() < 0.15:
+            given_pool = _resource("names.json")["groups"]["english"]  # British-born, English name
+        elif family.group == "english" and rng.random() < 0.03:
+            given_pool = _pick_group(rng)[1]
+        forename = rng.choice(given_pool["female" if female else "male"])
+        surname = _surname_form(family.surname, female)
+        preferred = _preferred(rng, given_pool, forename, female)
+        if shown:
+            given_pool = group
+            natives = [g for g in group["female" if female else "male"] if g in group["native"]]
+            forename = rng.choice(natives)
+            preferred = group["native"][forename]
+        native_given = given_pool["native"].get(forename)
+        legal_in_script = shown is not None and shown[1] == "legal"
+        if native_given and family.native_surname and (legal_in_script or rng.random() < 0.15):
+            # A recent arrival whose legal name the MIS holds in the family's own script.
+            preferred = forename
+            forename = native_given
+            surname = _surname_form(family.native_surname, female)
+        dob = twin.date_of_birth if twin else self._birth_date(rng, year)
+        upn = upns.allocate(rng, self._entry_year(year, rng))
+        nhs = None
+        if rng.random() < 0.3:
+            nhs = make_nhs_number(rng)
+            while nhs in nhs_seen:
+                nhs = make_nhs_number(rng)
+            nhs_seen.add(nhs)
+        gender = "F" if female else "M"
+        return RosterRow(upn, forename, surname, preferred, dob, gender, year, nhs, 0)
+
+    def _birth_date(self, rng: random.Random, year: str) -> date:
+        offset = dict((code, k) for code, k, _ in YEAR_GROUPS)[year]
+        first = date(academic_year_start(self.today) - 5 - offset, 9, 1)
+        last = date(first.year + 1, 8, 31)
+        return first + timedelta(days=rng.randrange((last - first).days + 1))
+
+    def _entry_year(self, year: str, rng: random.Random) -> tuple[int, bool]:
+        """(the 2-digit year the UPN was allocated, whether another school allocated it). A UPN
+        is allocated on first entry to school: this school's nursery or Reception for most,
+        another school for in-year joiners."""
+        offset = dict((code, k) for code, k, _ in YEAR_GROUPS)[year]
+        start = academic_year_start(self.today)
+        if offset < 0:  # in our nursery now: N1 joined this year, N2 last year
+            return (start - (offset + 2)) % 100, False
+        reception = start - offset
+        if offset > 0 and rng.random() < 0.2:
+            return reception % 100, True
+        from_nursery = rng.random() < 0.5
+        return (reception - rng.choice((1, 2)) if from_nursery else reception) % 100, False
+
+    # -- concerns --------------------------------------------------------------------------
+
+    def concerns(
+        self, pupils: Sequence[RosterRow], *, start: date, end: date, count: int
+    ) -> list[ConcernSeed]:
+        """``iter_concerns`` as a list, in the order they were recorded."""
+        made = list(self.iter_concerns(pupils, start=start, end=end, count=count))
+        return sorted(made, key=lambda c: c.recorded_at)
+
+    def iter_concerns(
+        self, pupils: Sequence[RosterRow], *, start: date, end: date, count: int
+    ) -> Iterator[ConcernSeed]:
+        """``count`` concerns about ``pupils`` (indexes into it), occurring from ``start`` and
+        recorded before ``end`` (UTC midnight; pass today to keep everything in the past).
+        Yielded in no particular order; a handful of pupils attract most concerns. Concerns
+        about siblings need ``pupils`` to come from this object's ``pupils()``."""
+        if not pupils or end <= start:
+            return
+        rng = self._rng("concerns", len(pupils), start, end, count)
+        texts = _resource("texts.json")
+        window = _Window(start, end)
+        weights = _propensities(rng, len(pupils))
+        sibling_groups = self.siblings(pupils)
+        sibling_of = {i: g for g in sibling_groups for i in g}
+        locations = list(texts["locations"])
+        location_weights = list(itertools.accumulate(texts["locations"].values()))
+        codes = list(CATEGORY_WEIGHTS)
+        code_weights = list(itertools.accumulate(CATEGORY_WEIGHTS.values()))
+        for _ in range(count):
+            child = bisect.bisect(weights, rng.random() * weights[-1])
+            kind = rng.random()
+            if kind < 0.12 and len(pupils) > 1:
+                links, primary = self._child_on_child(rng, child, len(pupils)), "child-on-child"
+            elif kind < 0.18 and child in sibling_of:
+                links = tuple(ChildLink(i, ROLE_SUBJECT) for i in sibling_of[child])
+                primary = rng.choice(("neglect", "family-circumstances", "domestic-abuse"))
+            else:
+                links = (ChildLink(child, ROLE_SUBJECT),)
+                primary = _weighted(rng, codes, code_weights)
+                while primary in _GIRLS_ONLY and pupils[child].gender != "F":
+                    primary = _weighted(rng, codes, code_weights)
+            categories = [primary]
+            for _ in range(rng.choices((0, 1, 2), (65, 28, 7))[0]):
+                extra = _weighted(rng, codes, code_weights)
+                if extra not in categories and extra not in _GIRLS_ONLY:
+                    categories.append(extra)
+            occurred, recorded = window.event_times(rng)
+            main = pupils[links[0].index]
+            other = pupils[links[1].index] if len(links) > 1 else None
+            slots = _slots(rng, texts, main, other)
+            yield ConcernSeed(
+                id=_uuid(rng),
+                occurred_at=occurred,
+                recorded_at=recorded,
+                reporter=_weighted(rng, _REPORTER_NAMES, _REPORTER_CUM),
+                children=links,
+                categories=tuple(categories),
+                location=_weighted(rng, locations, location_weights),
+                text=_concern_text(rng, texts, primary, slots),
+                child_words=_child_words(rng, texts, primary, slots),
+                action_taken=rng.choice(
+                    texts["actions_child_on_child" if len(links) > 1 else "actions"]
+                ).format_map(slots),
+                witnesses=rng.choice(texts["staff"]) if rng.random() < 0.35 else None,
+            )
+
+    def _child_on_child(self, rng: random.Random, child: int, n: int) -> tuple[ChildLink, ...]:
+        other = rng.randrange(n - 1)
+        other += other >= child  # any pupil but ``child``
+        links = [ChildLink(child, ROLE_HARMED), ChildLink(other, ROLE_HARMED_OTHERS)]
+        if n > 2 and rng.random() < 0.25:
+            witness = rng.randrange(n)
+            if witness not in (child, other):
+                links.append(ChildLink(witness, ROLE_WITNESS))
+        return tuple(links)
+
+    # -- chronology entries ----------------------------------------------------------------
+
+    def entries(
+        self,
+        concerns: Iterable[ConcernSeed],
+        pupils: Sequence[RosterRow],
+        *,
+        end: date,
+        per_concern: float = 0.8,
+    ) -> list[EntrySeed]:
+        """``iter_entries`` as a list."""
+        return list(self.iter_entries(concerns, pupils, end=end, per_concern=per_concern))
+
+    def iter_entries(
+        self,
+        concerns: Iterable[ConcernSeed],
+        pupils: Sequence[RosterRow],
+        *,
+        end: date,
+        per_concern: float = 0.8,
+    ) -> Iterator[EntrySeed]:
+        """DSL chronology entries following each concern (about ``per_concern`` each, 0–4),
+        for the child it was about (for child-on-child, sometimes also the other child, each
+        entry on one child's chronology only). Each occurs after its concern and before
+        ``end``."""
+        rng = self._rng("entries", end, per_concern)
+        texts = _resource("texts.json")
+        end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
+        chance = min(per_concern / 4, 1.0)
+        for concern in concerns:
+            k = sum(rng.random() < chance for _ in range(4))
+            if not k:
+                continue
+            targets = [concern.children[0].index]
+            second = concern.children[1] if len(concern.children) > 1 else None
+            if second and second.role == ROLE_HARMED_OTHERS and rng.random() < 0.4:
+                targets.append(second.index)
+            for child in targets:
+                yield from self._entries_for(rng, texts, concern, child, pupils, k, end_at)
+
+    def _entries_for(
+        self,
+        rng: random.Random,
+        texts: dict[str, Any],
+        concern: ConcernSeed,
+        child: int,
+        pupils: Sequence[RosterRow],
+        k: int,
+        end_at: datetime,
+    ) -> Iterator[EntrySeed]:
+        kinds = rng.choices(_KIND_NAMES, cum_weights=_KIND_CUM, k=k)
+        kinds.sort(key=_ENTRY_STAGE.__getitem__)
+        at = _working_time_after(rng, concern.occurred_at, max_days=3)
+        slots = _slots(rng, texts, pupils[child], None)
+        for kind in kinds:
+            if at >= end_at:
+                return
+            recorded = _recorded_after(rng, at, end_at)
+            yield EntrySeed(
+                id=_uuid(rng),
+                concern_id=concern.id,
+                child_index=child,
+                kind=kind,
+                occurred_at=at,
+                recorded_at=recorded,
+                author=_weighted(rng, _DSL_NAMES, _DSL_CUM),
+                summary=rng.choice(texts["entries"][kind]).format_map(slots),
+                significant=rng.random() < _SIGNIFICANT_CHANCE[kind],
+            )
+            at = _working_time_after(rng, at, max_days=21)
+
+    def heavy_child(
+        self,
+        pupils: Sequence[RosterRow],
+        child_index: int,
+        *,
+        start: date,
+        end: date,
+        items: int = 500,
+    ) -> tuple[list[ConcernSeed], list[EntrySeed]]:
+        """A long chronology for one child: exactly ``items`` records, a fifth of them concerns
+        (about this child alone) and the rest DSL entries linked to them, all between ``start``
+        and ``end``. For the benchmark's "chronology of a child with 500 entries"."""
+        rng = self._rng("heavy", child_index, start, end, items)
+        texts = _resource("texts.json")
+        end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
+        solo = [pupils[child_index]]
+        n_concerns = max(1, items // 5)
+        # With one pupil every concern is about that child alone: no other child is involved.
+        concerns = [
+            dataclasses.replace(c, children=(ChildLink(child_index, ROLE_SUBJECT),))
+            for c in self.iter_concerns(solo, start=start, end=end, count=n_concerns)
+        ]
+        concerns.sort(key=lambda c: c.occurred_at)
+        slots = _slots(rng, texts, pupils[child_index], None)
+        entries = []
+        for i in range(items - len(concerns)):
+            concern = concerns[i % len(concerns)]
+            room = (end_at - concern.occurred_at).total_seconds() / 60 - 0.5  # minutes, >= 0.5
+            at = concern.occurred_at + timedelta(minutes=rng.uniform(0.5, min(room, 90 * 24 * 60)))
+            kind = _weighted(rng, _KIND_NAMES, _KIND_CUM)
+            entries.append(
+                EntrySeed(
+                    id=_uuid(rng),
+                    concern_id=concern.id,
+                    child_index=child_index,
+                    kind=kind,
+                    occurred_at=at,
+                    recorded_at=_recorded_after(rng, at, end_at),
+                    author=_weighted(rng, _DSL_NAMES, _DSL_CUM),
+                    summary=rng.choice(texts["entries"][kind]).format_map(slots),
+                    significant=rng.random() < _SIGNIFICANT_CHANCE[kind],
+                )
+            )
+        return concerns, entries
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def drama_phone(rng: random.Random, *, mobile: bool) -> str:
+    """A number from Ofcom's drama ranges: it can never ring a real person."""
+    return f"{_DRAMA_MOBILE if mobile else _DRAMA_LANDLINE}{rng.randrange(1000):03d}"
+
+
+def _pick_group(rng: random.Random) -> tuple[str, dict[str, Any]]:
+    groups = _resource("names.json")["groups"]
+    names = list(groups)
+    name = rng.choices(names, [groups[g]["weight"] for g in names])[0]
+    return name, groups[name]
+
+
+def _surname_form(surname: str, female: bool) -> str:
+    """'Kowalski|Kowalska' -> the form for this child; hyphenated parts each take theirs."""
+    return "-".join(
+        (part.split("|")[1] if female else part.split("|")[0]) if "|" in part else part
+        for part in surname.split("-")
+    )
+
+
+def _hyphenate(first: str, second: str) -> str:
+    return f"{first}-{second}"
+
+
+def _preferred(
+    rng: random.Random, group: dict[str, Any], forename: str, female: bool
+) -> str | None:
+    """A preferred name that differs from the legal one, for about one pupil in six."""
+    if forename in group["nicknames"] and rng.random() < 0.25:
+        return group["nicknames"][forename]
+    if forename in group["native"] and rng.random() < 0.2:
+        return group["native"][forename]  # the name in the family's own script
+    if rng.random() < 0.02:  # known by a middle name, or a name the child chose
+        other = rng.choice(group["female" if female else "male"])
+        return other if other != forename else None
+    return None
+
+
+def _cohort_sizes(n: int) -> dict[str, int]:
+    """n split over the year groups by cohort weight (largest remainder, so it sums to n)."""
+    total = sum(w for _, _, w in YEAR_GROUPS)
+    exact = {code: n * w / total for code, _, w in YEAR_GROUPS}
+    sizes = {code: int(x) for code, x in exact.items()}
+    short = n - sum(sizes.values())
+    for code in sorted(exact, key=lambda c: (sizes[c] - exact[c], _YEAR_ORDER[c]))[:short]:
+        sizes[code] += 1
+    return sizes
+
+
+def _pick_year(rng: random.Random, remaining: dict[str, int], avoid: list[str]) -> str:
+    codes = [c for c, left in remaining.items() if left > 0]
+    choice = rng.choices(codes, [remaining[c] for c in codes])[0]
+    for _ in range(4):  # siblings are usually in different years (twins happen)
+        if choice not in avoid:
+            break
+        choice = rng.choices(codes, [remaining[c] for c in codes])[0]
+    return choice
+
+
+class _UpnAllocator:
+    """Unique serials per (establishment, year); moves to the next establishment when full."""
+
+    def __init__(self, la_code: int, establishments: list[int]) -> None:
+        self._la = la_code
+        self._home = establishments[0]
+        self._others = establishments[1:]
+        self._next: dict[tuple[int, int, bool], int] = {}
+
+    def allocate(self, rng: random.Random, entry: tuple[int, bool]) -> str:
+        year, elsewhere = entry
+        temporary = rng.random() < 0.01  # a new arrival whose permanent UPN has not come yet
+        top = 2299 if temporary else 999
+        candidates = [rng.choice(self._others)] if elsewhere else []
+        candidates += [self._home, *self._others]
+        for establishment in candidates:
+            key = (establishment, year, temporary)
+            serial = self._next.get(key, 0)
+            if serial <= top:
+                self._next[key] = serial + 1
+                return make_upn(self._la, establishment, year, serial, temporary=temporary)
+        # Every establishment full for that year (a roll of many thousands): invent another.
+        self._others.append(max(self._others) + 1)
+        return self.allocate(rng, entry)
+
+
+def _propensities(rng: random.Random, n: int) -> list[float]:
+    """Cumulative weights: most pupils rarely appear, a few appear very often."""
+    cumulative, total = [], 0.0
+    for _ in range(n):
+        total += rng.choices((0.1, 1.0, 6.0, 25.0), (55, 35, 8, 2))[0]
+        cumulative.append(total)
+    return cumulative
+
+
+class _Window:
+    """Event times between ``start`` and ``end`` (UTC midnight), mostly in school hours."""
+
+    def __init__(self, start: date, end: date) -> None:
+        self.start = start
+        self.days = (end - start).days
+        self.end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
+
+    def event_times(self, rng: random.Random) -> tuple[datetime, datetime]:
+        if rng.random() < 0.85:  # school hours on a school day
+            day = self._day(rng)
+            for _ in range(10):
+                if day.weekday() < 5 and day.month != 8:
+                    break
+                day = self._day(rng)
+            minute = rng.randrange(8 * 60 + 30, 15 * 60 + 30)
+        else:  # an evening disclosure: online, by phone, at a club
+            day = self._day(rng)
+            minute = rng.randrange(16 * 60, 22 * 60 + 30)
+        occurred = min(london_to_utc(day, minute), self.end_at - timedelta(minutes=1))
+        return occurred, _recorded_after(rng, occurred, self.end_at)
+
+    def _day(self, rng: random.Random) -> date:
+        return self.start + timedelta(days=rng.randrange(self.days))
+
+
+def _working_time_after(rng: random.Random, after: datetime, *, max_days: int) -> datetime:
+    """A time in the DSL's working day (08:00–17:30 UK, Monday to Friday) after ``after``:
+    later the same day when there is room, otherwise on a following weekday."""
+    day = after.date()
+    earliest = after + timedelta(minutes=30)
+    for _ in range(3):
+        day_offset = rng.randrange(0, max_days + 1)
+        candidate_day = day + timedelta(days=day_offset)
+        if candidate_day.weekday() >= 5:
+            candidate_day += timedelta(days=7 - candidate_day.weekday())
+        at = london_to_utc(candidate_day, rng.randrange(8 * 60, 17 * 60 + 30))
+        if at > earliest:
+            return at
+    # Late on a Friday evening with no room: first thing the next working day.
+    next_day = day + timedelta(days=1)
+    while next_day.weekday() >= 5:
+        next_day += timedelta(days=1)
+    return london_to_utc(next_day, rng.randrange(8 * 60, 10 * 60))
+
+
+def _recorded_after(rng: random.Random, occurred: datetime, end_at: datetime) -> datetime:
+    """Mostly within the hour or the same day; about 8% days late (to exercise ordering)."""
+    roll = rng.random()
+    if roll < 0.8:
+        delay = timedelta(minutes=rng.randrange(5, 120))
+    elif roll < 0.92:
+        delay = timedelta(minutes=rng.randrange(120, 8 * 60))
+    else:
+        delay = timedelta(days=rng.randrange(1, 15), minutes=rng.randrange(0, 600))
+    latest = max(occurred, end_at - timedelta(seconds=1))
+    return min(occurred + delay, latest)
+
+
+_PRONOUNS = {
+    "M": ("he", "him", "his", "himself"),
+    "F": ("she", "her", "her", "herself"),
+}
+_DEFAULT_PRONOUNS = ("they", "them", "their", "themselves")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _first_name(row: RosterRow) -> str:
+    return row.preferred_forename or row.legal_forename
+
+
+def _slots(
+    rng: random.Random, texts: dict[str, Any], main: RosterRow, other: RosterRow | None
+) -> dict[str, str]:
+    he, him, his, himself = _PRONOUNS.get(main.gender, _DEFAULT_PRONOUNS)
+    return {
+        "name": _first_name(main),
+        "other": _first_name(other) if other else "another pupil",
+        "he": he, "him": him, "his": his, "himself": himself,
+        "He": he.capitalize(), "His": his.capitalize(),
+        "adult": rng.choice(texts["adults"]),
+        "staff": rng.choice(texts["staff"]),
+        "day": rng.choice(_WEEKDAYS[:5]),
+    }  # fmt: skip
+
+
+def _concern_text(
+    rng: random.Random, texts: dict[str, Any], category: str, slots: dict[str, str]
+) -> str:
+    """1–6 sentences; about one in twenty runs on into extra paragraphs."""
+    sentences = [rng.choice(texts["observations"][category])]
+    sentences += rng.sample(texts["follow_ups"], rng.choices(range(6), (20, 30, 25, 15, 7, 3))[0])
+    text = " ".join(sentences)
+    if rng.random() < 0.05:
+        text += "\n\n" + "\n\n".join(rng.sample(texts["long_paragraphs"], rng.randrange(1, 3)))
+    return text.format_map(slots)
+
+
+def _child_words(
+    rng: random.Random, texts: dict[str, Any], category: str, slots: dict[str, str]
+) -> str | None:
+    if rng.random() < 0.45:
+        return None
+    options = texts["child_words"].get(category) or texts["child_words"]["default"]
+    return rng.choice(options).format_map(slots)
