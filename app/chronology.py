@@ -1,0 +1,128 @@
+"""A child's chronology: their concerns and the DSL team's entries, in the order things happened.
+
+Ordered by when it happened (the latest version's time), then when it was first written, then
+id — a stable order every DSL machine agrees on, whatever order entries were recorded in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from app.clock import parse_iso
+from app.errors import InputError, NotFound
+from app.pupils import child_by_id
+from app.records import (
+    ENTRY_KINDS,
+    LATEST_VERSION,
+    Version,
+    VersionFields,
+    amend,
+    check_fields,
+    history,
+    insert_record,
+    record_owner,
+    resolve_record_id,
+)
+from app.roles import Perm
+from app.session import Session
+
+
+@dataclass(frozen=True)
+class ChronologyItem:
+    record_id: str
+    version_id: str
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    summary: str
+    child_words: str | None
+    categories: tuple[str, ...]
+    author: str
+    amended: bool
+    significant: bool
+    child_role: str
+
+    @property
+    def recorded_late(self) -> bool:
+        return (self.recorded_at - self.occurred_at).total_seconds() > 24 * 3600
+
+
+def add_entry(session: Session, child_ids: list[str], kind: str, summary: str,
+              occurred_at: datetime, *, significant: bool = False) -> Version:
+    """An action, contact, meeting, referral, outcome or note by the DSL team."""
+    session.require(Perm.ADD_ENTRY)
+    if kind not in ENTRY_KINDS or kind == "concern":
+        raise InputError("kind", "must be one of " + ", ".join(k for k in ENTRY_KINDS
+                                                                if k != "concern"))
+    if not child_ids:
+        raise InputError("child", "choose at least one child")
+    for child_id in child_ids:
+        child_by_id(session, child_id)
+    fields = check_fields(VersionFields(occurred_at=occurred_at, entry_kind=kind,
+                                        summary=summary, significant=significant),
+                          session.clock.now())
+    with session.tx():
+        version = insert_record(session, "entry", [(c, "subject") for c in child_ids], fields)
+        session.audit("create", "entry", version.record_id, kind=kind)
+    return version
+
+
+def amend_entry(session: Session, some_id: str, reason: str, *, summary: str | None = None,
+                occurred_at: datetime | None = None, significant: bool | None = None
+                ) -> Version:
+    session.require(Perm.AMEND_ANY)
+    record_id = resolve_record_id(session.conn, some_id)
+    kind, _owner = record_owner(session.conn, record_id)
+    if kind != "entry":
+        raise NotFound("There is no chronology entry with that id.")
+    from app.records import latest_version
+
+    current = latest_version(session.conn, record_id).fields
+    changes: dict[str, object] = {}
+    if summary is not None:
+        changes["summary"] = summary
+    if occurred_at is not None:
+        changes["occurred_at"] = occurred_at
+    if significant is not None:
+        changes["significant"] = significant
+    return amend(session, record_id, reason, replace(current, **changes))  # type: ignore[arg-type]
+
+
+def record_history(session: Session, some_id: str) -> list[Version]:
+    session.require(Perm.READ_ALL_RECORDS)
+    record_id = resolve_record_id(session.conn, some_id)
+    session.audited("view", "record", record_id, history=True)
+    return history(session.conn, record_id)
+
+
+def chronology(session: Session, child_id: str, *, significant_only: bool = False,
+               categories: set[str] | None = None, since: datetime | None = None,
+               until: datetime | None = None, audit: bool = True) -> list[ChronologyItem]:
+    """The child's chronology (DSL team only), audited as a view of the child's record."""
+    session.require(Perm.READ_ALL_RECORDS)
+    child_by_id(session, child_id)
+    rows = session.conn.execute(
+        "SELECT r.id, v.id, v.entry_kind, v.occurred_at, r.created_at, v.summary, "
+        "v.child_words, v.categories, u.display_name, v.version, v.significant, rc.role "
+        "FROM record_children rc JOIN records r ON r.id = rc.record_id "
+        "JOIN record_versions v ON v.record_id = r.id AND " + LATEST_VERSION +
+        " JOIN users u ON u.id = r.created_by WHERE rc.child_id = ? "
+        "ORDER BY v.occurred_at, r.created_at, r.id", (child_id,)).fetchall()
+    items = [ChronologyItem(r[0], r[1], r[2], parse_iso(r[3]), parse_iso(r[4]), r[5], r[6],
+                            tuple(json.loads(r[7])), r[8], r[9] > 1, bool(r[10]), r[11])
+             for r in rows]
+    if significant_only:
+        items = [i for i in items if i.significant]
+    if categories:
+        items = [i for i in items if categories.intersection(i.categories)]
+    if since:
+        items = [i for i in items if i.occurred_at >= since]
+    if until:
+        items = [i for i in items if i.occurred_at <= until]
+    if audit:
+        session.audited("view", "chronology", child_id, entries=len(items))
+    return items
+
+

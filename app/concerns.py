@@ -1,0 +1,248 @@
+"""Concerns: recorded by any member of staff, seen by their author and the DSL team only."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from app.categories import MAX_CATEGORIES, load_categories, resolve_category
+from app.clock import iso, parse_iso
+from app.errors import AccessDenied, InputError, NotFound
+from app.pupils import Child, child_by_id
+from app.records import (
+    BodyMark,
+    Version,
+    VersionFields,
+    amend,
+    check_fields,
+    history,
+    insert_record,
+    latest_version,
+    record_owner,
+    resolve_record_id,
+)
+from app.roles import Perm
+from app.session import Session
+
+STATUSES = ("new", "acknowledged", "actioned", "closed")
+_NEXT = {"new": {"acknowledged", "actioned", "closed"}, "acknowledged": {"actioned", "closed"},
+         "actioned": {"closed"}, "closed": {"acknowledged"}}
+
+
+@dataclass(frozen=True)
+class ConcernDraft:
+    """What a member of staff writes. ``children`` pairs a child id with their role."""
+
+    children: list[tuple[str, str]]
+    categories: list[str]
+    text: str
+    occurred_at: datetime
+    location: str | None = None
+    child_words: str | None = None
+    action_taken: str | None = None
+    witnesses: str | None = None
+    body_marks: tuple[BodyMark, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConcernView:
+    id: str
+    reporter: str
+    reporter_id: str
+    recorded_at: datetime
+    status: str
+    assigned_to: str | None
+    latest: Version
+    children: list[tuple[Child, str]]
+    version_count: int
+
+
+def _category_codes(requested: list[str]) -> tuple[str, ...]:
+    if not requested:
+        raise InputError("category", "choose at least one category")
+    taxonomy = load_categories()
+    codes = tuple(dict.fromkeys(resolve_category(c, taxonomy).code for c in requested))
+    if len(codes) > MAX_CATEGORIES:
+        raise InputError("category", f"choose at most {MAX_CATEGORIES} categories; the DSL "
+                         "can recategorise later")
+    return codes
+
+
+def record_concern(session: Session, draft: ConcernDraft) -> ConcernView:
+    """Validates and saves a concern durably (one transaction, FTS-indexed, audited)."""
+    session.require(Perm.RECORD_CONCERN)
+    if not draft.children:
+        raise InputError("child", "choose at least one child")
+    seen: set[str] = set()
+    for child_id, _role in draft.children:
+        if child_id in seen:
+            raise InputError("child", "the same child is listed twice")
+        seen.add(child_id)
+        child_by_id(session, child_id)
+    fields = check_fields(VersionFields(
+        occurred_at=draft.occurred_at, entry_kind="concern", summary=draft.text,
+        categories=_category_codes(draft.categories), location=draft.location,
+        child_words=draft.child_words, action_taken=draft.action_taken,
+        witnesses=draft.witnesses, body_marks=tuple(draft.body_marks)), session.clock.now())
+    record_id = str(uuid.uuid4())
+    with session.tx() as conn:
+        insert_record(session, "concern", list(draft.children), fields, record_id)
+        conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at) "
+                     "VALUES (?,?,?,?,?)", (str(uuid.uuid4()), record_id, "new",
+                                            session.user.id, iso(session.clock.now())))
+        session.audit("create", "concern", record_id, children=len(draft.children))
+    return _view(session, record_id)
+
+
+def _check_can_read(session: Session, record_id: str) -> None:
+    kind, owner = record_owner(session.conn, record_id)
+    if session.can(Perm.READ_ALL_RECORDS):
+        return
+    if kind == "concern" and owner == session.user.id and session.can(Perm.READ_OWN_CONCERNS):
+        return
+    session.audited("view", "record", record_id, denied=True)
+    raise AccessDenied("You can only see the concerns you recorded yourself.")
+
+
+def get_concern(session: Session, some_id: str) -> ConcernView:
+    """One concern (audited as a view); staff see only their own."""
+    record_id = resolve_record_id(session.conn, some_id)
+    _check_can_read(session, record_id)
+    view = _view(session, record_id)
+    session.audited("view", "concern", record_id)
+    return view
+
+
+def concern_history(session: Session, some_id: str) -> list[Version]:
+    record_id = resolve_record_id(session.conn, some_id)
+    _check_can_read(session, record_id)
+    session.audited("view", "concern", record_id, history=True)
+    return history(session.conn, record_id)
+
+
+def amend_concern(session: Session, some_id: str, reason: str, *, text: str | None = None,
+                  categories: list[str] | None = None, child_words: str | None = None,
+                  action_taken: str | None = None, occurred_at: datetime | None = None,
+                  location: str | None = None, significant: bool | None = None) -> Version:
+    """A correction as a new version. Staff amend their own concerns; the DSL team any."""
+    record_id = resolve_record_id(session.conn, some_id)
+    kind, owner = record_owner(session.conn, record_id)
+    if kind != "concern":
+        raise NotFound("There is no concern with that id.")
+    if not session.can(Perm.AMEND_ANY):
+        session.require(Perm.RECORD_CONCERN)
+        if owner != session.user.id:
+            session.audited("amend", "concern", record_id, denied=True)
+            raise AccessDenied("You can only amend the concerns you recorded yourself.")
+        if significant is not None:
+            raise AccessDenied("Only the DSL team marks a concern as significant.")
+    current = latest_version(session.conn, record_id).fields
+    changes: dict[str, object] = {}
+    if text is not None:
+        changes["summary"] = text
+    if categories is not None:
+        changes["categories"] = _category_codes(categories)
+    for name, value in (("child_words", child_words), ("action_taken", action_taken),
+                        ("occurred_at", occurred_at), ("location", location),
+                        ("significant", significant)):
+        if value is not None:
+            changes[name] = value
+    return amend(session, record_id, reason, replace(current, **changes))  # type: ignore[arg-type]
+
+
+def set_status(session: Session, some_id: str, status: str, note: str | None = None) -> None:
+    """DSL triage: new → acknowledged → actioned → closed (closing needs the outcome)."""
+    session.require(Perm.TRIAGE)
+    record_id = resolve_record_id(session.conn, some_id)
+    if status not in STATUSES:
+        raise InputError("status", "must be one of " + ", ".join(STATUSES))
+    if status == "closed" and not (note or "").strip():
+        raise InputError("note", "say what the outcome was before closing the concern")
+    with session.tx() as conn:
+        current = _status(conn, record_id)[0]
+        if status not in _NEXT[current]:
+            raise InputError("status", f"a concern that is {current} cannot become {status}")
+        conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at, note) "
+                     "VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), record_id, status,
+                                              session.user.id, iso(session.clock.now()),
+                                              (note or "").strip() or None))
+        session.audit("status", "concern", record_id, status=status)
+
+
+def assign(session: Session, some_id: str, username: str) -> None:
+    session.require(Perm.TRIAGE)
+    record_id = resolve_record_id(session.conn, some_id)
+    row = session.conn.execute("SELECT id, roles FROM users WHERE username = ? AND removed_at "
+                               "IS NULL", (username,)).fetchone()
+    if row is None or "dsl" not in row[1].split(","):
+        raise InputError("assignee", "assign to a member of the DSL team")
+    with session.tx() as conn:
+        conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at, note) "
+                     "VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), record_id, "assigned",
+                                              session.user.id, iso(session.clock.now()), row[0]))
+        session.audit("status", "concern", record_id, assigned=row[0])
+
+
+def _status(conn: object, record_id: str) -> tuple[str, str | None]:
+    rows = conn.execute("SELECT status, note FROM record_status WHERE record_id = ? ORDER BY "  # type: ignore[attr-defined]
+                        "at, rowid", (record_id,)).fetchall()
+    status, assignee = "new", None
+    for state, note in rows:
+        if state == "assigned":
+            assignee = note
+        else:
+            status = state
+    return status, assignee
+
+
+def _view(session: Session, record_id: str) -> ConcernView:
+    conn = session.conn
+    head = conn.execute("SELECT r.created_by, u.display_name, r.created_at, (SELECT count(*) "
+                        "FROM record_versions WHERE record_id = r.id) FROM records r JOIN "
+                        "users u ON u.id = r.created_by WHERE r.id = ?", (record_id,)
+                        ).fetchone()
+    status, assignee_id = _status(conn, record_id)
+    assignee = None
+    if assignee_id:
+        row = conn.execute("SELECT display_name FROM users WHERE id = ?", (assignee_id,)
+                           ).fetchone()
+        assignee = row[0] if row else None
+    children = [(child_by_id(session, cid), role) for cid, role in conn.execute(
+        "SELECT child_id, role FROM record_children WHERE record_id = ? ORDER BY rowid",
+        (record_id,)).fetchall()]
+    return ConcernView(record_id, head[1], head[0], parse_iso(head[2]), status, assignee,
+                       latest_version(conn, record_id), children, head[3])
+
+
+def my_concerns(session: Session, limit: int = 200) -> list[ConcernView]:
+    """What the signed-in user recorded, newest first, with its status."""
+    session.require(Perm.READ_OWN_CONCERNS)
+    ids = [r[0] for r in session.conn.execute(
+        "SELECT id FROM records WHERE kind = 'concern' AND created_by = ? ORDER BY "
+        "created_at DESC LIMIT ?", (session.user.id, limit))]
+    session.audited("view", "concern-list", None, scope="mine", count=len(ids))
+    return [_view(session, i) for i in ids]
+
+
+def inbox(session: Session, *, include_closed: bool = False, limit: int = 500
+          ) -> list[ConcernView]:
+    """The DSL team's triage list: open concerns, newest first."""
+    session.require(Perm.READ_ALL_RECORDS)
+    rows = session.conn.execute(
+        "SELECT r.id, (SELECT status FROM record_status s WHERE s.record_id = r.id AND "
+        "s.status != 'assigned' ORDER BY at DESC, rowid DESC LIMIT 1) AS st FROM records r "
+        "WHERE r.kind = 'concern' ORDER BY r.created_at DESC").fetchall()
+    ids = [rid for rid, st in rows if include_closed or st != "closed"][:limit]
+    session.audited("view", "concern-list", None, scope="inbox", count=len(ids))
+    return [_view(session, i) for i in ids]
+
+
+def concern_time(text: str) -> datetime:
+    """A time a person typed: ISO 8601; without a zone it is this PC's local time."""
+    try:
+        return parse_iso(text) if text.endswith("Z") or "+" in text[10:] else \
+            datetime.fromisoformat(text).astimezone()
+    except ValueError:
+        raise InputError("occurred", "write the time as YYYY-MM-DD HH:MM (e.g. "
+                         "2026-03-04 10:30)") from None

@@ -1,0 +1,127 @@
+"""Key derivation and key wrapping: passphrase and recovery key → the store's data key.
+
+The store is encrypted with one random 256-bit data key. Each user holds their own copy of it,
+wrapped (AES-256-GCM) under a key derived from their passphrase with Argon2id *and* the device
+secret from the OS keyring, so a copied store plus a guessed passphrase is not enough elsewhere.
+The recovery key is 256 random bits shown once; it wraps the data key and the device secret, so
+it alone re-opens the store on a replacement PC.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import asdict, dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.errors import InputError
+
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost. Defaults cost ~0.22 s and 128 MiB on a 2-core school PC (see README)."""
+
+    iterations: int = 2
+    memory_kib: int = 128 * 1024
+    lanes: int = 4
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, int]) -> KdfParams:
+        return cls(int(data["iterations"]), int(data["memory_kib"]), int(data["lanes"]))
+
+
+# Used only by tests that create many accounts; the same code path with a cheaper cost.
+TEST_KDF = KdfParams(iterations=1, memory_kib=8 * 1024, lanes=1)
+
+
+class UnwrapFailed(Exception):
+    """The wrapping key was wrong (a wrong passphrase or recovery key) or the wrap was altered."""
+
+
+def b64e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=info).derive(ikm)
+
+
+def passphrase_kek(passphrase: str, salt: bytes, device_secret: bytes, params: KdfParams,
+                   context: bytes) -> bytes:
+    """Key-encryption key for one user on one device."""
+    stretched = Argon2id(salt=salt, length=KEY_BYTES, iterations=params.iterations,
+                         lanes=params.lanes, memory_cost=params.memory_kib
+                         ).derive(passphrase.encode("utf-8"))
+    return _hkdf(stretched + device_secret, salt, b"concerndesk/user-wrap/v1|" + context)
+
+
+def recovery_kek(recovery_key: bytes, salt: bytes, context: bytes) -> bytes:
+    # 256 random bits need no stretching; HKDF only separates this use from any other.
+    return _hkdf(recovery_key, salt, b"concerndesk/recovery-wrap/v1|" + context)
+
+
+def wrap(kek: bytes, secret: bytes, aad: bytes) -> dict[str, str]:
+    nonce = secrets.token_bytes(12)
+    return {"nonce": b64e(nonce), "wrapped": b64e(AESGCM(kek).encrypt(nonce, secret, aad))}
+
+
+def unwrap(kek: bytes, blob: dict[str, str], aad: bytes) -> bytes:
+    try:
+        return AESGCM(kek).decrypt(b64d(blob["nonce"]), b64d(blob["wrapped"]), aad)
+    except (InvalidTag, KeyError, ValueError) as exc:
+        raise UnwrapFailed from exc
+
+
+# Crockford base32: no I, L, O, U, so a key read aloud or copied by hand is unambiguous.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_recovery_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def format_recovery_key(key: bytes) -> str:
+    """52 characters in 13 groups of four, e.g. ``7K3Q-…``."""
+    number = int.from_bytes(key, "big")
+    chars = []
+    for _ in range(52):
+        number, digit = divmod(number, 32)
+        chars.append(_ALPHABET[digit])
+    text = "".join(reversed(chars))
+    return "-".join(text[i:i + 4] for i in range(0, 52, 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    cleaned = text.strip().upper().replace("-", "").replace(" ", "")
+    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(cleaned) != 52:
+        raise InputError("recovery key", f"has {len(cleaned)} characters; it needs 52 "
+                         "(13 groups of four)")
+    number = 0
+    for ch in cleaned:
+        digit = _ALPHABET.find(ch)
+        if digit < 0:
+            raise InputError("recovery key", f"contains '{ch}', which is not a recovery key "
+                             "character")
+        number = number * 32 + digit
+    if number >= 1 << (KEY_BYTES * 8):
+        raise InputError("recovery key", "is not a valid recovery key")
+    return number.to_bytes(KEY_BYTES, "big")

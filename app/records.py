@@ -1,0 +1,196 @@
+"""Versioned safeguarding records (concerns and chronology entries), shared machinery.
+
+A record is born with version 1; a correction is a new version that ``supersedes`` the latest,
+with a reason and an author. Nothing is updated in place. When two DSL machines amend the same
+record apart, both versions are kept; the latest (by version, then time, then id) is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from app.clock import iso, parse_iso
+from app.db import Connection
+from app.errors import InputError, NotFound
+from app.session import Session
+
+MAX_TEXT = 20_000
+ENTRY_KINDS = ("concern", "action", "contact", "meeting", "referral", "outcome", "note")
+CHILD_ROLES = ("subject", "harmed", "harmed others", "witness", "sibling", "other")
+BODY_SIDES = ("front", "back")
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class BodyMark:
+    side: str
+    x: float
+    y: float
+    note: str = ""
+
+    def check(self, index: int) -> None:
+        if self.side not in BODY_SIDES:
+            raise InputError(f"body mark {index}", "side must be front or back")
+        if not (0.0 <= self.x <= 1.0 and 0.0 <= self.y <= 1.0):
+            raise InputError(f"body mark {index}", "is outside the body outline")
+
+
+@dataclass(frozen=True)
+class VersionFields:
+    """What a version of a record says. ``summary`` is what was seen, heard or done."""
+
+    occurred_at: datetime
+    entry_kind: str
+    summary: str
+    categories: tuple[str, ...] = ()
+    location: str | None = None
+    child_words: str | None = None
+    action_taken: str | None = None
+    witnesses: str | None = None
+    significant: bool = False
+    body_marks: tuple[BodyMark, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Version:
+    id: str
+    record_id: str
+    version: int
+    supersedes: str | None
+    author: str
+    written_at: datetime
+    reason: str | None
+    fields: VersionFields
+
+
+def clean_text(value: str | None, field_name: str, *, required: bool = False) -> str | None:
+    text = (value or "").replace("\r\n", "\n").strip()
+    if not text:
+        if required:
+            raise InputError(field_name, "must not be empty")
+        return None
+    if len(text) > MAX_TEXT:
+        raise InputError(field_name, f"is {len(text)} characters; the most is {MAX_TEXT}")
+    return text
+
+
+def check_fields(fields: VersionFields, now: datetime) -> VersionFields:
+    if fields.entry_kind not in ENTRY_KINDS:
+        raise InputError("kind", "must be one of " + ", ".join(ENTRY_KINDS))
+    if fields.occurred_at.tzinfo is None:
+        raise InputError("occurred", "needs a time zone")
+    if fields.occurred_at > now + FUTURE_SLACK:
+        raise InputError("occurred", "is in the future")
+    for index, mark in enumerate(fields.body_marks, start=1):
+        mark.check(index)
+    return VersionFields(
+        occurred_at=fields.occurred_at, entry_kind=fields.entry_kind,
+        summary=clean_text(fields.summary, "text", required=True) or "",
+        categories=tuple(fields.categories), location=clean_text(fields.location, "location"),
+        child_words=clean_text(fields.child_words, "child's words"),
+        action_taken=clean_text(fields.action_taken, "action taken"),
+        witnesses=clean_text(fields.witnesses, "witnesses"), significant=fields.significant,
+        body_marks=tuple(fields.body_marks))
+
+
+def insert_record(session: Session, kind: str, children: list[tuple[str, str]],
+                  fields: VersionFields, record_id: str | None = None) -> Version:
+    """Inserts the record and its first version. Call inside a transaction."""
+    conn = session.conn
+    record_id = record_id or str(uuid.uuid4())
+    now = iso(session.clock.now())
+    conn.execute("INSERT INTO records (id, kind, created_by, created_at) VALUES (?,?,?,?)",
+                 (record_id, kind, session.user.id, now))
+    for child_id, role in children:
+        if role not in CHILD_ROLES:
+            raise InputError("child role", "must be one of " + ", ".join(CHILD_ROLES))
+        conn.execute("INSERT INTO record_children (record_id, child_id, role) VALUES (?,?,?)",
+                     (record_id, child_id, role))
+    return insert_version(session, record_id, 1, None, None, fields)
+
+
+def insert_version(session: Session, record_id: str, number: int, supersedes: str | None,
+                   reason: str | None, fields: VersionFields) -> Version:
+    version_id = str(uuid.uuid4())
+    written = session.clock.now()
+    cur = session.conn.execute(
+        "INSERT INTO record_versions (id, record_id, version, supersedes, author_id, written_at,"
+        " reason, occurred_at, entry_kind, categories, location, summary, child_words,"
+        " action_taken, witnesses, significant, body_marks)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (version_id, record_id, number, supersedes, session.user.id, iso(written), reason,
+         iso(fields.occurred_at), fields.entry_kind, json.dumps(list(fields.categories)),
+         fields.location, fields.summary, fields.child_words, fields.action_taken,
+         fields.witnesses, int(fields.significant),
+         json.dumps([m.__dict__ for m in fields.body_marks])))
+    session.conn.execute("INSERT INTO record_fts (rowid, summary, child_words, action_taken, "
+                         "location) VALUES (?,?,?,?,?)",
+                         (cur.lastrowid, fields.summary, fields.child_words or "",
+                          fields.action_taken or "", fields.location or ""))
+    return Version(version_id, record_id, number, supersedes, session.user.display_name,
+                   written, reason, fields)
+
+
+VERSION_COLUMNS = ("v.id, v.record_id, v.version, v.supersedes, u.display_name, v.written_at, "
+                   "v.reason, v.occurred_at, v.entry_kind, v.categories, v.location, v.summary, "
+                   "v.child_words, v.action_taken, v.witnesses, v.significant, v.body_marks")
+LATEST_VERSION = ("v.id = (SELECT id FROM record_versions WHERE record_id = v.record_id "
+                  "ORDER BY version DESC, written_at DESC, id DESC LIMIT 1)")
+
+
+def version_from_row(row: tuple) -> Version:  # type: ignore[type-arg]
+    marks = tuple(BodyMark(**m) for m in json.loads(row[16]))
+    fields = VersionFields(parse_iso(row[7]), row[8], row[11], tuple(json.loads(row[9])),
+                           row[10], row[12], row[13], row[14], bool(row[15]), marks)
+    return Version(row[0], row[1], row[2], row[3], row[4], parse_iso(row[5]), row[6], fields)
+
+
+def latest_version(conn: Connection, record_id: str) -> Version:
+    row = conn.execute(f"SELECT {VERSION_COLUMNS} FROM record_versions v JOIN users u ON "
+                       f"u.id = v.author_id WHERE v.record_id = ? AND {LATEST_VERSION}",
+                       (record_id,)).fetchone()
+    if row is None:
+        raise NotFound("There is no such record.")
+    return version_from_row(row)
+
+
+def history(conn: Connection, record_id: str) -> list[Version]:
+    rows = conn.execute(f"SELECT {VERSION_COLUMNS} FROM record_versions v JOIN users u ON "
+                        "u.id = v.author_id WHERE v.record_id = ? ORDER BY v.version, "
+                        "v.written_at, v.id", (record_id,)).fetchall()
+    return [version_from_row(r) for r in rows]
+
+
+def resolve_record_id(conn: Connection, some_id: str) -> str:
+    """A record id, or the id of any of its versions → the record id."""
+    some_id = some_id.strip().lower()
+    row = conn.execute("SELECT id FROM records WHERE id = ? UNION ALL SELECT record_id FROM "
+                       "record_versions WHERE id = ? LIMIT 1", (some_id, some_id)).fetchone()
+    if row is None:
+        raise NotFound("There is no record with that id.")
+    return str(row[0])
+
+
+def record_owner(conn: Connection, record_id: str) -> tuple[str, str]:
+    row = conn.execute("SELECT kind, created_by FROM records WHERE id = ?", (record_id,)
+                       ).fetchone()
+    if row is None:
+        raise NotFound("There is no record with that id.")
+    return row[0], row[1]
+
+
+def amend(session: Session, record_id: str, reason: str, fields: VersionFields) -> Version:
+    """A new version over the latest. The caller checks the right to amend."""
+    reason_text = clean_text(reason, "reason", required=True)
+    checked = check_fields(fields, session.clock.now())
+    with session.tx():
+        current = latest_version(session.conn, record_id)
+        if checked == current.fields:
+            raise InputError("text", "the amendment changes nothing")
+        version = insert_version(session, record_id, current.version + 1, current.id,
+                                 reason_text, checked)
+        session.audit("amend", "record", record_id, version=version.id)
+    return version

@@ -1,0 +1,213 @@
+"""Forward-only, numbered schema migrations. Never edit a released step: add a new one.
+
+Append-only by design: safeguarding records are versions (``record_versions``) and events
+(``record_status``); nothing here is updated or deleted in place, except the roster's current
+row, whose every change is kept in ``child_history``.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1 — the core
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        removed_at TEXT
+    );
+
+    CREATE TABLE children (
+        id TEXT PRIMARY KEY,
+        upn TEXT NOT NULL UNIQUE,
+        legal_forename TEXT NOT NULL,
+        legal_surname TEXT NOT NULL,
+        preferred_forename TEXT,
+        date_of_birth TEXT NOT NULL,
+        gender TEXT NOT NULL,
+        year_group TEXT NOT NULL,
+        nhs_number TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX children_surname ON children (legal_surname, legal_forename);
+    CREATE INDEX children_year ON children (year_group);
+
+    CREATE TABLE child_history (
+        id INTEGER PRIMARY KEY,
+        child_id TEXT NOT NULL REFERENCES children (id),
+        changed_at TEXT NOT NULL,
+        changed_by TEXT NOT NULL REFERENCES users (id),
+        previous TEXT NOT NULL
+    );
+
+    CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('concern', 'entry')),
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX records_creator ON records (created_by, created_at);
+
+    CREATE TABLE record_versions (
+        id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records (id),
+        version INTEGER NOT NULL,
+        supersedes TEXT REFERENCES record_versions (id),
+        author_id TEXT NOT NULL REFERENCES users (id),
+        written_at TEXT NOT NULL,
+        reason TEXT,
+        occurred_at TEXT NOT NULL,
+        entry_kind TEXT NOT NULL,
+        categories TEXT NOT NULL DEFAULT '[]',
+        location TEXT,
+        summary TEXT NOT NULL,
+        child_words TEXT,
+        action_taken TEXT,
+        witnesses TEXT,
+        significant INTEGER NOT NULL DEFAULT 0,
+        body_marks TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX record_versions_record ON record_versions (record_id, version);
+
+    CREATE TABLE record_children (
+        record_id TEXT NOT NULL REFERENCES records (id),
+        child_id TEXT NOT NULL REFERENCES children (id),
+        role TEXT NOT NULL,
+        PRIMARY KEY (record_id, child_id)
+    );
+    CREATE INDEX record_children_child ON record_children (child_id);
+
+    CREATE TABLE record_status (
+        id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records (id),
+        status TEXT NOT NULL,
+        actor_id TEXT NOT NULL REFERENCES users (id),
+        at TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX record_status_record ON record_status (record_id, at);
+
+    CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL REFERENCES records (id),
+        filename TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        added_by TEXT NOT NULL REFERENCES users (id),
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX attachments_record ON attachments (record_id);
+
+    CREATE VIRTUAL TABLE record_fts USING fts5 (
+        summary, child_words, action_taken, location,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TABLE referrals (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL REFERENCES children (id),
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX referrals_child ON referrals (child_id);
+
+    CREATE TABLE referral_versions (
+        id TEXT PRIMARY KEY,
+        referral_id TEXT NOT NULL REFERENCES referrals (id),
+        version INTEGER NOT NULL,
+        author_id TEXT NOT NULL REFERENCES users (id),
+        written_at TEXT NOT NULL,
+        form TEXT NOT NULL,
+        entry_ids TEXT NOT NULL
+    );
+    CREATE INDEX referral_versions_referral ON referral_versions (referral_id, version);
+
+    CREATE TABLE referral_status (
+        id TEXT PRIMARY KEY,
+        referral_id TEXT NOT NULL REFERENCES referrals (id),
+        status TEXT NOT NULL,
+        actor_id TEXT NOT NULL REFERENCES users (id),
+        at TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX referral_status_referral ON referral_status (referral_id, at);
+
+    CREATE TABLE referral_packs (
+        id TEXT PRIMARY KEY,
+        referral_id TEXT NOT NULL REFERENCES referrals (id),
+        referral_version_id TEXT NOT NULL REFERENCES referral_versions (id),
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_at TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pdf BLOB NOT NULL,
+        twin TEXT NOT NULL
+    );
+    CREATE INDEX referral_packs_referral ON referral_packs (referral_id);
+
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        actor TEXT,
+        action TEXT NOT NULL,
+        object_type TEXT,
+        object_id TEXT,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
+    # 2 — sync: the outbox, what came in, and the services this store talks to
+    """
+    CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        object_type TEXT,
+        object_id TEXT,
+        envelope BLOB NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'receipted', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        receipt TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX outbox_state ON outbox (state, next_attempt_at);
+
+    CREATE TABLE inbox_applied (
+        envelope_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+    );
+
+    CREATE TABLE services (
+        role TEXT PRIMARY KEY CHECK (role IN ('frontdoor', 'hub')),
+        url TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        key_bundle TEXT NOT NULL,
+        inbox_cursor TEXT,
+        set_by TEXT NOT NULL REFERENCES users (id),
+        set_at TEXT NOT NULL
+    );
+    """,
+    # 3 — unfinished work kept encrypted (a concern half-typed when the app locked or closed)
+    """
+    CREATE TABLE drafts (
+        user_id TEXT NOT NULL REFERENCES users (id),
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, name)
+    );
+    """,
+]
+
+LATEST = len(MIGRATIONS)

@@ -1,0 +1,82 @@
+"""Shared fixtures. The suite runs with the real Secret Service: use scripts/run-tests.sh."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.clock import FakeClock
+from app.device import check_keyring
+from app.errors import KeyringUnavailable
+from app.keys import TEST_KDF
+from app.pupils import apply_roster
+from app.roster_csv import RosterRow
+from app.session import Session
+from app.store import create_store, unlock
+from app.users import add_user
+
+ADMIN_PASS = "admin passphrase one"
+STAFF_PASS = "staff passphrase two"
+
+# Synthetic pupils: invented names, UPNs with valid check letters.
+PUPILS = [
+    RosterRow("B801200005001", "Zofia", "Wiśniewska", "Zosia", date(2016, 5, 4), "F", "Y5",
+              None, 2),
+    RosterRow("Q801200005002", "Tomasz", "Wiśniewski", None, date(2018, 9, 1), "M", "Y3",
+              None, 3),
+    RosterRow("U801200005004", "Olumide", "Adeyemi-Harte", "Olu", date(2015, 1, 20), "M",
+              "Y6", "9991408916", 4),
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_keyring() -> None:
+    try:
+        check_keyring()
+    except KeyringUnavailable:
+        pytest.exit("No Secret Service: run the suite with scripts/run-tests.sh (it starts a "
+                    "private D-Bus session with an unlocked gnome-keyring).", returncode=1)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+class SmallSchool:
+    """A store with one account per role and three pupils."""
+
+    def __init__(self, directory: Path, clock: FakeClock) -> None:
+        self.directory = directory
+        self.clock = clock
+        made = create_store(directory, school_name="Larkfield Test Primary",
+                            admin_username="admin", admin_display_name="Avery Admin",
+                            passphrase=ADMIN_PASS, clock=clock, kdf=TEST_KDF)
+        self.recovery_key = made.recovery_key
+        with made.session as admin:
+            for name, display, roles in (("dsl", "Dana Lead", "dsl"),
+                                         ("deputy", "Dev Deputy", "dsl"),
+                                         ("teacher", "Terry Teach", "staff"),
+                                         ("teacher2", "Tess Teach", "staff"),
+                                         ("office", "Olly Office", "office")):
+                add_user(admin, name, display, roles, STAFF_PASS, kdf=TEST_KDF)
+            apply_roster(admin, PUPILS)
+
+    def open(self, username: str) -> Session:
+        secret = ADMIN_PASS if username == "admin" else STAFF_PASS
+        return unlock(self.directory, username, secret, clock=self.clock)
+
+
+@pytest.fixture
+def school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
+    yield SmallSchool(tmp_path / "store", clock)
+    shutil.rmtree(tmp_path / "store", ignore_errors=True)
