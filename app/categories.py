@@ -11,24 +11,17 @@ import difflib
 import functools
 import json
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import InputError
+from app.paths import resource_path
 
 MAX_CATEGORIES = 3
 """A concern carries one to three categories (DOMAIN.md)."""
 
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def resource_path(*parts: str) -> Path:
-    """A file under resources/: beside app/ in a checkout, under sys._MEIPASS when frozen."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parent.parent
-    return root.joinpath("resources", *parts)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def resource_path(*parts: str) -> Path:
+    """A file under resources/."""
+    return resources_dir().joinpath(*parts)
+
+
 def default_data_dir() -> Path:
     """The platform's per-user data directory for the school's store."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "store"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.audit import AuditLog
-from app.clock import Clock
+from app.clock import Clock, iso
 from app.db import Connection, transaction
 from app.device import DeviceKeys
 from app.errors import AccessDenied, ConcernDeskError
@@ -42,6 +42,7 @@ class Session:
         self._data_key: bytes | None = data_key
         self._audit = AuditLog(conn, clock, device.signing_key)
         self._savepoints = 0
+        self._login_at: str | None = None
 
     def as_user(self, user: User) -> Session:
         """Another user's session over the same open connection (demo and bulk loading)."""
@@ -98,9 +99,16 @@ class Session:
             raise
         conn.execute(f"RELEASE {name}")
 
+    def defer_login(self) -> None:
+        self._login_at = iso(self.clock.now())
+
     def audit(self, action: str, object_type: str | None = None, object_id: str | None = None,
               **detail: Any) -> str:
         """Appends an audit event as this user (inside the caller's transaction if any)."""
+        if self._login_at is not None:
+            self._audit.append(self.user.username, "login", "user", self.user.id,
+                               signed_in_at=self._login_at)
+            self._login_at = None
         return self._audit.append(self.user.username, action, object_type, object_id, **detail)
 
     def audited(self, action: str, object_type: str | None = None, object_id: str | None = None,

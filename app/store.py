@@ -174,11 +174,14 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
             raise UnlockError(f"The account '{username}' has been removed.")
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
         pending = state.record_success(username)
-        with session.tx():
-            for failure in pending:
-                session.audit("failed-login", "user", None, username=failure["user"],
-                              at=failure["at"], reason=failure["reason"])
-            session.audit("login", "user", user.id)
+        if pending:
+            with session.tx():
+                for failure in pending:
+                    session.audit("failed-login", "user", None, username=failure["user"],
+                                  at=failure["at"], reason=failure["reason"])
+        # The login itself is audited with the session's first audited act, so a command that
+        # stops on bad input writes nothing at all (CONTRACT.md).
+        session.defer_login()
         return session
     except BaseException:
         conn.close()

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.categories import resource_path
 from app.clock import SystemClock
 from app.identifiers import make_nhs_number, make_upn
+from app.paths import resource_path
 from app.roster_csv import RosterRow
 
 SYNTHETIC_NOTE = "DEMO: a synthetic school. Every name, identifier and event is invented."
