@@ -1,0 +1,173 @@
+"""What a referral pack contains: plain frozen dataclasses the store fills in.
+
+No database code here. ``None`` (or an empty string or list) means "not known"; the PDF shows
+"Not recorded" for it, and the JSON twin keeps it as ``null`` / ``""`` / ``[]``.
+Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+EntryKind = Literal["concern", "action", "contact", "meeting", "referral", "outcome", "note"]
+ENTRY_KINDS: tuple[str, ...] = (
+    "concern", "action", "contact", "meeting", "referral", "outcome", "note",
+)
+
+
+@dataclass(frozen=True)
+class SchoolInfo:
+    name: str
+    address: str | None = None
+    phone: str | None = None
+    secure_email: str | None = None
+
+
+@dataclass(frozen=True)
+class PackChild:
+    legal_forename: str
+    legal_surname: str
+    preferred_forename: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    date_of_birth: date | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    first_language: str | None = None
+    interpreter_needed: bool | None = None
+    disability: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    gp: str | None = None
+    upn: str | None = None
+    nhs_number: str | None = None
+    year_group: str | None = None
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.legal_forename} {self.legal_surname}".strip()
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    name: str
+    relationship: str | None = None
+    date_of_birth: date | None = None
+    address: str | None = None
+    parental_responsibility: bool | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Referrer:
+    name: str
+    role: str | None = None
+    school: str | None = None
+    phone: str | None = None
+    secure_email: str | None = None
+    date: date | None = None
+
+
+@dataclass(frozen=True)
+class Professional:
+    name: str
+    role: str | None = None
+    organisation: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralForm:
+    """The front door's referral form, sections 1, 2 and 6–9 of DOMAIN.md.
+
+    Sections 3 (child), 4 (household) and 5 (referrer) live in their own objects on PackData.
+    """
+
+    # 1. Urgency
+    immediate_risk: bool | None = None
+    phoned_whom: str | None = None
+    phoned_when: str | None = None
+    kind: Literal["safeguarding", "early help"] | None = None
+    # 2. Consent
+    parents_aware: bool | None = None
+    consent_given: bool | None = None
+    consent_by: str | None = None
+    consent_scope: str | None = None
+    no_consent_reason: str | None = None
+    child_aware: bool | None = None
+    child_views: str | None = None
+    parent_views: str | None = None
+    withhold_from_family: str | None = None
+    # 6. Reason for the referral
+    worries: str | None = None
+    impact: str | None = None
+    harm_types: list[str] = field(default_factory=list)
+    history: str | None = None
+    disclosures: str | None = None
+    parenting_capacity: str | None = None
+    strengths: str | None = None
+    child_voice: str | None = None
+    # 7. Risk and threshold
+    threshold_level: int | None = None
+    risk_view: Literal["low", "medium", "high"] | None = None
+    risk_reasons: str | None = None
+    # 8. History and support
+    previous_social_care: str | None = None
+    early_help: str | None = None
+    support_offered: str | None = None
+    # 9. Other professionals
+    professionals: list[Professional] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BodyMark:
+    """A mark on the body map. ``x`` and ``y`` run 0..1 across the drawn figure's box as the
+    viewer sees it: x from the left edge, y from the top (the head) down to the feet."""
+
+    side: Literal["front", "back"]
+    x: float
+    y: float
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)  # keywords only: fields with defaults come last
+class PackEntry:
+    entry_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    kind: EntryKind
+    summary: str
+    author: str
+    categories: list[str] = field(default_factory=list)
+    child_words: str | None = None
+    amended: bool = False
+    amendment_note: str | None = None
+    significant: bool = False
+    body_marks: list[BodyMark] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PackAttachment:
+    filename: str
+    size: int
+    sha256: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class PackData:
+    pack_id: str
+    school: SchoolInfo
+    child: PackChild
+    referrer: Referrer
+    form: ReferralForm
+    household: list[HouseholdMember] = field(default_factory=list)
+    chronology: list[PackEntry] = field(default_factory=list)
+    attachments: list[PackAttachment] = field(default_factory=list)
+
+    def entries_in_order(self) -> list[PackEntry]:
+        """The chronology by when things happened; late entries fall into place."""
+        return sorted(self.chronology, key=lambda e: (e.occurred_at, e.recorded_at, e.entry_id))
