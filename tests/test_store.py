@@ -112,7 +112,7 @@ def test_damaged_store_file_gets_a_restore_message_not_a_crash(school: SmallScho
 
 def test_missing_key_file_is_named(school: SmallSchool) -> None:
     (school.directory / KEYFILE).unlink()
-    with pytest.raises(StoreDamaged, match="key file keys.json is missing"):
+    with pytest.raises(StoreDamaged, match=r"key file keys\.json is missing"):
         school.open("dsl")
 
 

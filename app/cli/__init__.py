@@ -1,0 +1,1 @@
+"""``concerndesk-cli``: the headless commands of CONTRACT.md."""

@@ -1,0 +1,58 @@
+"""Entry point: parse, dispatch, and turn every expected error into a message and exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from app import __version__
+from app.cli import people_commands, record_commands, store_commands
+from app.errors import ConcernDeskError
+
+log = logging.getLogger("concerndesk")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="concerndesk-cli",
+        description="ConcernDesk headless commands. Passphrases come from "
+                    "CONCERNDESK_PASSPHRASE or a hidden prompt, never an argument. Exit status: "
+                    "0 done, 1 failed, 2 bad input, 3 access denied, 4 wrong passphrase.")
+    parser.add_argument("--version", action="version", version=f"ConcernDesk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    store_commands.register(sub)
+    people_commands.register(sub)
+    record_commands.register(sub)
+    from app.cli import referral_commands, sync_commands
+
+    referral_commands.register(sub)
+    sync_commands.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ConcernDeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped reading; what it asked for was done.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted: nothing more was changed", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: say so without echoing data that might be a child's
+        log.debug("unexpected error", exc_info=True)
+        print(f"error: an unexpected problem ({type(exc).__name__}) stopped the command; "
+              "what was saved before it is intact. Please report this.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""user add, pupils import, pupils list."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
+from app.errors import InputError
+from app.pupils import import_roster, list_pupils
+from app.users import add_user as add_account
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action",
+                                                                         required=True)
+    p = user.add_parser("add", help="add a staff account (admin only); its first passphrase "
+                        "comes from CONCERNDESK_NEW_PASSPHRASE or a prompt")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--name", required=True, help="the new account's username")
+    p.add_argument("--display-name", help="the person's full name (default: the username)")
+    p.add_argument("--role", required=True, action="append",
+                   help="staff, dsl, office or admin (repeat or comma-separate for several)")
+    p.set_defaults(handler=cmd_user_add)
+
+    pupils = sub.add_parser("pupils", help="the pupil roster").add_subparsers(
+        dest="action", required=True)
+    p = pupils.add_parser("import", help="import a roster CSV (canonical, SIMS or Arbor "
+                          "headings); nothing is imported if any row is bad")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--csv", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_pupils_import)
+
+    p = pupils.add_parser("list", help="list the roster")
+    add_data(p)
+    add_user(p)
+    add_json(p)
+    p.set_defaults(handler=cmd_pupils_list)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    roles = [r for item in args.role for r in item.split(",")]
+    with open_as_user(args) as session:
+        secret = new_secret("CONCERNDESK_NEW_PASSPHRASE", "passphrase")
+        user = add_account(session, args.name, args.display_name or args.name, roles, secret)
+    print(f"Added {user.username} ({', '.join(user.roles)}).")
+    return 0
+
+
+def cmd_pupils_import(args: argparse.Namespace) -> int:
+    path = Path(args.csv).expanduser()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("csv", f"there is no file {path}") from None
+    except OSError as exc:
+        raise InputError("csv", f"cannot read {path}: {exc.strerror}") from None
+    with open_as_user(args) as session:
+        result = import_roster(session, data)
+    print(f"Roster imported: {result.added} added, {result.updated} updated, "
+          f"{result.unchanged} unchanged.")
+    return 0
+
+
+def cmd_pupils_list(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        pupils = list_pupils(session)
+    lines = [f"{c.upn}  {c.legal_surname}, {c.legal_forename}"
+             + (f" ({c.preferred_forename})" if c.preferred_forename else "")
+             + f"  {c.date_of_birth.isoformat()}  {c.year_group}" for c in pupils]
+    emit(args, [c.to_json() for c in pupils], "\n".join(lines) or "The roster is empty.")
+    return 0

@@ -1,0 +1,113 @@
+"""concern add, concern amend, chronology, search."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.chronology import chronology
+from app.cli.common import add_data, add_json, add_user, emit, open_as_user
+from app.clock import iso
+from app.concerns import ConcernDraft, amend_concern, concern_time, record_concern
+from app.pupils import child_by_upn
+from app.search import search
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    concern = sub.add_parser("concern", help="record or amend a concern").add_subparsers(
+        dest="action", required=True)
+    p = concern.add_parser("add", help="record a concern; prints its id on the last line")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--child", required=True, action="append", metavar="UPN",
+                   help="the child's UPN (repeat for several children)")
+    p.add_argument("--role", action="append", metavar="ROLE",
+                   help="each child's role, in the same order as --child (default subject)")
+    p.add_argument("--category", required=True, action="append", metavar="CAT",
+                   help="category code or name (up to three)")
+    p.add_argument("--text", required=True, help="what you saw or heard")
+    p.add_argument("--child-words", help="the child's own words, verbatim")
+    p.add_argument("--action-taken", help="what you did at once")
+    p.add_argument("--location", help="where it happened")
+    p.add_argument("--witnesses", help="who else was there")
+    p.add_argument("--occurred", metavar="ISO-DATETIME",
+                   help="when it happened (default: now); local time unless a zone is given")
+    p.set_defaults(handler=cmd_concern_add)
+
+    p = concern.add_parser("amend", help="correct a concern: a new version with a reason")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--id", required=True, help="the concern's id (or any of its versions)")
+    p.add_argument("--text", required=True, help="the corrected account")
+    p.add_argument("--reason", required=True, help="why it is being corrected")
+    p.set_defaults(handler=cmd_concern_amend)
+
+    p = sub.add_parser("chronology", help="a child's chronology in the order things happened")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--child", required=True, metavar="UPN")
+    p.add_argument("--significant", action="store_true", help="significant entries only")
+    add_json(p)
+    p.set_defaults(handler=cmd_chronology)
+
+    p = sub.add_parser("search", help="full-text search over what you may see")
+    add_data(p)
+    add_user(p)
+    p.add_argument("query", help="words to find (each word matches as a prefix)")
+    add_json(p)
+    p.set_defaults(handler=cmd_search)
+
+
+def cmd_concern_add(args: argparse.Namespace) -> int:
+    roles = args.role or []
+    with open_as_user(args) as session:
+        occurred = concern_time(args.occurred) if args.occurred else session.clock.now()
+        children = [(child_by_upn(session, upn).id,
+                     roles[i] if i < len(roles) else "subject")
+                    for i, upn in enumerate(args.child)]
+        view = record_concern(session, ConcernDraft(
+            children=children, categories=args.category, text=args.text,
+            occurred_at=occurred, location=args.location, child_words=args.child_words,
+            action_taken=args.action_taken, witnesses=args.witnesses))
+    print("Concern recorded.")
+    print(view.id)
+    return 0
+
+
+def cmd_concern_amend(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        version = amend_concern(session, args.id, args.reason, text=args.text)
+    print(f"Amended (version {version.version}).")
+    print(version.id)
+    return 0
+
+
+def cmd_chronology(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        child = child_by_upn(session, args.child)
+        items = chronology(session, child.id, significant_only=args.significant)
+    data = [{"record_id": i.record_id, "version_id": i.version_id, "kind": i.kind,
+             "occurred_at": iso(i.occurred_at), "recorded_at": iso(i.recorded_at),
+             "summary": i.summary, "child_words": i.child_words,
+             "categories": list(i.categories), "author": i.author, "amended": i.amended,
+             "significant": i.significant, "child_role": i.child_role} for i in items]
+    lines = [f"Chronology: {child.display_name} ({child.upn}), "
+             f"{len(items)} {'entry' if len(items) == 1 else 'entries'}"]
+    for i in items:
+        flags = "".join([" [significant]" if i.significant else "",
+                         " [amended]" if i.amended else "",
+                         f" (recorded {i.recorded_at:%Y-%m-%d})" if i.recorded_late else ""])
+        lines.append(f"{i.occurred_at.astimezone():%Y-%m-%d %H:%M}  {i.kind:<8} "
+                     f"{i.summary.splitlines()[0][:90]}  — {i.author}{flags}")
+    emit(args, data, "\n".join(lines))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        hits = search(session, args.query)
+    data = [{"record_id": h.record_id, "kind": h.kind, "occurred_at": iso(h.occurred_at),
+             "snippet": h.snippet, "children": h.children} for h in hits]
+    lines = [f"{h.occurred_at.astimezone():%Y-%m-%d}  {h.kind:<7} {', '.join(h.children)}: "
+             f"{h.snippet}  ({h.record_id})" for h in hits]
+    emit(args, data, "\n".join(lines) or "Nothing found.")
+    return 0

@@ -1,0 +1,158 @@
+"""referral create/update/show/approve/release/queue, and pack."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
+from app.errors import AccessDenied, NotYet
+from app.pack import write_atomically
+from app.packs import (
+    child_pack_data,
+    latest_released_pack_id,
+    referral_pack_data,
+    released_pack_pdf,
+    write_pack,
+)
+from app.pupils import child_by_upn
+from app.referral_form import parse_assignment
+from app.referrals import (
+    Referral,
+    approve_referral,
+    create_referral,
+    get_referral,
+    release_referral,
+    update_referral,
+)
+from app.roles import Perm
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    referral = sub.add_parser("referral", help="referrals to the LA front door").add_subparsers(
+        dest="action", required=True)
+    p = referral.add_parser("create", help="a draft referral prefilled from the child's record "
+                            "and chronology; prints its id")
+    _common(p)
+    p.add_argument("--child", required=True, metavar="UPN")
+    _fields(p)
+    p.set_defaults(handler=cmd_create)
+
+    p = referral.add_parser("update", help="change fields of a referral (a new version)")
+    _common(p)
+    p.add_argument("--id", required=True)
+    _fields(p)
+    p.set_defaults(handler=cmd_update)
+
+    p = referral.add_parser("show", help="a referral's status and form")
+    _common(p)
+    p.add_argument("--id", required=True)
+    p.set_defaults(handler=cmd_show)
+
+    for name, what in (("approve", "approve a draft (DSL); lists anything still missing"),
+                       ("release", "release the approved pack to the office print queue"),
+                       ("queue", "queue the approved referral for the LA front door")):
+        p = referral.add_parser(name, help=what)
+        _common(p)
+        p.add_argument("--id", required=True)
+        p.set_defaults(handler={"approve": cmd_approve, "release": cmd_release,
+                                "queue": cmd_queue}[name])
+
+    p = sub.add_parser("pack", help="write a referral pack PDF (and its JSON twin beside it)")
+    add_data(p)
+    add_user(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--child", metavar="UPN", help="a chronology pack for this child (DSL)")
+    which.add_argument("--referral", metavar="ID", help="the referral's pack (office: the "
+                       "released pack)")
+    p.add_argument("--out", required=True, metavar="FILE.pdf")
+    p.add_argument("--encrypt", action="store_true",
+                   help="encrypt the PDF (AES-256) with a password from "
+                        "CONCERNDESK_PACK_PASSWORD or a prompt; no JSON twin is written")
+    p.set_defaults(handler=cmd_pack)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_data(p)
+    add_user(p)
+    add_json(p)
+
+
+def _fields(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
+                   help="a form field, e.g. kind=safeguarding, immediate_risk=no, "
+                        "risk_view=high, worries=…; household and professional repeat as "
+                        "'name; relationship; YYYY-MM-DD; yes'")
+
+
+def _show(args: argparse.Namespace, referral: Referral, headline: str) -> None:
+    emit(args, {"id": referral.id, "status": referral.status, "version": referral.version,
+                "form": referral.form, "entry_ids": referral.entry_ids},
+         f"{headline}\nstatus: {referral.status} (version {referral.version}, "
+         f"{len(referral.entry_ids)} chronology entries)\n{referral.id}")
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    fields = [parse_assignment(f) for f in args.field]
+    with open_as_user(args) as session:
+        child = child_by_upn(session, args.child)
+        referral = create_referral(session, child.id, fields)
+    _show(args, referral, "Draft referral created.")
+    return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    fields = [parse_assignment(f) for f in args.field]
+    with open_as_user(args) as session:
+        referral = update_referral(session, args.id, fields)
+    _show(args, referral, "Referral updated.")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        referral = get_referral(session, args.id)
+    _show(args, referral, "Referral")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        referral = approve_referral(session, args.id)
+    _show(args, referral, "Referral approved.")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        pack_id = release_referral(session, args.id)
+    print(f"Released to the office print queue as pack {pack_id}.")
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    raise NotYet("Sending referrals to the LA front door is not built yet in this version; "
+                 "release the pack for print instead.")
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    out = Path(args.out).expanduser()
+    password = new_secret("CONCERNDESK_PACK_PASSWORD", "pack password") if args.encrypt \
+        else None
+    with open_as_user(args) as session:
+        if args.child:
+            data = child_pack_data(session, child_by_upn(session, args.child))
+            pack_id = write_pack(session, data, out, password)
+        elif session.can(Perm.MANAGE_REFERRALS):
+            data = referral_pack_data(session, get_referral(session, args.referral))
+            pack_id = write_pack(session, data, out, password)
+        elif session.can(Perm.PRINT_RELEASED_PACKS):
+            if password:
+                raise AccessDenied("The office saves released packs as released.")
+            pack_id = latest_released_pack_id(session, args.referral)
+            write_atomically(out, released_pack_pdf(session, pack_id, "export"))
+        else:
+            session.require(Perm.MANAGE_REFERRALS)
+            return 3
+    print(f"Pack {pack_id} written to {out}.")
+    return 0
