@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -123,8 +123,9 @@ def child_pack_data(session: Session, child: Child) -> PackData:
     # Same content, same id: the id is derived from the versions it shows.
     pack_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "concerndesk:child-pack:" + child.id + ":"
                              + ",".join(i.version_id for i in items)))
-    return build_pack_data(session, child, {}, None, pack_id, session.user.display_name,
+    data = build_pack_data(session, child, {}, None, pack_id, session.user.display_name,
                            session.clock.now().date())
+    return replace(data, title="Safeguarding chronology (no referral form)")
 
 
 def store_released_pack(session: Session, referral: Referral) -> str:

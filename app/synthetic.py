@@ -777,10 +777,16 @@ def _concern_text(
     """1–6 sentences; about one in twenty runs on into extra paragraphs."""
     sentences = [rng.choice(texts["observations"][category])]
     sentences += rng.sample(texts["follow_ups"], rng.choices(range(6), (20, 30, 25, 15, 7, 3))[0])
-    text = " ".join(sentences)
+    # A slot such as {staff} ("the form tutor") may open a sentence: capitalise after filling.
+    text = " ".join(_capitalised(s.format_map(slots)) for s in sentences)
     if rng.random() < 0.05:
-        text += "\n\n" + "\n\n".join(rng.sample(texts["long_paragraphs"], rng.randrange(1, 3)))
-    return text.format_map(slots)
+        paragraphs = rng.sample(texts["long_paragraphs"], rng.randrange(1, 3))
+        text += "\n\n" + "\n\n".join(_capitalised(p.format_map(slots)) for p in paragraphs)
+    return text
+
+
+def _capitalised(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _child_words(

@@ -167,6 +167,8 @@ class PackData:
     household: list[HouseholdMember] = field(default_factory=list)
     chronology: list[PackEntry] = field(default_factory=list)
     attachments: list[PackAttachment] = field(default_factory=list)
+    # A pack made straight from a child's record (no referral form) says so on its cover.
+    title: str = "Referral to children's social care"
 
     def entries_in_order(self) -> list[PackEntry]:
         """The chronology by when things happened; late entries fall into place."""

@@ -171,10 +171,8 @@ class Builder:
     def cover(self, data: PackData) -> list[Flowable]:
         s, form, child = self.s, data.form, data.child
         story: list[Flowable] = [
-            Paragraph("Referral to children's social care", s.title),
-            Paragraph(
-                text.markup(f"Referral pack from {data.school.name}"), s.subtitle
-            ),
+            Paragraph(text.markup(data.title), s.title),
+            Paragraph(text.markup(f"Prepared by {data.school.name}"), s.subtitle),
         ]
         if form.immediate_risk:
             phoned = ", ".join(v for v in (form.phoned_whom, form.phoned_when) if v)
