@@ -1,0 +1,266 @@
+"""The HTTP service: a Starlette app that stores opaque envelopes and signs receipts.
+
+It verifies who sent a request and that an envelope is well formed and signed by that sender,
+but it holds no key that can open a payload: ``serve`` unseals only the service's signing key.
+Every refusal happens before anything is written (a used nonce is the only trace).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.clock import Clock, SystemClock, iso
+from app.errors import InputError
+from app.sync import httpsig
+from app.sync.enrolment import check_name, verify_enrolment, verify_holding
+from app.sync.envelope import MAX_ENVELOPE_LEN, EnvelopeError, parse, verify_signature
+from app.sync.fingerprint import KeyBundle, b64d, b64e
+from app.sync.receipt import make_receipt
+from frontdoor.keys import ServiceInfo
+from frontdoor.openapi import openapi_document
+from frontdoor.storage import KeyRecord, Storage, StorageError
+
+ENVELOPE_TYPE = "application/vnd.concerndesk.envelope"
+MAX_JSON_BODY = 16 * 1024
+MAX_INBOX_LIMIT = 500
+INBOX_MAX_BYTES = 16 * 1024 * 1024
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class Refusal(Exception):
+    """Answer with this status and ``{"error": code, "detail": detail}``; nothing is stored."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+@dataclass
+class ServiceConfig:
+    info: ServiceInfo
+    signing_key: Ed25519PrivateKey
+    max_body: int = MAX_ENVELOPE_LEN
+    window: int = httpsig.WINDOW_SECONDS
+    clock: Clock = field(default_factory=SystemClock)
+
+
+def _error(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s1:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        prefix, _, seq = text.partition(":")
+        if prefix != "s1" or not seq.isdigit():
+            raise ValueError
+        return int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Refusal(400, "bad-cursor", "after= is not a cursor this service gave out") from None
+
+
+def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
+    info = config.info
+
+    async def db(fn: Any, *args: Any) -> Any:
+        return await run_in_threadpool(fn, *args)
+
+    async def read_body(request: Request, limit: int) -> bytes:
+        """Refuse by Content-Length before reading, and count while streaming (chunked)."""
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise Refusal(400, "bad-length", "Content-Length is not a number")
+            if int(declared) > limit:
+                raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
+        parts, total = [], 0
+        async for part in request.stream():
+            total += len(part)
+            if total > limit:
+                raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
+            parts.append(part)
+        return b"".join(parts)
+
+    async def authenticate(request: Request, limit: int) -> tuple[KeyRecord, bytes]:
+        """The enrolled key that signed this request, and the body it signed."""
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
+        params = httpsig.parse_signature(request.headers)
+        httpsig.check_service(params, info.fingerprint)
+        key = await db(storage.get_key, params.keyid)
+        if key is None or key.status == "pending":
+            raise Refusal(403, "not-enrolled",
+                          f"key {params.keyid} is not enrolled with this service; "
+                          "ask its administrator to enrol this fingerprint")
+        if key.status != "enrolled":
+            raise Refusal(403, "removed", f"key {params.keyid} has been removed from this service")
+        now = config.clock.now().timestamp()
+        httpsig.check_time(params, now, config.window)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        httpsig.verify(params, request.method, raw_path.decode("latin-1"), query,
+                       key.bundle.signing_key())
+        body = await read_body(request, limit)
+        httpsig.check_digest(params, body)
+        if not await db(storage.use_nonce, params.keyid, params.nonce, now, config.window):
+            raise Refusal(401, "replayed", "this request was already received (nonce reused)")
+        return key, body
+
+    async def service_key(request: Request) -> Response:
+        return JSONResponse({"v": 1, "name": info.name, "mode": info.mode,
+                             "fingerprint": info.fingerprint, "bundle": info.bundle.to_json(),
+                             "max_body": config.max_body})
+
+    async def put_envelope(request: Request) -> Response:
+        path_id = request.path_params["id"]
+        if not _UUID_RE.fullmatch(path_id):
+            raise Refusal(404, "bad-id", "envelope ids are lower-case UUIDs")
+        key, body = await authenticate(request, config.max_body)
+        try:
+            env = parse(body, max_size=config.max_body)
+        except EnvelopeError as exc:
+            raise Refusal(422, "bad-envelope", exc.reason) from None
+        if env.id != path_id:
+            raise Refusal(422, "bad-envelope", "the envelope id is not the one in the URL")
+        if env.header.sender != key.fingerprint:
+            raise Refusal(422, "wrong-sender", "the envelope's sender is not the signing key")
+        try:
+            verify_signature(env, key.bundle.signing_key())
+        except EnvelopeError as exc:
+            raise Refusal(422, "bad-envelope", exc.reason) from None
+        if info.mode == "la" and env.header.recipient != info.fingerprint:
+            raise Refusal(422, "wrong-recipient",
+                          f"this front door only accepts envelopes sealed to {info.fingerprint}")
+        stored, created = await db(storage.put_envelope, env.id, env.header.sender,
+                                   env.header.recipient, env.header.kind, env.sha256, body,
+                                   config.clock.now())
+        if stored.sha256 != env.sha256:
+            raise Refusal(409, "conflict", "another envelope is already stored under this id")
+        receipt = make_receipt(stored.id, stored.sha256, stored.received_at, info.fingerprint,
+                               config.signing_key)
+        return JSONResponse(receipt.to_json(), status_code=201 if created else 200)
+
+    async def get_envelope(request: Request) -> Response:
+        key, _ = await authenticate(request, 0)
+        mine = {key.fingerprint, *await db(storage.held_keys, key.fingerprint)}
+        stored = await db(storage.get_envelope, request.path_params["id"])
+        if stored is None or (stored.recipient not in mine and stored.sender != key.fingerprint):
+            raise Refusal(404, "not-found", "no such envelope for this key")
+        return Response(stored.body, media_type=ENVELOPE_TYPE)
+
+    async def inbox(request: Request) -> Response:
+        key, _ = await authenticate(request, 0)
+        after = decode_cursor(request.query_params.get("after"))
+        limit_text = request.query_params.get("limit", "100")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_INBOX_LIMIT:
+            raise Refusal(400, "bad-limit", f"limit must be 1-{MAX_INBOX_LIMIT}")
+        mine = [key.fingerprint, *await db(storage.held_keys, key.fingerprint)]
+        rows = await db(storage.inbox, mine, after, int(limit_text), INBOX_MAX_BYTES)
+        items = [{"cursor": encode_cursor(r.seq), "id": r.id, "kind": r.kind,
+                  "sender": r.sender, "recipient": r.recipient, "received": iso(r.received_at),
+                  "sha256": r.sha256, "body": b64e(r.body)} for r in rows]
+        next_cursor = items[-1]["cursor"] if items else request.query_params.get("after")
+        return JSONResponse({"envelopes": items, "next": next_cursor})
+
+    async def directory(request: Request) -> Response:
+        """School mode: the hub's enrolled (and removed) devices, so a device can check the
+        sender of what it receives. Not in LA mode: schools need not see each other."""
+        await authenticate(request, 0)
+        if info.mode != "school":
+            raise Refusal(404, "not-found", "a front door publishes no directory")
+        records = await db(storage.list_keys)
+        return JSONResponse({"keys": [
+            {"fingerprint": r.fingerprint, "name": r.name, "status": r.status,
+             "bundle": r.bundle.to_json(), "updated": iso(r.updated_at)}
+            for r in records if r.status != "pending"]})
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        body = await read_body(request, MAX_JSON_BODY)
+        try:
+            obj = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise Refusal(400, "bad-json", "the body is not JSON") from None
+        if not isinstance(obj, dict):
+            raise Refusal(400, "bad-json", "the body must be a JSON object")
+        return obj
+
+    async def enrolment_request(request: Request) -> Response:
+        obj = await json_body(request)
+        try:
+            bundle = KeyBundle.from_json(obj.get("bundle"))
+            name = check_name(obj.get("name"))
+            verify_enrolment(bundle, obj.get("name"), b64d(obj.get("proof"), "proof"))
+        except InputError as exc:
+            raise Refusal(400, "bad-request", str(exc)) from None
+        if bundle.fingerprint == info.fingerprint:
+            raise Refusal(400, "bad-request", "that is this service's own key")
+        record = await db(storage.add_request, bundle, name, config.clock.now())
+        if record.status == "removed":
+            raise Refusal(403, "removed", "this key has been removed from this service")
+        status = 200 if record.status == "enrolled" else 202
+        return JSONResponse({"status": record.status, "fingerprint": record.fingerprint},
+                            status_code=status)
+
+    async def holdings(request: Request) -> Response:
+        key, body = await authenticate(request, MAX_JSON_BODY)
+        try:
+            obj = json.loads(body)
+            held = KeyBundle.from_json(obj.get("bundle"))
+            verify_holding(held, key.fingerprint, b64d(obj.get("proof"), "proof"))
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            raise Refusal(400, "bad-json", "the body must be a JSON object") from None
+        except InputError as exc:
+            raise Refusal(400, "bad-request", str(exc)) from None
+        await db(storage.add_holding, key.fingerprint, held, config.clock.now())
+        return JSONResponse({"status": "ok", "fingerprint": held.fingerprint})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(info.mode, config.max_body))
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refusal)
+        return _error(exc.status, exc.code, exc.detail)
+
+    async def signature_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, httpsig.SignatureError)
+        return _error(exc.status, exc.code, exc.detail)
+
+    async def storage_failed(request: Request, exc: Exception) -> Response:
+        response = _error(503, "unavailable", "the service's database is unavailable; retry")
+        response.headers["Retry-After"] = "30"
+        return response
+
+    routes = [
+        Route("/v1/service-key", service_key, methods=["GET"]),
+        Route("/v1/envelopes/{id}", put_envelope, methods=["PUT"]),
+        Route("/v1/envelopes/{id}", get_envelope, methods=["GET"]),
+        Route("/v1/inbox", inbox, methods=["GET"]),
+        Route("/v1/enrolment-requests", enrolment_request, methods=["POST"]),
+        Route("/v1/holdings", holdings, methods=["POST"]),
+        Route("/v1/directory", directory, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    handlers: dict[Any, Any] = {Refusal: refused, httpsig.SignatureError: signature_refused,
+                                StorageError: storage_failed}
+    for error_type in storage.errors:
+        handlers[error_type] = storage_failed
+    return Starlette(routes=routes, exception_handlers=handlers)

@@ -1,0 +1,253 @@
+"""``concerndesk-frontdoor``: set up, run and administer a school hub or an LA front door.
+
+Exit status per CONTRACT.md: 0 success, 1 failed, 2 bad usage or input, 4 wrong passphrase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.clock import SystemClock, iso
+from app.errors import ConcernDeskError, InputError, NotFound
+from app.sync.enrolment import check_name
+from app.sync.envelope import MAX_ENVELOPE_LEN
+from app.sync.fingerprint import KeyBundle, normalise_fingerprint
+from frontdoor import keys
+from frontdoor.storage import Storage, open_storage
+
+DATABASE_ENV = "CONCERNDESK_FRONTDOOR_DATABASE"
+
+
+def _store(args: argparse.Namespace) -> Path:
+    return Path(args.store).expanduser()
+
+
+def _open(args: argparse.Namespace) -> tuple[keys.ServiceInfo, Storage]:
+    info = keys.load_info(_store(args))
+    return info, open_storage(_store(args), args.database or os.environ.get(DATABASE_ENV))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    name = check_name(args.name)
+    info = keys.init_store(_store(args), args.mode, name, keys.get_passphrase(confirm=True))
+    kind = "LA front door" if info.mode == "la" else "school hub"
+    print(f"Created the {kind} '{info.name}' in {_store(args)}.")
+    print("Give this fingerprint to those who connect to it (they check it when they set it up):")
+    print(info.fingerprint)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    info = keys.load_info(_store(args))
+    if args.json:
+        print(json.dumps(info.to_json(), indent=2))
+    else:
+        print(f"{info.name} ({info.mode} mode)\n{info.fingerprint}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from frontdoor.app import ServiceConfig, create_app
+
+    if bool(args.certfile) != bool(args.keyfile):
+        raise InputError("--certfile/--keyfile", "give both for TLS, or neither")
+    if args.max_body < 1024:
+        raise InputError("--max-body", "must be at least 1024 bytes")
+    info, storage = _open(args)
+    # Only the signing key (for receipts) is unsealed: nothing here can open a payload.
+    signing = keys.load_signing_key(_store(args), info, keys.get_passphrase())
+    app = create_app(ServiceConfig(info=info, signing_key=signing, max_body=args.max_body),
+                     storage)
+    print(f"Serving {info.name} ({info.mode} mode, {storage.engine}) as {info.fingerprint}",
+          flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
+                ssl_keyfile=args.keyfile, log_level=args.log_level, server_header=False,
+                timeout_graceful_shutdown=5)
+    storage.close()
+    return 0
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    if args.remove:
+        return cmd_unenrol(args)
+    if not args.name:
+        raise InputError("--name", "is required to enrol (the school or device it belongs to)")
+    fp = normalise_fingerprint(args.fingerprint)
+    name = check_name(args.name)
+    info, storage = _open(args)
+    keys.load_signing_key(_store(args), info, keys.get_passphrase())  # administrators only
+    if args.bundle:
+        bundle = KeyBundle.from_text(args.bundle)
+        if bundle.fingerprint != fp:
+            raise InputError("--bundle", f"its fingerprint is {bundle.fingerprint}, not {fp}")
+    else:
+        record = storage.get_key(fp)
+        if record is None:
+            raise NotFound(f"fingerprint: no enrolment request for {fp}. The device or school "
+                           "registers its key when it first connects (its 'frontdoor set', "
+                           "'hub set' or 'join'); or pass its key with --bundle")
+        bundle = record.bundle
+    if fp == info.fingerprint:
+        raise InputError("fingerprint", "that is this service's own key")
+    storage.set_key(bundle, name, "enrolled", SystemClock().now())
+    print(f"Enrolled {name}: {fp}")
+    return 0
+
+
+def cmd_unenrol(args: argparse.Namespace) -> int:
+    fp = normalise_fingerprint(args.fingerprint)
+    info, storage = _open(args)
+    keys.load_signing_key(_store(args), info, keys.get_passphrase())
+    record = storage.get_key(fp)
+    if record is None:
+        raise NotFound(f"fingerprint: {fp} is not known to this service")
+    storage.set_key(record.bundle, record.name, "removed", SystemClock().now())
+    print(f"Removed {record.name}: {fp} (its requests are refused from now on)")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    _, storage = _open(args)
+    records = storage.list_keys()
+    if args.json:
+        print(json.dumps([{"fingerprint": r.fingerprint, "name": r.name, "status": r.status,
+                           "updated": iso(r.updated_at), "bundle": r.bundle.to_text()}
+                          for r in records], indent=2))
+    else:
+        for r in records:
+            print(f"{r.status:<9} {r.fingerprint}  {r.name}")
+        if not records:
+            print("No keys: nothing has asked to enrol yet.")
+    return 0
+
+
+def _inbox(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from frontdoor.inbox import Inbox
+
+    info, storage = _open(args)
+    if info.mode != "la":
+        raise InputError("store", "a school hub holds no key to read what it relays")
+    hpke = keys.load_hpke_key(_store(args), info, keys.get_passphrase())
+    return Inbox(storage, info, hpke)
+
+
+def cmd_inbox_list(args: argparse.Namespace) -> int:
+    entries = _inbox(args).entries()
+    if args.json:
+        print(json.dumps([e.to_json() for e in entries], indent=2, ensure_ascii=False))
+        return 0
+    for e in entries:
+        print(f"{e.received}  {e.id}  {e.kind:<9} from {e.sender_name} ({e.sender})  "
+              f"{len(e.files)} file(s)  {e.status}")
+    if not entries:
+        print("Nothing has arrived.")
+    return 0
+
+
+def cmd_inbox_export(args: argparse.Namespace) -> int:
+    written = _inbox(args).export(args.id.strip().lower(), Path(args.out).expanduser())
+    for path in written:
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="concerndesk-frontdoor",
+        description="ConcernDesk front door: a school hub or a local authority front door that "
+                    "relays end-to-end encrypted envelopes. The passphrase comes from "
+                    f"{keys.PASSPHRASE_ENV} or a hidden prompt.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--store", required=True, metavar="DIR",
+                       help="the service's store directory (keys, and the SQLite database)")
+        return p
+
+    def database(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database", metavar="URL",
+                       help=f"postgresql://… (default: SQLite in the store; or {DATABASE_ENV})")
+
+    p = command("init", "create the service's keys and print its fingerprint")
+    p.add_argument("--mode", required=True, choices=keys.MODES,
+                   help="'la': a local authority front door; 'school': a school hub")
+    p.add_argument("--name", required=True, help="the name shown to those who connect")
+    p.set_defaults(func=cmd_init)
+
+    p = command("show", "print the service's name, mode and fingerprint")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+
+    p = command("serve", "run the HTTP service")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8800, help="port (default 8800)")
+    database(p)
+    p.add_argument("--certfile", help="TLS certificate (PEM)")
+    p.add_argument("--keyfile", help="TLS private key (PEM)")
+    p.add_argument("--max-body", type=int, default=MAX_ENVELOPE_LEN, metavar="BYTES",
+                   help=f"largest request body accepted (default {MAX_ENVELOPE_LEN})")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=cmd_serve)
+
+    p = command("enrol", "trust a school (LA mode) or a device (school mode) by its fingerprint")
+    p.add_argument("--fingerprint", required=True, help="as printed by its 'identity'")
+    p.add_argument("--name", help="who it is (required unless --remove)")
+    p.add_argument("--bundle", help="its public key bundle (base64), when it has not connected")
+    p.add_argument("--remove", action="store_true", help="remove it instead (same as unenrol)")
+    database(p)
+    p.set_defaults(func=cmd_enrol)
+
+    p = command("unenrol", "remove a school or device: its requests are refused from now on")
+    p.add_argument("--fingerprint", required=True)
+    database(p)
+    p.set_defaults(func=cmd_unenrol)
+
+    p = command("keys", "list enrolment requests, enrolled and removed keys")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    database(p)
+    p.set_defaults(func=cmd_keys)
+
+    inbox = sub.add_parser("inbox", help="LA mode: read what arrived",
+                           description="LA mode: decrypt and read what arrived")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True, metavar="COMMAND")
+    p = inbox_sub.add_parser("list", help="list what arrived", description="list what arrived")
+    p.add_argument("--store", required=True, metavar="DIR")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    database(p)
+    p.set_defaults(func=cmd_inbox_list)
+    p = inbox_sub.add_parser("export", help="write a referral's PDF, JSON and attachments",
+                             description="write a referral's PDF, JSON and attachments")
+    p.add_argument("--store", required=True, metavar="DIR")
+    p.add_argument("--id", required=True, help="the envelope id from 'inbox list'")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    database(p)
+    p.set_defaults(func=cmd_inbox_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConcernDeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: say so plainly, never a traceback
+        print(f"internal error ({type(exc).__name__}); please report it", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The OpenAPI 3.1 description served at /openapi.json (written by hand to stay exact)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"description": "Refused", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+_SIGNED = [{"httpMessageSignature": []}]
+
+
+def _refusals(*codes: int) -> dict[str, Any]:
+    return {str(code): _ERROR for code in codes}
+
+
+def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ConcernDesk front door",
+            "version": "1",
+            "description": (
+                f"A {'local authority front door' if mode == 'la' else 'school hub'} that stores "
+                "end-to-end encrypted envelopes. Signed requests use RFC 9421 HTTP Message "
+                "Signatures with Ed25519 over (\"@method\" \"@path\" \"@query\" "
+                "\"content-digest\") plus created, nonce, keyid and tag (this service's "
+                "fingerprint); see docs/protocol.md."),
+        },
+        "paths": {
+            "/v1/service-key": {"get": {
+                "summary": "The service's public keys and fingerprint (unauthenticated)",
+                "responses": {"200": {"description": "Service key", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ServiceKey"}}}}},
+            }},
+            "/v1/envelopes/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "put": {
+                    "summary": "Store an envelope once; idempotent",
+                    "security": _SIGNED,
+                    "requestBody": {"required": True, "content": {
+                        "application/vnd.concerndesk.envelope": {
+                            "schema": {"type": "string", "format": "binary",
+                                       "maxLength": max_body}}}},
+                    "responses": {
+                        "201": {"description": "Stored now", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                        "200": {"description": "Already stored with these bytes: same receipt",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                        **_refusals(400, 401, 403, 404, 409, 413, 422, 503),
+                    },
+                },
+                "get": {
+                    "summary": "Fetch one envelope addressed to (or sent by) the caller's keys",
+                    "security": _SIGNED,
+                    "responses": {"200": {"description": "The envelope as uploaded", "content": {
+                        "application/vnd.concerndesk.envelope": {
+                            "schema": {"type": "string", "format": "binary"}}}},
+                        **_refusals(401, 403, 404, 503)},
+                },
+            },
+            "/v1/inbox": {"get": {
+                "summary": "Envelopes for the caller's keys, in a stable order",
+                "security": _SIGNED,
+                "parameters": [
+                    {"name": "after", "in": "query", "required": False,
+                     "description": "An opaque cursor from an earlier answer",
+                     "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+                ],
+                "responses": {"200": {"description": "A page (empty when up to date)", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/InboxPage"}}}},
+                    **_refusals(400, 401, 403, 503)},
+            }},
+            "/v1/enrolment-requests": {"post": {
+                "summary": "Register a public key bundle as pending (unauthenticated)",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/EnrolmentRequest"}}}},
+                "responses": {
+                    "202": {"description": "Pending until an administrator enrols the fingerprint",
+                            "content": {"application/json": {
+                                "schema": {"$ref": "#/components/schemas/EnrolmentStatus"}}}},
+                    "200": {"description": "Already enrolled", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/EnrolmentStatus"}}}},
+                    **_refusals(400, 403, 413, 503)},
+            }},
+            "/v1/directory": {"get": {
+                "summary": "School hub: enrolled and removed devices with their key bundles",
+                "security": _SIGNED,
+                "responses": {"200": {"description": "The directory", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "keys": {"type": "array", "items": {"type": "object", "properties": {
+                            "fingerprint": {"type": "string"}, "name": {"type": "string"},
+                            "status": {"enum": ["enrolled", "removed"]},
+                            "bundle": {"$ref": "#/components/schemas/KeyBundle"},
+                            "updated": {"type": "string"}}}}}}}}},
+                    **_refusals(401, 403, 404, 503)},
+            }},
+            "/v1/holdings": {"post": {
+                "summary": "Declare that the calling device also holds a key (e.g. the DSL team)",
+                "security": _SIGNED,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Holding"}}}},
+                "responses": {"200": {"description": "Recorded"},
+                              **_refusals(400, 401, 403, 413, 503)},
+            }},
+        },
+        "components": {
+            "securitySchemes": {"httpMessageSignature": {
+                "type": "apiKey", "in": "header", "name": "Signature",
+                "description": "RFC 9421 with Signature-Input and Content-Digest (RFC 9530)"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "detail"], "properties": {
+                    "error": {"type": "string"}, "detail": {"type": "string"}}},
+                "KeyBundle": {"type": "object", "required": ["signing", "hpke"], "properties": {
+                    "signing": {"type": "string", "contentEncoding": "base64",
+                                "description": "Ed25519 public key, 32 raw bytes"},
+                    "hpke": {"type": "string", "contentEncoding": "base64",
+                             "description": "X25519 public key, 32 raw bytes"}}},
+                "ServiceKey": {"type": "object", "properties": {
+                    "v": {"const": 1}, "name": {"type": "string"},
+                    "mode": {"enum": ["la", "school"]}, "fingerprint": {"type": "string"},
+                    "bundle": {"$ref": "#/components/schemas/KeyBundle"},
+                    "max_body": {"type": "integer"}}},
+                "Receipt": {"type": "object", "properties": {
+                    "v": {"const": 1}, "envelope_id": {"type": "string"},
+                    "sha256": {"type": "string"}, "received": {"type": "string"},
+                    "service": {"type": "string"},
+                    "signature": {"type": "string", "contentEncoding": "base64"}}},
+                "InboxPage": {"type": "object", "properties": {
+                    "next": {"type": ["string", "null"]},
+                    "envelopes": {"type": "array", "items": {"type": "object", "properties": {
+                        "cursor": {"type": "string"}, "id": {"type": "string"},
+                        "kind": {"type": "string"}, "sender": {"type": "string"},
+                        "recipient": {"type": "string"}, "received": {"type": "string"},
+                        "sha256": {"type": "string"},
+                        "body": {"type": "string", "contentEncoding": "base64"}}}}}},
+                "EnrolmentRequest": {"type": "object", "required": ["bundle", "name", "proof"],
+                                     "properties": {
+                    "bundle": {"$ref": "#/components/schemas/KeyBundle"},
+                    "name": {"type": "string", "maxLength": 200},
+                    "proof": {"type": "string", "contentEncoding": "base64"}}},
+                "EnrolmentStatus": {"type": "object", "properties": {
+                    "status": {"enum": ["pending", "enrolled"]},
+                    "fingerprint": {"type": "string"}}},
+                "Holding": {"type": "object", "required": ["bundle", "proof"], "properties": {
+                    "bundle": {"$ref": "#/components/schemas/KeyBundle"},
+                    "proof": {"type": "string", "contentEncoding": "base64"}}},
+            },
+        },
+    }

@@ -1,0 +1,371 @@
+"""Where the service keeps envelopes, keys and nonces: SQLite (default) or PostgreSQL.
+
+One small interface, two engines sharing the same SQL (``?`` placeholders are rewritten for
+psycopg). Several service processes may share one database: every write is one transaction,
+a duplicate PUT is ``INSERT … ON CONFLICT DO NOTHING`` and then read back, and on PostgreSQL
+inserts take a transaction-scoped advisory lock so that sequence order equals commit order
+(otherwise a reader could pass a cursor over a row that commits later, and miss it).
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from app.clock import iso, parse_iso
+from app.errors import ConcernDeskError
+from app.sync.fingerprint import KeyBundle
+
+SQLITE_FILE = "frontdoor.sqlite3"
+_INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)
+_SCHEMA_LOCK = 0x43440002
+MAX_PENDING = 1000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS envelopes (
+  seq {serial},
+  id TEXT NOT NULL UNIQUE,
+  sender TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  body {blob} NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS envelopes_by_recipient ON envelopes (recipient, seq);
+CREATE TABLE IF NOT EXISTS keys (
+  fingerprint TEXT PRIMARY KEY,
+  bundle TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'enrolled', 'removed')),
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holdings (
+  device TEXT NOT NULL,
+  key_fingerprint TEXT NOT NULL,
+  bundle TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  PRIMARY KEY (device, key_fingerprint)
+);
+CREATE TABLE IF NOT EXISTS nonces (
+  keyid TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  expires DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (keyid, nonce)
+);
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires);
+"""
+_ENV_COLS = "seq, id, sender, recipient, kind, sha256, size, body, received_at"
+
+
+class StorageError(ConcernDeskError):
+    """The database cannot be opened or used."""
+
+
+@dataclass(frozen=True)
+class StoredEnvelope:
+    seq: int
+    id: str
+    sender: str
+    recipient: str
+    kind: str
+    sha256: str
+    size: int
+    body: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    fingerprint: str
+    bundle: KeyBundle
+    name: str
+    status: str  # pending | enrolled | removed
+    updated_at: datetime
+
+
+def _envelope(row: Sequence[Any]) -> StoredEnvelope:
+    return StoredEnvelope(seq=int(row[0]), id=row[1], sender=row[2], recipient=row[3],
+                          kind=row[4], sha256=row[5], size=int(row[6]), body=bytes(row[7]),
+                          received_at=parse_iso(row[8]))
+
+
+def _key(row: Sequence[Any]) -> KeyRecord:
+    return KeyRecord(fingerprint=row[0], bundle=KeyBundle.from_text(row[1]), name=row[2],
+                     status=row[3], updated_at=parse_iso(row[4]))
+
+
+class Storage:
+    """The engine-neutral operations. Subclasses supply ``_tx`` and the SQL dialect."""
+
+    engine = ""
+    errors: tuple[type[BaseException], ...] = ()  # the engine's own exceptions
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Any]:  # yields a DB-API cursor
+        raise NotImplementedError
+        yield
+
+    def _lock_inserts(self, cur: Any) -> None:
+        """Serialise envelope inserts across processes (no-op where the engine already does)."""
+
+    def _q(self, sql: str) -> str:
+        return sql
+
+    def close(self) -> None:
+        pass
+
+    # envelopes ------------------------------------------------------------------------------
+
+    def put_envelope(self, id: str, sender: str, recipient: str, kind: str, sha256: str,
+                     body: bytes, received_at: datetime) -> tuple[StoredEnvelope, bool]:
+        """Store once. Returns the stored row (which may be an earlier, different body) and
+        whether this call stored it."""
+        with self._tx(write=True) as cur:
+            self._lock_inserts(cur)
+            cur.execute(self._q(
+                "INSERT INTO envelopes (id, sender, recipient, kind, sha256, size, body, "
+                "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"),
+                (id, sender, recipient, kind, sha256, len(body), body, iso(received_at)))
+            created = cur.rowcount == 1
+            cur.execute(self._q(f"SELECT {_ENV_COLS} FROM envelopes WHERE id = ?"), (id,))
+            return _envelope(cur.fetchone()), created
+
+    def get_envelope(self, id: str) -> StoredEnvelope | None:
+        with self._tx(write=False) as cur:
+            cur.execute(self._q(f"SELECT {_ENV_COLS} FROM envelopes WHERE id = ?"), (id,))
+            row = cur.fetchone()
+        return _envelope(row) if row else None
+
+    def inbox(self, recipients: Sequence[str], after_seq: int, limit: int,
+              max_bytes: int) -> list[StoredEnvelope]:
+        """Envelopes for any of ``recipients`` after ``after_seq`` in sequence order, at most
+        ``limit`` of them and (after the first) at most ``max_bytes`` of bodies."""
+        if not recipients:
+            return []
+        marks = ", ".join("?" for _ in recipients)
+        with self._tx(write=False) as cur:
+            cur.execute(self._q(
+                f"SELECT seq, size FROM envelopes WHERE recipient IN ({marks}) AND seq > ? "
+                "ORDER BY seq LIMIT ?"), (*recipients, after_seq, limit))
+            chosen, total = [], 0
+            for seq, size in cur.fetchall():
+                if chosen and total + int(size) > max_bytes:
+                    break
+                chosen.append(int(seq))
+                total += int(size)
+            if not chosen:
+                return []
+            cur.execute(self._q(
+                f"SELECT {_ENV_COLS} FROM envelopes WHERE recipient IN ({marks}) "
+                "AND seq > ? AND seq <= ? ORDER BY seq"), (*recipients, after_seq, chosen[-1]))
+            return [_envelope(r) for r in cur.fetchall()]
+
+    def list_envelopes(self, recipient: str | None = None) -> list[StoredEnvelope]:
+        with self._tx(write=False) as cur:
+            if recipient is None:
+                cur.execute(f"SELECT {_ENV_COLS} FROM envelopes ORDER BY seq")
+            else:
+                cur.execute(self._q(f"SELECT {_ENV_COLS} FROM envelopes WHERE recipient = ? "
+                                    "ORDER BY seq"), (recipient,))
+            return [_envelope(r) for r in cur.fetchall()]
+
+    def count_envelopes(self) -> int:
+        with self._tx(write=False) as cur:
+            cur.execute("SELECT COUNT(*) FROM envelopes")
+            return int(cur.fetchone()[0])
+
+    # replay protection ----------------------------------------------------------------------
+
+    def use_nonce(self, keyid: str, nonce: str, now: float, window: float) -> bool:
+        """Record a nonce; False when it was already used within the window (a replay)."""
+        with self._tx(write=True) as cur:
+            cur.execute(self._q("DELETE FROM nonces WHERE expires < ?"), (now,))
+            cur.execute(self._q("INSERT INTO nonces (keyid, nonce, expires) VALUES (?, ?, ?) "
+                                "ON CONFLICT (keyid, nonce) DO NOTHING"),
+                        (keyid, nonce, now + 2 * window))
+            return cur.rowcount == 1
+
+    # keys -----------------------------------------------------------------------------------
+
+    def get_key(self, fingerprint: str) -> KeyRecord | None:
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT fingerprint, bundle, name, status, updated_at FROM keys "
+                                "WHERE fingerprint = ?"), (fingerprint,))
+            row = cur.fetchone()
+        return _key(row) if row else None
+
+    def list_keys(self) -> list[KeyRecord]:
+        with self._tx(write=False) as cur:
+            cur.execute("SELECT fingerprint, bundle, name, status, updated_at FROM keys "
+                        "ORDER BY status, name, fingerprint")
+            return [_key(r) for r in cur.fetchall()]
+
+    def add_request(self, bundle: KeyBundle, name: str, at: datetime) -> KeyRecord:
+        """A pending enrolment request; an existing record for the key is left as it is."""
+        with self._tx(write=True) as cur:
+            cur.execute("SELECT COUNT(*) FROM keys WHERE status = 'pending'")
+            if int(cur.fetchone()[0]) >= MAX_PENDING:
+                raise StorageError("too many pending enrolment requests; approve or wait")
+            cur.execute(self._q(
+                "INSERT INTO keys (fingerprint, bundle, name, status, updated_at) "
+                "VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (fingerprint) DO NOTHING"),
+                (bundle.fingerprint, bundle.to_text(), name, iso(at)))
+            cur.execute(self._q("SELECT fingerprint, bundle, name, status, updated_at FROM keys "
+                                "WHERE fingerprint = ?"), (bundle.fingerprint,))
+            return _key(cur.fetchone())
+
+    def set_key(self, bundle: KeyBundle, name: str, status: str, at: datetime) -> None:
+        with self._tx(write=True) as cur:
+            cur.execute(self._q(
+                "INSERT INTO keys (fingerprint, bundle, name, status, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET "
+                "name = excluded.name, status = excluded.status, updated_at = excluded.updated_at"),
+                (bundle.fingerprint, bundle.to_text(), name, status, iso(at)))
+
+    def add_holding(self, device: str, held: KeyBundle, at: datetime) -> None:
+        with self._tx(write=True) as cur:
+            cur.execute(self._q(
+                "INSERT INTO holdings (device, key_fingerprint, bundle, added_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (device, key_fingerprint) DO NOTHING"),
+                (device, held.fingerprint, held.to_text(), iso(at)))
+
+    def held_keys(self, device: str) -> list[str]:
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT key_fingerprint FROM holdings WHERE device = ? "
+                                "ORDER BY key_fingerprint"), (device,))
+            return [r[0] for r in cur.fetchall()]
+
+
+class SQLiteStorage(Storage):
+    """One file in the store directory; WAL so readers never wait for a writer."""
+
+    engine = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.errors = (sqlite3.Error,)
+        self._local = threading.local()
+        try:
+            conn = self._conn()
+            conn.executescript(_SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT",
+                                              blob="BLOB"))
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database {path}: {exc}") from None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Any]:
+        conn = self._conn()
+        cur = conn.cursor()
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield cur
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
+class _Pool:
+    """A few psycopg connections reused across requests; a broken one is thrown away."""
+
+    def __init__(self, url: str, size: int = 8) -> None:
+        import psycopg  # only needed for PostgreSQL
+
+        self._psycopg = psycopg
+        self._url = url
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
+
+    def get(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._psycopg.connect(self._url, connect_timeout=10)
+
+    def put(self, conn: Any) -> None:
+        if conn.closed or conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+            conn.close()
+            return
+        try:
+            self._idle.put_nowait(conn)
+        except queue.Full:
+            conn.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+class PostgresStorage(Storage):
+    engine = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise StorageError("PostgreSQL needs psycopg 3 (psycopg[binary])") from None
+        self.errors = (psycopg.Error,)
+        self._pool = _Pool(url)
+        try:
+            with self._tx(write=True) as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                for statement in _SCHEMA.format(
+                        serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+                        blob="BYTEA").split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot use the PostgreSQL database: {exc}") from None
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def _lock_inserts(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_INSERT_LOCK,))
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Any]:
+        conn = self._pool.get()
+        try:
+            with conn.cursor() as cur:
+                try:
+                    yield cur
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        finally:
+            self._pool.put(conn)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_storage(store: Path, database: str | None) -> Storage:
+    """PostgreSQL when ``database`` is a postgresql:// URL, else SQLite in the store directory."""
+    if database:
+        if not database.startswith(("postgresql://", "postgres://")):
+            raise StorageError("--database must be a postgresql:// URL")
+        return PostgresStorage(database)
+    return SQLiteStorage(store / SQLITE_FILE)

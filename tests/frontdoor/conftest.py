@@ -1,0 +1,201 @@
+"""A real ``concerndesk-frontdoor serve`` process on a free 127.0.0.1 port, on SQLite and
+(when scripts/with-postgres.sh provides one) on a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.sync.client import FrontDoorClient
+from app.sync.fingerprint import KeyPairs
+from frontdoor import cli, keys
+from frontdoor.storage import Storage, open_storage
+
+PASSPHRASE = "synthetic-test-passphrase"
+POSTGRES_ENV = "CONCERNDESK_TEST_POSTGRES_URL"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Service:
+    """One store directory and its serving process(es)."""
+
+    store: Path
+    info: keys.ServiceInfo
+    database: str | None
+    max_body: int = 65536
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    port: int = 0
+    tls: tuple[Path, Path] | None = None  # (certfile, keyfile)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def start(self, port: int | None = None) -> str:
+        """Start a serving process (another one shares the same database) and wait for it."""
+        port = port or free_port()
+        cmd = [sys.executable, "-m", "frontdoor.cli", "serve", "--store", str(self.store),
+               "--port", str(port), "--max-body", str(self.max_body), "--log-level", "warning"]
+        if self.database:
+            cmd += ["--database", self.database]
+        if self.tls:
+            cmd += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
+        env = {**os.environ, keys.PASSPHRASE_ENV: PASSPHRASE}
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        self.procs.append(proc)
+        url = f"{self.scheme}://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                _, err = proc.communicate()
+                raise RuntimeError(f"serve exited {proc.returncode}: {err.decode()}")
+            try:
+                answer = httpx.get(url + "/v1/service-key", timeout=1,
+                                   verify=self._trust())
+                if answer.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("serve did not start")
+            time.sleep(0.05)
+        if not self.port:
+            self.port = port
+        return url
+
+    def _trust(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.tls[0])) if self.tls else True
+
+    def kill9(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        self.procs.clear()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+    def storage(self) -> Storage:
+        return open_storage(self.store, self.database)
+
+    def stored_ids(self) -> list[str]:
+        storage = self.storage()
+        try:
+            return [e.id for e in storage.list_envelopes()]
+        finally:
+            storage.close()
+
+    def cli(self, *args: str) -> int:
+        """Run an admin command in-process against this store (and database)."""
+        extra = ["--database", self.database] if self.database else []
+        return cli.main([*args, "--store", str(self.store), *extra])
+
+    def enrolled_device(self, name: str = "Synthetic Primary School") -> tuple[KeyPairs,
+                                                                                FrontDoorClient]:
+        """A new key that asked to enrol (as a client does) and that the admin then enrolled."""
+        pairs = KeyPairs.generate()
+        client = FrontDoorClient(self.url, pairs.signing, pairs.fingerprint,
+                                 service_bundle=self.info.bundle,
+                                 verify=str(self.tls[0]) if self.tls else True)
+        assert client.request_enrolment(pairs.bundle, name) == "pending"
+        assert self.cli("enrol", "--fingerprint", pairs.fingerprint, "--name", name) == 0
+        return pairs, client
+
+
+@pytest.fixture(autouse=True)
+def _passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, PASSPHRASE)
+
+
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and not os.environ.get(POSTGRES_ENV):
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}: run through scripts/with-postgres.sh")
+    return str(request.param)
+
+
+def _database(engine: str) -> Iterator[str | None]:
+    if engine == "sqlite":
+        yield None
+        return
+    import psycopg
+
+    admin = os.environ[POSTGRES_ENV]
+    name = "cd_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    base, _, _ = admin.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _make_service(tmp: Path, mode: str, database: str | None) -> Service:
+    store = tmp / f"{mode}-store"
+    info = keys.init_store(store, mode, f"Synthetic {mode} service", PASSPHRASE)
+    return Service(store=store, info=info, database=database)
+
+
+@pytest.fixture(scope="module")
+def la_service(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One LA front door shared by a module's tests (each test uses its own school keys)."""
+    gen = _database(engine)
+    service = _make_service(tmp_path_factory.mktemp("la"), "la", next(gen))
+    service.start()
+    yield service
+    service.stop()
+    next(gen, None)
+
+
+@pytest.fixture()
+def fresh_la_service(engine: str, tmp_path: Path) -> Iterator[Service]:
+    """An LA front door of one's own, for tests that kill or restart it."""
+    gen = _database(engine)
+    service = _make_service(tmp_path, "la", next(gen))
+    yield service
+    service.stop()
+    next(gen, None)
+
+
+@pytest.fixture(scope="module")
+def hub_service(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    gen = _database(engine)
+    service = _make_service(tmp_path_factory.mktemp("hub"), "school", next(gen))
+    service.start()
+    yield service
+    service.stop()
+    next(gen, None)
