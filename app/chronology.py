@@ -7,7 +7,7 @@ id — a stable order every DSL machine agrees on, whatever order entries were r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.clock import parse_iso
@@ -77,17 +77,8 @@ def amend_entry(session: Session, some_id: str, reason: str, *, summary: str | N
     kind, _owner = record_owner(session.conn, record_id)
     if kind != "entry":
         raise NotFound("There is no chronology entry with that id.")
-    from app.records import latest_version
-
-    current = latest_version(session.conn, record_id).fields
-    changes: dict[str, object] = {}
-    if summary is not None:
-        changes["summary"] = summary
-    if occurred_at is not None:
-        changes["occurred_at"] = occurred_at
-    if significant is not None:
-        changes["significant"] = significant
-    return amend(session, record_id, reason, replace(current, **changes))  # type: ignore[arg-type]
+    return amend(session, record_id, reason, summary=summary, occurred_at=occurred_at,
+                 significant=significant)
 
 
 def record_history(session: Session, some_id: str) -> list[Version]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.categories import MAX_CATEGORIES, load_categories, resolve_category
@@ -137,18 +137,10 @@ def amend_concern(session: Session, some_id: str, reason: str, *, text: str | No
             raise AccessDenied("You can only amend the concerns you recorded yourself.")
         if significant is not None:
             raise AccessDenied("Only the DSL team marks a concern as significant.")
-    current = latest_version(session.conn, record_id).fields
-    changes: dict[str, object] = {}
-    if text is not None:
-        changes["summary"] = text
-    if categories is not None:
-        changes["categories"] = _category_codes(categories)
-    for name, value in (("child_words", child_words), ("action_taken", action_taken),
-                        ("occurred_at", occurred_at), ("location", location),
-                        ("significant", significant)):
-        if value is not None:
-            changes[name] = value
-    return amend(session, record_id, reason, replace(current, **changes))  # type: ignore[arg-type]
+    return amend(session, record_id, reason, summary=text,
+                 categories=_category_codes(categories) if categories is not None else None,
+                 child_words=child_words, action_taken=action_taken, occurred_at=occurred_at,
+                 location=location, significant=significant)
 
 
 def set_status(session: Session, some_id: str, status: str, note: str | None = None) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.clock import iso, parse_iso
 from app.db import Connection
@@ -182,12 +183,14 @@ def record_owner(conn: Connection, record_id: str) -> tuple[str, str]:
     return row[0], row[1]
 
 
-def amend(session: Session, record_id: str, reason: str, fields: VersionFields) -> Version:
-    """A new version over the latest. The caller checks the right to amend."""
+def amend(session: Session, record_id: str, reason: str, **changes: Any) -> Version:
+    """A new version over the latest, with ``changes`` (fields of VersionFields; None means
+    "leave as it is"). The caller checks the right to amend."""
     reason_text = clean_text(reason, "reason", required=True)
-    checked = check_fields(fields, session.clock.now())
+    wanted = {name: value for name, value in changes.items() if value is not None}
     with session.tx():
         current = latest_version(session.conn, record_id)
+        checked = check_fields(replace(current.fields, **wanted), session.clock.now())
         if checked == current.fields:
             raise InputError("text", "the amendment changes nothing")
         version = insert_version(session, record_id, current.version + 1, current.id,

@@ -181,11 +181,10 @@ def release_referral(session: Session, referral_id: str) -> str:
     return pack_id
 
 
-def mark_status(session: Session, referral_id: str, status: str, note: str | None = None
-                ) -> None:
-    """Delivery states set by the sync worker: queued, sent, receipted, rejected."""
+def record_delivery(session: Session, referral_id: str, status: str, note: str | None = None
+                    ) -> None:
+    """A delivery state from the outbox: queued, sent, receipted or rejected (with the reason).
+    Call inside the transaction that records the delivery."""
     if status not in {"queued", "sent", "receipted", "rejected"}:
         raise InputError("status", "not a delivery state")
-    with session.tx():
-        _set_status(session, referral_id, status, note)
-        session.audit("sync", "referral", referral_id, status=status)
+    _set_status(session, referral_id, status, note)

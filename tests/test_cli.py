@@ -154,8 +154,14 @@ def test_identity_prints_a_fingerprint(store: Path) -> None:
 
 
 def test_not_yet_features_say_so_plainly(store: Path) -> None:
-    result = run("sync", "--data", str(store), "--user", "dsl")
+    result = run("join", "--data", str(store.parent / "joined"), "--url",
+                 "http://127.0.0.1:9", "--fingerprint", "0" * 40)
     assert result.returncode == 1 and "not built yet" in result.stderr
+
+
+def test_sync_with_nothing_queued_says_so(store: Path) -> None:
+    result = run("sync", "--data", str(store), "--user", "dsl")
+    assert result.returncode == 0 and "Nothing waiting" in result.stdout
 
 
 def _audit_count(store: Path) -> int:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
-from app.errors import AccessDenied, NotYet
+from app.errors import AccessDenied
 from app.pack import write_atomically
 from app.packs import (
     child_pack_data,
@@ -131,8 +131,14 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    raise NotYet("Sending referrals to the LA front door is not built yet in this version; "
-                 "release the pack for print instead.")
+    from app.referral_delivery import queue_referral
+
+    with open_as_user(args) as session:
+        ids = queue_referral(session, args.id)
+    print(f"Queued for the LA front door as {len(ids)} envelope(s); 'concerndesk-cli sync' "
+          "delivers them (the app does it by itself when online).")
+    print(ids[-1])
+    return 0
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
