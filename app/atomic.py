@@ -10,6 +10,8 @@ from typing import Any
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """A private (0600) temporary file beside ``path``, flushed to the disk, then renamed over
+    it; the rename is made durable too. On failure the temporary file is removed."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -28,6 +30,7 @@ def write_json_atomically(path: Path, data: Any) -> None:
 
 
 def _fsync_dir(directory: Path) -> None:
+    """Makes a rename durable where the system allows it (not on Windows)."""
     if os.name != "posix":
         return
     fd = os.open(directory, os.O_RDONLY)
