@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.categories import load_categories
+from app.child_flags import FLAGS, flags
 from app.chronology import chronology
 from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
@@ -90,7 +91,8 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
         interpreter_needed=form.get("child_interpreter_needed"),
         disability=form.get("child_disability"), address=form.get("child_address"),
         phone=form.get("child_phone"), gp=form.get("child_gp"), upn=child.upn,
-        nhs_number=child.nhs_number, year_group=child.year_group)
+        nhs_number=child.nhs_number, year_group=child.year_group,
+        flags=[FLAGS[f] for f in flags(session, child.id, audit=False)])
     household = [HouseholdMember(
         m["name"], m.get("relationship"),
         date.fromisoformat(m["date_of_birth"]) if m.get("date_of_birth") else None, None,

@@ -208,6 +208,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, name)
     );
     """,
+    # 4 — the child's safeguarding flags (CP plan, CIN, looked after …), set and cleared by the
+    # DSL team as events, so the history of each flag is kept
+    """
+    CREATE TABLE child_flag_events (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL REFERENCES children (id),
+        flag TEXT NOT NULL,
+        value INTEGER NOT NULL CHECK (value IN (0, 1)),
+        actor_id TEXT NOT NULL REFERENCES users (id),
+        at TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX child_flag_events_child ON child_flag_events (child_id, at);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

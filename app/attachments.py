@@ -1,0 +1,84 @@
+"""Files attached to a concern or entry (a photo of a note, a letter), kept inside the
+encrypted store — never as loose files on a staff PC."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from app.clock import iso, parse_iso
+from app.errors import AccessDenied, InputError, NotFound
+from app.records import record_owner, resolve_record_id
+from app.roles import Perm
+from app.session import Session
+
+MAX_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: str
+    record_id: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    added_at: datetime
+
+
+def _check_access(session: Session, record_id: str) -> None:
+    kind, owner = record_owner(session.conn, record_id)
+    if session.can(Perm.READ_ALL_RECORDS):
+        return
+    if kind == "concern" and owner == session.user.id:
+        return
+    session.audited("view", "attachment", record_id, denied=True)
+    raise AccessDenied("You can only attach to, or open, the concerns you recorded yourself.")
+
+
+def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
+                   media_type: str | None = None) -> AttachmentInfo:
+    record_id = resolve_record_id(session.conn, some_id)
+    _check_access(session, record_id)
+    name = Path(filename).name.strip()
+    if not name:
+        raise InputError("attachment", "give the file a name")
+    if not data:
+        raise InputError("attachment", "the file is empty")
+    if len(data) > MAX_BYTES:
+        raise InputError("attachment", f"the file is {len(data) // (1024 * 1024)} MB; the "
+                         f"most is {MAX_BYTES // (1024 * 1024)} MB")
+    kind = media_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    info = AttachmentInfo(str(uuid.uuid4()), record_id, name, kind, len(data),
+                          hashlib.sha256(data).hexdigest(), session.clock.now())
+    with session.tx() as conn:
+        conn.execute("INSERT INTO attachments (id, record_id, filename, media_type, size, "
+                     "sha256, data, added_by, added_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                     (info.id, record_id, name, kind, info.size, info.sha256, data,
+                      session.user.id, iso(info.added_at)))
+        session.audit("create", "attachment", info.id, record=record_id, size=info.size)
+    return info
+
+
+def attachments(session: Session, some_id: str) -> list[AttachmentInfo]:
+    record_id = resolve_record_id(session.conn, some_id)
+    _check_access(session, record_id)
+    rows = session.conn.execute("SELECT id, record_id, filename, media_type, size, sha256, "
+                                "added_at FROM attachments WHERE record_id = ? ORDER BY "
+                                "added_at, id", (record_id,)).fetchall()
+    return [AttachmentInfo(*r[:6], parse_iso(r[6])) for r in rows]
+
+
+def attachment_data(session: Session, attachment_id: str) -> bytes:
+    """The file's bytes, for the user's explicit open or save (audited as an export)."""
+    row = session.conn.execute("SELECT record_id, data FROM attachments WHERE id = ?",
+                               (attachment_id,)).fetchone()
+    if row is None:
+        raise NotFound("There is no such attachment.")
+    _check_access(session, row[0])
+    session.audited("export", "attachment", attachment_id)
+    return bytes(row[1])

@@ -1,0 +1,74 @@
+"""A child's safeguarding flags and the children linked to them through shared records.
+
+Flags are DSL-team knowledge (a child protection plan is not for every member of staff), set
+and cleared as events with a note, so "when did the plan start and end" stays answerable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from app.clock import iso
+from app.errors import InputError
+from app.pupils import Child, child_by_id
+from app.roles import Perm
+from app.session import Session
+
+FLAGS: dict[str, str] = {
+    "cp-plan": "Child protection plan",
+    "child-in-need": "Child in need",
+    "looked-after": "Looked after",
+    "previously-looked-after": "Previously looked after",
+    "send": "SEND",
+    "eal": "EAL",
+    "young-carer": "Young carer",
+}
+
+
+def set_flag(session: Session, child_id: str, flag: str, on: bool, note: str | None = None
+             ) -> None:
+    session.require(Perm.TRIAGE)
+    if flag not in FLAGS:
+        raise InputError("flag", "one of " + ", ".join(FLAGS))
+    child_by_id(session, child_id)
+    if (flag in flags(session, child_id, audit=False)) == on:
+        return
+    with session.tx() as conn:
+        conn.execute("INSERT INTO child_flag_events (id, child_id, flag, value, actor_id, at, "
+                     "note) VALUES (?,?,?,?,?,?,?)", (str(uuid.uuid4()), child_id, flag,
+                                                      int(on), session.user.id,
+                                                      iso(session.clock.now()),
+                                                      (note or "").strip() or None))
+        session.audit("amend", "child-flag", child_id, flag=flag, on=on)
+
+
+def flags(session: Session, child_id: str, *, audit: bool = True) -> list[str]:
+    """The flags currently set, in the order of FLAGS."""
+    session.require(Perm.READ_ALL_RECORDS)
+    current: dict[str, bool] = {}
+    for flag, value in session.conn.execute(
+            "SELECT flag, value FROM child_flag_events WHERE child_id = ? ORDER BY at, rowid",
+            (child_id,)):
+        current[flag] = bool(value)
+    if audit:
+        session.audited("view", "child-flags", child_id)
+    return [f for f in FLAGS if current.get(f)]
+
+
+@dataclass(frozen=True)
+class LinkedChild:
+    child: Child
+    shared_records: int
+
+
+def linked_children(session: Session, child_id: str) -> list[LinkedChild]:
+    """Children named in the same concerns or entries (siblings, child-on-child incidents);
+    each child's own role stays on their own record."""
+    session.require(Perm.READ_ALL_RECORDS)
+    rows = session.conn.execute(
+        "SELECT other.child_id, count(*) FROM record_children mine JOIN record_children other "
+        "ON other.record_id = mine.record_id AND other.child_id != mine.child_id "
+        "WHERE mine.child_id = ? GROUP BY other.child_id ORDER BY count(*) DESC",
+        (child_id,)).fetchall()
+    return [LinkedChild(child_by_id(session, other), count) for other, count in rows]
