@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import itertools
-import json
 import random
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,23 +35,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from app import synthetic_roll as roll
+from app import synthetic_text as phrasing
 from app.clock import SystemClock
-from app.identifiers import make_nhs_number, make_upn
-from app.paths import resource_path
+from app.identifiers import make_nhs_number
 from app.roster_csv import RosterRow
+from app.synthetic_roll import YEAR_GROUPS
+from app.uktime import london_to_utc
 
 SYNTHETIC_NOTE = "DEMO: a synthetic school. Every name, identifier and event is invented."
 
-# Year groups of an all-through school (3–18), with the age offset from Reception and the
-# relative size of each cohort: small nursery, full primary, larger secondary intake, smaller
-# sixth form.
-YEAR_GROUPS: tuple[tuple[str, int, float], ...] = (
-    ("N1", -2, 0.35), ("N2", -1, 0.6), ("R", 0, 1.0),
-    *((f"Y{k}", k, 1.0) for k in range(1, 7)),
-    *((f"Y{k}", k, 1.3) for k in range(7, 12)),
-    ("Y12", 12, 0.75), ("Y13", 13, 0.7),
-)  # fmt: skip
-_YEAR_ORDER = {code: i for i, (code, _, _) in enumerate(YEAR_GROUPS)}
 
 ROLE_SUBJECT = "subject"  # the concern is about this child
 ROLE_HARMED = "harmed"
@@ -93,8 +84,6 @@ _SHOWCASE = (
     ("pakistani", "preferred"),
     ("bangladeshi", "preferred"),
 )
-_DRAMA_LANDLINE = "01632 960"
-_DRAMA_MOBILE = "07700 900"
 
 
 @dataclass(frozen=True)
@@ -139,37 +128,9 @@ class EntrySeed:
     significant: bool
 
 
-@functools.cache
-def _resource(name: str) -> dict[str, Any]:
-    return json.loads(resource_path("demo", name).read_text(encoding="utf-8"))
-
-
 def academic_year_start(day: date) -> int:
     """The calendar year in which the academic year holding ``day`` began (1 September)."""
     return day.year if day.month >= 9 else day.year - 1
-
-
-def london_to_utc(day: date, minute_of_day: int) -> datetime:
-    """A UK wall-clock time as aware UTC. BST runs from 01:00 UTC on the last Sunday of March to
-    01:00 UTC on the last Sunday of October; computed here so the demo needs no tz database
-    (Windows has none without the tzdata package)."""
-    local = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute_of_day)
-    bst_start, bst_end = _bst(day.year)
-    return local - timedelta(hours=1) if bst_start <= local < bst_end else local
-
-
-@functools.cache
-def _bst(year: int) -> tuple[datetime, datetime]:
-    return (
-        _last_sunday(year, 3) + timedelta(hours=1),
-        _last_sunday(year, 10) + timedelta(hours=1),
-    )
-
-
-def _last_sunday(year: int, month: int) -> datetime:
-    last = date(year, month + 1, 1) - timedelta(days=1)
-    last -= timedelta(days=(last.weekday() - 6) % 7)
-    return datetime(last.year, last.month, last.day, tzinfo=UTC)
 
 
 def _weighted(rng: random.Random, items: Sequence[Any], cumulative: Sequence[float]) -> Any:
@@ -212,7 +173,7 @@ class SyntheticSchool:
         return self._name
 
     def _invent_school_name(self, rng: random.Random) -> str:
-        places = _resource("names.json")["places"]
+        places = roll.demo_resource("names.json")["places"]
         place = rng.choice(places["first"]) + rng.choice(places["second"])
         return f"{place} {rng.choice(places['third'])} {rng.choice(places['school_kinds'])}"
 
@@ -220,7 +181,7 @@ class SyntheticSchool:
         return self._address(self._rng("school-address"))
 
     def school_phone(self) -> str:
-        return drama_phone(self._rng("school-phone"), mobile=False)
+        return roll.drama_phone(self._rng("school-phone"), mobile=False)
 
     def home_address(self, upn: str) -> str:
         """The home address of a pupil from ``pupils()`` (siblings share one)."""
@@ -230,7 +191,7 @@ class SyntheticSchool:
         return self._address_of_family[family]
 
     def _address(self, rng: random.Random) -> str:
-        places = _resource("names.json")["places"]
+        places = roll.demo_resource("names.json")["places"]
         letters = "ABDEFGHJLNPQRSTUWXY"  # the letters Royal Mail uses in inward codes
         postcode = f"ZZ99 9{rng.choice(letters)}{rng.choice(letters)}"
         street = rng.choice(places["streets"])
@@ -260,10 +221,10 @@ class SyntheticSchool:
         return result
 
     def _adult_name(self, rng: random.Random) -> str:
-        _, group = _pick_group(rng)
+        _, group = roll.pick_group(rng)
         female = rng.random() < 0.7  # school staff are mostly women
         given = rng.choice(group["female" if female else "male"])
-        return f"{given} {_surname_form(rng.choice(group['surnames']), female)}"
+        return f"{given} {roll.surname_form(rng.choice(group['surnames']), female)}"
 
     # -- pupils ----------------------------------------------------------------------------
 
@@ -273,8 +234,8 @@ class SyntheticSchool:
         if n < 0:
             raise ValueError("n must be >= 0")
         rng = self._rng("pupils", n, academic_year_start(self.today))
-        remaining = _cohort_sizes(n)
-        upns = _UpnAllocator(self.la_code, [self.establishment, *self._feeders])
+        remaining = roll.cohort_sizes(n)
+        upns = roll.UpnAllocator(self.la_code, [self.establishment, *self._feeders])
         nhs_seen: set[str] = set()
         made: list[tuple[RosterRow, int]] = []
         family_number = 0
@@ -290,7 +251,7 @@ class SyntheticSchool:
             used_years: list[str] = []
             twin_of: RosterRow | None = None
             for _ in range(size):
-                year = _pick_year(rng, remaining, avoid=used_years)
+                year = roll.pick_year(rng, remaining, avoid=used_years)
                 remaining[year] -= 1
                 used_years.append(year)
                 twin = twin_of if twin_of and twin_of.year_group == year else None
@@ -299,7 +260,7 @@ class SyntheticSchool:
                 made.append((row, family_number))
                 twin_of = row
             family_number += 1
-        made.sort(key=lambda m: (_YEAR_ORDER[m[0].year_group], m[0].legal_surname,
+        made.sort(key=lambda m: (roll.YEAR_ORDER[m[0].year_group], m[0].legal_surname,
                                  m[0].legal_forename, m[0].upn))  # fmt: skip
         self._family_of = {row.upn: fam for row, fam in made}
         return [row for row, _ in made]
@@ -314,21 +275,21 @@ class SyntheticSchool:
         return [tuple(g) for g in groups.values() if len(g) > 1]
 
     def _new_family(self, rng: random.Random, shown: tuple[str, str] | None = None) -> _Family:
-        group_name, group = _pick_group(rng)
+        group_name, group = roll.pick_group(rng)
         if shown:
-            group_name, group = shown[0], _resource("names.json")["groups"][shown[0]]
+            group_name, group = shown[0], roll.demo_resource("names.json")["groups"][shown[0]]
         surname = rng.choice(group["surnames"])
         if shown and shown[1] == "legal":
             surname = rng.choice([s for s in group["surnames"] if s in group["native"]])
             return _Family(group_name, surname, group["native"][surname], self._address(rng))
         if group_name == "english" and rng.random() < 0.12:
-            parts = _resource("names.json")["invented_surname_parts"]
+            parts = roll.demo_resource("names.json")["invented_surname_parts"]
             surname = rng.choice(parts["first"]) + rng.choice(parts["second"])
         if rng.random() < 0.05:  # a hyphenated family name, often across two heritages
-            _, other = _pick_group(rng)
+            _, other = roll.pick_group(rng)
             second = rng.choice(other["surnames"])
             if second != surname:
-                surname = _hyphenate(surname, second)
+                surname = roll.hyphenate(surname, second)
         native = group["native"].get(surname)
         return _Family(group_name, surname, native, self._address(rng))
 
@@ -337,21 +298,22 @@ class SyntheticSchool:
         rng: random.Random,
         family: _Family,
         year: str,
-        upns: _UpnAllocator,
+        upns: roll.UpnAllocator,
         nhs_seen: set[str],
         twin: RosterRow | None,
         shown: tuple[str, str] | None = None,
     ) -> RosterRow:
-        group = _resource("names.json")["groups"][family.group]
+        group = roll.demo_resource("names.json")["groups"][family.group]
         female = rng.random() < 0.5
         given_pool = group
         if family.group != "english" and rng.random() < 0.15:
-            given_pool = _resource("names.json")["groups"]["english"]  # British-born, English name
+            # British-born, with an English given name
+            given_pool = roll.demo_resource("names.json")["groups"]["english"]
         elif family.group == "english" and rng.random() < 0.03:
-            given_pool = _pick_group(rng)[1]
+            given_pool = roll.pick_group(rng)[1]
         forename = rng.choice(given_pool["female" if female else "male"])
-        surname = _surname_form(family.surname, female)
-        preferred = _preferred(rng, given_pool, forename, female)
+        surname = roll.surname_form(family.surname, female)
+        preferred = roll.preferred(rng, given_pool, forename, female)
         if shown:
             given_pool = group
             natives = [g for g in group["female" if female else "male"] if g in group["native"]]
@@ -363,7 +325,7 @@ class SyntheticSchool:
             # A recent arrival whose legal name the MIS holds in the family's own script.
             preferred = forename
             forename = native_given
-            surname = _surname_form(family.native_surname, female)
+            surname = roll.surname_form(family.native_surname, female)
         dob = twin.date_of_birth if twin else self._birth_date(rng, year)
         upn = upns.allocate(rng, self._entry_year(year, rng))
         nhs = None
@@ -414,7 +376,7 @@ class SyntheticSchool:
         if not pupils or end <= start:
             return
         rng = self._rng("concerns", len(pupils), start, end, count)
-        texts = _resource("texts.json")
+        texts = roll.demo_resource("texts.json")
         window = _Window(start, end)
         weights = _propensities(rng, len(pupils))
         sibling_groups = self.siblings(pupils)
@@ -444,7 +406,7 @@ class SyntheticSchool:
             occurred, recorded = window.event_times(rng)
             main = pupils[links[0].index]
             other = pupils[links[1].index] if len(links) > 1 else None
-            slots = _slots(rng, texts, main, other)
+            slots = phrasing.slots(rng, texts, main, other)
             yield ConcernSeed(
                 id=_uuid(rng),
                 occurred_at=occurred,
@@ -453,8 +415,8 @@ class SyntheticSchool:
                 children=links,
                 categories=tuple(categories),
                 location=_weighted(rng, locations, location_weights),
-                text=_concern_text(rng, texts, primary, slots),
-                child_words=_child_words(rng, texts, primary, slots),
+                text=phrasing.concern_text(rng, texts, primary, slots),
+                child_words=phrasing.child_words(rng, texts, primary, slots),
                 action_taken=rng.choice(
                     texts["actions_child_on_child" if len(links) > 1 else "actions"]
                 ).format_map(slots),
@@ -497,7 +459,7 @@ class SyntheticSchool:
         entry on one child's chronology only). Each occurs after its concern and before
         ``end``."""
         rng = self._rng("entries", end, per_concern)
-        texts = _resource("texts.json")
+        texts = roll.demo_resource("texts.json")
         end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
         chance = min(per_concern / 4, 1.0)
         for concern in concerns:
@@ -524,7 +486,7 @@ class SyntheticSchool:
         kinds = rng.choices(_KIND_NAMES, cum_weights=_KIND_CUM, k=k)
         kinds.sort(key=_ENTRY_STAGE.__getitem__)
         at = _working_time_after(rng, concern.occurred_at, max_days=3)
-        slots = _slots(rng, texts, pupils[child], None)
+        slots = phrasing.slots(rng, texts, pupils[child], None)
         for kind in kinds:
             if at >= end_at:
                 return
@@ -555,7 +517,7 @@ class SyntheticSchool:
         (about this child alone) and the rest DSL entries linked to them, all between ``start``
         and ``end``. For the benchmark's "chronology of a child with 500 entries"."""
         rng = self._rng("heavy", child_index, start, end, items)
-        texts = _resource("texts.json")
+        texts = roll.demo_resource("texts.json")
         end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
         solo = [pupils[child_index]]
         n_concerns = max(1, items // 5)
@@ -565,7 +527,7 @@ class SyntheticSchool:
             for c in self.iter_concerns(solo, start=start, end=end, count=n_concerns)
         ]
         concerns.sort(key=lambda c: c.occurred_at)
-        slots = _slots(rng, texts, pupils[child_index], None)
+        slots = phrasing.slots(rng, texts, pupils[child_index], None)
         entries = []
         for i in range(items - len(concerns)):
             concern = concerns[i % len(concerns)]
@@ -589,91 +551,6 @@ class SyntheticSchool:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def drama_phone(rng: random.Random, *, mobile: bool) -> str:
-    """A number from Ofcom's drama ranges: it can never ring a real person."""
-    return f"{_DRAMA_MOBILE if mobile else _DRAMA_LANDLINE}{rng.randrange(1000):03d}"
-
-
-def _pick_group(rng: random.Random) -> tuple[str, dict[str, Any]]:
-    groups = _resource("names.json")["groups"]
-    names = list(groups)
-    name = rng.choices(names, [groups[g]["weight"] for g in names])[0]
-    return name, groups[name]
-
-
-def _surname_form(surname: str, female: bool) -> str:
-    """'Kowalski|Kowalska' -> the form for this child; hyphenated parts each take theirs."""
-    return "-".join(
-        (part.split("|")[1] if female else part.split("|")[0]) if "|" in part else part
-        for part in surname.split("-")
-    )
-
-
-def _hyphenate(first: str, second: str) -> str:
-    return f"{first}-{second}"
-
-
-def _preferred(
-    rng: random.Random, group: dict[str, Any], forename: str, female: bool
-) -> str | None:
-    """A preferred name that differs from the legal one, for about one pupil in six."""
-    if forename in group["nicknames"] and rng.random() < 0.25:
-        return group["nicknames"][forename]
-    if forename in group["native"] and rng.random() < 0.2:
-        return group["native"][forename]  # the name in the family's own script
-    if rng.random() < 0.02:  # known by a middle name, or a name the child chose
-        other = rng.choice(group["female" if female else "male"])
-        return other if other != forename else None
-    return None
-
-
-def _cohort_sizes(n: int) -> dict[str, int]:
-    """n split over the year groups by cohort weight (largest remainder, so it sums to n)."""
-    total = sum(w for _, _, w in YEAR_GROUPS)
-    exact = {code: n * w / total for code, _, w in YEAR_GROUPS}
-    sizes = {code: int(x) for code, x in exact.items()}
-    short = n - sum(sizes.values())
-    for code in sorted(exact, key=lambda c: (sizes[c] - exact[c], _YEAR_ORDER[c]))[:short]:
-        sizes[code] += 1
-    return sizes
-
-
-def _pick_year(rng: random.Random, remaining: dict[str, int], avoid: list[str]) -> str:
-    codes = [c for c, left in remaining.items() if left > 0]
-    choice = rng.choices(codes, [remaining[c] for c in codes])[0]
-    for _ in range(4):  # siblings are usually in different years (twins happen)
-        if choice not in avoid:
-            break
-        choice = rng.choices(codes, [remaining[c] for c in codes])[0]
-    return choice
-
-
-class _UpnAllocator:
-    """Unique serials per (establishment, year); moves to the next establishment when full."""
-
-    def __init__(self, la_code: int, establishments: list[int]) -> None:
-        self._la = la_code
-        self._home = establishments[0]
-        self._others = establishments[1:]
-        self._next: dict[tuple[int, int, bool], int] = {}
-
-    def allocate(self, rng: random.Random, entry: tuple[int, bool]) -> str:
-        year, elsewhere = entry
-        temporary = rng.random() < 0.01  # a new arrival whose permanent UPN has not come yet
-        top = 2299 if temporary else 999
-        candidates = [rng.choice(self._others)] if elsewhere else []
-        candidates += [self._home, *self._others]
-        for establishment in candidates:
-            key = (establishment, year, temporary)
-            serial = self._next.get(key, 0)
-            if serial <= top:
-                self._next[key] = serial + 1
-                return make_upn(self._la, establishment, year, serial, temporary=temporary)
-        # Every establishment full for that year (a roll of many thousands): invent another.
-        self._others.append(max(self._others) + 1)
-        return self.allocate(rng, entry)
 
 
 def _propensities(rng: random.Random, n: int) -> list[float]:
@@ -742,57 +619,3 @@ def _recorded_after(rng: random.Random, occurred: datetime, end_at: datetime) ->
         delay = timedelta(days=rng.randrange(1, 15), minutes=rng.randrange(0, 600))
     latest = max(occurred, end_at - timedelta(seconds=1))
     return min(occurred + delay, latest)
-
-
-_PRONOUNS = {
-    "M": ("he", "him", "his", "himself"),
-    "F": ("she", "her", "her", "herself"),
-}
-_DEFAULT_PRONOUNS = ("they", "them", "their", "themselves")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _first_name(row: RosterRow) -> str:
-    return row.preferred_forename or row.legal_forename
-
-
-def _slots(
-    rng: random.Random, texts: dict[str, Any], main: RosterRow, other: RosterRow | None
-) -> dict[str, str]:
-    he, him, his, himself = _PRONOUNS.get(main.gender, _DEFAULT_PRONOUNS)
-    return {
-        "name": _first_name(main),
-        "other": _first_name(other) if other else "another pupil",
-        "he": he, "him": him, "his": his, "himself": himself,
-        "He": he.capitalize(), "His": his.capitalize(),
-        "adult": rng.choice(texts["adults"]),
-        "staff": rng.choice(texts["staff"]),
-        "day": rng.choice(_WEEKDAYS[:5]),
-    }  # fmt: skip
-
-
-def _concern_text(
-    rng: random.Random, texts: dict[str, Any], category: str, slots: dict[str, str]
-) -> str:
-    """1–6 sentences; about one in twenty runs on into extra paragraphs."""
-    sentences = [rng.choice(texts["observations"][category])]
-    sentences += rng.sample(texts["follow_ups"], rng.choices(range(6), (20, 30, 25, 15, 7, 3))[0])
-    # A slot such as {staff} ("the form tutor") may open a sentence: capitalise after filling.
-    text = " ".join(_capitalised(s.format_map(slots)) for s in sentences)
-    if rng.random() < 0.05:
-        paragraphs = rng.sample(texts["long_paragraphs"], rng.randrange(1, 3))
-        text += "\n\n" + "\n\n".join(_capitalised(p.format_map(slots)) for p in paragraphs)
-    return text
-
-
-def _capitalised(sentence: str) -> str:
-    return sentence[:1].upper() + sentence[1:]
-
-
-def _child_words(
-    rng: random.Random, texts: dict[str, Any], category: str, slots: dict[str, str]
-) -> str | None:
-    if rng.random() < 0.45:
-        return None
-    options = texts["child_words"].get(category) or texts["child_words"]["default"]
-    return rng.choice(options).format_map(slots)

@@ -21,12 +21,11 @@ from app.synthetic import (
     ROLE_HARMED_OTHERS,
     ROLE_SUBJECT,
     ROLE_WITNESS,
-    YEAR_GROUPS,
     SyntheticSchool,
     academic_year_start,
-    drama_phone,
-    london_to_utc,
 )
+from app.synthetic_roll import YEAR_GROUPS, drama_phone
+from app.uktime import london_to_utc
 
 TODAY = date(2026, 11, 23)
 START, END = date(2023, 9, 1), TODAY

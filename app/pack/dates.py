@@ -1,35 +1,17 @@
 """Dates and times as the pack prints them: UK civil time, English month names, any locale.
 
-Stored times are UTC; a duty worker reads UK time. The GMT/BST rule is computed here (since
-1996: BST from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
-October) so the pack needs no time-zone database, which Windows lacks.
+Stored times are UTC; a duty worker reads UK time (app.uktime, which needs no time-zone
+database).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from app.uktime import uk_time
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _last_sunday(year: int, month: int) -> date:
-    last = date(year, month + 1, 1) - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() - 6) % 7)
-
-
-def uk_time(moment: datetime) -> tuple[datetime, str]:
-    """The UK wall-clock time (naive) of an aware datetime, and "GMT" or "BST"."""
-    utc = moment.astimezone(UTC)
-    start = datetime.combine(_last_sunday(utc.year, 3), datetime.min.time(), UTC) + timedelta(
-        hours=1
-    )
-    end = datetime.combine(_last_sunday(utc.year, 10), datetime.min.time(), UTC) + timedelta(
-        hours=1
-    )
-    if start <= utc < end:
-        return (utc + timedelta(hours=1)).replace(tzinfo=None), "BST"
-    return utc.replace(tzinfo=None), "GMT"
 
 
 def fmt_date(day: date | None) -> str | None:
