@@ -31,6 +31,7 @@ class Category:
     description: str
     common: bool = False
     aliases: tuple[str, ...] = ()
+    serious: bool = False  # risk of significant harm: first in the DSL team's inbox
 
 
 def load_categories(path: Path | None = None) -> list[Category]:
@@ -82,8 +83,11 @@ def _category(number: int, entry: object) -> Category:
         raise fail("common must be true or false")
     if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
         raise fail("aliases must be a list of text")
+    serious = entry.get("serious", False)
+    if not isinstance(serious, bool):
+        raise fail("serious must be true or false")
     names = tuple(a.strip() for a in aliases)
-    return Category(code, label.strip(), description.strip(), common, names)
+    return Category(code, label.strip(), description.strip(), common, names, serious)
 
 
 def _refuse_clashes(categories: Sequence[Category]) -> None:

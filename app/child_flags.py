@@ -1,4 +1,4 @@
-"""A child's safeguarding flags and the children linked to them through shared records.
+"""A child's safeguarding flags, and the children linked to them through shared records.
 
 Flags are DSL-team knowledge (a child protection plan is not for every member of staff), set
 and cleared as events with a note, so "when did the plan start and end" stays answerable.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.clock import iso
 from app.errors import InputError
 from app.pupils import Child, child_by_id
+from app.replicate import replicate_flags
 from app.roles import Perm
 from app.session import Session
 
@@ -41,6 +42,7 @@ def set_flag(session: Session, child_id: str, flag: str, on: bool, note: str | N
                                                       iso(session.clock.now()),
                                                       (note or "").strip() or None))
         session.audit("amend", "child-flag", child_id, flag=flag, on=on)
+        replicate_flags(session, child_id)  # to the DSL team (hub-sync.md)
 
 
 def flags(session: Session, child_id: str, *, audit: bool = True) -> list[str]:
@@ -60,15 +62,24 @@ def flags(session: Session, child_id: str, *, audit: bool = True) -> list[str]:
 class LinkedChild:
     child: Child
     shared_records: int
+    roles: tuple[str, ...]  # the other child's own roles there
 
 
 def linked_children(session: Session, child_id: str) -> list[LinkedChild]:
-    """Children named in the same concerns or entries (siblings, child-on-child incidents);
-    each child's own role stays on their own record."""
+    """Children named in the same concerns or entries (siblings, child-on-child incidents),
+    with their own roles there: a "harmed" role never spills onto the other child."""
     session.require(Perm.READ_ALL_RECORDS)
+    child_by_id(session, child_id)
     rows = session.conn.execute(
-        "SELECT other.child_id, count(*) FROM record_children mine JOIN record_children other "
-        "ON other.record_id = mine.record_id AND other.child_id != mine.child_id "
-        "WHERE mine.child_id = ? GROUP BY other.child_id ORDER BY count(*) DESC",
-        (child_id,)).fetchall()
-    return [LinkedChild(child_by_id(session, other), count) for other, count in rows]
+        "SELECT other.child_id, other.role, other.record_id FROM record_children mine "
+        "JOIN record_children other ON other.record_id = mine.record_id AND "
+        "other.child_id != mine.child_id WHERE mine.child_id = ?", (child_id,)).fetchall()
+    records: dict[str, set[str]] = {}
+    roles: dict[str, dict[str, None]] = {}
+    for other_id, role, record_id in rows:
+        records.setdefault(other_id, set()).add(record_id)
+        roles.setdefault(other_id, {})[role] = None
+    linked = [LinkedChild(child_by_id(session, other), len(ids), tuple(roles[other]))
+              for other, ids in records.items()]
+    session.audited("view", "linked-children", child_id, count=len(linked))
+    return sorted(linked, key=lambda link: (-link.shared_records, link.child.display_name))

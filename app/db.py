@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,9 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
     failure to read it means the file itself is damaged."""
     if not create and not path.exists():
         raise StoreDamaged(f"The store file {path.name} is missing: restore from a backup.")
+    if create and not path.exists():
+        # Owner-only from the start; SQLite gives the -wal and -shm files the same mode.
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
                               timeout=10.0)
     try:

@@ -24,6 +24,14 @@ def test_store_file_is_encrypted_sqlcipher_not_plain_sqlite(school: SmallSchool)
         sqlite3.connect(school.directory / DB_FILE).execute("SELECT * FROM sqlite_master")
 
 
+def test_store_files_are_for_their_owner_only(school: SmallSchool) -> None:
+    with school.open("dsl"):
+        modes = {p.name: p.stat().st_mode & 0o777 for p in school.directory.iterdir()}
+    assert modes["store.db"] == 0o600 and modes["keys.json"] == 0o600
+    assert all(mode & 0o077 == 0 for mode in modes.values()), modes
+    assert school.directory.stat().st_mode & 0o777 == 0o700
+
+
 def test_store_uses_wal_full_sync_and_latest_schema(school: SmallSchool) -> None:
     with school.open("dsl") as session:
         conn = session.conn

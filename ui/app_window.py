@@ -1,0 +1,218 @@
+"""The main window: one place for messages, a DEMO banner when it applies, and the pages
+(building the demo, creating a school, sign-in/lock, the signed-in workspace)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.clock import Clock
+from app.device import check_keyring
+from app.keys import KdfParams
+from app.store import store_exists
+from ui import lock as locking
+from ui.clipboard import Clipboard
+from ui.errors import MessageBar
+from ui.idle import IdleWatcher
+from ui.ops import Db
+from ui.signin import SignedIn, SignInPage
+from ui.status_bar import SYNC_NOT_SET_UP, StatusBar, outbox_summary_function, sync_text
+from ui.theme import heading
+from ui.workspace import Workspace
+
+TITLE = "ConcernDesk"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, directory: Path, *, demo: bool = False, clock: Clock | None = None,
+                 idle_ms: int | None = None, kdf: KdfParams | None = None) -> None:
+        super().__init__()
+        self.directory, self.demo, self.clock, self.kdf = directory, demo, clock, kdf
+        self._idle_override = idle_ms
+        self.db = Db(self)
+        self.clipboard = Clipboard()
+        self.workspace: Workspace | None = None
+        self.info: SignedIn | None = None
+        self.messages = MessageBar(self)
+        self.db.default_failure = self.messages.show_error
+        self.db.notify = lambda text: self.messages.show_message(text, "success")
+
+        self.banner = QLabel("DEMO SCHOOL — invented pupils and records; do not enter real "
+                             "information", self)
+        self.banner.setObjectName("demoBanner")
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.setAccessibleName("Demo school: do not enter real information")
+        self.banner.setVisible(demo)
+        self.pages = QStackedWidget(self)
+        self.busy = QWidget(self)
+        busy_layout = QVBoxLayout(self.busy)
+        self.busy_text = heading("Starting…", self.busy, 1.2)
+        self.busy_text.setWordWrap(True)
+        self.busy_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        busy_layout.addWidget(self.busy_text)
+        self.retry = QPushButton("&Try again", self.busy)
+        self.retry.clicked.connect(self.start)
+        self.retry.hide()
+        busy_layout.addWidget(self.retry, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.signin = SignInPage(self.db, directory, demo=demo, clock=clock, parent=self)
+        self.signin.signed_in.connect(self.enter)
+        self.signin.recover_requested.connect(self._recover)
+        self.pages.addWidget(self.busy)
+        self.pages.addWidget(self.signin)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 0, 6, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+
+        self.idle = IdleWatcher(idle_ms or 5 * 60_000, self)
+        self.idle.idle.connect(self._idle_lock)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.lock_now,
+                  context=Qt.ShortcutContext.ApplicationShortcut)
+        self._set_title()
+        self.resize(1200, 800)
+
+    # -- starting ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._busy("Checking this PC's keyring…")
+        self.db.raw(self, check_keyring).across_lock().success(lambda _r: self._start()) \
+            .failure(self._cannot_start).run()
+
+    def _cannot_start(self, error: BaseException) -> None:
+        self._busy("ConcernDesk cannot start on this PC yet.")
+        self.retry.show()
+        self.messages.show_error(error)
+
+    def _start(self) -> None:
+        if self.demo and not store_exists(self.directory):
+            self._busy("Building the demo school (invented pupils and records)… this takes a "
+                       "few seconds.")
+            from app.demo import build_demo
+
+            directory, kdf = self.directory, self.kdf
+            self.db.raw(self, lambda: build_demo(directory, kdf=kdf)).across_lock() \
+                .success(lambda _r: self.show_signin()).failure(self._cannot_start).run()
+        elif not store_exists(self.directory):
+            self.show_create_school()
+        else:
+            self.show_signin()
+
+    def _busy(self, text: str) -> None:
+        self.retry.hide()
+        self.messages.hide()
+        self.busy_text.setText(text)
+        self.pages.setCurrentWidget(self.busy)
+
+    def show_signin(self) -> None:
+        self.signin.show_signin()
+        self.pages.setCurrentWidget(self.signin)
+
+    def show_create_school(self) -> None:
+        from ui.create_school import CreateSchoolPage
+
+        page = CreateSchoolPage(self.db, self.directory, clock=self.clock, kdf=self.kdf,
+                                parent=self)
+        page.created.connect(self.enter)
+        self.pages.addWidget(page)
+        self.pages.setCurrentWidget(page)
+        self.create_page = page
+
+    def _recover(self) -> None:
+        from ui.recovery import RecoveryDialog
+
+        accounts = [self.signin.account.itemText(i) for i in range(self.signin.account.count())]
+        dialog = RecoveryDialog(self.db, self.directory, accounts, clock=self.clock, parent=self)
+        dialog.accepted.connect(lambda: self.messages.show_message(
+            "The passphrase was reset. Sign in with the new one.", "success"))
+        dialog.open()
+
+    # -- signed in -----------------------------------------------------------------------------
+    def enter(self, info: SignedIn) -> None:
+        self.info = info
+        self.messages.hide()
+        self.banner.setVisible(self.demo or info.demo)
+        self.workspace = Workspace(self.db, info, self.clipboard, clock=self.clock,
+                                   on_auto_lock=self.set_auto_lock_minutes, kdf=self.kdf,
+                                   parent=self)
+        self.pages.addWidget(self.workspace)
+        self.pages.setCurrentWidget(self.workspace)
+        self.status.signed_in(info.display_name, info.roles)
+        self.set_auto_lock_minutes(info.auto_lock_minutes)
+        self.idle.arm()
+        self._set_title(info.school_name)
+        self.refresh_sync_state()
+
+    def refresh_sync_state(self) -> None:
+        summary = outbox_summary_function()
+        if summary is None:
+            self.status.set_sync(SYNC_NOT_SET_UP)
+            return
+        self.db.op(self, summary).success(lambda s: self.status.set_sync(sync_text(s))) \
+            .failure(lambda _e: self.status.set_sync("Sync: state unknown")).run()
+
+    def set_auto_lock_minutes(self, minutes: int) -> None:
+        self.idle.set_interval_ms(self._idle_override or minutes * 60_000)
+
+    # -- locking -------------------------------------------------------------------------------
+    def _idle_lock(self) -> None:
+        minutes = max(1, round(self.idle.interval_ms / 60_000))
+        self.lock(f"Locked after {minutes} minute{'s' if minutes != 1 else ''} without use.")
+
+    def lock_now(self) -> None:
+        self.lock("Locked.")
+
+    def lock(self, why: str) -> None:
+        if self.workspace is None:
+            return
+        self.idle.disarm()
+        draft = self.workspace.unsaved_draft()
+        locking.lock(self, self.db, self.clipboard, draft)
+        self.pages.removeWidget(self.workspace)
+        self.workspace.hide()
+        self.workspace.setParent(None)  # detached at once, destroyed when control returns
+        self.workspace.deleteLater()
+        self.workspace = None
+        username = self.info.username if self.info else ""
+        self.info = None
+        self.messages.hide()
+        self.status.signed_out()
+        self._set_title(locked=True)
+        self.signin.show_locked(username, why)
+        self.pages.setCurrentWidget(self.signin)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.workspace is None
+
+    def _set_title(self, school: str = "", locked: bool = False) -> None:
+        parts = [TITLE]
+        if locked:
+            parts.append("locked")
+        elif school:
+            parts.append(school)
+        if self.demo and not school:
+            parts.append("DEMO")
+        self.setWindowTitle(" — ".join(parts))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.workspace is not None:
+            self.lock("Closing.")
+        self.idle.stop_watching()
+        self.clipboard.clear_if_ours()
+        self.db.shutdown()
+        event.accept()

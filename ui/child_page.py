@@ -1,0 +1,339 @@
+"""A child's page for the DSL team: who they are, linked children, and their chronology with
+filters, search, new entries, amendments and each record's history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.categories import load_categories
+from app.child_flags import LinkedChild, linked_children
+from app.chronology import ChronologyItem, chronology, record_history
+from app.clock import Clock, SystemClock
+from app.pupils import Child, child_by_id
+from app.search import search
+from ui.categories_widget import category_labels
+from ui.chronology_model import KIND_WORDS, ChronologyModel, item_as_text
+from ui.clipboard import Clipboard
+from ui.entry_dialogs import AddEntryDialog, AmendDialog
+from ui.history_dialog import HistoryDialog
+from ui.ops import Db
+from ui.record_concern import ROLE_LABELS
+from ui.table_model import local_time
+from ui.theme import heading, year_label
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+class ChildPage(QWidget):
+    open_child = Signal(str)
+    build_referral = Signal(str)
+
+    def __init__(self, db: Db, clipboard: Clipboard, *, clock: Clock | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.clipboard, self.clock = db, clipboard, clock or SystemClock()
+        self.child: Child | None = None
+        self.name = heading("", self, 1.4)
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.flags = QLabel("Flags (child protection plan, child in need, looked after, SEND, "
+                            "EAL, young carer): not recorded in this version yet.", self)
+        self.flags.setWordWrap(True)
+        self.linked = QListWidget(self)
+        self.linked.setAccessibleName("Linked children")
+        self.linked.setMaximumHeight(self.fontMetrics().height() * 4 + 8)
+        self.linked.itemActivated.connect(
+            lambda item: self.open_child.emit(item.data(Qt.ItemDataRole.UserRole)))
+
+        self.category = QComboBox(self)
+        self.category.setAccessibleName("Show category")
+        self.category.addItem("All categories", None)
+        for category in load_categories():
+            self.category.addItem(category.label, category.code)
+        self.use_dates = QCheckBox("&Dates from", self)
+        self.since = QDateEdit(self)
+        self.until = QDateEdit(self)
+        for edit, name in ((self.since, "From date"), (self.until, "To date")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd MMM yyyy")
+            edit.setAccessibleName(name)
+            edit.setEnabled(False)
+        today = self.clock.now().astimezone().date()
+        self.since.setDate(QDate(today.year - 1, today.month, 1))
+        self.until.setDate(QDate(today.year, today.month, today.day))
+        self.use_dates.toggled.connect(self.since.setEnabled)
+        self.use_dates.toggled.connect(self.until.setEnabled)
+        self.significant = QCheckBox("Si&gnificant only", self)
+        self.search_box = QLineEdit(self)
+        self.search_box.setAccessibleName("Search this chronology")
+        self.search_box.setPlaceholderText("Search words…")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.returnPressed.connect(self._search)
+        self.search_box.textChanged.connect(lambda t: None if t else self.model.set_only(None))
+        for signal in (self.category.currentIndexChanged, self.use_dates.toggled,
+                       self.since.dateChanged, self.until.dateChanged,
+                       self.significant.toggled):
+            signal.connect(lambda *_: self.load_chronology())
+
+        self.model = ChronologyModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Chronology")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for column, chars in ((0, 17), (1, 9), (3, 16), (4, 12), (5, 12), (6, 16), (7, 14)):
+            header.resizeSection(column, self.fontMetrics().averageCharWidth() * chars)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
+        self.table.activated.connect(lambda _i: self.show_history())  # Enter or double-click
+        self.detail = QTextBrowser(self)
+        self.detail.setAccessibleName("The selected entry")
+        self.count = QLabel(self)
+
+        self.add_button = QPushButton("&Add entry…", self)
+        self.add_button.clicked.connect(self.add_entry)
+        self.amend_button = QPushButton("A&mend…", self)
+        self.amend_button.clicked.connect(self.amend)
+        self.history_button = QPushButton("&History…", self)
+        self.history_button.clicked.connect(self.show_history)
+        self.copy_button = QPushButton("&Copy entry", self)
+        self.copy_button.clicked.connect(self.copy_entry)
+        self.referral_button = QPushButton("Build a &referral…", self)
+        self.referral_button.clicked.connect(
+            lambda: self.child and self.build_referral.emit(self.child.id))
+        QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy_entry,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+
+        head = QHBoxLayout()
+        info = QVBoxLayout()
+        info.addWidget(self.name)
+        info.addWidget(self.details)
+        info.addWidget(self.flags)
+        head.addLayout(info, 3)
+        linked_box = QVBoxLayout()
+        linked_box.addWidget(QLabel("<b>Linked children</b> (Enter opens)", self))
+        linked_box.addWidget(self.linked)
+        head.addLayout(linked_box, 2)
+        filters = QHBoxLayout()
+        for widget in (self.category, self.use_dates, self.since, QLabel("to", self),
+                       self.until, self.significant, self.search_box):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.count)
+        actions = QHBoxLayout()
+        for button in (self.add_button, self.amend_button, self.history_button,
+                       self.copy_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.referral_button)
+        lower = QWidget(self)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(actions)
+        lower_layout.addWidget(self.detail)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setSizes([360, 200])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        self._selected()
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, child_id: str) -> None:
+        def fetch(session: Any) -> tuple[Child, list[LinkedChild]]:
+            return child_by_id(session, child_id), linked_children(session, child_id)
+
+        self.model.clear()
+        self.search_box.clear()
+        self.db.op(self, fetch).success(self._show_child).run()
+
+    def _show_child(self, result: tuple[Child, list[LinkedChild]]) -> None:
+        child, links = result
+        self.child = child
+        self.name.setText(child.display_name)
+        self.name.setAccessibleName(f"Child: {child.display_name}")
+        today = self.clock.now().date()
+        nhs = f" · NHS {escape(child.nhs_number)}" if child.nhs_number else ""
+        self.details.setText(
+            f"Legal name {escape(child.legal_name)} · born "
+            f"{child.date_of_birth:%d %b %Y} (age {age_on(child.date_of_birth, today)}) · "
+            f"{escape(year_label(child.year_group))} · {escape(child.gender)} · UPN "
+            f"{escape(child.upn)}{nhs}")
+        self.linked.clear()
+        for link in links:
+            roles = ", ".join(ROLE_LABELS.get(r, r) for r in link.roles)
+            item = QListWidgetItem(f"{link.child.display_name} "
+                                   f"({year_label(link.child.year_group)}) — "
+                                   f"{roles}; {link.shared_records} shared")
+            item.setData(Qt.ItemDataRole.UserRole, link.child.id)
+            self.linked.addItem(item)
+        if not links:
+            self.linked.addItem(QListWidgetItem("None"))
+        self.load_chronology()
+
+    def load_chronology(self) -> None:
+        if self.child is None:
+            return
+        child_id = self.child.id
+        code = self.category.currentData()
+        significant = self.significant.isChecked()
+        since = until = None
+        if self.use_dates.isChecked():
+            since = datetime.combine(self.since.date().toPython(), time.min).astimezone()
+            until = datetime.combine(self.until.date().toPython(), time.max).astimezone()
+
+        def fetch(session: Any) -> list[ChronologyItem]:
+            return chronology(session, child_id, significant_only=significant,
+                              categories={code} if code else None, since=since, until=until)
+
+        self.db.op(self, fetch).success(self._show_items).run()
+
+    def _show_items(self, items: list[ChronologyItem]) -> None:
+        self.model.set_items(items)
+        self._count()
+        if items:
+            self.table.selectRow(len(items) - 1)
+            self.table.scrollToBottom()
+        self._selected()
+
+    def _count(self) -> None:
+        shown, total = self.model.rowCount(), self.model.total
+        noun = "entry" if total == 1 else "entries"
+        self.count.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
+
+    def _search(self) -> None:
+        text = self.search_box.text().strip()
+        if not text:
+            self.model.set_only(None)
+            self._count()
+            return
+        self.db.op(self, lambda s: {h.record_id for h in search(s, text, limit=500)}) \
+            .success(self._found).run()
+
+    def _found(self, ids: set[str]) -> None:
+        self.model.set_only(ids)
+        self._count()
+        self._selected()
+
+    # -- the selected entry --------------------------------------------------------------------
+    def current(self) -> ChronologyItem | None:
+        return self.model.item(self.table.currentIndex().row())
+
+    def _selected(self) -> None:
+        item = self.current()
+        for button in (self.amend_button, self.history_button, self.copy_button):
+            button.setEnabled(item is not None)
+        if item is None:
+            self.detail.setHtml("<p>Choose an entry to read it here.</p>")
+            return
+        words = (f"<p><b>The child's own words</b><br>“{escape(item.child_words)}”</p>"
+                 if item.child_words else "")
+        self.detail.setHtml(
+            f"<p><b>{escape(KIND_WORDS.get(item.kind, item.kind))}</b> · happened "
+            f"{escape(local_time(item.occurred_at))} · written "
+            f"{escape(local_time(item.recorded_at))} by "
+            f"{escape(item.author)}{' · <b>amended</b>' if item.amended else ''}"
+            f"{' · <b>★ significant</b>' if item.significant else ''}</p>"
+            f"<p>{escape(category_labels(item.categories))}</p>"
+            f"<p>{escape(item.summary).replace(chr(10), '<br>')}</p>{words}")
+
+    def add_entry(self) -> None:
+        if self.child is None:
+            return
+        dialog = AddEntryDialog(self.db, self.child.id, clock=self.clock, parent=self)
+        dialog.accepted.connect(self.load_chronology)
+        dialog.open()
+
+    def _with_history(self, then: Any) -> None:
+        item = self.current()
+        if item is not None:
+            self.db.op(self, lambda s: record_history(s, item.record_id)).success(then).run()
+
+    def amend(self) -> None:
+        def open_dialog(versions: list) -> None:
+            dialog = AmendDialog(self.db, versions[-1], parent=self)
+            dialog.accepted.connect(self.load_chronology)
+            dialog.open()
+
+        self._with_history(open_dialog)
+
+    def show_history(self) -> None:
+        self._with_history(lambda versions: HistoryDialog(versions, parent=self).open())
+
+    def copy_entry(self) -> None:
+        item = self.current()
+        if item is not None:
+            self.clipboard.copy_concealed(item_as_text(item))
+
+
+class ChildrenPage(QWidget):
+    """Find a child, then their page."""
+
+    build_referral = Signal(str)
+
+    def __init__(self, db: Db, clipboard: Clipboard, *, clock: Clock | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from ui.child_picker import ChildPicker
+
+        self.picker = ChildPicker(db, self, rows=4)
+        self.picker.chosen.connect(lambda child: self.open(child.id))
+        self.page = ChildPage(db, clipboard, clock=clock, parent=self)
+        self.page.open_child.connect(self.open)
+        self.page.build_referral.connect(self.build_referral)
+        self.page.hide()
+        self.hint = QLabel("Find a child to see their chronology.", self)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(heading("Children", self))
+        top.addWidget(self.picker, 1)
+        layout.addLayout(top)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.page, 1)
+
+    def open(self, child_id: str) -> None:
+        self.hint.hide()
+        self.page.show()
+        self.page.load(child_id)
+
+    def refresh(self) -> None:
+        if self.page.child is not None:
+            self.page.load_chronology()

@@ -1,0 +1,46 @@
+"""Copies of a child's data, marked so clipboard managers skip them, and cleared on lock.
+
+We clear the clipboard only if it still holds what we put there: whatever the person copied
+from elsewhere afterwards is theirs.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QClipboard, QGuiApplication
+
+# KDE Klipper, Windows clipboard history / cloud clipboard, macOS pasteboard managers.
+CONCEALMENT = {
+    "x-kde-passwordManagerHint": b"secret",
+    "ExcludeClipboardContentFromMonitorProcessing": b"1",
+    "CanIncludeInClipboardHistory": b"\x00\x00\x00\x00",
+    "CanUploadToCloudClipboard": b"\x00\x00\x00\x00",
+    "application/x-nspasteboard-concealed-type": b"secret",
+}
+
+
+class Clipboard:
+    def __init__(self) -> None:
+        self._ours: str | None = None
+
+    def _board(self) -> QClipboard:
+        return QGuiApplication.clipboard()
+
+    def copy_concealed(self, text: str) -> None:
+        mime = QMimeData()
+        mime.setText(text)
+        for kind, value in CONCEALMENT.items():
+            mime.setData(kind, value)
+        self._board().setMimeData(mime)
+        self._ours = text
+
+    def holds_ours(self) -> bool:
+        return self._ours is not None and self._board().text() == self._ours
+
+    def clear_if_ours(self) -> bool:
+        """Clears the clipboard if it still holds our copy; True if it did."""
+        cleared = self.holds_ours()
+        if cleared:
+            self._board().clear()
+        self._ours = None
+        return cleared

@@ -1,0 +1,56 @@
+"""The DSL dashboard: concerns by category and by month, and open concerns per year group, for
+the governors' report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.stats import Statistics, statistics
+from ui.charts import BarChart
+from ui.ops import Db
+from ui.theme import heading, year_label
+
+
+def month_label(key: str) -> str:
+    return date(int(key[:4]), int(key[5:7]), 1).strftime("%b %y")
+
+
+class DashboardPage(QWidget):
+    def __init__(self, db: Db, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.by_month = BarChart("Concerns by month (when they happened)", vertical=True,
+                                 parent=self)
+        self.by_category = BarChart("Concerns by category, last 12 months", parent=self)
+        self.by_year = BarChart("Open concerns by year group", vertical=True, parent=self)
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        refresh = QPushButton("&Refresh", self)
+        refresh.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(heading("Dashboard", self))
+        top.addStretch(1)
+        top.addWidget(refresh)
+        grid = QGridLayout()
+        grid.addWidget(self.by_month, 0, 0)
+        grid.addWidget(self.by_year, 1, 0)
+        grid.addWidget(self.by_category, 0, 1, 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addLayout(grid, 1)
+
+    def refresh(self) -> None:
+        self.db.op(self, statistics).success(self._show).run()
+
+    def _show(self, stats: Statistics) -> None:
+        self.summary.setText(f"{stats.concerns_total} concerns since {stats.since:%d %B %Y}. "
+                             "Counts only: no child is named here.")
+        self.by_month.set_values([(month_label(c.label), c.count) for c in stats.by_month])
+        self.by_category.set_values([(c.label, c.count) for c in stats.by_category])
+        self.by_year.set_values([(year_label(c.label), c.count)
+                                 for c in stats.open_by_year_group])

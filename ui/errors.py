@@ -1,0 +1,114 @@
+"""Errors reach people in one place.
+
+A ``ConcernDeskError`` carries a message written for the user (it names fields and problems,
+never a child's data): it is shown inline at the field or in the window's message bar. Anything
+else is a bug: the user gets a generic message that echoes nothing, and the log gets the error's
+type only (its text could hold a child's data).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import traceback
+from types import TracebackType
+from typing import ClassVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.errors import ConcernDeskError, InputError, InputErrors
+
+log = logging.getLogger(__name__)
+
+GENERIC = ("Something went wrong and that was not done. Nothing you typed has been lost; "
+           "try again, and tell your admin if it keeps happening.")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Control characters removed, so an odd string cannot garble the display."""
+    return _CONTROL.sub("", text).strip()
+
+
+def message_for(error: BaseException) -> str:
+    if isinstance(error, InputError):
+        return clean(f"{error.field[:1].upper()}{error.field[1:]}: {error.problem}")
+    if isinstance(error, InputErrors):
+        return clean(str(error))
+    if isinstance(error, ConcernDeskError):
+        return clean(str(error))
+    log.debug("unexpected error (%s)", type(error).__name__, exc_info=False)
+    return GENERIC
+
+
+def field_of(error: BaseException) -> str | None:
+    return error.field if isinstance(error, InputError) else None
+
+
+def install_excepthook(bar: MessageBar) -> None:
+    """A bug in a slot must not close the app or echo data: the user sees the generic message
+    in the one message bar; the log gets the type and the code lines, never the message."""
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None
+             ) -> None:
+        log.debug("unexpected %s\n%s", kind.__name__, "".join(traceback.format_tb(trace)))
+        bar.show_error(error)
+
+    sys.excepthook = hook
+
+
+class MessageBar(QFrame):
+    """A non-modal bar above the content: the one place messages appear."""
+
+    KINDS: ClassVar[dict[str, str]] = {"error": "Problem", "info": "Note", "success": "Done"}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.setAccessibleName("Messages")
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("Dismiss", self)
+        close.setAccessibleName("Dismiss message")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._label.text()
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        # The kind is said in words, never by colour alone.
+        self._label.setText(f"{self.KINDS.get(kind, 'Note')}: {clean(text)}")
+        self.setProperty("kind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.setAccessibleDescription(self._label.text())
+        self.show()
+
+    def show_error(self, error: BaseException) -> None:
+        self.show_message(message_for(error), "error")
+
+
+class FieldMessage(QLabel):
+    """An inline message under one field; empty and hidden until there is something to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fieldMessage")
+        self.setWordWrap(True)
+        self.hide()
+
+    def say(self, text: str) -> None:
+        self.setText(f"⚠ {clean(text)}")
+        self.setAccessibleName(clean(text))
+        self.show()
+
+    def clear_message(self) -> None:
+        self.clear()
+        self.hide()

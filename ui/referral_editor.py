@@ -1,0 +1,263 @@
+"""Referrals (DSL): a form prefilled from the child's record, the chronology entries to send,
+the consent section; then approve, release for print (the office's queue) or queue to the LA.
+
+Built over ``app.referrals``; where a core piece is missing the screen says "not yet".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.chronology import ChronologyItem, chronology
+from app.clock import Clock
+from app.errors import InputError, InputErrors
+from app.pupils import child_by_id
+from ui.chronology_model import KIND_WORDS, first_line
+from ui.errors import FieldMessage, message_for
+from ui.ops import Db
+from ui.referral_form_widget import ReferralFormWidget
+from ui.table_model import Column, RowsModel, local_time
+from ui.theme import heading
+
+try:  # the referral core is being built alongside this screen
+    from app import referrals as core
+    from app.referral_form import FIELDS, SECTIONS
+except ImportError:  # pragma: no cover - depends on the core's version
+    core = None  # type: ignore[assignment]
+    FIELDS, SECTIONS = (), ()
+
+NEEDED = ("create_referral", "update_referral", "approve_referral", "release_referral",
+          "list_referrals", "get_referral")
+NOT_YET = "Referrals are not available in this version yet."
+STATUS_WORDS = {"draft": "Draft", "approved": "Approved by the DSL",
+                "released": "Released to the office for print", "queued": "Queued for the LA",
+                "sent": "Sent to the LA", "receipted": "Received by the LA",
+                "rejected": "Rejected by the LA"}
+
+
+def available() -> bool:
+    return core is not None and all(hasattr(core, name) for name in NEEDED)
+
+
+def can_queue() -> bool:
+    return core is not None and hasattr(core, "queue_referral")
+
+
+def _load(session: Any, referral_id: str) -> tuple[Any, Any, list[ChronologyItem]]:
+    referral = core.get_referral(session, referral_id)
+    return (referral, child_by_id(session, referral.child_id),
+            chronology(session, referral.child_id))
+
+
+class ReferralsPage(QWidget):
+    def __init__(self, db: Db, *, clock: Clock | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.referral: Any = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Referrals", self))
+        if not available():
+            layout.addWidget(QLabel(NOT_YET, self))
+            layout.addStretch(1)
+            return
+        self.model = RowsModel([
+            Column("Child", lambda r: r[1]),
+            Column("Status", lambda r: STATUS_WORDS.get(r[0].status, r[0].status)),
+            Column("Updated", lambda r: local_time(r[0].updated_at, with_time=False)),
+        ], self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Referrals")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.activated.connect(self._open_selected)
+        self.table.clicked.connect(self._open_selected)
+
+        editor = QWidget(self)
+        self.title = heading("Choose a referral, or “Build a referral” on a child's page",
+                             editor, 1.15)
+        self.title.setWordWrap(True)
+        self.status = QLabel(editor)
+        self.message = FieldMessage(editor)
+        self.form = ReferralFormWidget(FIELDS, SECTIONS, editor)
+        self.entries = QListWidget(editor)
+        self.entries.setAccessibleName("Chronology entries to include")
+        self.entries.setMinimumHeight(self.fontMetrics().height() * 10)
+        self.save_button = QPushButton("&Save draft", editor)
+        self.save_button.clicked.connect(self.save)
+        self.approve_button = QPushButton("A&pprove", editor)
+        self.approve_button.clicked.connect(self.approve)
+        self.release_button = QPushButton("Release for &print", editor)
+        self.release_button.clicked.connect(self.release)
+        self.queue_button = QPushButton("&Queue to the LA" if can_queue() else
+                                        "Queue to the LA (arrives with sync)", editor)
+        self.queue_button.clicked.connect(self.queue)
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.approve_button, self.release_button,
+                       self.queue_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        body = QVBoxLayout(editor)
+        body.addWidget(self.title)
+        body.addWidget(self.status)
+        body.addWidget(self.message)
+        body.addWidget(self.form)
+        body.addWidget(QLabel("<b>Chronology entries to send</b> (Space ticks or unticks)",
+                              editor))
+        body.addWidget(self.entries)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(editor)
+        self.editor = editor
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(scroll, 1)
+        right_layout.addLayout(buttons)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(right)
+        splitter.setSizes([380, 860])
+        layout.addWidget(splitter, 1)
+        self._show_buttons()
+
+    # -- lists and loading ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        if not available():
+            return
+
+        def load(session: Any) -> list[tuple[Any, str]]:
+            rows = core.list_referrals(session)
+            names = {r.child_id: child_by_id(session, r.child_id).display_name for r in rows}
+            return [(r, names[r.child_id]) for r in rows]
+
+        self.db.op(self, load).success(self.model.set_rows).run()
+
+    def _open_selected(self) -> None:
+        row = self.model.row(self.table.currentIndex())
+        if row is not None:
+            self.open_referral(row[0].id)
+
+    def open_referral(self, referral_id: str) -> None:
+        self.db.op(self, lambda s: _load(s, referral_id)).success(self._show).run()
+
+    def start_for_child(self, child_id: str) -> None:
+        """Opens the child's draft referral, or starts one prefilled from the record."""
+        if not available():
+            return
+
+        def start(session: Any) -> tuple[Any, Any, list[ChronologyItem]]:
+            drafts = [r for r in core.list_referrals(session, child_id) if r.status == "draft"]
+            referral = drafts[0] if drafts else core.create_referral(session, child_id)
+            return _load(session, referral.id)
+
+        self.db.op(self, start).success(self._show).run()
+
+    def _show(self, loaded: tuple[Any, Any, list[ChronologyItem]]) -> None:
+        referral, child, items = loaded
+        self.referral = referral
+        self.title.setText(f"Referral for {child.display_name}")
+        self.status.setText(f"Status: {STATUS_WORDS.get(referral.status, referral.status)} · "
+                            f"version {referral.version} · fields marked * are needed to "
+                            "approve")
+        self.message.clear_message()
+        self.form.set_form(referral.form)
+        self.entries.clear()
+        chosen = set(referral.entry_ids)
+        for item in items:
+            line = QListWidgetItem(f"{local_time(item.occurred_at)} · "
+                                   f"{KIND_WORDS.get(item.kind, item.kind)} · "
+                                   f"{first_line(item.summary, 100)}")
+            line.setData(Qt.ItemDataRole.UserRole, item.record_id)
+            line.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable |
+                          Qt.ItemFlag.ItemIsSelectable)
+            line.setCheckState(Qt.CheckState.Checked if item.record_id in chosen
+                               else Qt.CheckState.Unchecked)
+            self.entries.addItem(line)
+        self._show_buttons()
+        self.refresh()
+
+    def _show_buttons(self) -> None:
+        status = self.referral.status if self.referral is not None else None
+        self.save_button.setEnabled(status in ("draft", "approved", "released"))
+        self.approve_button.setEnabled(status == "draft")
+        self.release_button.setEnabled(status in ("approved", "released"))
+        self.queue_button.setEnabled(can_queue() and status in ("approved", "released"))
+        self.form.setEnabled(status in ("draft", "approved", "released"))
+
+    # -- actions -------------------------------------------------------------------------------
+    def _chosen_entries(self) -> list[str]:
+        return [self.entries.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.entries.count())
+                if self.entries.item(i).checkState() == Qt.CheckState.Checked]
+
+    def _then(self, action: Any) -> None:
+        if self.referral is None:
+            return
+        self.form.clear_messages()
+        self.message.clear_message()
+        pairs, entry_ids = self.form.assignments(), self._chosen_entries()
+        referral_id = self.referral.id
+
+        def run(session: Any) -> tuple[Any, Any, list[ChronologyItem]]:
+            # The whole form is re-applied through the core's checks, then the action.
+            core.update_referral(session, referral_id, pairs, entry_ids, replace={})
+            if action is not None:
+                action(session, referral_id)
+            return _load(session, referral_id)
+
+        self.db.op(self, run).success(self._done).failure(self._failed).run()
+
+    def _done(self, loaded: tuple[Any, Any, list[ChronologyItem]]) -> None:
+        self._show(loaded)
+        words = {"draft": "The referral was saved as a draft.",
+                 "approved": "The referral is approved. Release it for print or queue it.",
+                 "released": "Released: the office will find the pack in their print queue.",
+                 "queued": "Queued to go to the LA's front door."}
+        self.db.notify(words.get(loaded[0].status, "Saved."))
+
+    def _failed(self, error: BaseException) -> None:
+        if isinstance(error, InputErrors):
+            self.message.say(error.summary)
+            for problem in error.problems:
+                name, _sep, rest = problem.partition(":")
+                self.form.say(name.strip(), rest.strip() or problem)
+            return
+        if isinstance(error, InputError) and self.form.say(error.field, message_for(error)):
+            self.message.say("Check the fields marked ⚠.")
+            return
+        self.message.say(message_for(error))
+
+    def save(self) -> None:
+        self._then(None)
+
+    def approve(self) -> None:
+        self._then(core.approve_referral)
+
+    def release(self) -> None:
+        self._then(core.release_referral)
+
+    def queue(self) -> None:
+        if can_queue():
+            self._then(core.queue_referral)
