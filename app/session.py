@@ -44,6 +44,17 @@ class Session:
         self._savepoints = 0
         self._login_at: str | None = None
 
+    def clone(self) -> Session:
+        """The same user on a second connection to the same store, for one other thread (e.g.
+        a background sync worker); WAL lets the two read and write side by side."""
+        from app.db import DB_FILE, connect
+
+        twin = Session(self.directory, self.store_id, connect(self.directory / DB_FILE,
+                                                              self.data_key),
+                       self.device, self.data_key, self.clock, self.user)
+        twin._login_at = None
+        return twin
+
     def as_user(self, user: User) -> Session:
         """Another user's session over the same open connection (demo and bulk loading)."""
         return Session(self.directory, self.store_id, self.conn, self.device, self.data_key,

@@ -20,6 +20,7 @@ from app.services import make_client, set_service
 from app.session import Session
 from app.sync.client import FingerprintMismatch
 from app.sync.receipt import Receipt, verify_receipt
+from app.sync_status import summary
 from tests.conftest import SmallSchool
 from tests.frontdoor.conftest import Service
 
@@ -65,8 +66,10 @@ def test_referral_is_delivered_once_with_a_verified_receipt(school: SmallSchool,
         envelope_ids = queue_referral(dsl, referral_id)
         assert get_referral(dsl, referral_id).status == "queued"
 
+        assert summary(dsl).queued == 1 and summary(dsl).last_delivered is None
         # Not enrolled yet: refused, nothing stored there, still waiting here.
         assert _sync(dsl, service) == ["failed"]
+        assert summary(dsl).failed == 1 and "not enrolled" in (summary(dsl).last_error or "")
         assert service.stored_ids() == []
         assert [i.state for i in items(dsl)] == ["failed"]
 
@@ -78,6 +81,9 @@ def test_referral_is_delivered_once_with_a_verified_receipt(school: SmallSchool,
         verify_receipt(kept, service.info.bundle.signing_key())
         assert kept.envelope_id == envelope_ids[-1]
         assert _sync(dsl, service) == []  # nothing left to send
+        status = summary(dsl)
+        assert (status.queued, status.failed) == (0, 0) and status.last_delivered
+        assert status.text.startswith("Sync: nothing waiting, last delivered")
 
         # The receipt was lost in transit: the same bytes again get the same receipt.
         raw = dsl.conn.execute("SELECT envelope FROM outbox").fetchone()[0]
