@@ -111,10 +111,16 @@ def _key(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("_", " ").casefold().split())
 
 
+@functools.lru_cache(maxsize=8)
+def _lookup(categories: tuple[Category, ...]) -> dict[str, Category]:
+    """Every name (code, label, alias) → its category; built once per taxonomy."""
+    return {_key(name): c for c in categories for name in _names(c)}
+
+
 def resolve_category(text: str, categories: Sequence[Category]) -> Category:
     """The category a code, label or alias names (any case), or InputError with close matches."""
     wanted = _key(text)
-    by_name = {_key(name): c for c in categories for name in _names(c)}
+    by_name = _lookup(tuple(categories))
     if wanted in by_name:
         return by_name[wanted]
     shown = _printable(text)

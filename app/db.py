@@ -34,7 +34,6 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         # SQLCipher would otherwise print HMAC failures to stderr; we report them ourselves.
         conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute("PRAGMA cipher_memory_security = ON")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute("PRAGMA synchronous = FULL")

@@ -85,6 +85,14 @@ class EntryRow(Flowable):
         canvas.restoreState()
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts = self._split(availHeight)
+        if not parts:
+            # A Paragraph that tried and failed to split has dropped its wrapped lines
+            # (reportlab deletes blPara): measure again before this row is drawn whole.
+            self._sizes = []
+        return parts
+
+    def _split(self, availHeight: float) -> list[Flowable]:
         room = availHeight - PAD_TOP - PAD_BOTTOM
         if availHeight < MIN_SPLIT_HEIGHT:
             return []
