@@ -9,7 +9,6 @@ from urllib.parse import urlparse
 
 from app.clock import iso
 from app.errors import InputError, NotFound
-from app.identity import store_identity
 from app.roles import Perm
 from app.session import Session
 from app.sync.client import FrontDoorClient
@@ -36,8 +35,9 @@ def check_url(url: str) -> str:
 
 
 def make_client(url: str, session: Session, pinned: KeyBundle | None) -> FrontDoorClient:
-    ident = store_identity(session.store_id)
-    return FrontDoorClient(url, session.device.signing_key, ident.fingerprint,
+    # The session already holds the device keys: no keyring read per sync round.
+    device = KeyBundle(session.device.signing_public(), session.device.hpke_public())
+    return FrontDoorClient(url, session.device.signing_key, device.fingerprint,
                            service_bundle=pinned, timeout=20.0)
 
 
@@ -53,9 +53,8 @@ def set_service(session: Session, role: str, url: str, fingerprint: str,
     url, expected = check_url(url), normalise_fingerprint(fingerprint)
     with client_factory(url, session, None) as client:
         key = client.check_service(expected)
-        ident = store_identity(session.store_id)
-        client.request_enrolment(KeyBundle(ident.signing_public, ident.hpke_public),
-                                 session.school_name)
+        client.request_enrolment(KeyBundle(session.device.signing_public(),
+                                           session.device.hpke_public()), session.school_name)
     if role == "frontdoor" and key.mode != "la":
         raise InputError("url", "that service is a school hub, not an LA front door")
     if role == "hub" and key.mode != "school":
