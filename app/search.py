@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,16 +49,18 @@ def search(session: Session, text: str, limit: int = 50) -> list[SearchHit]:
         "JOIN records r ON r.id = v.record_id "
         "WHERE record_fts MATCH ?" + scope + " ORDER BY record_fts.rank LIMIT ?",
         (query, *params, limit * 3)).fetchall()
-    hits: list[SearchHit] = []
-    seen: set[str] = set()
+    best: dict[str, tuple[str, str, str]] = {}
     for record_id, kind, occurred, snippet in rows:
-        if record_id in seen or len(hits) >= limit:
-            continue
-        seen.add(record_id)
-        names = [n for (n,) in session.conn.execute(
-            "SELECT coalesce(c.preferred_forename, c.legal_forename) || ' ' || c.legal_surname "
-            "FROM record_children rc JOIN children c ON c.id = rc.child_id WHERE "
-            "rc.record_id = ?", (record_id,))]
-        hits.append(SearchHit(record_id, kind, parse_iso(occurred), snippet, names))
+        if record_id not in best and len(best) < limit:
+            best[record_id] = (kind, occurred, snippet)
+    names: dict[str, list[str]] = {}
+    for record_id, name in session.conn.execute(
+            "SELECT rc.record_id, coalesce(c.preferred_forename, c.legal_forename) || ' ' || "
+            "c.legal_surname FROM record_children rc JOIN children c ON c.id = rc.child_id "
+            "WHERE rc.record_id IN (SELECT value FROM json_each(?)) ORDER BY rc.rowid",
+            (json.dumps(list(best)),)):
+        names.setdefault(record_id, []).append(name)
+    hits = [SearchHit(record_id, kind, parse_iso(occurred), snippet, names.get(record_id, []))
+            for record_id, (kind, occurred, snippet) in best.items()]
     session.audited("search", None, None, results=len(hits))
     return hits
