@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from app.errors import ConcernDeskError, InputError
+
+_PLAIN = {
+    errno.ENOSPC: "no space left on the disk",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the disk is read-only",
+    errno.EIO: "the disk reported an input/output error",
+}
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
@@ -38,3 +50,20 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_user_file(path: Path, data: bytes, what: str = "the file") -> None:
+    """A file the user asked for (a pack, an attachment): all or nothing, with a plain message
+    (ConcernDeskError, or InputError("out") for a bad place) instead of an OSError."""
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        raise InputError("out", f"{path} is a folder: give a file name")
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise InputError("out", f"the folder {folder} {problem}")
+    try:
+        write_bytes_atomically(path, data)
+    except OSError as error:
+        reason = _PLAIN.get(error.errno or 0) or (error.strerror or str(error)).lower()
+        raise ConcernDeskError(f"cannot write {what} to {folder}: {reason}") from error

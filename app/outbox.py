@@ -10,11 +10,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app.clock import iso, parse_iso
 from app.session import Session
-from app.sync.client import FrontDoorClient, FrontDoorError, Refused
 from app.sync.envelope import parse
+
+if TYPE_CHECKING:  # httpx is imported only when something is delivered (app start-up)
+    from app.sync.client import FrontDoorClient
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 3600.0
@@ -99,6 +102,8 @@ def drain(session: Session, client: FrontDoorClient, *, now_only_due: bool = Fal
 
 def _deliver(session: Session, client: FrontDoorClient, item: OutboxItem,
              rng: random.Random | None) -> Delivery:
+    from app.sync.client import FrontDoorError, Refused
+
     raw = session.conn.execute("SELECT envelope FROM outbox WHERE id = ?", (item.id,)
                                ).fetchone()[0]
     _update(session, item.id, state="sent")

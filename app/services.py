@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from app.clock import iso
 from app.errors import InputError, NotFound
 from app.roles import Perm
 from app.session import Session
-from app.sync.client import FrontDoorClient
 from app.sync.fingerprint import KeyBundle, normalise_fingerprint
 
+if TYPE_CHECKING:  # httpx loads only when a service is contacted, not at app start-up
+    from app.sync.client import FrontDoorClient
+
 ROLES = ("frontdoor", "hub")
-ClientFactory = Callable[[str, Session, KeyBundle | None], FrontDoorClient]
+ClientFactory = Callable[[str, Session, "KeyBundle | None"], "FrontDoorClient"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ def check_url(url: str) -> str:
 
 
 def make_client(url: str, session: Session, pinned: KeyBundle | None) -> FrontDoorClient:
+    from app.sync.client import FrontDoorClient
+
     # The session already holds the device keys: no keyring read per sync round.
     device = KeyBundle(session.device.signing_public(), session.device.hpke_public())
     return FrontDoorClient(url, session.device.signing_key, device.fingerprint,
