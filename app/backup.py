@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.atomic import write_bytes_atomically
+from app.atomic import write_bytes_atomically, write_json_atomically
 from app.clock import iso
-from app.db import DB_FILE, integrity_problems
+from app.db import DB_FILE, LAST_BACKUP_FILE, integrity_problems
 from app.errors import ConcernDeskError, InputError
 from app.keyfile import KEYFILE, KeyFile
 from app.roles import Perm
@@ -57,6 +57,10 @@ def backup(session: Session, out: Path) -> BackupInfo:
             raise ConcernDeskError(f"Cannot write the backup to {out.parent}: "
                                    f"{exc.strerror or exc}") from exc
     session.audited("backup", "store", session.store_id, file=out.name)
+    # Beside the store, in the clear (a date and a file name only), so that a store too damaged
+    # to open can still say which backup to restore.
+    write_json_atomically(session.directory / LAST_BACKUP_FILE,
+                          {"made": info.created_at, "file": out.name})
     return info
 
 
@@ -85,9 +89,13 @@ def restore(source: Path, directory: Path, open_session: Callable[[Path], Sessio
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".concerndesk-restore-"))
     try:
-        with zipfile.ZipFile(source) as archive:
-            for name in (KEYFILE, DB_FILE):
-                (scratch / name).write_bytes(archive.read(name))
+        try:
+            with zipfile.ZipFile(source) as archive:
+                for name in (KEYFILE, DB_FILE):
+                    (scratch / name).write_bytes(archive.read(name))
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ConcernDeskError("The backup is damaged (it fails its checksum); nothing was "
+                                   "changed. Try an older backup.") from exc
         KeyFile.load(scratch)
         session = open_session(scratch)
         try:

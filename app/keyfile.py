@@ -69,8 +69,13 @@ class KeyFile:
 
     def unwrap_user(self, username: str, passphrase: str, device_secret: bytes) -> bytes:
         entry = self.users[username]
-        kek = passphrase_kek(passphrase, b64d(entry["salt"]), device_secret,
-                             KdfParams.from_json(entry["params"]), self._aad(username))
+        try:
+            salt, params = b64d(entry["salt"]), KdfParams.from_json(entry["params"])
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise StoreDamaged(f"The key file {KEYFILE} is damaged (the entry for "
+                               f"'{username}'): restore the store from a backup, or an admin "
+                               "can reset that passphrase with the recovery key.") from exc
+        kek = passphrase_kek(passphrase, salt, device_secret, params, self._aad(username))
         return unwrap(kek, entry, self._aad(username))
 
     def remove_user(self, username: str) -> None:

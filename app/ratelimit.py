@@ -65,6 +65,11 @@ class UnlockState:
         self._save()
         return pending
 
+    def clear(self, username: str) -> None:
+        """Ends an account's delay (an admin reset its passphrase); pending audits stay."""
+        if self._data["failures"].pop(username, None) is not None:
+            self._save()
+
     def _save(self) -> None:
         write_json_atomically(self._path, self._data)
 

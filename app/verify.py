@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.audit import verify_chain
-from app.db import integrity_problems
+from app.audit import ChainReport, verify_chain
+from app.db import DatabaseError, integrity_problems
+from app.errors import StoreDamaged
 from app.session import Session
 
 
@@ -19,11 +20,20 @@ class VerifyReport:
 
 def verify_store(session: Session) -> VerifyReport:
     problems = integrity_problems(session.conn)
-    chain = verify_chain(session.conn, session.device.signing_public())
+    try:
+        chain = verify_chain(session.conn, session.device.signing_public())
+    except StoreDamaged as exc:  # the trail sits on a damaged page
+        chain = ChainReport(False, 0, f"the audit trail cannot be read: {exc}")
     if chain.problem:
         problems.append(chain.problem)
     warnings = [chain.warning] if chain.warning else []
     ok = not problems
-    with session.tx():
-        session.audit("verify", "store", session.store_id, ok=ok)
+    try:
+        with session.tx():
+            session.audit("verify", "store", session.store_id, ok=ok)
+    except (StoreDamaged, DatabaseError):
+        # SQLCipher refuses writes once it has met a page that fails its HMAC: the report
+        # stands even though it cannot be recorded in the damaged file.
+        if ok:
+            raise
     return VerifyReport(ok, chain.events_checked, problems, warnings)

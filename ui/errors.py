@@ -12,12 +12,14 @@ import logging
 import re
 import sys
 import traceback
+from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from app.db import DatabaseError, storage_error
 from app.errors import ConcernDeskError, InputError, InputErrors
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,10 @@ def message_for(error: BaseException) -> str:
         return clean(str(error))
     if isinstance(error, ConcernDeskError):
         return clean(str(error))
+    if isinstance(error, DatabaseError):  # a damaged page met while reading, or a full disk
+        problem = storage_error(error, Path())
+        if problem is not None:
+            return clean(str(problem))
     log.debug("unexpected error (%s)", type(error).__name__, exc_info=False)
     return GENERIC
 

@@ -6,10 +6,13 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from app import __version__
 from app.cli import people_commands, record_commands, store_commands
+from app.db import DatabaseError, storage_error
 from app.errors import ConcernDeskError
+from app.paths import default_data_dir
 
 log = logging.getLogger("concerndesk")
 
@@ -41,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConcernDeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except DatabaseError as exc:  # a read that met a damaged page, or a full disk
+        problem = storage_error(exc, _store_dir(args))
+        if problem is None:
+            return _unexpected(exc)
+        print(f"error: {problem}", file=sys.stderr)
+        return problem.exit_code
     except BrokenPipeError:
         # The reader (e.g. `| head`) stopped reading; what it asked for was done.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -48,11 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing more was changed", file=sys.stderr)
         return 1
-    except Exception as exc:  # a bug: say so without echoing data that might be a child's
-        log.debug("unexpected error", exc_info=True)
-        print(f"error: an unexpected problem ({type(exc).__name__}) stopped the command; "
-              "what was saved before it is intact. Please report this.", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    """A bug: say so without echoing data that might be a child's."""
+    log.debug("unexpected error", exc_info=True)
+    print(f"error: an unexpected problem ({type(exc).__name__}) stopped the command; what was "
+          "saved before it is intact. Please report this.", file=sys.stderr)
+    return 1
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    data = getattr(args, "data", None)
+    return Path(data).expanduser() if data else default_data_dir()
 
 
 if __name__ == "__main__":
