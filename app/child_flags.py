@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.clock import iso
 from app.errors import InputError
 from app.pupils import Child, child_by_id
+from app.replicate import replicate_flags
 from app.roles import Perm
 from app.session import Session
 
@@ -41,6 +42,7 @@ def set_flag(session: Session, child_id: str, flag: str, on: bool, note: str | N
                                                       iso(session.clock.now()),
                                                       (note or "").strip() or None))
         session.audit("amend", "child-flag", child_id, flag=flag, on=on)
+        replicate_flags(session, child_id)  # to the DSL team (hub-sync.md)
 
 
 def flags(session: Session, child_id: str, *, audit: bool = True) -> list[str]:

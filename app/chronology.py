@@ -25,6 +25,7 @@ from app.records import (
     record_owner,
     resolve_record_id,
 )
+from app.replicate import replicate_record
 from app.roles import Perm
 from app.session import Session
 
@@ -66,6 +67,7 @@ def add_entry(session: Session, child_ids: list[str], kind: str, summary: str,
     with session.tx():
         version = insert_record(session, "entry", [(c, "subject") for c in child_ids], fields)
         session.audit("create", "entry", version.record_id, kind=kind)
+        replicate_record(session, version.record_id)  # to the DSL team (hub-sync.md)
     return version
 
 

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from app.categories import MAX_CATEGORIES, load_categories, resolve_category
 from app.clock import iso, parse_iso
+from app.concern_views import ConcernView, concern_views
 from app.errors import AccessDenied, InputError, NotFound
-from app.pupils import Child, child_by_id
+from app.pupils import child_by_id
 from app.records import (
     BodyMark,
     Version,
@@ -18,10 +19,10 @@ from app.records import (
     check_fields,
     history,
     insert_record,
-    latest_version,
     record_owner,
     resolve_record_id,
 )
+from app.replicate import replicate_record
 from app.roles import Perm
 from app.session import Session
 
@@ -43,19 +44,6 @@ class ConcernDraft:
     action_taken: str | None = None
     witnesses: str | None = None
     body_marks: tuple[BodyMark, ...] = ()
-
-
-@dataclass(frozen=True)
-class ConcernView:
-    id: str
-    reporter: str
-    reporter_id: str
-    recorded_at: datetime
-    status: str
-    assigned_to: str | None
-    latest: Version
-    children: list[tuple[Child, str]]
-    version_count: int
 
 
 def _category_codes(requested: list[str]) -> tuple[str, ...]:
@@ -92,6 +80,7 @@ def record_concern(session: Session, draft: ConcernDraft) -> ConcernView:
                      "VALUES (?,?,?,?,?)", (str(uuid.uuid4()), record_id, "new",
                                             session.user.id, iso(session.clock.now())))
         session.audit("create", "concern", record_id, children=len(draft.children))
+        replicate_record(session, record_id)  # to the DSL team through the hub (hub-sync.md)
     return _view(session, record_id)
 
 
@@ -160,6 +149,7 @@ def set_status(session: Session, some_id: str, status: str, note: str | None = N
                                               session.user.id, iso(session.clock.now()),
                                               (note or "").strip() or None))
         session.audit("status", "concern", record_id, status=status)
+        replicate_record(session, record_id)
 
 
 def assign(session: Session, some_id: str, username: str) -> None:
@@ -174,6 +164,7 @@ def assign(session: Session, some_id: str, username: str) -> None:
                      "VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), record_id, "assigned",
                                               session.user.id, iso(session.clock.now()), row[0]))
         session.audit("status", "concern", record_id, assigned=row[0])
+        replicate_record(session, record_id)
 
 
 def _status(conn: object, record_id: str) -> tuple[str, str | None]:
@@ -189,22 +180,7 @@ def _status(conn: object, record_id: str) -> tuple[str, str | None]:
 
 
 def _view(session: Session, record_id: str) -> ConcernView:
-    conn = session.conn
-    head = conn.execute("SELECT r.created_by, u.display_name, r.created_at, (SELECT count(*) "
-                        "FROM record_versions WHERE record_id = r.id) FROM records r JOIN "
-                        "users u ON u.id = r.created_by WHERE r.id = ?", (record_id,)
-                        ).fetchone()
-    status, assignee_id = _status(conn, record_id)
-    assignee = None
-    if assignee_id:
-        row = conn.execute("SELECT display_name FROM users WHERE id = ?", (assignee_id,)
-                           ).fetchone()
-        assignee = row[0] if row else None
-    children = [(child_by_id(session, cid), role) for cid, role in conn.execute(
-        "SELECT child_id, role FROM record_children WHERE record_id = ? ORDER BY rowid",
-        (record_id,)).fetchall()]
-    return ConcernView(record_id, head[1], head[0], parse_iso(head[2]), status, assignee,
-                       latest_version(conn, record_id), children, head[3])
+    return concern_views(session, [record_id])[0]
 
 
 def my_concerns(session: Session, limit: int = 200) -> list[ConcernView]:
@@ -212,22 +188,23 @@ def my_concerns(session: Session, limit: int = 200) -> list[ConcernView]:
     session.require(Perm.READ_OWN_CONCERNS)
     ids = [r[0] for r in session.conn.execute(
         "SELECT id FROM records WHERE kind = 'concern' AND created_by = ? ORDER BY "
-        "created_at DESC LIMIT ?", (session.user.id, limit))]
+        "created_at DESC, id DESC LIMIT ?", (session.user.id, limit))]
     session.audited("view", "concern-list", None, scope="mine", count=len(ids))
-    return [_view(session, i) for i in ids]
+    return concern_views(session, ids)
 
 
 def inbox(session: Session, *, include_closed: bool = False, limit: int = 500
           ) -> list[ConcernView]:
     """The DSL team's triage list: open concerns, newest first."""
     session.require(Perm.READ_ALL_RECORDS)
-    rows = session.conn.execute(
-        "SELECT r.id, (SELECT status FROM record_status s WHERE s.record_id = r.id AND "
-        "s.status != 'assigned' ORDER BY at DESC, rowid DESC LIMIT 1) AS st FROM records r "
-        "WHERE r.kind = 'concern' ORDER BY r.created_at DESC").fetchall()
-    ids = [rid for rid, st in rows if include_closed or st != "closed"][:limit]
+    open_only = "" if include_closed else (
+        " AND coalesce((SELECT status FROM record_status s WHERE s.record_id = r.id AND "
+        "s.status != 'assigned' ORDER BY at DESC, rowid DESC LIMIT 1), 'new') != 'closed'")
+    ids = [r[0] for r in session.conn.execute(
+        "SELECT r.id FROM records r WHERE r.kind = 'concern'" + open_only +
+        " ORDER BY r.created_at DESC, r.id DESC LIMIT ?", (limit,))]
     session.audited("view", "concern-list", None, scope="inbox", count=len(ids))
-    return [_view(session, i) for i in ids]
+    return concern_views(session, ids)
 
 
 def concern_time(text: str) -> datetime:

@@ -11,13 +11,15 @@ from datetime import date
 from app.clock import iso
 from app.errors import NotFound
 from app.identifiers import check_upn, normalise_upn
+from app.replicate import replicate_roster
 from app.roles import Perm
 from app.roster_csv import RosterRow, parse_roster
 from app.session import Session
 
 _COLUMNS = ("id", "upn", "legal_forename", "legal_surname", "preferred_forename",
             "date_of_birth", "gender", "year_group", "nhs_number")
-_SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM children"
+CHILD_COLUMNS = ", ".join(_COLUMNS)
+_SELECT = "SELECT " + CHILD_COLUMNS + " FROM children"
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Child:
         return data
 
 
-def _child(row: tuple) -> Child:  # type: ignore[type-arg]
+def child_from_row(row: tuple) -> Child:  # type: ignore[type-arg]
+    """A Child from a row of ``CHILD_COLUMNS``."""
     values = list(row)
     values[5] = date.fromisoformat(values[5])
     return Child(*values)
@@ -73,6 +76,7 @@ def import_roster(session: Session, data: bytes) -> ImportResult:
 def apply_roster(session: Session, rows: Iterable[RosterRow]) -> ImportResult:
     session.require(Perm.IMPORT_ROSTER)
     added = updated = unchanged = 0
+    changed: list[str] = []  # UPNs, for the other DSL PCs (hub-sync.md)
     now = iso(session.clock.now())
     with session.tx() as conn:
         for row in rows:
@@ -85,6 +89,7 @@ def apply_roster(session: Session, rows: Iterable[RosterRow]) -> ImportResult:
                              "nhs_number, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                              (str(uuid.uuid4()), row.upn, *values, now))
                 added += 1
+                changed.append(row.upn)
             elif tuple(existing[2:]) != values:
                 previous = dict(zip(_COLUMNS, existing, strict=True))
                 conn.execute("INSERT INTO child_history (child_id, changed_at, changed_by, "
@@ -96,10 +101,12 @@ def apply_roster(session: Session, rows: Iterable[RosterRow]) -> ImportResult:
                              (*values, now, existing[0]))
                 session.audit("import", "child", existing[0], change="roster row updated")
                 updated += 1
+                changed.append(row.upn)
             else:
                 unchanged += 1
         session.audit("import", "roster", None, added=added, updated=updated,
                       unchanged=unchanged)
+        replicate_roster(session, changed)
     return ImportResult(added, updated, unchanged)
 
 
@@ -107,7 +114,7 @@ def list_pupils(session: Session) -> list[Child]:
     session.require(Perm.LIST_PUPILS)
     rows = session.conn.execute(_SELECT + " ORDER BY legal_surname, legal_forename").fetchall()
     session.audited("view", "roster", None, count=len(rows))
-    return [_child(r) for r in rows]
+    return [child_from_row(r) for r in rows]
 
 
 def child_by_upn(session: Session, upn: str) -> Child:
@@ -116,7 +123,7 @@ def child_by_upn(session: Session, upn: str) -> Child:
     row = session.conn.execute(_SELECT + " WHERE upn = ?", (normalised,)).fetchone()
     if row is None:
         raise NotFound("No pupil on the roster has that UPN.")
-    return _child(row)
+    return child_from_row(row)
 
 
 def child_by_id(session: Session, child_id: str) -> Child:
@@ -124,7 +131,7 @@ def child_by_id(session: Session, child_id: str) -> Child:
     row = session.conn.execute(_SELECT + " WHERE id = ?", (child_id,)).fetchone()
     if row is None:
         raise NotFound("That child is not on the roster.")
-    return _child(row)
+    return child_from_row(row)
 
 
 def find_pupils(session: Session, text: str, limit: int = 20) -> list[Child]:
@@ -143,4 +150,4 @@ def find_pupils(session: Session, text: str, limit: int = 20) -> list[Child]:
     rows = session.conn.execute(_SELECT + " WHERE " + " AND ".join(clauses) +
                                 " ORDER BY legal_surname, legal_forename LIMIT ?",
                                 (*params, limit)).fetchall()
-    return [_child(r) for r in rows]
+    return [child_from_row(r) for r in rows]

@@ -75,6 +75,11 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
         return None
     if len(text) > MAX_TEXT:
         raise InputError(field_name, f"is {len(text)} characters; the most is {MAX_TEXT}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # e.g. undecodable bytes from a terminal: lone surrogates
+        raise InputError(field_name, "contains characters that are not valid text; retype "
+                         "it or check the terminal's encoding") from None
     return text
 
 
@@ -196,4 +201,7 @@ def amend(session: Session, record_id: str, reason: str, **changes: Any) -> Vers
         version = insert_version(session, record_id, current.version + 1, current.id,
                                  reason_text, checked)
         session.audit("amend", "record", record_id, version=version.id)
+        from app.replicate import replicate_record  # (hub-sync.md)
+
+        replicate_record(session, record_id)
     return version

@@ -18,6 +18,7 @@ from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
 from app.pupils import Child, child_by_id
 from app.referral_form import check_ready_for_approval, set_field
+from app.replicate import replicate_pack, replicate_referral
 from app.roles import Perm
 from app.session import Session
 
@@ -98,6 +99,7 @@ def create_referral(session: Session, child_id: str, fields: Sequence[tuple[str,
         _insert_version(session, referral_id, 1, form, entry_ids)
         _set_status(session, referral_id, "draft")
         session.audit("create", "referral", referral_id)
+        replicate_referral(session, referral_id)  # to the DSL team (hub-sync.md)
     return _current(session, referral_id)
 
 
@@ -133,6 +135,7 @@ def update_referral(session: Session, referral_id: str, fields: list[tuple[str, 
         if current.status != "draft":
             _set_status(session, referral_id, "draft", "edited after " + current.status)
         session.audit("amend", "referral", referral_id, version=current.version + 1)
+        replicate_referral(session, referral_id)
     return _current(session, referral_id)
 
 
@@ -163,6 +166,7 @@ def approve_referral(session: Session, referral_id: str) -> Referral:
     with session.tx():
         _set_status(session, current.id, "approved", current.version_id)
         session.audit("approve", "referral", current.id, version=current.version)
+        replicate_referral(session, current.id)
     return _current(session, current.id)
 
 
@@ -178,6 +182,8 @@ def release_referral(session: Session, referral_id: str) -> str:
         pack_id = store_released_pack(session, current)
         _set_status(session, current.id, "released", pack_id)
         session.audit("release", "referral", current.id, pack=pack_id)
+        replicate_referral(session, current.id)
+        replicate_pack(session, pack_id)  # to the office print queue (hub-sync.md)
     return pack_id
 
 
@@ -188,3 +194,4 @@ def record_delivery(session: Session, referral_id: str, status: str, note: str |
     if status not in {"queued", "sent", "receipted", "rejected"}:
         raise InputError("status", "not a delivery state")
     _set_status(session, referral_id, status, note)
+    replicate_referral(session, referral_id)

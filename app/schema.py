@@ -222,6 +222,34 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX child_flag_events_child ON child_flag_events (child_id, at);
     """,
+    # 5 — one school, many PCs (docs/hub-sync.md): the DSL team's and the office's key pairs
+    # (private halves only on the PCs that hold them, inside this encrypted file), each
+    # account's passphrase verifier (so a joined PC can let its owner sign in), and what the
+    # admin approved each joined device for
+    """
+    CREATE TABLE team_keys (
+        team TEXT PRIMARY KEY CHECK (team IN ('dsl', 'office')),
+        bundle TEXT NOT NULL,
+        private BLOB,
+        added_at TEXT NOT NULL
+    );
+
+    CREATE TABLE user_verifiers (
+        user_id TEXT PRIMARY KEY REFERENCES users (id),
+        verifier TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE hub_devices (
+        fingerprint TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('dsl', 'staff', 'office')),
+        name TEXT NOT NULL,
+        approved_by TEXT NOT NULL REFERENCES users (id),
+        approved_at TEXT NOT NULL,
+        bundle TEXT NOT NULL,
+        envelope_id TEXT NOT NULL
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -24,6 +24,7 @@ from app.keys import (
 from app.passphrase import check_passphrase_strength
 from app.ratelimit import UnlockState
 from app.session import Session, User
+from app.verifier import set_verifier
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
             conn.execute("INSERT INTO users (id, username, display_name, roles, created_at)"
                          " VALUES (?,?,?,?,?)", (admin.id, admin.username, admin.display_name,
                                                  ",".join(admin.roles), now))
+            set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
+                         clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
         session = Session(directory, store_id, conn, device, data_key, clock, admin)
         with session.tx():
             session.audit("create", "store", store_id)
@@ -122,6 +125,8 @@ def _device_keys(keyfile: KeyFile) -> DeviceKeys:
 
 def unlock(directory: Path, username: str, passphrase: str, *,
            clock: Clock | None = None) -> Session:
+    from app.join import claim_provisioned_account, has_provisional_wrap  # (hub-sync.md)
+
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     state = UnlockState(directory, clock)
@@ -129,12 +134,14 @@ def unlock(directory: Path, username: str, passphrase: str, *,
     if wait:
         raise UnlockError(f"Too many wrong passphrases for '{username}': try again in "
                           f"{seconds(wait)}.")
-    if username not in keyfile.users:
+    joining = username not in keyfile.users and has_provisional_wrap(directory, username)
+    if username not in keyfile.users and not joining:
         state.record_failure(username, "unknown user")
         raise UnlockError(f"There is no account '{username}' on this PC's store.")
     device = _device_keys(keyfile)
     try:
-        data_key = keyfile.unwrap_user(username, passphrase, device.secret)
+        data_key = (claim_provisioned_account(directory, keyfile, username, passphrase, device)
+                    if joining else keyfile.unwrap_user(username, passphrase, device.secret))
     except UnwrapFailed:
         state.record_failure(username, "wrong passphrase")
         wait = state.seconds_to_wait(username)

@@ -9,9 +9,12 @@ from app.errors import InputError, NotFound
 from app.keyfile import KeyFile
 from app.keys import KdfParams
 from app.passphrase import check_passphrase_strength
+from app.provision import replicate_accounts
+from app.ratelimit import UnlockState
 from app.roles import Perm, parse_roles
 from app.session import Session, User
 from app.store import _check_username, load_user
+from app.verifier import set_verifier
 
 
 def list_users(session: Session) -> list[User]:
@@ -39,6 +42,9 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
                      "VALUES (?,?,?,?,?)", (user.id, user.username, user.display_name,
                                             ",".join(user.roles), iso(session.clock.now())))
         session.audit("user", "user", user.id, change="added", roles=list(parsed))
+        set_verifier(conn, user.id, username, passphrase, kdf or KdfParams(),  # (hub-sync.md)
+                     session.clock.now())
+        replicate_accounts(session)
         # Saved inside the transaction: if the key file cannot be written, the row rolls back.
         keyfile.save(session.directory)
     return user
@@ -56,8 +62,11 @@ def change_passphrase(session: Session, old: str, new: str) -> None:
         raise InputError("current passphrase", "is not right") from None
     keyfile.add_user(session.user.username, new, session.data_key, session.device.secret,
                      KdfParams())
-    with session.tx():
+    with session.tx() as conn:
         session.audit("user", "user", session.user.id, change="passphrase changed")
+        set_verifier(conn, session.user.id, session.user.username, new, KdfParams(),
+                     session.clock.now())
+        replicate_accounts(session)
         keyfile.save(session.directory)
 
 
@@ -70,9 +79,13 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
         raise NotFound(f"There is no account '{username}'.")
     keyfile = KeyFile.load(session.directory)
     keyfile.add_user(username, new, session.data_key, session.device.secret, KdfParams())
-    with session.tx():
+    with session.tx() as conn:
         session.audit("user", "user", user.id, change="passphrase reset by admin")
+        set_verifier(conn, user.id, username, new, KdfParams(), session.clock.now())
+        replicate_accounts(session)
         keyfile.save(session.directory)
+    # The new passphrase must work at once: a reset also ends the account's lockout.
+    UnlockState(session.directory, session.clock).clear(username)
 
 
 def remove_user(session: Session, username: str) -> None:
@@ -88,4 +101,5 @@ def remove_user(session: Session, username: str) -> None:
         conn.execute("UPDATE users SET removed_at = ? WHERE id = ?",
                      (iso(session.clock.now()), user.id))
         session.audit("user", "user", user.id, change="removed")
+        replicate_accounts(session)  # to the PCs that joined (hub-sync.md)
         keyfile.save(session.directory)

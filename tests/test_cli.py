@@ -153,10 +153,12 @@ def test_identity_prints_a_fingerprint(store: Path) -> None:
     assert len(groups) == 10 and all(len(g) == 4 for g in groups)
 
 
-def test_not_yet_features_say_so_plainly(store: Path) -> None:
-    result = run("join", "--data", str(store.parent / "joined"), "--url",
-                 "http://127.0.0.1:9", "--fingerprint", "0" * 40)
-    assert result.returncode == 1 and "not built yet" in result.stderr
+def test_join_with_no_hub_reachable_makes_nothing(store: Path) -> None:
+    target = store.parent / "joined"
+    result = run("join", "--data", str(target), "--url", "http://127.0.0.1:9", "--fingerprint",
+                 "0" * 40)
+    assert result.returncode == 1 and "Cannot reach the hub" in result.stderr
+    assert not target.exists()
 
 
 def test_sync_with_nothing_queued_says_so(store: Path) -> None:

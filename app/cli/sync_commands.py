@@ -1,14 +1,20 @@
-"""frontdoor set, hub set, join, sync."""
+"""frontdoor set, hub set, hub approve-device, join, sync."""
 
 from __future__ import annotations
 
 import argparse
 
-from app.cli.common import add_data, add_user, open_as_user
-from app.errors import ConcernDeskError, NotYet
-from app.outbox import drain, items
+from app.cli.common import add_data, add_user, data_dir, open_as_user
+from app.errors import ConcernDeskError
+from app.hub_sync import drain_to, sync_hub
+from app.join import awaiting_provisioning, join_school, provision_from_hub
+from app.outbox import Delivery, items
+from app.provision import PURPOSES, approve_device
+from app.replicate import backfill
 from app.roles import Perm
-from app.services import get_service, make_client, set_service
+from app.services import Service, get_service, make_client, set_service
+from app.session import Session
+from app.team_keys import ensure_team_keys
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,10 +30,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        help="the service's fingerprint, checked out of band (read aloud or "
                             "printed)")
         p.set_defaults(handler=cmd_set, role=role)
+        if role == "hub":
+            p = group.add_parser("approve-device", help="send a joined PC (enrolled with the "
+                                 "hub) the accounts and roster it may hold, and the team key "
+                                 "if it is a DSL PC")
+            add_data(p)
+            add_user(p)
+            p.add_argument("--fingerprint", required=True,
+                           help="the device's fingerprint, as its 'identity' prints it")
+            p.add_argument("--for", dest="purpose", required=True, choices=PURPOSES,
+                           help="who uses the PC: the DSL team, staff, or the office")
+            p.set_defaults(handler=cmd_approve_device)
     p = sub.add_parser("join", help="make a store on this PC for a school, through its hub")
     add_data(p)
     p.add_argument("--url", required=True)
-    p.add_argument("--fingerprint", required=True)
+    p.add_argument("--fingerprint", required=True, help="the hub's fingerprint, checked out "
+                   "of band")
+    p.add_argument("--name", help="a name for this PC, shown to the hub's administrator")
     p.set_defaults(handler=cmd_join)
     p = sub.add_parser("sync", help="deliver the outbox and fetch the inbox once; exit 0 when "
                        "everything queued was receipted, 1 when something is still waiting")
@@ -39,34 +58,95 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_set(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         service = set_service(session, args.role, args.url, args.fingerprint)
+        made = queued = 0
+        if args.role == "hub" and session.can(Perm.MANAGE_SETTINGS):
+            made = ensure_team_keys(session)
+            queued = backfill(session) if made else 0
     print(f"Saved: {service.url} (fingerprint {service.fingerprint}). This PC asked to be "
           "enrolled; the service's administrator approves it by the fingerprint that "
           "'concerndesk-cli identity' prints.")
+    if made:
+        print(f"Made the DSL team and office keys (kept inside this store); {queued} "
+              "envelope(s) of existing records queued for the DSL team.")
+    return 0
+
+
+def cmd_approve_device(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        envelope_id = approve_device(session, args.fingerprint, args.purpose)
+    print(f"Queued the {args.purpose} PC's accounts and roster ({envelope_id}); the next "
+          "'sync' here delivers them, then that PC's first 'sync' sets it up.")
     return 0
 
 
 def cmd_join(args: argparse.Namespace) -> int:
-    raise NotYet("Joining a school through its hub is not built yet in this version.")
+    joined = join_school(data_dir(args), args.url, args.fingerprint, name=args.name)
+    print(f"Created a store for this PC in {data_dir(args)}; it asked the hub to enrol it "
+          f"({joined.enrolment}).")
+    print("This PC's fingerprint (read it to the hub's administrator, who enrols it, then to "
+          "the school's admin, who approves it with 'hub approve-device'):")
+    print(f"  {joined.fingerprint}")
+    print("RECOVERY KEY (shown only this once; print it or write it down and keep it locked "
+          "away):")
+    print(f"  {joined.recovery_key}")
+    return 0
+
+
+def _line(result: Delivery) -> str:
+    label = {"receipted": "sent", "waiting": "waiting", "failed": "refused"}[result.outcome]
+    return f"{label:<8} {result.item.kind:<8} {result.item.id}: {result.detail}"
+
+
+def _service(session: Session, role: str) -> Service | None:
+    try:
+        return get_service(session, role)
+    except ConcernDeskError:
+        return None
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    directory = data_dir(args)
+    if awaiting_provisioning(directory):
+        outcome = provision_from_hub(directory)
+        print(("set up   " if outcome.done else "waiting  ") + outcome.detail)
+        if not outcome.done:
+            return 1
+    lines: list[str] = []
+    ok = True
     with open_as_user(args) as session:
         session.require(Perm.SYNC)
-        if not items(session, pending_only=True):
+        frontdoor, hub = _service(session, "frontdoor"), _service(session, "hub")
+        if hub is None and not items(session, pending_only=True):
             print("Nothing waiting to be sent.")
             return 0
-        try:
-            service = get_service(session, "frontdoor")
-        except ConcernDeskError as exc:
+        if frontdoor is None and hub is None:
             for item in items(session, pending_only=True):
-                print(f"waiting  {item.kind:<8} {item.id}: {exc}")
+                print(f"waiting  {item.kind:<8} {item.id}: No LA front door is set up yet "
+                      "(concerndesk-cli frontdoor set).")
             return 1
-        with make_client(service.url, session, service.bundle) as client:
-            results = drain(session, client)
+        results: list[Delivery] = []
+        if frontdoor is not None:
+            with make_client(frontdoor.url, session, frontdoor.bundle) as client:
+                results += drain_to(session, client, recipients={frontdoor.fingerprint})
+        if hub is not None:
+            report = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None)
+            results += report.sent
+            for received in report.received:
+                label = {"applied": "received", "already": "have", "refused": "refused"}[
+                    received.outcome]
+                if received.outcome != "already":
+                    lines.append(f"{label:<8} {received.kind:<8} {received.envelope_id}: "
+                                 f"{received.detail}")
+            if report.waiting:
+                ok = False
+                lines.append(f"waiting  hub: {report.waiting}")
         session.audited("sync", "outbox", None,
                         receipted=sum(r.outcome == "receipted" for r in results),
                         waiting=sum(r.outcome != "receipted" for r in results))
     for result in results:
-        label = {"receipted": "sent", "waiting": "waiting", "failed": "refused"}[result.outcome]
-        print(f"{label:<8} {result.item.kind:<8} {result.item.id}: {result.detail}")
-    return 0 if all(r.outcome == "receipted" for r in results) else 1
+        print(_line(result))
+    for line in lines:
+        print(line)
+    if not results and not lines:
+        print("Up to date.")
+    return 0 if ok and all(r.outcome == "receipted" for r in results) else 1

@@ -1,0 +1,288 @@
+"""Outgoing replication: every change to safeguarding records becomes a "record" envelope to the
+DSL team key, queued in the same transaction as the change, so nothing is lost offline.
+
+Each envelope carries a *snapshot*: the whole of each record it names as this PC knows it (the
+record, every version, every status event, the children by UPN with their roster rows, and the
+accounts it mentions). Applying a snapshot is a union, insert-if-absent by id, so envelopes may
+arrive in any order, twice, or from several PCs, and every DSL PC still converges
+(app/apply.py). When no school hub is set, nothing is queued: a single-PC school works as before.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from app.db import Connection
+from app.outbox import enqueue
+from app.session import Session
+from app.sync.envelope import new_header, seal
+from app.team_keys import device_fingerprint, team_bundle
+
+PAYLOAD_VERSION = 1
+BATCH_BYTES = 48 * 1024  # a backfill envelope stays well under any hub's body limit
+
+_CHILD_COLUMNS = ("id", "upn", "legal_forename", "legal_surname", "preferred_forename",
+                  "date_of_birth", "gender", "year_group", "nhs_number", "updated_at")
+_VERSION_COLUMNS = ("id", "version", "supersedes", "author_id", "written_at", "reason",
+                    "occurred_at", "entry_kind", "categories", "location", "summary",
+                    "child_words", "action_taken", "witnesses", "significant", "body_marks")
+
+
+def canonical(obj: object) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def hub_is_set(conn: Connection) -> bool:
+    return conn.execute("SELECT 1 FROM services WHERE role = 'hub'").fetchone() is not None
+
+
+# -- snapshots -----------------------------------------------------------------------------
+
+def _rows(conn: Connection, sql: str, params: tuple[Any, ...], columns: tuple[str, ...]
+          ) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in conn.execute(sql, params)]
+
+
+def child_rows(conn: Connection, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return _rows(conn, f"SELECT {', '.join(_CHILD_COLUMNS)} FROM children WHERE {where}",
+                 params, _CHILD_COLUMNS)
+
+
+def user_rows(conn: Connection, user_ids: Iterable[str]) -> list[dict[str, Any]]:
+    ids = sorted(set(user_ids))
+    rows = conn.execute("SELECT id, username, display_name, roles, created_at FROM users WHERE "
+                        "id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                        (json.dumps(ids),)).fetchall()
+    return [{"id": r[0], "username": r[1], "display_name": r[2], "roles": r[3].split(","),
+             "created_at": r[4]} for r in rows]
+
+
+def record_snapshot(conn: Connection, record_id: str) -> tuple[dict[str, Any], set[str],
+                                                                   set[str]]:
+    """(record, user ids it mentions, child ids it names)."""
+    kind, created_by, created_at = conn.execute(
+        "SELECT kind, created_by, created_at FROM records WHERE id = ?", (record_id,)).fetchone()
+    links = conn.execute("SELECT c.upn, rc.role, c.id FROM record_children rc JOIN children c ON "
+                         "c.id = rc.child_id WHERE rc.record_id = ? ORDER BY c.upn",
+                         (record_id,)).fetchall()
+    versions = _rows(conn, f"SELECT {', '.join(_VERSION_COLUMNS)} FROM record_versions WHERE "
+                     "record_id = ? ORDER BY version, written_at, id", (record_id,),
+                     _VERSION_COLUMNS)
+    for v in versions:
+        v["categories"] = json.loads(v["categories"])
+        v["body_marks"] = json.loads(v["body_marks"])
+        v["significant"] = bool(v["significant"])
+    statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM record_status WHERE "
+                     "record_id = ? ORDER BY at, rowid", (record_id,),
+                     ("id", "status", "actor_id", "at", "note"))
+    users = {created_by, *(v["author_id"] for v in versions), *(s["actor_id"] for s in statuses),
+             *(s["note"] for s in statuses if s["status"] == "assigned" and s["note"])}
+    record = {"id": record_id, "kind": kind, "created_by": created_by, "created_at": created_at,
+              "children": [{"upn": upn, "role": role} for upn, role, _ in links],
+              "versions": versions, "statuses": statuses}
+    return record, users, {cid for _, _, cid in links}
+
+
+def flag_events(conn: Connection, child_id: str) -> tuple[list[dict[str, Any]], set[str]]:
+    rows = conn.execute("SELECT f.id, c.upn, f.flag, f.value, f.actor_id, f.at, f.note FROM "
+                        "child_flag_events f JOIN children c ON c.id = f.child_id WHERE "
+                        "f.child_id = ? ORDER BY f.at, f.rowid", (child_id,)).fetchall()
+    events = [{"id": r[0], "upn": r[1], "flag": r[2], "value": r[3], "actor_id": r[4],
+               "at": r[5], "note": r[6]} for r in rows]
+    return events, {e["actor_id"] for e in events}
+
+
+def referral_snapshot(conn: Connection, referral_id: str) -> tuple[dict[str, Any], set[str],
+                                                                       set[str]]:
+    child_id, upn, created_by, created_at = conn.execute(
+        "SELECT r.child_id, c.upn, r.created_by, r.created_at FROM referrals r JOIN children c "
+        "ON c.id = r.child_id WHERE r.id = ?", (referral_id,)).fetchone()
+    versions = _rows(conn, "SELECT id, version, author_id, written_at, form, entry_ids FROM "
+                     "referral_versions WHERE referral_id = ? ORDER BY version, written_at, id",
+                     (referral_id,), ("id", "version", "author_id", "written_at", "form",
+                                      "entry_ids"))
+    statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM referral_status WHERE "
+                     "referral_id = ? ORDER BY at, rowid", (referral_id,),
+                     ("id", "status", "actor_id", "at", "note"))
+    users = {created_by, *(v["author_id"] for v in versions), *(s["actor_id"] for s in statuses)}
+    return ({"id": referral_id, "upn": upn, "created_by": created_by, "created_at": created_at,
+             "versions": versions, "statuses": statuses}, users, {child_id})
+
+
+class Snapshot:
+    """Builds one payload: records, flag events, referrals, and the roster rows and accounts
+    they need."""
+
+    def __init__(self, conn: Connection, by: str) -> None:
+        self.conn = conn
+        self.by = by
+        self.records: list[dict[str, Any]] = []
+        self.flags: list[dict[str, Any]] = []
+        self.referrals: list[dict[str, Any]] = []
+        self.child_ids: set[str] = set()
+        self.user_ids: set[str] = {by}
+
+    def add_record(self, record_id: str) -> None:
+        record, users, children = record_snapshot(self.conn, record_id)
+        self.records.append(record)
+        self.user_ids |= users
+        self.child_ids |= children
+
+    def add_flags(self, child_id: str) -> None:
+        events, users = flag_events(self.conn, child_id)
+        self.flags += events
+        self.user_ids |= users
+        self.child_ids.add(child_id)
+
+    def add_referral(self, referral_id: str) -> None:
+        referral, users, children = referral_snapshot(self.conn, referral_id)
+        self.referrals.append(referral)
+        self.user_ids |= users
+        self.child_ids |= children
+
+    def add_children(self, child_ids: Iterable[str]) -> None:
+        self.child_ids |= set(child_ids)
+
+    def payload(self) -> dict[str, Any]:
+        children = child_rows(self.conn, "id IN (SELECT value FROM json_each(?)) ORDER BY upn",
+                              (json.dumps(sorted(self.child_ids)),))
+        return {"v": PAYLOAD_VERSION, "type": "snapshot", "by": self.by,
+                "users": user_rows(self.conn, self.user_ids), "children": children,
+                "records": self.records, "flags": self.flags, "referrals": self.referrals}
+
+
+# -- queueing ------------------------------------------------------------------------------
+
+def queue_to_team(session: Session, team: str, kind: str, payload: dict[str, Any],
+                  object_type: str, object_id: str | None) -> str | None:
+    """Seals ``payload`` to the team's key and queues it; None when no hub or team key is set.
+    Call inside the transaction that made the change."""
+    conn = session.conn
+    bundle = team_bundle(conn, team)
+    if bundle is None or not hub_is_set(conn):
+        return None
+    header = new_header(device_fingerprint(session), bundle.fingerprint, kind,
+                        created=session.clock.now())
+    raw = seal(header, canonical(payload), bundle.hpke_key(), session.device.signing_key)
+    return enqueue(session, [raw], bundle.fingerprint, object_type, object_id or "")[0]
+
+
+def _replicating(session: Session) -> bool:
+    return team_bundle(session.conn, "dsl") is not None and hub_is_set(session.conn)
+
+
+def replicate_record(session: Session, record_id: str) -> None:
+    """Hook: a concern or entry was recorded, amended, triaged or assigned."""
+    if not _replicating(session):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_record(record_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), "record", record_id)
+
+
+def replicate_flags(session: Session, child_id: str) -> None:
+    """Hook: a child's safeguarding flag was set or cleared."""
+    if not _replicating(session):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_flags(child_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), "child-flags", child_id)
+
+
+def replicate_referral(session: Session, referral_id: str) -> None:
+    """Hook: a referral was created, edited, approved, released, queued or receipted."""
+    if not _replicating(session):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_referral(referral_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), "referral", referral_id)
+
+
+def replicate_roster(session: Session, upns: Iterable[str]) -> None:
+    """Hook: roster rows were added or changed (by UPN)."""
+    wanted = sorted(set(upns))
+    if not wanted or not _replicating(session):
+        return
+    ids = [r[0] for r in session.conn.execute(
+        "SELECT id FROM children WHERE upn IN (SELECT value FROM json_each(?))",
+        (json.dumps(wanted),))]
+    for batch in _batches(ids, 150):
+        snap = Snapshot(session.conn, session.user.id)
+        snap.add_children(batch)
+        queue_to_team(session, "dsl", "roster", snap.payload(), "roster", None)
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def backfill(session: Session) -> int:
+    """Queues everything this store already holds to the DSL team (run once, when the team key
+    is made), so a DSL PC that joins later receives the full history. Returns envelopes queued."""
+    if not _replicating(session):
+        return 0
+    conn = session.conn
+    queued = 0
+    with session.tx():
+        roster = [r[0] for r in conn.execute("SELECT upn FROM children ORDER BY upn")]
+        before = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        replicate_roster(session, roster)
+        queued += conn.execute("SELECT count(*) FROM outbox").fetchone()[0] - before
+        snap, size = Snapshot(conn, session.user.id), 0
+        def flush() -> None:
+            nonlocal snap, size, queued
+            if snap.records or snap.flags or snap.referrals:
+                queue_to_team(session, "dsl", "record", snap.payload(), "backfill", None)
+                queued += 1
+            snap, size = Snapshot(conn, session.user.id), 0
+        for (record_id,) in conn.execute("SELECT id FROM records ORDER BY created_at, id"
+                                         ).fetchall():
+            snap.add_record(record_id)
+            size += len(canonical(snap.records[-1]))
+            if size > BATCH_BYTES:
+                flush()
+        for (child_id,) in conn.execute("SELECT DISTINCT child_id FROM child_flag_events"
+                                        ).fetchall():
+            snap.add_flags(child_id)
+        for (referral_id,) in conn.execute("SELECT id FROM referrals ORDER BY created_at, id"
+                                           ).fetchall():
+            snap.add_referral(referral_id)
+            size += len(canonical(snap.referrals[-1]))
+            if size > BATCH_BYTES:
+                flush()
+        flush()
+        session.audit("sync", "outbox", None, backfill=queued)
+    return queued
+
+
+def replicate_pack(session: Session, pack_id: str) -> None:
+    """Hook: a pack was released for print. It goes to the office print-queue key with just
+    what the office PC needs to list and print it: the pack, its referral, the child's row."""
+    conn = session.conn
+    if team_bundle(conn, "office") is None or not hub_is_set(conn):
+        return
+    pack = _rows(conn, "SELECT id, referral_id, referral_version_id, created_by, created_at, "
+                 "sha256, pdf, twin FROM referral_packs WHERE id = ?", (pack_id,),
+                 ("id", "referral_id", "referral_version_id", "created_by", "created_at",
+                  "sha256", "pdf", "twin"))[0]
+    pack["pdf"] = base64.b64encode(bytes(pack["pdf"])).decode("ascii")
+    referral = _rows(conn, "SELECT r.id, c.upn, r.created_by, r.created_at, r.child_id FROM "
+                     "referrals r JOIN children c ON c.id = r.child_id WHERE r.id = ?",
+                     (pack["referral_id"],), ("id", "upn", "created_by", "created_at",
+                                              "child_id"))[0]
+    version = _rows(conn, "SELECT id, version, author_id, written_at, form, entry_ids FROM "
+                    "referral_versions WHERE id = ?", (pack["referral_version_id"],),
+                    ("id", "version", "author_id", "written_at", "form", "entry_ids"))
+    users = {pack["created_by"], referral["created_by"], *(v["author_id"] for v in version),
+             session.user.id}
+    referral["versions"] = version
+    referral["statuses"] = []
+    payload = {"v": PAYLOAD_VERSION, "type": "pack", "by": session.user.id,
+               "users": user_rows(conn, users),
+               "children": child_rows(conn, "id = ?", (referral.pop("child_id"),)),
+               "referral": referral, "pack": pack}
+    queue_to_team(session, "office", "pack-release", payload, "pack", pack_id)

@@ -1,0 +1,107 @@
+"""One school, many PCs: a real school hub (``concerndesk-frontdoor serve`` in school mode) on
+127.0.0.1 and the school's stores — the admin's DSL PC where the hub was first set, a deputy
+DSL PC and two staff PCs that joined through the hub."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from app.clock import FakeClock, SystemClock
+from app.hub_sync import HubReport, sync_hub
+from app.join import join_school, provision_from_hub
+from app.provision import approve_device
+from app.replicate import backfill
+from app.services import set_service
+from app.session import Session
+from app.store import unlock
+from app.team_keys import device_fingerprint, ensure_team_keys
+from frontdoor import keys
+from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
+from tests.frontdoor.conftest import PASSPHRASE, Service, _make_service
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    os.environ[keys.PASSPHRASE_ENV] = PASSPHRASE
+    service = _make_service(tmp_path_factory.mktemp("hub"), "school", None)
+    service.max_body = 1024 * 1024
+    service.start()
+    yield service
+    service.stop()
+
+
+def enrol(hub: Service, fingerprint: str, name: str) -> None:
+    """What ``concerndesk-frontdoor enrol`` does, without unsealing the hub's key each time
+    (tests/frontdoor covers the command itself)."""
+    storage = hub.storage()
+    try:
+        record = storage.get_key(fingerprint)
+        assert record is not None, "the device never asked to enrol"
+        storage.set_key(record.bundle, name, "enrolled", SystemClock().now())
+    finally:
+        storage.close()
+
+
+def passphrase_for(username: str) -> str:
+    return ADMIN_PASS if username == "admin" else STAFF_PASS
+
+
+@dataclass
+class HubSchool:
+    """The school's PCs by name: ``dsl`` (the admin's, first), ``deputy``, ``teacher``,
+    ``teacher2`` (and any joined later)."""
+
+    root: Path
+    hub: Service
+    clock: FakeClock
+    main: SmallSchool
+    dirs: dict[str, Path] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+    def open(self, pc: str, username: str | None = None) -> Session:
+        return unlock(self.dirs[pc], username or pc, passphrase_for(username or pc),
+                      clock=self.clock)
+
+    def sync(self, pc: str, username: str | None = None) -> HubReport:
+        with self.open(pc, username) as session:
+            return sync_hub(session)
+
+    def join(self, pc: str, purpose: str, *, approve: bool = True) -> str:
+        """A new PC joins through the hub; the hub's admin enrols it and (unless told not
+        to) the school's admin approves it and the new PC runs its first sync."""
+        directory = self.root / pc
+        joined = join_school(directory, self.hub.url, self.hub.info.fingerprint,
+                             name=f"Synthetic {pc} PC", clock=self.clock)
+        self.dirs[pc], self.fingerprints[pc] = directory, joined.fingerprint
+        enrol(self.hub, joined.fingerprint, f"Synthetic {pc} PC")
+        if approve:
+            with self.main.open("admin") as admin:
+                approve_device(admin, joined.fingerprint, purpose)
+                assert all(d.outcome == "receipted" for d in sync_hub(admin).sent)
+            assert provision_from_hub(directory, clock=self.clock).done
+        return joined.fingerprint
+
+
+def make_school(root: Path, hub: Service, clock: FakeClock) -> HubSchool:
+    main = SmallSchool(root / "dsl", clock)
+    school = HubSchool(root, hub, clock, main, {"dsl": main.directory})
+    with main.open("admin") as admin:
+        set_service(admin, "hub", hub.url, hub.info.fingerprint)
+        assert ensure_team_keys(admin)
+        backfill(admin)
+        school.fingerprints["dsl"] = device_fingerprint(admin)
+    enrol(hub, school.fingerprints["dsl"], "Synthetic DSL PC")
+    school.join("deputy", "dsl")
+    school.join("teacher", "staff")
+    school.join("teacher2", "staff")
+    return school
+
+
+@pytest.fixture
+def school4(tmp_path: Path, hub: Service) -> HubSchool:
+    return make_school(tmp_path, hub, FakeClock())
