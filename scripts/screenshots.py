@@ -3,8 +3,9 @@
     scripts/with-keyring.sh .venv/bin/python scripts/screenshots.py [--out DIR]
 
 (It re-runs itself under scripts/with-keyring.sh when no keyring session is set up.) It builds a
-fresh demo school in a temporary directory, drives the real widgets as each role and saves one
-PNG per screen. Everything shown is synthetic.
+fresh demo school in a temporary directory, runs a throwaway LA front door on 127.0.0.1 (so sync
+and referral delivery show real states), drives the real widgets as each role and saves one PNG
+per screen. Everything shown is synthetic.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if not os.environ.get("CONCERNDESK_KEYRING_SESSION"):
@@ -53,8 +55,8 @@ def settle(window: MainWindow) -> None:
 
 
 class Shots:
-    def __init__(self, window: MainWindow, out: Path) -> None:
-        self.window, self.out = window, out
+    def __init__(self, window: MainWindow, out: Path, work: Path) -> None:
+        self.window, self.out, self.work = window, out, work
 
     def take(self, name: str, widget: QWidget | None = None) -> None:
         settle(self.window)
@@ -98,6 +100,10 @@ def record_concern(shots: Shots) -> None:
     page.action.setPlainText("Took both children to the office. Told the DSL in person at "
                              "10:50.")
     page.witnesses.setText("Two midday supervisors")
+    note = shots.work / "supervisor-note.txt"  # a synthetic file the user "chose"
+    note.write_text("Synthetic note from a midday supervisor.\n", encoding="utf-8")
+    page.files.choose_files = lambda: [note]
+    page.files.choose()
     shots.take("record_concern")
     page.body_map_button.setChecked(True)
     page.body_map.add_mark("front", 0.8, 0.31, "Left arm", note="Red mark, about 3 cm",
@@ -134,23 +140,64 @@ def fill_referral(page: QWidget) -> None:
                                     "of being pushed at home.")
 
 
+def front_door(work: Path) -> Any:
+    """A real LA front door on a free loopback port (the test suite's helper)."""
+    from frontdoor import keys
+    from tests.frontdoor.conftest import PASSPHRASE, _make_service
+
+    os.environ[keys.PASSPHRASE_ENV] = PASSPHRASE
+    service = _make_service(work, "la", None)
+    service.max_body = 8 * 1024 * 1024  # a referral with its pack PDF, as a real LA allows
+    service.start()
+    return service
+
+
+def admin_services(shots: Shots, service: Any) -> None:
+    admin = shots.page("admin")
+    shots.take("admin")
+    admin.tabs.setCurrentWidget(admin.services)  # type: ignore[attr-defined]
+    box = admin.services.boxes["frontdoor"]  # type: ignore[attr-defined]
+    box.url.setText(service.url)
+    box.fingerprint.setText(service.info.fingerprint)
+    box.save.click()
+    settle(shots.window)
+    shots.take("admin_services")
+    own = admin.services.own.text()  # type: ignore[attr-defined]
+    assert service.cli("enrol", "--fingerprint", own, "--name", "Demo school") == 0
+
+
+def set_a_flag(window: MainWindow, child: QWidget) -> None:
+    child.flags.boxes["young-carer"].click()  # type: ignore[attr-defined]
+    dialog = next(d for d in window.findChildren(QDialog) if d.isVisible())
+    dialog.note.setPlainText("Cares for a parent; confirmed by the family support worker.")  # type: ignore[attr-defined]
+    dialog.submit()  # type: ignore[attr-defined]
+    settle(window)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="concerndesk-shots-"))
+    service = window = None
     try:
         build_demo(work / "demo", pupils=120, kdf=TEST_KDF)
+        service = front_door(work)
         app = QApplication(sys.argv[:1])
         theme.apply(app)
         window = MainWindow(work / "demo", demo=True, kdf=TEST_KDF)
         window.resize(1280, 820)
         window.show()
         window.start()
-        shots = Shots(window, args.out)
+        shots = Shots(window, args.out, work)
         wait_until(lambda: window.signin.account.count() > 0)
         shots.take("signin")
+
+        shots.sign_in("admin")
+        admin_services(shots, service)
+        window.lock_now()
+        settle(window)
 
         shots.sign_in("teacher")
         record_concern(shots)
@@ -170,6 +217,7 @@ def main() -> int:
             settle(window)
             if child.model.total >= 6:
                 break
+        set_a_flag(window, child)
         shots.take("child_page")
         amend_latest(window, child)
         child.show_history()
@@ -186,9 +234,13 @@ def main() -> int:
             fill_referral(referrals)
             referrals.approve()
             settle(window)
-            shots.take("referral_editor")
             referrals.release()
             settle(window)
+            referrals.queue()
+            settle(window)
+            wait_until(lambda: referrals.delivery.text().startswith("Received"))
+            settle(window)
+            shots.take("referral_editor")
         else:
             shots.take("referral_editor")
         window.lock_now()
@@ -200,12 +252,12 @@ def main() -> int:
         window.lock_now()
         settle(window)
 
-        shots.sign_in("admin")
-        shots.page("admin")
-        shots.take("admin")
-        window.close()
         return 0
     finally:
+        if window is not None:
+            window.close()
+        if service is not None:
+            service.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,5 +1,5 @@
 """Admin: staff accounts and roles, passphrase resets, the school's details, auto-lock, the
-pupil roster, and (later) the hub and front-door services."""
+pupil roster, and the LA front door and school hub services (``ui.services_tab``)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from app.users import add_user, list_users, remove_user, reset_passphrase
 from ui.entry_dialogs import _CoreDialog
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
+from ui.services_tab import ServicesTab
 from ui.table_model import Column, RowsModel
 from ui.theme import heading
 
@@ -98,7 +99,8 @@ class AdminPage(QWidget):
         tabs.addTab(self._users_tab(), "&Users")
         tabs.addTab(self._school_tab(), "&School")
         tabs.addTab(self._roster_tab(), "&Pupil roster")
-        tabs.addTab(self._services_tab(), "Ser&vices")
+        self.services = ServicesTab(db, self)
+        tabs.addTab(self.services, "Ser&vices")
         self.tabs = tabs
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Admin", self))
@@ -267,20 +269,6 @@ class AdminPage(QWidget):
         else:
             self.roster_result.setText("⚠ " + message_for(error))
 
-    # -- services ------------------------------------------------------------------------------
-    def _services_tab(self) -> QWidget:
-        page = QWidget(self)
-        text = QLabel("Sync with the school hub and referrals to the LA front door arrive in a "
-                      "later version. Then you will enter each service's address here and check "
-                      "its key fingerprint (read aloud or printed by the service's admin) before "
-                      "this PC trusts it. Until then ConcernDesk works fully offline on this PC.",
-                      page)
-        text.setWordWrap(True)
-        layout = QVBoxLayout(page)
-        layout.addWidget(text)
-        layout.addStretch(1)
-        return page
-
     # -- loading -------------------------------------------------------------------------------
     def refresh(self) -> None:
         def load(session: Any) -> tuple[list[User], str, dict[str, str], int]:
@@ -289,6 +277,7 @@ class AdminPage(QWidget):
                     settings.auto_lock_minutes(session))
 
         self.db.op(self, load).success(self._show).run()
+        self.services.refresh()
 
     def _show(self, result: tuple[list[User], str, dict[str, str], int]) -> None:
         users, school, values, minutes = result

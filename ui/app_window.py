@@ -20,13 +20,15 @@ from app.clock import Clock
 from app.device import check_keyring
 from app.keys import KdfParams
 from app.store import store_exists
+from app.sync_status import summary as sync_summary
 from ui import lock as locking
 from ui.clipboard import Clipboard
 from ui.errors import MessageBar
 from ui.idle import IdleWatcher
 from ui.ops import Db
 from ui.signin import SignedIn, SignInPage
-from ui.status_bar import SYNC_NOT_SET_UP, StatusBar, outbox_summary_function, sync_text
+from ui.status_bar import StatusBar
+from ui.sync_worker import BackgroundSync, SyncResult
 from ui.theme import heading
 from ui.workspace import Workspace
 
@@ -79,6 +81,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.sync = BackgroundSync(self.db, parent=self)
+        self._sync_problem: str | None = None
+        self.sync.finished.connect(self._synced)
+        self.status.sync_button.clicked.connect(self.sync_now)
+        self.db.changed.connect(self._data_changed)
 
         self.idle = IdleWatcher(idle_ms or 5 * 60_000, self)
         self.idle.idle.connect(self._idle_lock)
@@ -156,14 +163,39 @@ class MainWindow(QMainWindow):
         self.idle.arm()
         self._set_title(info.school_name)
         self.refresh_sync_state()
+        self.sync.start()
 
+    # -- sync ----------------------------------------------------------------------------------
     def refresh_sync_state(self) -> None:
-        summary = outbox_summary_function()
-        if summary is None:
-            self.status.set_sync(SYNC_NOT_SET_UP)
+        if self.workspace is None:
             return
-        self.db.op(self, summary).success(lambda s: self.status.set_sync(sync_text(s))) \
+        self.db.op(self, sync_summary) \
+            .success(lambda summary: self.status.show_summary(summary, self._sync_problem)) \
             .failure(lambda _e: self.status.set_sync("Sync: state unknown")).run()
+
+    def sync_now(self) -> None:
+        """The user's "Sync now": everything waiting, refused ones included, goes again."""
+        if self.workspace is None:
+            return
+        if not self.sync.running:
+            self.sync.start()
+            return
+        self.status.syncing()
+        self.sync.sync_now(everything=True)
+
+    def _data_changed(self) -> None:
+        self.refresh_sync_state()
+        self.sync.sync_now(everything=False)  # deliver a newly queued referral soon
+
+    def _synced(self, result: object) -> None:
+        self.status.synced()
+        self.db.synced.emit()
+        if isinstance(result, SyncResult):
+            self._sync_problem = result.problem
+            self.status.show_summary(result.summary, result.problem)
+        else:
+            self._sync_problem = str(result)
+            self.status.set_sync(f"Sync: ⚠ {result}")
 
     def set_auto_lock_minutes(self, minutes: int) -> None:
         self.idle.set_interval_ms(self._idle_override or minutes * 60_000)
@@ -180,6 +212,8 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         self.idle.disarm()
+        self.sync.stop()  # the sync thread closes its own connection and drops the key
+        self._sync_problem = None
         draft = self.workspace.unsaved_draft()
         locking.lock(self, self.db, self.clipboard, draft)
         self.pages.removeWidget(self.workspace)
@@ -214,5 +248,7 @@ class MainWindow(QMainWindow):
             self.lock("Closing.")
         self.idle.stop_watching()
         self.clipboard.clear_if_ours()
+        self.sync.stop()
+        self.sync.wait()
         self.db.shutdown()
         event.accept()

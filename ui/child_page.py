@@ -1,5 +1,6 @@
-"""A child's page for the DSL team: who they are, linked children, and their chronology with
-filters, search, new entries, amendments and each record's history."""
+"""A child's page for the DSL team: who they are, their flags, linked children, and their
+chronology with filters, search, new entries, amendments, each record's history and its
+attachments."""
 
 from __future__ import annotations
 
@@ -29,15 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.categories import load_categories
-from app.child_flags import LinkedChild, linked_children
+from app.child_flags import LinkedChild, flags, linked_children
 from app.chronology import ChronologyItem, chronology, record_history
 from app.clock import Clock, SystemClock
 from app.pupils import Child, child_by_id
 from app.search import search
+from ui.attachments_widget import AttachmentList
 from ui.categories_widget import category_labels
 from ui.chronology_model import KIND_WORDS, ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
 from ui.entry_dialogs import AddEntryDialog, AmendDialog
+from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
 from ui.record_concern import ROLE_LABELS
@@ -62,9 +65,7 @@ class ChildPage(QWidget):
         self.details = QLabel(self)
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.flags = QLabel("Flags (child protection plan, child in need, looked after, SEND, "
-                            "EAL, young carer): not recorded in this version yet.", self)
-        self.flags.setWordWrap(True)
+        self.flags = FlagsBox(db, self)
         self.linked = QListWidget(self)
         self.linked.setAccessibleName("Linked children")
         self.linked.setMaximumHeight(self.fontMetrics().height() * 4 + 8)
@@ -123,6 +124,7 @@ class ChildPage(QWidget):
         self.detail = QTextBrowser(self)
         self.detail.setAccessibleName("The selected entry")
         self.count = QLabel(self)
+        self.attachments = AttachmentList(db, self)
 
         self.add_button = QPushButton("&Add entry…", self)
         self.add_button.clicked.connect(self.add_entry)
@@ -164,7 +166,10 @@ class ChildPage(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(actions)
-        lower_layout.addWidget(self.detail)
+        details = QHBoxLayout()
+        details.addWidget(self.detail, 3)
+        details.addWidget(self.attachments, 2)
+        lower_layout.addLayout(details)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(lower)
@@ -178,16 +183,18 @@ class ChildPage(QWidget):
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, child_id: str) -> None:
-        def fetch(session: Any) -> tuple[Child, list[LinkedChild]]:
-            return child_by_id(session, child_id), linked_children(session, child_id)
+        def fetch(session: Any) -> tuple[Child, list[LinkedChild], list[str]]:
+            return (child_by_id(session, child_id), linked_children(session, child_id),
+                    flags(session, child_id))
 
         self.model.clear()
         self.search_box.clear()
         self.db.op(self, fetch).success(self._show_child).run()
 
-    def _show_child(self, result: tuple[Child, list[LinkedChild]]) -> None:
-        child, links = result
+    def _show_child(self, result: tuple[Child, list[LinkedChild], list[str]]) -> None:
+        child, links, on = result
         self.child = child
+        self.flags.show_flags(child.id, on)
         self.name.setText(child.display_name)
         self.name.setAccessibleName(f"Child: {child.display_name}")
         today = self.clock.now().date()
@@ -261,6 +268,8 @@ class ChildPage(QWidget):
         item = self.current()
         for button in (self.amend_button, self.history_button, self.copy_button):
             button.setEnabled(item is not None)
+        if (item.record_id if item else None) != self.attachments.record_id:
+            self.attachments.show_for(item.record_id if item else None)
         if item is None:
             self.detail.setHtml("<p>Choose an entry to read it here.</p>")
             return

@@ -23,6 +23,7 @@ from app.accounts import dsl_team
 from app.concerns import ConcernView, assign, inbox, set_status
 from app.session import User
 from app.stats import is_serious, triage_sorted
+from ui.attachments_widget import AttachmentList
 from ui.categories_widget import category_labels
 from ui.concern_text import concern_html
 from ui.my_concerns import children_names
@@ -62,6 +63,7 @@ class InboxPage(QWidget):
         self.table.activated.connect(lambda _i: self._open_child())  # Enter or double-click
         self.detail = QTextBrowser(self)
         self.detail.setAccessibleName("The selected concern")
+        self.attachments = AttachmentList(db, self)
         self.show_closed = QCheckBox("Show &closed", self)
         self.show_closed.toggled.connect(lambda _on: self.refresh())
         self.count = QLabel(self)
@@ -100,7 +102,10 @@ class InboxPage(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(actions)
-        lower_layout.addWidget(self.detail, 1)
+        details = QHBoxLayout()
+        details.addWidget(self.detail, 3)
+        details.addWidget(self.attachments, 2)
+        lower_layout.addLayout(details, 1)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(lower)
@@ -145,6 +150,8 @@ class InboxPage(QWidget):
         self._set_enabled(view is not None)
         self.detail.setHtml(concern_html(view) if view else
                             "<p>Choose a concern to see it here.</p>")
+        if (view.id if view else None) != self.attachments.record_id:
+            self.attachments.show_for(view.id if view else None)
         if view is not None:
             self.acknowledge.setEnabled(view.status == "new")
 

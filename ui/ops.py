@@ -31,6 +31,8 @@ class Db(QObject):
 
     _finished = Signal(int, bool, object)
     idle = Signal()
+    changed = Signal()  # emitted by a screen after an act that may give sync something to send
+    synced = Signal()  # emitted by the window after each background sync round
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

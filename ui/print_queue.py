@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.atomic import write_user_file
 from ui.ops import Db
 from ui.pdf_pages import print_pages, render_pages
 from ui.table_model import Column, RowsModel, local_time
@@ -177,7 +178,7 @@ class PrintQueuePage(QWidget):
             path = path.with_suffix(".pdf")
 
         def save(session: Any) -> None:
-            path.write_bytes(core.released_pack_pdf(session, pack.id, "export"))
+            write_user_file(path, core.released_pack_pdf(session, pack.id, "export"))
 
         self.db.op(self, save).success(lambda _r: self._say(f"Saved to {path.name}.")).run()
 

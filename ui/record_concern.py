@@ -1,5 +1,6 @@
 """Record a concern: who, what kind, when and where, what was seen or heard, the child's own
-words, what was done; an optional body map. Half-typed work is kept as an encrypted draft."""
+words, what was done; an optional body map and attachments (read from disk and stored with the
+concern in the same operation). Half-typed work is kept as an encrypted draft."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from app.drafts import discard_draft, load_draft, save_draft
 from app.errors import InputError
 from app.pupils import Child
 from app.records import BodyMark
+from ui.attachments_widget import FilePicker, attach_all, read_files
 from ui.body_map import BodyMapEditor
 from ui.categories_widget import CategoryList
 from ui.child_picker import ChildPicker
@@ -175,9 +177,9 @@ class RecordConcernPage(QWidget):
         right.addRow(self.messages["action taken"])
         right.addRow("W&itnesses or others present", self.witnesses)
         right.addRow(self.messages["witnesses"])
-        attachments = QLabel("Attachments: not available in this version yet.", body)
-        attachments.setWordWrap(True)
-        right.addRow(attachments)
+        self.files = FilePicker(body)
+        self.messages["attachment"] = self.files.message
+        right.addRow(self.files)
         columns = QHBoxLayout()
         columns.addLayout(left, 1)
         columns.addSpacing(16)
@@ -301,6 +303,7 @@ class RecordConcernPage(QWidget):
             self.witnesses.clear()
             self.body_map.set_marks([])
             self.body_map_button.setChecked(False)
+            self.files.clear_files()
             self.reset_when()
             for message in self.messages.values():
                 message.clear_message()
@@ -354,9 +357,13 @@ class RecordConcernPage(QWidget):
             witnesses=self.witnesses.text(), body_marks=tuple(self.body_map.marks()))
         self.save_button.setEnabled(False)
         self._autosave.stop()
+        paths = self.files.paths()
 
         def save(session: Any) -> str:
-            view = record_concern(session, draft)
+            files = read_files(paths)  # here, off the GUI thread; a bad file saves nothing
+            with session.tx():
+                view = record_concern(session, draft)
+                attach_all(session, view.id, files)
             discard_draft(session, DRAFT_NAME)
             return view.id
 
@@ -387,4 +394,5 @@ class RecordConcernPage(QWidget):
         self.clear_form()
         self.draft_note.setText("Concern saved. The DSL team will see it now.")
         self.recorded.emit(record_id)
+        self.db.changed.emit()
         self.picker.search.setFocus()

@@ -1,11 +1,13 @@
 """Referrals (DSL): a form prefilled from the child's record, the chronology entries to send,
-the consent section; then approve, release for print (the office's queue) or queue to the LA.
-
-Built over ``app.referrals``; where a core piece is missing the screen says "not yet".
+the consent section; then approve, release for print (the office's queue) or send to the LA
+front door, with each referral's delivery state (queued, refused, received with the receipt's
+time). Built over ``app.referrals``, ``app.referral_delivery`` and ``app.outbox``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,9 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.chronology import ChronologyItem, chronology
-from app.clock import Clock
-from app.errors import InputError, InputErrors
+from app.clock import Clock, parse_iso
+from app.errors import InputError, InputErrors, NotFound
+from app.outbox import OutboxItem
+from app.outbox import items as outbox_items
 from app.pupils import child_by_id
+from app.referral_delivery import queue_referral
+from app.sync_status import summary as sync_summary
 from ui.chronology_model import KIND_WORDS, first_line
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
@@ -55,14 +61,52 @@ def available() -> bool:
     return core is not None and all(hasattr(core, name) for name in NEEDED)
 
 
-def can_queue() -> bool:
-    return core is not None and hasattr(core, "queue_referral")
+NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
+                 "Ask your admin to set up the LA front door (Admin → Services).")
+Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool]
 
 
-def _load(session: Any, referral_id: str) -> tuple[Any, Any, list[ChronologyItem]]:
+def deliveries(session: Any) -> dict[str, list[OutboxItem]]:
+    """Each referral's envelopes in the outbox, in the order they go."""
+    found: dict[str, list[OutboxItem]] = {}
+    for item in outbox_items(session):
+        if item.object_type == "referral" and item.object_id:
+            found.setdefault(item.object_id, []).append(item)
+    return found
+
+
+def received_at(item: OutboxItem) -> str | None:
+    """When the LA's signed receipt says it arrived (the receipt was verified on delivery)."""
+    try:
+        return local_time(parse_iso(json.loads(item.receipt or "")["received"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def delivery_state(envelopes: Iterable[OutboxItem]) -> tuple[str, str]:
+    """(a word for the list, a sentence for the editor) for one referral's envelopes."""
+    envelopes = list(envelopes)
+    if not envelopes:
+        return "", "Not sent to the LA front door."
+    refused = [e for e in envelopes if e.state == "failed"]
+    if refused:
+        why = refused[-1].last_error or "no reason given"
+        return "Refused by the LA", (f"Refused by the LA front door: {why}. When that is put "
+                                     "right, use Sync now (Alt+Y) to send it again.")
+    if all(e.state == "receipted" for e in envelopes):
+        when = received_at(envelopes[-1]) or "an unknown time"
+        return (f"Received by the LA {when}",
+                f"Received by the LA front door at {when} (signed receipt).")
+    waiting = next((e.last_error for e in envelopes if e.last_error), None)
+    return "Queued for the LA", ("Queued for the LA front door: it goes with the next sync."
+                      + (f" Last try: {waiting}." if waiting else ""))
+
+
+def _load(session: Any, referral_id: str) -> Loaded:
     referral = core.get_referral(session, referral_id)
     return (referral, child_by_id(session, referral.child_id),
-            chronology(session, referral.child_id))
+            chronology(session, referral.child_id), deliveries(session).get(referral.id, []),
+            "frontdoor" in sync_summary(session).services)
 
 
 class ReferralsPage(QWidget):
@@ -79,7 +123,8 @@ class ReferralsPage(QWidget):
             return
         self.model = RowsModel([
             Column("Child", lambda r: r[1]),
-            Column("Status", lambda r: STATUS_WORDS.get(r[0].status, r[0].status)),
+            Column("Status", lambda r: delivery_state(r[2])[0] or
+                   STATUS_WORDS.get(r[0].status, r[0].status)),
             Column("Updated", lambda r: local_time(r[0].updated_at, with_time=False)),
         ], self)
         self.table = QTableView(self)
@@ -99,6 +144,9 @@ class ReferralsPage(QWidget):
                              editor, 1.15)
         self.title.setWordWrap(True)
         self.status = QLabel(editor)
+        self.delivery = QLabel(editor)
+        self.delivery.setWordWrap(True)
+        self.delivery.setAccessibleName("Delivery to the LA front door")
         self.message = FieldMessage(editor)
         self.form = ReferralFormWidget(FIELDS, SECTIONS, editor)
         self.entries = QListWidget(editor)
@@ -110,9 +158,11 @@ class ReferralsPage(QWidget):
         self.approve_button.clicked.connect(self.approve)
         self.release_button = QPushButton("Release for &print", editor)
         self.release_button.clicked.connect(self.release)
-        self.queue_button = QPushButton("&Queue to the LA" if can_queue() else
-                                        "Queue to the LA (arrives with sync)", editor)
+        self.queue_button = QPushButton("Send to the LA front &door", editor)
+        self.queue_button.setToolTip("Seals the approved referral for the LA front door and "
+                                     "queues it; sync delivers it and keeps the LA's receipt")
         self.queue_button.clicked.connect(self.queue)
+        self.frontdoor_set = False
         buttons = QHBoxLayout()
         for button in (self.save_button, self.approve_button, self.release_button,
                        self.queue_button):
@@ -121,6 +171,7 @@ class ReferralsPage(QWidget):
         body = QVBoxLayout(editor)
         body.addWidget(self.title)
         body.addWidget(self.status)
+        body.addWidget(self.delivery)
         body.addWidget(self.message)
         body.addWidget(self.form)
         body.addWidget(QLabel("<b>Chronology entries to send</b> (Space ticks or unticks)",
@@ -138,19 +189,20 @@ class ReferralsPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(right)
-        splitter.setSizes([380, 860])
+        splitter.setSizes([440, 800])
         layout.addWidget(splitter, 1)
         self._show_buttons()
+        db.synced.connect(self._synced)
 
     # -- lists and loading ---------------------------------------------------------------------
     def refresh(self) -> None:
         if not available():
             return
 
-        def load(session: Any) -> list[tuple[Any, str]]:
-            rows = core.list_referrals(session)
+        def load(session: Any) -> list[tuple[Any, str, list[OutboxItem]]]:
+            rows, sent = core.list_referrals(session), deliveries(session)
             names = {r.child_id: child_by_id(session, r.child_id).display_name for r in rows}
-            return [(r, names[r.child_id]) for r in rows]
+            return [(r, names[r.child_id], sent.get(r.id, [])) for r in rows]
 
         self.db.op(self, load).success(self.model.set_rows).run()
 
@@ -167,16 +219,28 @@ class ReferralsPage(QWidget):
         if not available():
             return
 
-        def start(session: Any) -> tuple[Any, Any, list[ChronologyItem]]:
+        def start(session: Any) -> Loaded:
             drafts = [r for r in core.list_referrals(session, child_id) if r.status == "draft"]
             referral = drafts[0] if drafts else core.create_referral(session, child_id)
             return _load(session, referral.id)
 
         self.db.op(self, start).success(self._show).run()
 
-    def _show(self, loaded: tuple[Any, Any, list[ChronologyItem]]) -> None:
-        referral, child, items = loaded
+    def _synced(self) -> None:
+        """A sync round ended: a sent referral's state may have moved on (its form is read-only,
+        so nothing typed is lost by reloading it). Only then: reading is audited."""
+        if self.isVisible() and self.referral is not None and \
+                self.referral.status in ("queued", "sent"):
+            self.open_referral(self.referral.id)
+
+    def _show(self, loaded: Loaded) -> None:
+        referral, child, items, envelopes, self.frontdoor_set = loaded
         self.referral = referral
+        sentence = delivery_state(envelopes)[1]
+        if not envelopes and referral.status in ("approved", "released") and \
+                not self.frontdoor_set:
+            sentence = NO_FRONT_DOOR
+        self.delivery.setText(sentence)
         self.title.setText(f"Referral for {child.display_name}")
         self.status.setText(f"Status: {STATUS_WORDS.get(referral.status, referral.status)} · "
                             f"version {referral.version} · fields marked * are needed to "
@@ -203,7 +267,7 @@ class ReferralsPage(QWidget):
         self.save_button.setEnabled(status in ("draft", "approved", "released"))
         self.approve_button.setEnabled(status == "draft")
         self.release_button.setEnabled(status in ("approved", "released"))
-        self.queue_button.setEnabled(can_queue() and status in ("approved", "released"))
+        self.queue_button.setEnabled(status in ("approved", "released"))
         self.form.setEnabled(status in ("draft", "approved", "released"))
 
     # -- actions -------------------------------------------------------------------------------
@@ -220,7 +284,7 @@ class ReferralsPage(QWidget):
         pairs, entry_ids = self.form.assignments(), self._chosen_entries()
         referral_id = self.referral.id
 
-        def run(session: Any) -> tuple[Any, Any, list[ChronologyItem]]:
+        def run(session: Any) -> Loaded:
             # The whole form is re-applied through the core's checks, then the action.
             core.update_referral(session, referral_id, pairs, entry_ids, replace={})
             if action is not None:
@@ -229,15 +293,20 @@ class ReferralsPage(QWidget):
 
         self.db.op(self, run).success(self._done).failure(self._failed).run()
 
-    def _done(self, loaded: tuple[Any, Any, list[ChronologyItem]]) -> None:
+    def _done(self, loaded: Loaded) -> None:
         self._show(loaded)
+        if loaded[0].status == "queued":
+            self.db.changed.emit()  # sync sends it now rather than within the minute
         words = {"draft": "The referral was saved as a draft.",
                  "approved": "The referral is approved. Release it for print or queue it.",
                  "released": "Released: the office will find the pack in their print queue.",
-                 "queued": "Queued to go to the LA's front door."}
+                 "queued": "Queued for the LA front door: it is being sent now."}
         self.db.notify(words.get(loaded[0].status, "Saved."))
 
     def _failed(self, error: BaseException) -> None:
+        if isinstance(error, NotFound) and "front door" in str(error):
+            self.message.say(NO_FRONT_DOOR)
+            return
         if isinstance(error, InputErrors):
             self.message.say(error.summary)
             for problem in error.problems:
@@ -259,5 +328,7 @@ class ReferralsPage(QWidget):
         self._then(core.release_referral)
 
     def queue(self) -> None:
-        if can_queue():
-            self._then(core.queue_referral)
+        if self.referral is not None and not self.frontdoor_set:
+            self.message.say(NO_FRONT_DOOR)  # the core would refuse it too
+            return
+        self._then(queue_referral)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,3 +28,15 @@ def test_version_prints_without_starting_qt() -> None:
                             cwd=UI.parent, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ConcernDesk ")
+
+
+def test_self_test_runs_the_core_checks_then_builds_the_window() -> None:
+    code = "import sys; from ui.main import main; sys.exit(main(['--self-test']))"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)  # it must choose offscreen by itself on a headless PC
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=UI.parent, timeout=300, check=False, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "self-test passed" in lines
+    assert lines[-1].startswith("ok   desktop: main window built and closed")
