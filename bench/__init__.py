@@ -1,0 +1,1 @@
+"""The ConcernDesk benchmark: ``python -m bench [--quick] [--json FILE]`` (see README.md)."""

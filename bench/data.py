@@ -1,0 +1,377 @@
+"""The benchmark's school: the demo generator at scale, replayed through the core, cached.
+
+Every concern, entry and status change goes through the same core functions staff use
+(``record_concern``, ``add_entry``, ``set_status``), as its author and with the clock set to
+when it happened, exactly as app/demo.py does, so the store holds what real use would leave:
+versions, FTS rows, status events and a hash-chained, signed audit trail. For speed the replay
+runs inside one outer transaction per batch (the core's own transactions become savepoints).
+
+A built store is cached under ``$XDG_CACHE_HOME/concerndesk-bench/`` keyed by seed and size
+(a store cached before a new migration is migrated, as unlocking would). Its device keys live
+in the OS keyring of the HOME it was built under, so the cache is reused only when those keys
+are still there (run with a fixed CONCERNDESK_TEST_HOME); otherwise it is rebuilt.
+Measurements never touch the cached copy: they run on fresh copies of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlcipher3
+
+import app.store
+from app.chronology import add_entry
+from app.clock import FakeClock
+from app.concerns import ConcernDraft, record_concern, set_status
+from app.db import DB_FILE, Connection, migrate
+from app.device import load_device_keys
+from app.errors import StoreDamaged
+from app.keyfile import KeyFile
+from app.keys import TEST_KDF, KdfParams
+from app.pupils import apply_roster
+from app.roster_csv import RosterRow
+from app.schema import LATEST
+from app.session import Session, User
+from app.store import create_store, load_user
+from app.synthetic import ConcernSeed, EntrySeed, SyntheticSchool
+from app.users import add_user
+
+SEED = 2026
+PASSPHRASE = "synthetic benchmark passphrase 2026"
+# A fixed "today", so the same seed gives the same school whatever day the benchmark runs.
+TODAY = date(2026, 9, 1)
+DATA_VERSION = 1  # bump when the way the store is built changes
+# What the generator gives on average: each concern brings ~0.84 DSL entries (0.8 per concern,
+# plus some for the other child in child-on-child concerns). Measured, see calibrate().
+RECORDS_PER_CONCERN = 1.84
+BATCH = 5_000  # replayed items per commit
+PLAIN_FILE = "plain.db"
+
+
+@dataclass(frozen=True)
+class Scale:
+    label: str  # "2k", "10k", "100k", "1m"
+    records: int  # concerns + chronology entries, the heavy child's included
+    pupils: int = 1500
+    years: int = 10
+    heavy_items: int = 500
+
+
+SCALES = {s.label: s for s in (Scale("2k", 2_000, pupils=300, years=3),
+                               Scale("10k", 10_000), Scale("100k", 100_000),
+                               Scale("1m", 1_000_000))}
+
+
+@dataclass
+class BuiltStore:
+    """What a cached store holds, for the metrics."""
+
+    directory: str
+    store_id: str
+    seed: int
+    scale: str
+    pupils: int
+    concerns: int
+    entries: int
+    heavy_child_id: str
+    heavy_items: int
+    build_seconds: float
+    data_version: int = DATA_VERSION
+    schema: int = LATEST
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory)
+
+    @property
+    def records(self) -> int:
+        return self.concerns + self.entries
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "concerndesk-bench"
+
+
+def _cache_dir(scale: Scale, seed: int) -> Path:
+    return cache_root() / f"v{DATA_VERSION}-seed{seed}-{scale.label}"
+
+
+def ensure_store(scale: Scale, seed: int = SEED, *, log: Callable[[str], None] = print,
+                 rebuild: bool = False) -> BuiltStore:
+    """The cached store for (scale, seed), built first if missing or unusable here."""
+    where = _cache_dir(scale, seed)
+    manifest = where / "bench.json"
+    if manifest.exists() and not rebuild:
+        built = BuiltStore(**json.loads(manifest.read_text()))
+        built.directory = str(where / "store")
+        if load_device_keys(built.store_id) is not None:
+            if built.schema < LATEST:
+                _upgrade(built, log)
+                manifest.write_text(json.dumps(asdict(built), indent=2))
+            return built
+        log(f"cached {scale.label} store's device keys are not in this keyring: rebuilding "
+            "(keep CONCERNDESK_TEST_HOME fixed to reuse the cache)")
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    log(f"building the {scale.label} store ({scale.records:,} records, seed {seed}) in {where}")
+    started = time.perf_counter()
+    built = build_store(where / "store", scale, seed, log=log)
+    built.build_seconds = round(time.perf_counter() - started, 1)
+    export_plain(built, where / PLAIN_FILE)
+    manifest.write_text(json.dumps(asdict(built), indent=2))
+    log(f"built in {built.build_seconds:.0f} s: {built.concerns:,} concerns, "
+        f"{built.entries:,} entries")
+    return built
+
+
+def _upgrade(built: BuiltStore, log: Callable[[str], None]) -> None:
+    """A store cached before a new migration: migrate it as unlocking would, and export its
+    plain twin again so both hold the same schema."""
+    log(f"cached {built.scale} store has schema {built.schema}: migrating to {LATEST}")
+    conn = connect(built.path / DB_FILE, data_key(built))
+    try:
+        migrate(conn)
+    finally:
+        conn.close()
+    export_plain(built, plain_path(built))
+    built.schema = LATEST
+
+
+def plain_path(built: BuiltStore) -> Path:
+    """The unencrypted twin made by ``export_plain`` (synthetic data only, for baselines)."""
+    return built.path.parent / PLAIN_FILE
+
+
+def connect(path: Path, key: bytes, *, create: bool = False) -> Connection:
+    """app.db.connect without ``cipher_memory_security``: the same file and settings, for
+    building and copying only. SQLCipher's memory security locks and wipes every allocation,
+    which made building ~15x slower; once on it stays on for the process, so the measuring
+    sessions (opened by the core's own ``unlock``) still run with it, as shipped."""
+    if not create and not path.exists():
+        raise StoreDamaged(f"The store file {path.name} is missing.")
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
+                              timeout=10.0)
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+@contextmanager
+def _fast_connect() -> Iterator[None]:
+    original = app.store.connect
+    app.store.connect = connect  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        app.store.connect = original  # type: ignore[assignment]
+
+
+def build_store(directory: Path, scale: Scale, seed: int, *,
+                log: Callable[[str], None] = print) -> BuiltStore:
+    with _fast_connect():
+        return _build_store(directory, scale, seed, log=log)
+
+
+def _build_store(directory: Path, scale: Scale, seed: int, *,
+                 log: Callable[[str], None] = print) -> BuiltStore:
+    synth = SyntheticSchool(seed, today=TODAY)
+    staff = synth.staff()
+    admin_seed = next(s for s in staff if s.username == "admin")
+    start = TODAY - timedelta(days=365 * scale.years)
+    replay = FakeClock(datetime(start.year, start.month, start.day, tzinfo=UTC))
+    made = create_store(directory, school_name=f"{synth.school_name()} (BENCHMARK)",
+                        admin_username="admin", admin_display_name=admin_seed.display_name,
+                        passphrase=PASSPHRASE, clock=replay, kdf=TEST_KDF, demo=True)
+    with made.session as admin:
+        for person in staff:
+            if person.username != "admin":
+                # The real KDF cost for dsl, whose unlock is measured; a cheap one elsewhere.
+                kdf = KdfParams() if person.username == "dsl" else TEST_KDF
+                add_user(admin, person.username, person.display_name, list(person.roles),
+                         PASSPHRASE, kdf=kdf, weak_ok=True)
+        roster = synth.pupils(scale.pupils)
+        apply_roster(admin, roster)
+        users = {s.username: load_user(admin.conn, s.username) for s in staff}
+        ids_by_upn = dict(admin.conn.execute("SELECT upn, id FROM children").fetchall())
+        heavy = len(roster) // 2
+        # The heavy child appears in nothing else, so their chronology is exactly heavy_items.
+        others = [row for i, row in enumerate(roster) if i != heavy]
+        other_ids = [ids_by_upn[row.upn] for row in others]
+        player = _Replayer(admin, replay, users)
+        general = scale.records - scale.heavy_items
+        per_year = general / scale.years
+        for year in range(scale.years):
+            y_start = start + timedelta(days=365 * year)
+            y_end = min(y_start + timedelta(days=365), TODAY)
+            quota = round(per_year * (year + 1)) - round(per_year * year)
+            n_concerns = round(quota / RECORDS_PER_CONCERN)
+            concerns = synth.concerns(others, start=y_start, end=y_end, count=n_concerns)
+            # A distinct ``end`` per year gives each year its own entry random stream.
+            entries = _take(synth.iter_entries(concerns, others,
+                                               end=TODAY - timedelta(days=year)),
+                            quota - len(concerns))
+            player.play(other_ids, concerns, entries)
+            log(f"  year {year + 1}/{scale.years}: {player.concerns:,} concerns, "
+                f"{player.entries:,} entries so far")
+        h_concerns, h_entries = synth.heavy_child(roster, heavy, start=start, end=TODAY,
+                                                  items=scale.heavy_items)
+        player.play([ids_by_upn[row.upn] for row in roster], h_concerns, h_entries)
+        store_id = made.session.store_id
+        return BuiltStore(str(directory), store_id, seed, scale.label, len(roster),
+                          player.concerns, player.entries, ids_by_upn[roster[heavy].upn],
+                          scale.heavy_items, 0.0)
+
+
+def _take(items: Iterable[EntrySeed], n: int) -> list[EntrySeed]:
+    out: list[EntrySeed] = []
+    for item in items:
+        if len(out) >= n:
+            break
+        out.append(item)
+    return out
+
+
+class _Replayer:
+    """Plays seeds through the core in the order they were written, as each author."""
+
+    def __init__(self, admin: Session, clock: FakeClock, users: dict[str, User | None]) -> None:
+        self.admin = admin
+        self.clock = clock
+        self.sessions = {name: admin.as_user(u) for name, u in users.items() if u is not None}
+        self.concerns = 0
+        self.entries = 0
+
+    def play(self, child_ids: list[str], concerns: list[ConcernSeed],
+             entries: list[EntrySeed]) -> None:
+        made: dict[str, str] = {}
+        timeline: list[tuple[datetime, int, object]] = []
+        for concern in concerns:
+            timeline.append((concern.recorded_at, 0, concern))
+            timeline.extend(_status_plan(concern))
+        timeline.extend((entry.recorded_at, 1, entry) for entry in entries)
+        timeline.sort(key=lambda item: (item[0], item[1]))
+        for batch in _batches(timeline, BATCH):
+            with self.admin.tx():
+                for when, _order, item in batch:
+                    self.clock.set(when)
+                    self._one(item, child_ids, made)
+
+    def _one(self, item: object, child_ids: list[str], made: dict[str, str]) -> None:
+        dsl = self.sessions["dsl"]
+        if isinstance(item, ConcernSeed):
+            view = record_concern(self.sessions[item.reporter], ConcernDraft(
+                children=[(child_ids[link.index], link.role) for link in item.children],
+                categories=list(item.categories), text=item.text, occurred_at=item.occurred_at,
+                location=item.location, child_words=item.child_words,
+                action_taken=item.action_taken, witnesses=item.witnesses))
+            made[item.id] = view.id
+            self.concerns += 1
+        elif isinstance(item, EntrySeed):
+            add_entry(self.sessions.get(item.author, dsl), [child_ids[item.child_index]],
+                      item.kind, item.summary, item.occurred_at, significant=item.significant)
+            self.entries += 1
+        else:
+            seed_id, status, note = item  # type: ignore[misc]
+            if seed_id in made:
+                set_status(dsl, made[seed_id], status, note)
+
+
+def _batches(items: list[tuple[datetime, int, object]], size: int
+             ) -> Iterator[list[tuple[datetime, int, object]]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _status_plan(concern: ConcernSeed) -> Iterator[tuple[datetime, int, object]]:
+    """As the demo: older concerns acknowledged and mostly closed; the newest wait."""
+    import uuid
+
+    age = (TODAY - concern.recorded_at.date()).days
+    number = uuid.UUID(concern.id).int
+    if age > 3 or number % 3:
+        yield concern.recorded_at + timedelta(hours=2), 2, (concern.id, "acknowledged", None)
+    if age > 45 and number % 7:
+        yield (concern.recorded_at + timedelta(days=14 + number % 30), 2,
+               (concern.id, "closed", "Actions complete; no further concerns at review."))
+
+
+# -- copies -----------------------------------------------------------------------------------
+
+
+def data_key(built: BuiltStore) -> bytes:
+    """The store's data key, unwrapped as the dsl account (for the baseline copies)."""
+    device = load_device_keys(built.store_id)
+    assert device is not None
+    return KeyFile.load(built.path).unwrap_user("dsl", PASSPHRASE, device.secret)
+
+
+def export_plain(built: BuiltStore, target: Path) -> None:
+    """An unencrypted copy of the same file, for the plain-SQLite baselines (synthetic data)."""
+    if target.exists():
+        target.unlink()
+    conn = connect(built.path / DB_FILE, data_key(built))
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute(f"ATTACH DATABASE '{target}' AS plain KEY ''")
+        conn.execute("SELECT sqlcipher_export('plain')")
+        conn.execute("DETACH DATABASE plain")
+    finally:
+        conn.close()
+    check = sqlite3.connect(target)
+    try:
+        check.execute("PRAGMA journal_mode = WAL")
+        check.execute("SELECT count(*) FROM record_fts WHERE record_fts MATCH 'home'").fetchone()
+    finally:
+        check.close()
+
+
+def working_copy(built: BuiltStore, into: Path) -> tuple[BuiltStore, Path]:
+    """Fresh copies of the encrypted store and its plain twin that measurements may change."""
+    into.mkdir(parents=True, exist_ok=True)
+    store = into / "store"
+    if store.exists():
+        shutil.rmtree(store)
+    _checkpoint(built)
+    shutil.copytree(built.path, store, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    plain = into / PLAIN_FILE
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(plain) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(plain_path(built), plain)
+    copy = BuiltStore(**{**asdict(built), "directory": str(store)})
+    return copy, plain
+
+
+def _checkpoint(built: BuiltStore) -> None:
+    """Fold the WAL into the main file, so a copy of the main file alone is complete."""
+    wal = built.path / (DB_FILE + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        conn = connect(built.path / DB_FILE, data_key(built))
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+
+
+def calibrate(seed: int = SEED, concerns: int = 20_000) -> float:
+    """Records per concern the generator makes (how RECORDS_PER_CONCERN was found)."""
+    synth = SyntheticSchool(seed, today=TODAY)
+    roster: list[RosterRow] = synth.pupils(1500)
+    made = synth.concerns(roster, start=TODAY - timedelta(days=3650), end=TODAY, count=concerns)
+    n_entries = sum(1 for _ in synth.iter_entries(made, roster, end=TODAY))
+    return (concerns + n_entries) / concerns
