@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,8 +72,13 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
         check_passphrase_strength(passphrase)
     if store_exists(directory):
         raise InputError("data", f"a store already exists in {directory}")
-    directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise InputError("data", f"{directory} is not an empty folder; choose a new one")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    # Built in a scratch folder and renamed into place when whole, so a crash part-way leaves
+    # no half-made store where the real one belongs (and 'init' can simply be run again).
+    scratch = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".concerndesk-init-"))
+    os.chmod(scratch, 0o700)
 
     store_id = str(uuid.uuid4())
     data_key, recovery = new_data_key(), new_recovery_key()
@@ -79,32 +86,39 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
     keyfile = KeyFile(store_id)
     keyfile.add_user(admin_username, passphrase, data_key, device.secret, kdf or KdfParams())
     keyfile.set_recovery(recovery, data_key, device.secret)
-
-    conn = connect(directory / DB_FILE, data_key, create=True)
+    admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
+                 or admin_username, ("admin",))
     try:
-        migrate(conn)
-        admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
-                     or admin_username, ("admin",))
-        now = iso(clock.now())
-        with transaction(conn):
-            for key, value in (("store_id", store_id), ("school_name", school_name),
-                               ("created_at", now), ("demo", "1" if demo else "0"),
-                               ("kdf", "argon2id")):
-                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
-            conn.execute("INSERT INTO users (id, username, display_name, roles, created_at)"
-                         " VALUES (?,?,?,?,?)", (admin.id, admin.username, admin.display_name,
-                                                 ",".join(admin.roles), now))
-            set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
-                         clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
-        session = Session(directory, store_id, conn, device, data_key, clock, admin)
-        with session.tx():
-            session.audit("create", "store", store_id)
-            session.audit("user", "user", admin.id, change="added", roles=list(admin.roles))
+        conn = connect(scratch / DB_FILE, data_key, create=True)
+        try:
+            migrate(conn)
+            now = iso(clock.now())
+            with transaction(conn):
+                for key, value in (("store_id", store_id), ("school_name", school_name),
+                                   ("created_at", now), ("demo", "1" if demo else "0"),
+                                   ("kdf", "argon2id")):
+                    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+                conn.execute("INSERT INTO users (id, username, display_name, roles, "
+                             "created_at) VALUES (?,?,?,?,?)",
+                             (admin.id, admin.username, admin.display_name,
+                              ",".join(admin.roles), now))
+                set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
+                             clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
+            made = Session(scratch, store_id, conn, device, data_key, clock, admin)
+            with made.tx():
+                made.audit("create", "store", store_id)
+                made.audit("user", "user", admin.id, change="added", roles=list(admin.roles))
+        finally:
+            conn.close()
+        keyfile.save(scratch)
+        if directory.exists():
+            directory.rmdir()  # empty, checked above
+        scratch.rename(directory)
     except BaseException:
-        conn.close()
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
-    # The key file is written last: until it exists, a half-made directory is not a store.
-    keyfile.save(directory)
+    session = Session(directory, store_id, connect(directory / DB_FILE, data_key), device,
+                      data_key, clock, admin)
     return NewStore(session, format_recovery_key(recovery))
 
 
