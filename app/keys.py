@@ -26,10 +26,10 @@ KEY_BYTES = 32
 
 @dataclass(frozen=True)
 class KdfParams:
-    """Argon2id cost. Defaults cost ~0.22 s and 128 MiB on a 2-core school PC (see README)."""
+    """Argon2id cost. Defaults cost ~0.21 s and 96 MiB on a 2-core school PC (see README)."""
 
-    iterations: int = 2
-    memory_kib: int = 128 * 1024
+    iterations: int = 3
+    memory_kib: int = 96 * 1024
     lanes: int = 4
 
     def to_json(self) -> dict[str, int]:
