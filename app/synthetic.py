@@ -37,11 +37,11 @@ from typing import Any
 
 from app import synthetic_roll as roll
 from app import synthetic_text as phrasing
+from app import synthetic_times as times
 from app.clock import SystemClock
 from app.identifiers import make_nhs_number
 from app.roster_csv import RosterRow
 from app.synthetic_roll import YEAR_GROUPS
-from app.uktime import london_to_utc
 
 SYNTHETIC_NOTE = "DEMO: a synthetic school. Every name, identifier and event is invented."
 
@@ -377,8 +377,8 @@ class SyntheticSchool:
             return
         rng = self._rng("concerns", len(pupils), start, end, count)
         texts = roll.demo_resource("texts.json")
-        window = _Window(start, end)
-        weights = _propensities(rng, len(pupils))
+        window = times.Window(start, end)
+        weights = times.propensities(rng, len(pupils))
         sibling_groups = self.siblings(pupils)
         sibling_of = {i: g for g in sibling_groups for i in g}
         locations = list(texts["locations"])
@@ -485,12 +485,12 @@ class SyntheticSchool:
     ) -> Iterator[EntrySeed]:
         kinds = rng.choices(_KIND_NAMES, cum_weights=_KIND_CUM, k=k)
         kinds.sort(key=_ENTRY_STAGE.__getitem__)
-        at = _working_time_after(rng, concern.occurred_at, max_days=3)
+        at = times.working_time_after(rng, concern.occurred_at, max_days=3)
         slots = phrasing.slots(rng, texts, pupils[child], None)
         for kind in kinds:
             if at >= end_at:
                 return
-            recorded = _recorded_after(rng, at, end_at)
+            recorded = times.recorded_after(rng, at, end_at)
             yield EntrySeed(
                 id=_uuid(rng),
                 concern_id=concern.id,
@@ -502,7 +502,7 @@ class SyntheticSchool:
                 summary=rng.choice(texts["entries"][kind]).format_map(slots),
                 significant=rng.random() < _SIGNIFICANT_CHANCE[kind],
             )
-            at = _working_time_after(rng, at, max_days=21)
+            at = times.working_time_after(rng, at, max_days=21)
 
     def heavy_child(
         self,
@@ -541,7 +541,7 @@ class SyntheticSchool:
                     child_index=child_index,
                     kind=kind,
                     occurred_at=at,
-                    recorded_at=_recorded_after(rng, at, end_at),
+                    recorded_at=times.recorded_after(rng, at, end_at),
                     author=_weighted(rng, _DSL_NAMES, _DSL_CUM),
                     summary=rng.choice(texts["entries"][kind]).format_map(slots),
                     significant=rng.random() < _SIGNIFICANT_CHANCE[kind],
@@ -551,71 +551,3 @@ class SyntheticSchool:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _propensities(rng: random.Random, n: int) -> list[float]:
-    """Cumulative weights: most pupils rarely appear, a few appear very often."""
-    cumulative, total = [], 0.0
-    for _ in range(n):
-        total += rng.choices((0.1, 1.0, 6.0, 25.0), (55, 35, 8, 2))[0]
-        cumulative.append(total)
-    return cumulative
-
-
-class _Window:
-    """Event times between ``start`` and ``end`` (UTC midnight), mostly in school hours."""
-
-    def __init__(self, start: date, end: date) -> None:
-        self.start = start
-        self.days = (end - start).days
-        self.end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
-
-    def event_times(self, rng: random.Random) -> tuple[datetime, datetime]:
-        if rng.random() < 0.85:  # school hours on a school day
-            day = self._day(rng)
-            for _ in range(10):
-                if day.weekday() < 5 and day.month != 8:
-                    break
-                day = self._day(rng)
-            minute = rng.randrange(8 * 60 + 30, 15 * 60 + 30)
-        else:  # an evening disclosure: online, by phone, at a club
-            day = self._day(rng)
-            minute = rng.randrange(16 * 60, 22 * 60 + 30)
-        occurred = min(london_to_utc(day, minute), self.end_at - timedelta(minutes=1))
-        return occurred, _recorded_after(rng, occurred, self.end_at)
-
-    def _day(self, rng: random.Random) -> date:
-        return self.start + timedelta(days=rng.randrange(self.days))
-
-
-def _working_time_after(rng: random.Random, after: datetime, *, max_days: int) -> datetime:
-    """A time in the DSL's working day (08:00–17:30 UK, Monday to Friday) after ``after``:
-    later the same day when there is room, otherwise on a following weekday."""
-    day = after.date()
-    earliest = after + timedelta(minutes=30)
-    for _ in range(3):
-        day_offset = rng.randrange(0, max_days + 1)
-        candidate_day = day + timedelta(days=day_offset)
-        if candidate_day.weekday() >= 5:
-            candidate_day += timedelta(days=7 - candidate_day.weekday())
-        at = london_to_utc(candidate_day, rng.randrange(8 * 60, 17 * 60 + 30))
-        if at > earliest:
-            return at
-    # Late on a Friday evening with no room: first thing the next working day.
-    next_day = day + timedelta(days=1)
-    while next_day.weekday() >= 5:
-        next_day += timedelta(days=1)
-    return london_to_utc(next_day, rng.randrange(8 * 60, 10 * 60))
-
-
-def _recorded_after(rng: random.Random, occurred: datetime, end_at: datetime) -> datetime:
-    """Mostly within the hour or the same day; about 8% days late (to exercise ordering)."""
-    roll = rng.random()
-    if roll < 0.8:
-        delay = timedelta(minutes=rng.randrange(5, 120))
-    elif roll < 0.92:
-        delay = timedelta(minutes=rng.randrange(120, 8 * 60))
-    else:
-        delay = timedelta(days=rng.randrange(1, 15), minutes=rng.randrange(0, 600))
-    latest = max(occurred, end_at - timedelta(seconds=1))
-    return min(occurred + delay, latest)
