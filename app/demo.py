@@ -72,7 +72,7 @@ def _replay(admin: Session, replay: FakeClock, users: dict[str, User | None],
     timeline: list[tuple[datetime, int, object]] = []
     for concern in concerns:
         timeline.append((concern.recorded_at, 0, concern))
-        timeline.extend(_status_plan(concern, today))
+        timeline.extend(status_plan(concern, today))
     timeline.extend((entry.recorded_at, 1, entry) for entry in entries)
     timeline.sort(key=lambda item: (item[0], item[1]))
     dsl = users["dsl"]
@@ -98,7 +98,7 @@ def _replay(admin: Session, replay: FakeClock, users: dict[str, User | None],
                 set_status(admin.as_user(dsl), made[seed_id], status, note)
 
 
-def _status_plan(concern: ConcernSeed, today: date) -> Iterable[tuple[datetime, int, object]]:
+def status_plan(concern: ConcernSeed, today: date) -> Iterable[tuple[datetime, int, object]]:
     """Older concerns were acknowledged and, mostly, closed; the newest wait in the inbox."""
     age = (today - concern.recorded_at.date()).days
     number = uuid.UUID(concern.id).int

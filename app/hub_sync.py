@@ -15,7 +15,6 @@ changes nothing else; the inbox cursor moves past it so one bad envelope cannot 
 
 from __future__ import annotations
 
-import random
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import Any
 from app.apply import Applied, apply_pack, apply_snapshot, parse_payload
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError, InputError
-from app.outbox import Delivery, _deliver, items
+from app.outbox import Delivery, drain
 from app.roles import Perm
 from app.services import Service, get_service
 from app.session import Session
@@ -233,30 +232,6 @@ def pull(session: Session, client: FrontDoorClient, service: Service,
             cursor = item.cursor
 
 
-def drain_to(session: Session, client: FrontDoorClient, *, recipients: set[str] | None = None,
-             exclude: set[str] | None = None, now_only_due: bool = False,
-             rng: random.Random | None = None) -> list[Delivery]:
-    """Uploads the pending outbox rows addressed to ``recipients`` (or to anyone but
-    ``exclude``): the hub and the LA front door each get only their own. ``now_only_due``
-    (a background worker) skips refused rows and those still backing off, as ``drain`` does."""
-    rows = dict(session.conn.execute("SELECT id, recipient FROM outbox WHERE state != "
-                                     "'receipted'").fetchall())
-    results = []
-    for item in items(session, pending_only=True):
-        recipient = rows.get(item.id)
-        if recipients is not None and recipient not in recipients:
-            continue
-        if exclude is not None and recipient in exclude:
-            continue
-        if now_only_due and item.state == "failed":
-            continue
-        if now_only_due and item.next_attempt_at and item.next_attempt_at > session.clock.now():
-            results.append(Delivery(item, "waiting", f"next try at {iso(item.next_attempt_at)}"))
-            continue
-        results.append(_deliver(session, client, item, rng))
-    return results
-
-
 def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = hub_client,
              exclude: set[str] | None = None, now_only_due: bool = False) -> HubReport:
     """Deliver everything queued for the hub, tell it our team keys, fetch and apply the inbox.
@@ -265,7 +240,7 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
     report = HubReport()
     service = get_service(session, "hub")
     with client_factory(service.url, session, service.bundle) as client:
-        report.sent = drain_to(session, client, exclude=exclude, now_only_due=now_only_due)
+        report.sent = drain(session, client, exclude=exclude, now_only_due=now_only_due)
         try:
             register_holdings(session, client)
             report.received = pull(session, client, get_service(session, "hub"))

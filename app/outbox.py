@@ -27,6 +27,7 @@ BACKOFF_MAX_SECONDS = 3600.0
 class OutboxItem:
     id: str
     kind: str
+    recipient: str
     object_type: str | None
     object_id: str | None
     state: str
@@ -64,13 +65,13 @@ def enqueue(session: Session, envelopes: list[bytes], recipient: str, object_typ
     return ids
 
 
-_COLUMNS = ("id, kind, object_type, object_id, state, attempts, next_attempt_at, last_error, "
-            "receipt")
+_COLUMNS = ("id, kind, recipient, object_type, object_id, state, attempts, next_attempt_at, "
+            "last_error, receipt")
 
 
 def _item(row: tuple) -> OutboxItem:  # type: ignore[type-arg]
-    return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5],
-                      parse_iso(row[6]) if row[6] else None, row[7], row[8])
+    return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                      parse_iso(row[7]) if row[7] else None, row[8], row[9])
 
 
 def items(session: Session, *, pending_only: bool = False) -> list[OutboxItem]:
@@ -87,10 +88,16 @@ def counts(session: Session) -> dict[str, int]:
 
 
 def drain(session: Session, client: FrontDoorClient, *, now_only_due: bool = False,
+          recipients: set[str] | None = None, exclude: set[str] | None = None,
           rng: random.Random | None = None) -> list[Delivery]:
-    """Uploads every pending envelope (or only those due, for a background worker)."""
+    """Uploads every pending envelope addressed to ``recipients`` (or to anyone but
+    ``exclude``): the hub and the LA front door each get only their own. ``now_only_due`` (a
+    background worker) skips refused rows and those still backing off."""
     results = []
     for item in items(session, pending_only=True):
+        if (recipients is not None and item.recipient not in recipients) or \
+                (exclude is not None and item.recipient in exclude):
+            continue
         if item.state == "failed" and now_only_due:
             continue
         if now_only_due and item.next_attempt_at and item.next_attempt_at > session.clock.now():

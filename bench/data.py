@@ -21,20 +21,16 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import sqlcipher3
-
-import app.store
 from app.chronology import add_entry
 from app.clock import FakeClock
 from app.concerns import ConcernDraft, record_concern, set_status
-from app.db import DB_FILE, Connection, migrate
+from app.db import DB_FILE, connect, migrate
+from app.demo import status_plan
 from app.device import load_device_keys
-from app.errors import StoreDamaged
 from app.keyfile import KeyFile
 from app.keys import TEST_KDF, KdfParams
 from app.pupils import apply_roster
@@ -153,42 +149,7 @@ def plain_path(built: BuiltStore) -> Path:
     return built.path.parent / PLAIN_FILE
 
 
-def connect(path: Path, key: bytes, *, create: bool = False) -> Connection:
-    """app.db.connect without ``cipher_memory_security``: the same file and settings, for
-    building and copying only. SQLCipher's memory security locks and wipes every allocation,
-    which made building ~15x slower; once on it stays on for the process, so the measuring
-    sessions (opened by the core's own ``unlock``) still run with it, as shipped."""
-    if not create and not path.exists():
-        raise StoreDamaged(f"The store file {path.name} is missing.")
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
-                              timeout=10.0)
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    return conn
-
-
-@contextmanager
-def _fast_connect() -> Iterator[None]:
-    original = app.store.connect
-    app.store.connect = connect  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        app.store.connect = original  # type: ignore[assignment]
-
-
 def build_store(directory: Path, scale: Scale, seed: int, *,
-                log: Callable[[str], None] = print) -> BuiltStore:
-    with _fast_connect():
-        return _build_store(directory, scale, seed, log=log)
-
-
-def _build_store(directory: Path, scale: Scale, seed: int, *,
                  log: Callable[[str], None] = print) -> BuiltStore:
     synth = SyntheticSchool(seed, today=TODAY)
     staff = synth.staff()
@@ -263,7 +224,7 @@ class _Replayer:
         timeline: list[tuple[datetime, int, object]] = []
         for concern in concerns:
             timeline.append((concern.recorded_at, 0, concern))
-            timeline.extend(_status_plan(concern))
+            timeline.extend(status_plan(concern, TODAY))
         timeline.extend((entry.recorded_at, 1, entry) for entry in entries)
         timeline.sort(key=lambda item: (item[0], item[1]))
         for batch in _batches(timeline, BATCH):
@@ -296,19 +257,6 @@ def _batches(items: list[tuple[datetime, int, object]], size: int
              ) -> Iterator[list[tuple[datetime, int, object]]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def _status_plan(concern: ConcernSeed) -> Iterator[tuple[datetime, int, object]]:
-    """As the demo: older concerns acknowledged and mostly closed; the newest wait."""
-    import uuid
-
-    age = (TODAY - concern.recorded_at.date()).days
-    number = uuid.UUID(concern.id).int
-    if age > 3 or number % 3:
-        yield concern.recorded_at + timedelta(hours=2), 2, (concern.id, "acknowledged", None)
-    if age > 45 and number % 7:
-        yield (concern.recorded_at + timedelta(days=14 + number % 30), 2,
-               (concern.id, "closed", "Actions complete; no further concerns at review."))
 
 
 # -- copies -----------------------------------------------------------------------------------

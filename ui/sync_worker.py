@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from app.errors import ConcernDeskError
-from app.hub_sync import drain_to, sync_hub
+from app.hub_sync import sync_hub
 from app.outbox import drain
 from app.roles import Perm
 from app.services import get_service, make_client
@@ -46,7 +46,7 @@ def sync_once(session: Session, *, everything: bool = False) -> SyncResult:
     if frontdoor is not None:
         with make_client(frontdoor.url, session, frontdoor.bundle) as client:
             if "hub" in services:  # the outbox also holds the hub's envelopes: only ours
-                drain_to(session, client, recipients={frontdoor.fingerprint})
+                drain(session, client, recipients={frontdoor.fingerprint})
             else:
                 drain(session, client, now_only_due=not everything)
     if "hub" in services and session.can(Perm.SYNC):

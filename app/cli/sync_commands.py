@@ -6,9 +6,9 @@ import argparse
 
 from app.cli.common import add_data, add_user, data_dir, open_as_user
 from app.errors import ConcernDeskError
-from app.hub_sync import drain_to, sync_hub
+from app.hub_sync import sync_hub
 from app.join import awaiting_provisioning, join_school, provision_from_hub
-from app.outbox import Delivery, items
+from app.outbox import Delivery, drain, items
 from app.provision import PURPOSES, approve_device
 from app.replicate import backfill
 from app.roles import Perm
@@ -127,7 +127,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         results: list[Delivery] = []
         if frontdoor is not None:
             with make_client(frontdoor.url, session, frontdoor.bundle) as client:
-                results += drain_to(session, client, recipients={frontdoor.fingerprint})
+                results += drain(session, client, recipients={frontdoor.fingerprint})
         if hub is not None:
             report = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None)
             results += report.sent
