@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.concerns import ConcernView, my_concerns
+from app.delivery import DeliveryState, delivery_state
+from app.session import Session
 from ui.categories_widget import category_labels
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, local_time
@@ -31,12 +33,14 @@ class MyConcernsPage(QWidget):
     def __init__(self, db: Db, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        # Rows are (concern, its way to the DSL team): a teacher must know it was passed on.
         self.model = RowsModel([
-            Column("Recorded", lambda v: local_time(v.recorded_at)),
-            Column("Happened", lambda v: local_time(v.latest.fields.occurred_at)),
-            Column("Children", children_names),
-            Column("Categories", lambda v: category_labels(v.latest.fields.categories)),
-            Column("Status", lambda v: STATUS_WORDS.get(v.status, v.status)),
+            Column("Recorded", lambda r: local_time(r[0].recorded_at)),
+            Column("Happened", lambda r: local_time(r[0].latest.fields.occurred_at)),
+            Column("Children", lambda r: children_names(r[0])),
+            Column("Categories", lambda r: category_labels(r[0].latest.fields.categories)),
+            Column("Status", lambda r: STATUS_WORDS.get(r[0].status, r[0].status)),
+            Column("Reached the DSL team?", lambda r: r[1].text),
         ], self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -61,8 +65,11 @@ class MyConcernsPage(QWidget):
         self.empty.hide()
 
     def refresh(self) -> None:
-        self.db.op(self, my_concerns).success(self._show).run()
+        def load(session: Session) -> list[tuple[ConcernView, DeliveryState]]:
+            return [(view, delivery_state(session, view.id)) for view in my_concerns(session)]
 
-    def _show(self, views: list[ConcernView]) -> None:
-        self.model.set_rows(views)
-        self.empty.setVisible(not views)
+        self.db.op(self, load).success(self._show).run()
+
+    def _show(self, rows: list[tuple[ConcernView, DeliveryState]]) -> None:
+        self.model.set_rows(rows)
+        self.empty.setVisible(not rows)

@@ -59,8 +59,12 @@ def test_staff_records_a_concern_and_sees_only_their_own(qtbot, make_window) -> 
     window.workspace.show_page("mine")
     settle(qtbot, window)
     assert mine.model.rowCount() == before + 1
-    newest = mine.model.rows[0]
+    newest, way = mine.model.rows[0]
     assert newest.status == "new"
     assert newest.latest.fields.body_marks[0].note == "Red mark"
     assert [role for _c, role in newest.children] == ["harmed", "harmed others"]
-    assert all(view.reporter_id == newest.reporter_id for view in mine.model.rows)
+    assert all(view.reporter_id == newest.reporter_id for view, _ in mine.model.rows)
+    # The demo school has no hub: the teacher is told the concern stays on this PC.
+    assert way.state == "not-shared"
+    shown = mine.model.index(0, 5).data()
+    assert shown == "recorded on this PC (no school hub is set up)"
