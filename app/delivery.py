@@ -26,10 +26,10 @@ class DeliveryState:
             more = f" ({self.waiting} change(s) still to send)" if self.waiting else ""
             return f"delivered to DSL team at {local:%H:%M} on {local:%d/%m/%Y}{more}"
         if self.state == "waiting":
-            return "waiting to reach the DSL team (it is kept safely on this PC until then)"
+            return "waiting to be sent; safe on this PC"
         if self.state == "received":
             return "with the DSL team"
-        return "recorded on this PC (no school hub is set up)"
+        return "on this PC (no school hub)"
 
 
 def delivery_state(session: Session, concern_id: str) -> DeliveryState:

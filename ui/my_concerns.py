@@ -48,7 +48,10 @@ class MyConcernsPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Whether it reached the DSL team is what a teacher looks for: never cut it short.
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.ResizeToContents)
         self.empty = QLabel("You have not recorded any concerns yet.", self)
         refresh = QPushButton("&Refresh", self)
         refresh.clicked.connect(self.refresh)

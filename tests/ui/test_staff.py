@@ -67,4 +67,4 @@ def test_staff_records_a_concern_and_sees_only_their_own(qtbot, make_window) -> 
     # The demo school has no hub: the teacher is told the concern stays on this PC.
     assert way.state == "not-shared"
     shown = mine.model.index(0, 5).data()
-    assert shown == "recorded on this PC (no school hub is set up)"
+    assert shown == "on this PC (no school hub)"
