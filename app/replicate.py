@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.db import Connection
@@ -174,31 +174,29 @@ def _replicating(session: Session) -> bool:
     return team_bundle(session.conn, "dsl") is not None and hub_is_set(session.conn)
 
 
-def replicate_record(session: Session, record_id: str) -> None:
-    """Hook: a concern or entry was recorded, amended, triaged or assigned."""
+def _replicate(session: Session, add: Callable[[Snapshot, str], None], object_type: str,
+               object_id: str) -> None:
+    """Queues to the DSL team a snapshot holding what ``add`` puts in it about ``object_id``."""
     if not _replicating(session):
         return
     snap = Snapshot(session.conn, session.user.id)
-    snap.add_record(record_id)
-    queue_to_team(session, "dsl", "record", snap.payload(), "record", record_id)
+    add(snap, object_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), object_type, object_id)
+
+
+def replicate_record(session: Session, record_id: str) -> None:
+    """Hook: a concern or entry was recorded, amended, triaged or assigned."""
+    _replicate(session, Snapshot.add_record, "record", record_id)
 
 
 def replicate_flags(session: Session, child_id: str) -> None:
     """Hook: a child's safeguarding flag was set or cleared."""
-    if not _replicating(session):
-        return
-    snap = Snapshot(session.conn, session.user.id)
-    snap.add_flags(child_id)
-    queue_to_team(session, "dsl", "record", snap.payload(), "child-flags", child_id)
+    _replicate(session, Snapshot.add_flags, "child-flags", child_id)
 
 
 def replicate_referral(session: Session, referral_id: str) -> None:
     """Hook: a referral was created, edited, approved, released, queued or receipted."""
-    if not _replicating(session):
-        return
-    snap = Snapshot(session.conn, session.user.id)
-    snap.add_referral(referral_id)
-    queue_to_team(session, "dsl", "record", snap.payload(), "referral", referral_id)
+    _replicate(session, Snapshot.add_referral, "referral", referral_id)
 
 
 def replicate_roster(session: Session, upns: Iterable[str]) -> None:
