@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from app.clock import iso, parse_iso
-from app.errors import AccessDenied, InputError, NotFound
-from app.records import record_owner, resolve_record_id
-from app.roles import Perm
+from app.concerns import check_can_read
+from app.errors import InputError, NotFound
+from app.records import resolve_record_id
 from app.session import Session
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -30,20 +30,10 @@ class AttachmentInfo:
     added_at: datetime
 
 
-def _check_access(session: Session, record_id: str) -> None:
-    kind, owner = record_owner(session.conn, record_id)
-    if session.can(Perm.READ_ALL_RECORDS):
-        return
-    if kind == "concern" and owner == session.user.id:
-        return
-    session.audited("view", "attachment", record_id, denied=True)
-    raise AccessDenied("You can only attach to, or open, the concerns you recorded yourself.")
-
-
 def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
                    media_type: str | None = None) -> AttachmentInfo:
     record_id = resolve_record_id(session.conn, some_id)
-    _check_access(session, record_id)
+    check_can_read(session, record_id)
     name = Path(filename).name.strip()
     if not name:
         raise InputError("attachment", "give the file a name")
@@ -66,7 +56,7 @@ def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
 
 def attachments(session: Session, some_id: str) -> list[AttachmentInfo]:
     record_id = resolve_record_id(session.conn, some_id)
-    _check_access(session, record_id)
+    check_can_read(session, record_id)
     rows = session.conn.execute("SELECT id, record_id, filename, media_type, size, sha256, "
                                 "added_at FROM attachments WHERE record_id = ? ORDER BY "
                                 "added_at, id", (record_id,)).fetchall()
@@ -79,6 +69,6 @@ def attachment_data(session: Session, attachment_id: str) -> bytes:
                                (attachment_id,)).fetchone()
     if row is None:
         raise NotFound("There is no such attachment.")
-    _check_access(session, row[0])
+    check_can_read(session, row[0])
     session.audited("export", "attachment", attachment_id)
     return bytes(row[1])

@@ -84,7 +84,7 @@ def record_concern(session: Session, draft: ConcernDraft) -> ConcernView:
     return _view(session, record_id)
 
 
-def _check_can_read(session: Session, record_id: str) -> None:
+def check_can_read(session: Session, record_id: str) -> None:
     kind, owner = record_owner(session.conn, record_id)
     if session.can(Perm.READ_ALL_RECORDS):
         return
@@ -97,7 +97,7 @@ def _check_can_read(session: Session, record_id: str) -> None:
 def get_concern(session: Session, some_id: str) -> ConcernView:
     """One concern (audited as a view); staff see only their own."""
     record_id = resolve_record_id(session.conn, some_id)
-    _check_can_read(session, record_id)
+    check_can_read(session, record_id)
     view = _view(session, record_id)
     session.audited("view", "concern", record_id)
     return view
@@ -105,7 +105,7 @@ def get_concern(session: Session, some_id: str) -> ConcernView:
 
 def concern_history(session: Session, some_id: str) -> list[Version]:
     record_id = resolve_record_id(session.conn, some_id)
-    _check_can_read(session, record_id)
+    check_can_read(session, record_id)
     session.audited("view", "concern", record_id, history=True)
     return history(session.conn, record_id)
 

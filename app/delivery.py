@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.concerns import _check_can_read
+from app.concerns import check_can_read
 from app.records import resolve_record_id
 from app.session import Session
 from app.sync.receipt import Receipt
@@ -35,7 +35,7 @@ class DeliveryState:
 def delivery_state(session: Session, concern_id: str) -> DeliveryState:
     """The concern's way to the DSL team; the author and the DSL team may ask."""
     record_id = resolve_record_id(session.conn, concern_id)
-    _check_can_read(session, record_id)
+    check_can_read(session, record_id)
     team = team_bundle(session.conn, "dsl")
     rows = session.conn.execute(
         "SELECT state, receipt FROM outbox WHERE object_type = 'record' AND object_id = ? AND "

@@ -58,44 +58,57 @@ def build_demo(directory: Path, *, pupils: int = 300, seed: int = 2026, passphra
         entries = synth.entries(concerns, roster, end=today)
         child_ids = dict(admin.conn.execute("SELECT upn, id FROM children").fetchall())
         ids = [child_ids[row.upn] for row in roster]
-        with admin.tx():
-            _replay(admin, replay, users, ids, concerns, entries, today)
+        HistoryReplay(admin, replay, users).play(ids, concerns, entries, today)
         return DemoSummary(admin.school_name, len(roster), len(concerns), len(entries),
                            [s.username for s in staff])
 
 
-def _replay(admin: Session, replay: FakeClock, users: dict[str, User | None],
-            child_ids: list[str], concerns: list[ConcernSeed], entries: list[EntrySeed],
-            today: date) -> None:
-    """Plays the history in the order it was written, as each author."""
-    made: dict[str, str] = {}  # seed concern id -> record id
-    timeline: list[tuple[datetime, int, object]] = []
-    for concern in concerns:
-        timeline.append((concern.recorded_at, 0, concern))
-        timeline.extend(status_plan(concern, today))
-    timeline.extend((entry.recorded_at, 1, entry) for entry in entries)
-    timeline.sort(key=lambda item: (item[0], item[1]))
-    dsl = users["dsl"]
-    assert dsl is not None
-    for when, _order, item in timeline:
-        replay.set(when)
+class HistoryReplay:
+    """Plays synthetic history through the core in the order it was written, as each author,
+    with the clock set to each moment; commits every ``batch`` items (all at once if None)."""
+
+    def __init__(self, admin: Session, clock: FakeClock, users: dict[str, User | None]
+                 ) -> None:
+        self.admin = admin
+        self.clock = clock
+        self.sessions = {name: admin.as_user(u) for name, u in users.items() if u is not None}
+        self.concerns = 0
+        self.entries = 0
+
+    def play(self, child_ids: list[str], concerns: list[ConcernSeed],
+             entries: list[EntrySeed], today: date, *, batch: int | None = None) -> None:
+        made: dict[str, str] = {}  # seed concern id -> record id
+        timeline: list[tuple[datetime, int, object]] = []
+        for concern in concerns:
+            timeline.append((concern.recorded_at, 0, concern))
+            timeline.extend(status_plan(concern, today))
+        timeline.extend((entry.recorded_at, 1, entry) for entry in entries)
+        timeline.sort(key=lambda item: (item[0], item[1]))
+        size = batch or max(1, len(timeline))
+        for start in range(0, len(timeline), size):
+            with self.admin.tx():
+                for when, _order, item in timeline[start:start + size]:
+                    self.clock.set(when)
+                    self._one(item, child_ids, made)
+
+    def _one(self, item: object, child_ids: list[str], made: dict[str, str]) -> None:
+        dsl = self.sessions["dsl"]
         if isinstance(item, ConcernSeed):
-            author = users[item.reporter]
-            assert author is not None
-            view = record_concern(admin.as_user(author), ConcernDraft(
+            view = record_concern(self.sessions[item.reporter], ConcernDraft(
                 children=[(child_ids[link.index], link.role) for link in item.children],
                 categories=list(item.categories), text=item.text, occurred_at=item.occurred_at,
                 location=item.location, child_words=item.child_words,
                 action_taken=item.action_taken, witnesses=item.witnesses))
             made[item.id] = view.id
+            self.concerns += 1
         elif isinstance(item, EntrySeed):
-            author = users[item.author] or dsl
-            add_entry(admin.as_user(author), [child_ids[item.child_index]], item.kind,
-                      item.summary, item.occurred_at, significant=item.significant)
+            add_entry(self.sessions.get(item.author, dsl), [child_ids[item.child_index]],
+                      item.kind, item.summary, item.occurred_at, significant=item.significant)
+            self.entries += 1
         else:
             seed_id, status, note = item  # type: ignore[misc]
             if seed_id in made:
-                set_status(admin.as_user(dsl), made[seed_id], status, note)
+                set_status(dsl, made[seed_id], status, note)
 
 
 def status_plan(concern: ConcernSeed, today: date) -> Iterable[tuple[datetime, int, object]]:

@@ -20,25 +20,22 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from app.chronology import add_entry
 from app.clock import FakeClock
-from app.concerns import ConcernDraft, record_concern, set_status
 from app.db import DB_FILE, connect, migrate
-from app.demo import status_plan
+from app.demo import HistoryReplay
 from app.device import load_device_keys
 from app.keyfile import KeyFile
 from app.keys import TEST_KDF, KdfParams
 from app.pupils import apply_roster
 from app.roster_csv import RosterRow
 from app.schema import LATEST
-from app.session import Session, User
 from app.store import create_store, load_user
-from app.synthetic import ConcernSeed, EntrySeed, SyntheticSchool
+from app.synthetic import EntrySeed, SyntheticSchool
 from app.users import add_user
 
 SEED = 2026
@@ -174,7 +171,7 @@ def build_store(directory: Path, scale: Scale, seed: int, *,
         # The heavy child appears in nothing else, so their chronology is exactly heavy_items.
         others = [row for i, row in enumerate(roster) if i != heavy]
         other_ids = [ids_by_upn[row.upn] for row in others]
-        player = _Replayer(admin, replay, users)
+        player = HistoryReplay(admin, replay, users)
         general = scale.records - scale.heavy_items
         per_year = general / scale.years
         for year in range(scale.years):
@@ -187,12 +184,13 @@ def build_store(directory: Path, scale: Scale, seed: int, *,
             entries = _take(synth.iter_entries(concerns, others,
                                                end=TODAY - timedelta(days=year)),
                             quota - len(concerns))
-            player.play(other_ids, concerns, entries)
+            player.play(other_ids, concerns, entries, TODAY, batch=BATCH)
             log(f"  year {year + 1}/{scale.years}: {player.concerns:,} concerns, "
                 f"{player.entries:,} entries so far")
         h_concerns, h_entries = synth.heavy_child(roster, heavy, start=start, end=TODAY,
                                                   items=scale.heavy_items)
-        player.play([ids_by_upn[row.upn] for row in roster], h_concerns, h_entries)
+        player.play([ids_by_upn[row.upn] for row in roster], h_concerns, h_entries, TODAY,
+                    batch=BATCH)
         store_id = made.session.store_id
         return BuiltStore(str(directory), store_id, seed, scale.label, len(roster),
                           player.concerns, player.entries, ids_by_upn[roster[heavy].upn],
@@ -206,57 +204,6 @@ def _take(items: Iterable[EntrySeed], n: int) -> list[EntrySeed]:
             break
         out.append(item)
     return out
-
-
-class _Replayer:
-    """Plays seeds through the core in the order they were written, as each author."""
-
-    def __init__(self, admin: Session, clock: FakeClock, users: dict[str, User | None]) -> None:
-        self.admin = admin
-        self.clock = clock
-        self.sessions = {name: admin.as_user(u) for name, u in users.items() if u is not None}
-        self.concerns = 0
-        self.entries = 0
-
-    def play(self, child_ids: list[str], concerns: list[ConcernSeed],
-             entries: list[EntrySeed]) -> None:
-        made: dict[str, str] = {}
-        timeline: list[tuple[datetime, int, object]] = []
-        for concern in concerns:
-            timeline.append((concern.recorded_at, 0, concern))
-            timeline.extend(status_plan(concern, TODAY))
-        timeline.extend((entry.recorded_at, 1, entry) for entry in entries)
-        timeline.sort(key=lambda item: (item[0], item[1]))
-        for batch in _batches(timeline, BATCH):
-            with self.admin.tx():
-                for when, _order, item in batch:
-                    self.clock.set(when)
-                    self._one(item, child_ids, made)
-
-    def _one(self, item: object, child_ids: list[str], made: dict[str, str]) -> None:
-        dsl = self.sessions["dsl"]
-        if isinstance(item, ConcernSeed):
-            view = record_concern(self.sessions[item.reporter], ConcernDraft(
-                children=[(child_ids[link.index], link.role) for link in item.children],
-                categories=list(item.categories), text=item.text, occurred_at=item.occurred_at,
-                location=item.location, child_words=item.child_words,
-                action_taken=item.action_taken, witnesses=item.witnesses))
-            made[item.id] = view.id
-            self.concerns += 1
-        elif isinstance(item, EntrySeed):
-            add_entry(self.sessions.get(item.author, dsl), [child_ids[item.child_index]],
-                      item.kind, item.summary, item.occurred_at, significant=item.significant)
-            self.entries += 1
-        else:
-            seed_id, status, note = item  # type: ignore[misc]
-            if seed_id in made:
-                set_status(dsl, made[seed_id], status, note)
-
-
-def _batches(items: list[tuple[datetime, int, object]], size: int
-             ) -> Iterator[list[tuple[datetime, int, object]]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 # -- copies -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -215,3 +216,22 @@ class AttachmentList(QGroupBox):
     def _attached(self, record_id: str) -> None:
         self.show_for(record_id)
         self.db.changed.emit()
+
+
+def table_over_details(parent: QWidget, table: QWidget, actions: QHBoxLayout, detail: QWidget,
+                       attachments: QWidget, sizes: tuple[int, int]) -> QSplitter:
+    """The list above, and below it the actions, the selected record and its attachments: the
+    layout the inbox and a child's page share."""
+    lower = QWidget(parent)
+    lower_layout = QVBoxLayout(lower)
+    lower_layout.setContentsMargins(0, 0, 0, 0)
+    lower_layout.addLayout(actions)
+    details = QHBoxLayout()
+    details.addWidget(detail, 3)
+    details.addWidget(attachments, 2)
+    lower_layout.addLayout(details, 1)
+    splitter = QSplitter(Qt.Orientation.Vertical, parent)
+    splitter.addWidget(table)
+    splitter.addWidget(lower)
+    splitter.setSizes(list(sizes))
+    return splitter

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSplitter,
     QTableView,
     QTextBrowser,
     QVBoxLayout,
@@ -35,7 +34,7 @@ from app.chronology import ChronologyItem, chronology, record_history
 from app.clock import Clock, SystemClock
 from app.pupils import Child, child_by_id
 from app.search import search
-from ui.attachments_widget import AttachmentList
+from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
 from ui.chronology_model import KIND_WORDS, ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
@@ -162,18 +161,8 @@ class ChildPage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.referral_button)
-        lower = QWidget(self)
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addLayout(actions)
-        details = QHBoxLayout()
-        details.addWidget(self.detail, 3)
-        details.addWidget(self.attachments, 2)
-        lower_layout.addLayout(details)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.addWidget(self.table)
-        splitter.addWidget(lower)
-        splitter.setSizes([360, 200])
+        splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
+                                      (360, 200))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)

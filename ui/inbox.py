@@ -3,7 +3,7 @@ acknowledge, assign, action or close, and a way into the child's page."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableView,
     QTextBrowser,
     QVBoxLayout,
@@ -23,7 +22,7 @@ from app.accounts import dsl_team
 from app.concerns import ConcernView, assign, inbox, set_status
 from app.session import User
 from app.stats import is_serious, triage_sorted
-from ui.attachments_widget import AttachmentList
+from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
 from ui.concern_text import concern_html
 from ui.my_concerns import children_names
@@ -98,18 +97,8 @@ class InboxPage(QWidget):
         top.addStretch(1)
         top.addWidget(self.show_closed)
         top.addWidget(refresh)
-        lower = QWidget(self)
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addLayout(actions)
-        details = QHBoxLayout()
-        details.addWidget(self.detail, 3)
-        details.addWidget(self.attachments, 2)
-        lower_layout.addLayout(details, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.addWidget(self.table)
-        splitter.addWidget(lower)
-        splitter.setSizes([300, 300])
+        splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
+                                      (300, 300))
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
