@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from app.clock import iso
 from app.errors import InputError
+from app.event_order import ORDER, next_event_at
 from app.pupils import Child, child_by_id
 from app.replicate import replicate_flags
 from app.roles import Perm
@@ -39,7 +39,9 @@ def set_flag(session: Session, child_id: str, flag: str, on: bool, note: str | N
         conn.execute("INSERT INTO child_flag_events (id, child_id, flag, value, actor_id, at, "
                      "note) VALUES (?,?,?,?,?,?,?)", (str(uuid.uuid4()), child_id, flag,
                                                       int(on), session.user.id,
-                                                      iso(session.clock.now()),
+                                                      next_event_at(conn, "child_flag_events",
+                                                                    child_id,
+                                                                    session.clock.now()),
                                                       (note or "").strip() or None))
         session.audit("amend", "child-flag", child_id, flag=flag, on=on)
         replicate_flags(session, child_id)  # to the DSL team (hub-sync.md)
@@ -50,7 +52,7 @@ def flags(session: Session, child_id: str, *, audit: bool = True) -> list[str]:
     session.require(Perm.READ_ALL_RECORDS)
     current: dict[str, bool] = {}
     for flag, value in session.conn.execute(
-            "SELECT flag, value FROM child_flag_events WHERE child_id = ? ORDER BY at, rowid",
+            "SELECT flag, value FROM child_flag_events WHERE child_id = ? ORDER BY " + ORDER,
             (child_id,)):
         current[flag] = bool(value)
     if audit:

@@ -37,12 +37,9 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
         "SELECT r.id, r.created_by, u.display_name, r.created_at, (SELECT count(*) FROM "
         f"record_versions WHERE record_id = r.id) FROM records r JOIN users u ON u.id = "
         f"r.created_by WHERE r.id {among}", (wanted,))}
-    states: dict[str, tuple[str, str | None]] = {}
-    for record_id, status, note in conn.execute(
-            f"SELECT record_id, status, note FROM record_status WHERE record_id {among} "
-            "ORDER BY at, rowid", (wanted,)):
-        current, assignee = states.get(record_id, ("new", None))
-        states[record_id] = (current, note) if status == "assigned" else (status, assignee)
+    states: dict[str, tuple[str, str | None]] = {r[0]: (r[1], r[2]) for r in conn.execute(
+        f"SELECT record_id, status, assignee FROM concern_state WHERE record_id {among}",
+        (wanted,))}
     names = dict(conn.execute("SELECT id, display_name FROM users").fetchall())
     links: dict[str, list[tuple[str, str]]] = {}
     for record_id, child_id, role in conn.execute(

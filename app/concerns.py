@@ -9,7 +9,9 @@ from datetime import datetime
 from app.categories import MAX_CATEGORIES, load_categories, resolve_category
 from app.clock import iso, parse_iso
 from app.concern_views import ConcernView, concern_views
+from app.db import Connection
 from app.errors import AccessDenied, InputError, NotFound
+from app.event_order import next_event_at
 from app.pupils import child_by_id
 from app.records import (
     BodyMark,
@@ -146,7 +148,9 @@ def set_status(session: Session, some_id: str, status: str, note: str | None = N
             raise InputError("status", f"a concern that is {current} cannot become {status}")
         conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at, note) "
                      "VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), record_id, status,
-                                              session.user.id, iso(session.clock.now()),
+                                              session.user.id,
+                                              next_event_at(conn, "record_status", record_id,
+                                                            session.clock.now()),
                                               (note or "").strip() or None))
         session.audit("status", "concern", record_id, status=status)
         replicate_record(session, record_id)
@@ -162,21 +166,17 @@ def assign(session: Session, some_id: str, username: str) -> None:
     with session.tx() as conn:
         conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at, note) "
                      "VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), record_id, "assigned",
-                                              session.user.id, iso(session.clock.now()), row[0]))
+                                              session.user.id,
+                                              next_event_at(conn, "record_status", record_id,
+                                                            session.clock.now()), row[0]))
         session.audit("status", "concern", record_id, assigned=row[0])
         replicate_record(session, record_id)
 
 
-def _status(conn: object, record_id: str) -> tuple[str, str | None]:
-    rows = conn.execute("SELECT status, note FROM record_status WHERE record_id = ? ORDER BY "  # type: ignore[attr-defined]
-                        "at, rowid", (record_id,)).fetchall()
-    status, assignee = "new", None
-    for state, note in rows:
-        if state == "assigned":
-            assignee = note
-        else:
-            status = state
-    return status, assignee
+def _status(conn: Connection, record_id: str) -> tuple[str, str | None]:
+    row = conn.execute("SELECT status, assignee FROM concern_state WHERE record_id = ?",
+                       (record_id,)).fetchone()
+    return (row[0], row[1]) if row else ("new", None)
 
 
 def _view(session: Session, record_id: str) -> ConcernView:
@@ -197,12 +197,12 @@ def inbox(session: Session, *, include_closed: bool = False, limit: int = 500
           ) -> list[ConcernView]:
     """The DSL team's triage list: open concerns, newest first."""
     session.require(Perm.READ_ALL_RECORDS)
-    open_only = "" if include_closed else (
-        " AND coalesce((SELECT status FROM record_status s WHERE s.record_id = r.id AND "
-        "s.status != 'assigned' ORDER BY at DESC, rowid DESC LIMIT 1), 'new') != 'closed'")
+    # concern_state keeps each concern's current status (schema migration 6); its partial
+    # index holds only the open ones, so the inbox never walks ten years of closed concerns.
+    open_only = "" if include_closed else " WHERE status != 'closed'"
     ids = [r[0] for r in session.conn.execute(
-        "SELECT r.id FROM records r WHERE r.kind = 'concern'" + open_only +
-        " ORDER BY r.created_at DESC, r.id DESC LIMIT ?", (limit,))]
+        "SELECT record_id FROM concern_state" + open_only +
+        " ORDER BY created_at DESC, record_id DESC LIMIT ?", (limit,))]
     session.audited("view", "concern-list", None, scope="inbox", count=len(ids))
     return concern_views(session, ids)
 

@@ -16,6 +16,7 @@ from typing import Any
 from app.chronology import chronology
 from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
+from app.event_order import ORDER_DESC, next_event_at
 from app.pupils import Child, child_by_id
 from app.referral_form import check_ready_for_approval, set_field
 from app.replicate import replicate_pack, replicate_referral
@@ -54,7 +55,7 @@ def _current(session: Session, referral_id: str) -> Referral:
 def status_of(session: Session, referral_id: str) -> str:
     row = session.conn.execute(
         "SELECT status FROM referral_status WHERE referral_id = ? AND status NOT IN "
-        "('printed') ORDER BY at DESC, rowid DESC LIMIT 1", (referral_id,)).fetchone()
+        "('printed') ORDER BY " + ORDER_DESC + " LIMIT 1", (referral_id,)).fetchone()
     return row[0] if row else "draft"
 
 
@@ -63,7 +64,11 @@ def _set_status(session: Session, referral_id: str, status: str, note: str | Non
     session.conn.execute("INSERT INTO referral_status (id, referral_id, status, actor_id, at, "
                          "note) VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), referral_id, status,
                                                         session.user.id,
-                                                        iso(session.clock.now()), note))
+                                                        next_event_at(session.conn,
+                                                                      "referral_status",
+                                                                      referral_id,
+                                                                      session.clock.now()),
+                                                        note))
 
 
 def prefill(session: Session, child: Child) -> tuple[dict[str, Any], list[str]]:

@@ -250,6 +250,47 @@ MIGRATIONS: list[str] = [
         envelope_id TEXT NOT NULL
     );
     """,
+    # 6 — each concern's current status and assignee, kept by a trigger from the status events
+    # (which stay the record): the DSL inbox of a ten-year store reads it through a partial
+    # index of the open concerns instead of replaying every concern's events. Events are ordered
+    # by (at, id), the same on every PC (app/event_order.py).
+    """
+    CREATE TABLE concern_state (
+        record_id TEXT PRIMARY KEY REFERENCES records (id),
+        status TEXT NOT NULL,
+        assignee TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX concern_state_open ON concern_state (created_at, record_id)
+        WHERE status != 'closed';
+
+    CREATE TRIGGER concern_state_starts AFTER INSERT ON records WHEN NEW.kind = 'concern' BEGIN
+        INSERT OR IGNORE INTO concern_state (record_id, status, created_at)
+        VALUES (NEW.id, 'new', NEW.created_at);
+    END;
+
+    CREATE TRIGGER concern_state_follows AFTER INSERT ON record_status BEGIN
+        INSERT INTO concern_state (record_id, status, assignee, created_at)
+        SELECT NEW.record_id,
+               coalesce((SELECT status FROM record_status WHERE record_id = NEW.record_id
+                         AND status != 'assigned' ORDER BY at DESC, id DESC LIMIT 1), 'new'),
+               (SELECT note FROM record_status WHERE record_id = NEW.record_id
+                AND status = 'assigned' ORDER BY at DESC, id DESC LIMIT 1),
+               r.created_at
+        FROM records r WHERE r.id = NEW.record_id AND r.kind = 'concern'
+        ON CONFLICT (record_id) DO UPDATE SET status = excluded.status,
+                                              assignee = excluded.assignee;
+    END;
+
+    INSERT INTO concern_state (record_id, status, assignee, created_at)
+    SELECT r.id,
+           coalesce((SELECT status FROM record_status WHERE record_id = r.id
+                     AND status != 'assigned' ORDER BY at DESC, id DESC LIMIT 1), 'new'),
+           (SELECT note FROM record_status WHERE record_id = r.id
+            AND status = 'assigned' ORDER BY at DESC, id DESC LIMIT 1),
+           r.created_at
+    FROM records r WHERE r.kind = 'concern';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

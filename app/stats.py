@@ -18,8 +18,8 @@ from app.records import LATEST_VERSION
 from app.roles import Perm
 from app.session import Session
 
-_STATUS = ("(SELECT status FROM record_status s WHERE s.record_id = r.id AND "
-           "s.status != 'assigned' ORDER BY at DESC, rowid DESC LIMIT 1)")
+_STATUS = "(SELECT status FROM concern_state s WHERE s.record_id = r.id)"
+
 
 
 @dataclass(frozen=True)

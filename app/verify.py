@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.audit import ChainReport, verify_chain
+from app.concern_state import projection_problems
 from app.db import DatabaseError, integrity_problems
 from app.errors import StoreDamaged
 from app.session import Session
@@ -20,6 +21,8 @@ class VerifyReport:
 
 def verify_store(session: Session) -> VerifyReport:
     problems = integrity_problems(session.conn)
+    if not problems:  # a damaged file cannot be queried further
+        problems.extend(projection_problems(session.conn))
     try:
         chain = verify_chain(session.conn, session.device.signing_public())
     except StoreDamaged as exc:  # the trail sits on a damaged page
