@@ -8,6 +8,7 @@ A row is marked ``sent`` (committed) before its upload, so a crash mid-upload is
 from __future__ import annotations
 
 import random
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from app.sync.envelope import parse
 
 if TYPE_CHECKING:  # httpx is imported only when something is delivered (app start-up)
     from app.sync.client import FrontDoorClient
+    from app.sync.receipt import Receipt
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 3600.0
@@ -87,13 +89,23 @@ def counts(session: Session) -> dict[str, int]:
                                      ).fetchall())
 
 
+IN_FLIGHT = 4  # uploads at once: the round trips overlap, the store work stays on this thread
+
+
 def drain(session: Session, client: FrontDoorClient, *, now_only_due: bool = False,
           recipients: set[str] | None = None, exclude: set[str] | None = None,
-          rng: random.Random | None = None) -> list[Delivery]:
+          rng: random.Random | None = None, in_flight: int = IN_FLIGHT) -> list[Delivery]:
     """Uploads every pending envelope addressed to ``recipients`` (or to anyone but
     ``exclude``): the hub and the LA front door each get only their own. ``now_only_due`` (a
-    background worker) skips refused rows and those still backing off."""
-    results = []
+    background worker) skips refused rows and those still backing off.
+
+    Up to ``in_flight`` uploads run at once on worker threads; every read and write of the
+    store stays on the caller's thread (one connection, one thread). A row is marked ``sent``
+    (committed) before its upload starts and settled after, so a crash anywhere leaves rows
+    that the next drain sends again (the service answers a repeat with the same receipt).
+    Results come back in outbox order."""
+    results: list[Delivery | None] = []
+    due: list[tuple[int, OutboxItem]] = []
     for item in items(session, pending_only=True):
         if (recipients is not None and item.recipient not in recipients) or \
                 (exclude is not None and item.recipient in exclude):
@@ -103,19 +115,53 @@ def drain(session: Session, client: FrontDoorClient, *, now_only_due: bool = Fal
         if now_only_due and item.next_attempt_at and item.next_attempt_at > session.clock.now():
             results.append(Delivery(item, "waiting", f"next try at {iso(item.next_attempt_at)}"))
             continue
-        results.append(_deliver(session, client, item, rng))
-    return results
+        due.append((len(results), item))
+        results.append(None)
+    if due:
+        _upload(session, client, due, results, max(1, in_flight), rng)
+    return [r for r in results if r is not None]
 
 
-def _deliver(session: Session, client: FrontDoorClient, item: OutboxItem,
-             rng: random.Random | None) -> Delivery:
+MARK_AHEAD = 64  # rows marked ``sent`` per transaction, ahead of their uploads
+
+
+def _upload(session: Session, client: FrontDoorClient, due: list[tuple[int, OutboxItem]],
+            results: list[Delivery | None], in_flight: int, rng: random.Random | None) -> None:
+    """A sliding window: a new upload starts as soon as one ends; the outcomes that ended
+    together are committed in one transaction."""
+    marked: list[bytes] = []
+    running: dict[Future[Receipt], tuple[int, OutboxItem]] = {}
+    with ThreadPoolExecutor(in_flight, thread_name_prefix="upload") as pool:
+        nxt = 0
+        while nxt < len(due) or running:
+            while nxt < len(due) and len(running) < in_flight:
+                if nxt == len(marked):
+                    marked += _mark_sent(session, [i for _, i in due[nxt:nxt + MARK_AHEAD]])
+                running[pool.submit(client.put_envelope, marked[nxt])] = due[nxt]
+                nxt += 1
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            with session.tx():
+                for upload in done:
+                    slot, item = running.pop(upload)
+                    results[slot] = _settle(session, item, upload, rng)
+
+
+def _mark_sent(session: Session, batch: list[OutboxItem]) -> list[bytes]:
+    raws = []
+    with session.tx() as conn:
+        for item in batch:
+            raws.append(bytes(conn.execute("SELECT envelope FROM outbox WHERE id = ?",
+                                           (item.id,)).fetchone()[0]))
+            _update(session, item.id, state="sent")
+    return raws
+
+
+def _settle(session: Session, item: OutboxItem, upload: Future[Receipt],
+            rng: random.Random | None) -> Delivery:
     from app.sync.client import FrontDoorError, Refused
 
-    raw = session.conn.execute("SELECT envelope FROM outbox WHERE id = ?", (item.id,)
-                               ).fetchone()[0]
-    _update(session, item.id, state="sent")
     try:
-        receipt = client.put_envelope(bytes(raw))
+        receipt = upload.result()
     except Refused as exc:
         _update(session, item.id, state="failed", error=str(exc), attempts=item.attempts + 1)
         _audit(session, item, "refused", reason=type(exc).__name__)

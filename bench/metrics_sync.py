@@ -3,8 +3,9 @@
 A real ``concerndesk-frontdoor serve`` process on a free port (SQLite in its store directory,
 or a fresh database in the PostgreSQL cluster that scripts/with-postgres.sh provides); a device
 key asks to enrol and an admin enrols it with the CLI, as in real use. The envelopes are sealed
-before the clock starts (the app seals when it queues); each PUT is signed, stored, receipted
-and the receipt verified, one after another, as the outbox worker sends them.
+and queued in a real store's outbox before the clock starts (the app seals when it queues);
+``outbox.drain`` then sends them as the sync worker does: each PUT signed, stored, receipted,
+the receipt verified and committed to the store, a few uploads in flight.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +28,6 @@ POSTGRES_ENV = "CONCERNDESK_TEST_POSTGRES_URL"
 PASSPHRASE_ENV = "CONCERNDESK_FRONTDOOR_PASSPHRASE"
 SERVICE_PASSPHRASE = "synthetic benchmark service passphrase"
 REPO = Path(__file__).resolve().parents[1]
-PARALLEL = 4
 
 
 def missing() -> str | None:
@@ -64,13 +63,21 @@ def _one(results: Results, name: str, count: int, database: str | None,
         log(f"  {name} failed: {type(exc).__name__}: {exc}")
         results.skip(name, f"failed: {type(exc).__name__}: {str(exc)[:160]}")
         return
-    results.set(name, rate, note="sequential signed PUTs, receipts verified", **extra)
+    results.set(name, rate, note="outbox.drain: signed PUTs, receipts verified and committed",
+                **extra)
 
 
 def throughput(count: int, database: str | None) -> tuple[float, dict[str, float]]:
-    from app.sync.client import FrontDoorClient
+    """Envelopes per second through the app's own path: sealed and queued in a real encrypted
+    store's outbox (before the clock starts, as the app seals when it queues), then
+    ``outbox.drain`` uploads them — signed PUTs, stored by the service, receipts verified and
+    kept, each outcome committed — with its usual uploads in flight, and again one at a time."""
+    from app.identity import store_identity
+    from app.keys import TEST_KDF
+    from app.outbox import IN_FLIGHT, drain, enqueue
+    from app.services import get_service, make_client, set_service
+    from app.store import create_store
     from app.sync.envelope import new_header, seal
-    from app.sync.fingerprint import KeyPairs
     from frontdoor import keys
 
     with tempfile.TemporaryDirectory(prefix="concerndesk-bench-fd-") as tmp:
@@ -86,37 +93,45 @@ def throughput(count: int, database: str | None) -> tuple[float, dict[str, float
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_until_up(server, url)
-            school = KeyPairs.generate()
-            with FrontDoorClient(url, school.signing, school.fingerprint,
-                                 service_bundle=info.bundle) as client:
-                client.request_enrolment(school.bundle, "Synthetic benchmark school")
+            made = create_store(Path(tmp) / "school", school_name="Synthetic Bench Primary",
+                                admin_username="admin", admin_display_name="Bench Admin",
+                                passphrase=SERVICE_PASSPHRASE, kdf=TEST_KDF)
+            with made.session as session:
+                set_service(session, "frontdoor", url, info.fingerprint)
+                me = store_identity(session.store_id).fingerprint
                 subprocess.run([sys.executable, "-m", "frontdoor.cli", "enrol", "--store",
-                                str(store), "--fingerprint", school.fingerprint, "--name",
+                                str(store), "--fingerprint", me, "--name",
                                 "Synthetic benchmark school", *extra],
                                cwd=REPO, env=env, check=True, capture_output=True)
                 payload = b'{"synthetic": true, "note": "benchmark envelope"}' * 4
                 hpke = info.bundle.hpke_key()
 
-                def envelope() -> bytes:
-                    header = new_header(school.fingerprint, info.fingerprint, "referral")
-                    return seal(header, payload, hpke, school.signing)
+                def queue(n: int) -> int:
+                    bodies = [seal(new_header(me, info.fingerprint, "referral"), payload, hpke,
+                                   session.device.signing_key) for _ in range(n)]
+                    with session.tx():
+                        enqueue(session, bodies, info.fingerprint, "benchmark", "bench")
+                    return len(bodies[0])
 
-                for _ in range(20):  # warm the connection and the service
-                    client.put_envelope(envelope())
-                envelopes = [envelope() for _ in range(count)]
-                started = time.perf_counter()
-                for body in envelopes:
-                    client.put_envelope(body)
-                elapsed = time.perf_counter() - started
-                # The same with four uploads in flight: what a parallel outbox would get.
-                more = [envelope() for _ in range(count)]
-                started = time.perf_counter()
-                with ThreadPoolExecutor(PARALLEL) as pool:
-                    list(pool.map(client.put_envelope, more))
-                parallel = time.perf_counter() - started
-            return count / elapsed, {"envelopes": count, "bytes_each": len(envelopes[0]),
-                                     "seconds": elapsed,
-                                     f"per_s_with_{PARALLEL}_in_flight": count / parallel}
+                def send(in_flight: int) -> float:
+                    service = get_service(session, "frontdoor")
+                    with make_client(service.url, session, service.bundle) as client:
+                        started = time.perf_counter()
+                        done = drain(session, client, in_flight=in_flight)
+                        elapsed = time.perf_counter() - started
+                    if [d.outcome for d in done] != ["receipted"] * len(done):
+                        raise RuntimeError("an envelope was not receipted")
+                    return elapsed
+
+                queue(20)
+                send(IN_FLIGHT)  # warm the connection and the service
+                size = queue(count)
+                elapsed = send(IN_FLIGHT)
+                queue(count)
+                one_at_a_time = send(1)
+            return count / elapsed, {"envelopes": count, "bytes_each": size, "seconds": elapsed,
+                                     "in_flight": IN_FLIGHT,
+                                     "per_s_one_at_a_time": count / one_at_a_time}
         finally:
             server.terminate()
             try:

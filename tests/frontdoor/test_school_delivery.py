@@ -129,3 +129,32 @@ def test_staff_cannot_queue_or_point_the_school_at_a_front_door(
         school: SmallSchool, la_service: Service) -> None:
     with school.open("teacher") as teacher, pytest.raises(ConcernDeskError):
         set_service(teacher, "frontdoor", la_service.url, la_service.info.fingerprint)
+
+
+def test_a_backlog_goes_several_at_a_time_each_once_in_outbox_order(
+        school: SmallSchool, fresh_la_service: Service) -> None:
+    """After a week offline: every queued envelope is delivered exactly once, the results and
+    the receipts line up with the outbox, whatever order the uploads finished in."""
+    from app.outbox import enqueue
+    from app.sync.envelope import new_header, seal
+
+    service = fresh_la_service
+    service.start()
+    with school.open("dsl") as dsl:
+        set_service(dsl, "frontdoor", service.url, service.info.fingerprint)
+        me = store_identity(dsl.store_id).fingerprint
+        assert service.cli("enrol", "--fingerprint", me, "--name", "Larkfield") == 0
+        hpke = service.info.bundle.hpke_key()
+        with dsl.tx():
+            queued = enqueue(dsl, [seal(new_header(me, service.info.fingerprint, "referral"),
+                                        b'{"synthetic": %d}' % n, hpke, dsl.device.signing_key)
+                                   for n in range(11)], service.info.fingerprint, "test", "t")
+        with make_client(service.url, dsl, service.info.bundle) as client:
+            done = drain(dsl, client, in_flight=4)
+        assert [d.item.id for d in done] == queued
+        assert [d.outcome for d in done] == ["receipted"] * 11
+        kept = {i.id: Receipt.from_bytes(i.receipt.encode()) for i in items(dsl)}  # type: ignore[union-attr]
+        assert all(r.envelope_id == i for i, r in kept.items())
+        assert sorted(service.stored_ids()) == sorted(queued)
+        assert dsl.conn.execute("SELECT count(*) FROM audit WHERE action = 'receipt'"
+                                ).fetchone()[0] == 11
