@@ -19,6 +19,7 @@ from app.child_flags import FLAGS, flags
 from app.chronology import chronology
 from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
+from app.event_order import next_event_at
 from app.pack import (
     BodyMark,
     HouseholdMember,
@@ -39,6 +40,7 @@ from app.pupils import Child, child_by_id
 from app.records import latest_version
 from app.referral_form import FIELDS
 from app.referrals import Referral
+from app.replicate import replicate_referral
 from app.roles import Perm
 from app.session import Session
 from app.settings import SCHOOL_ADDRESS, SCHOOL_EMAIL, SCHOOL_PHONE, get
@@ -127,7 +129,7 @@ def child_pack_data(session: Session, child: Child) -> PackData:
                              + ",".join(i.version_id for i in items)))
     data = build_pack_data(session, child, {}, None, pack_id, session.user.display_name,
                            session.clock.now().date())
-    return replace(data, title="Safeguarding chronology (no referral form)")
+    return replace(data, title="Safeguarding chronology (no referral form)", has_form=False)
 
 
 def store_released_pack(session: Session, referral: Referral) -> str:
@@ -188,9 +190,37 @@ def mark_printed(session: Session, pack_id: str) -> None:
     with session.tx() as conn:
         conn.execute("INSERT INTO referral_status (id, referral_id, status, actor_id, at, note)"
                      " VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), row[0], "printed",
-                                               session.user.id, iso(session.clock.now()),
-                                               pack_id))
+                                               session.user.id,
+                                               next_event_at(conn, "referral_status", row[0],
+                                                             session.clock.now()), pack_id))
         session.audit("print", "pack", pack_id, marked_printed=True)
+        # Back to the DSL team (the office PC holds its public key): the referral's events as
+        # this PC knows them, i.e. the printed marks; applied as a union there (hub-sync.md).
+        replicate_referral(session, row[0])
+
+
+@dataclass(frozen=True)
+class PrintedMark:
+    pack_id: str
+    printed_by: str  # the office user's display name
+    printed_at: datetime
+
+    @property
+    def text(self) -> str:
+        local = self.printed_at.astimezone()
+        return f"printed by {self.printed_by} at {local:%H:%M} on {local:%d/%m/%Y}"
+
+
+def printed_marks(session: Session, referral_id: str) -> list[PrintedMark]:
+    """When and by whom the office printed a referral's released packs, oldest first; on a DSL
+    PC these came back from the office PC through the hub."""
+    if not session.can(Perm.MANAGE_REFERRALS):
+        session.require(Perm.READ_RELEASED_PACKS)
+    rows = session.conn.execute(
+        "SELECT s.note, u.display_name, s.at FROM referral_status s JOIN users u ON u.id = "
+        "s.actor_id WHERE s.referral_id = ? AND s.status = 'printed' ORDER BY s.at, s.id",
+        (referral_id,)).fetchall()
+    return [PrintedMark(r[0] or "", r[1], parse_iso(r[2])) for r in rows]
 
 
 def write_pack(session: Session, data: PackData, out: Path, password: str | None = None) -> str:

@@ -72,3 +72,7 @@ def test_attachments_stay_inside_the_store_and_reach_the_pack(school: SmallSchoo
     assert "note.png" in text
     assert info.sha256 in "".join(text.split())  # printed in groups of eight
     assert "Young carer" in text
+    # No referral form: the cover says so, and no empty form pages or referral date follow.
+    assert "Safeguarding chronology (no referral form)" in text
+    assert "Date prepared" in text and "Date of referral" not in text
+    assert "Form sections" not in text and "The risk the referrer sees" not in text

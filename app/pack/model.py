@@ -167,8 +167,10 @@ class PackData:
     household: list[HouseholdMember] = field(default_factory=list)
     chronology: list[PackEntry] = field(default_factory=list)
     attachments: list[PackAttachment] = field(default_factory=list)
-    # A pack made straight from a child's record (no referral form) says so on its cover.
+    # A pack made straight from a child's record (no referral form) says so on its cover and
+    # leaves the form's pages out rather than print nine sections of "not recorded".
     title: str = "Referral to children's social care"
+    has_form: bool = True
 
     def entries_in_order(self) -> list[PackEntry]:
         """The chronology by when things happened; late entries fall into place."""

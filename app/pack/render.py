@@ -92,7 +92,8 @@ def render_pack(data: PackData, *, generated_at: datetime) -> bytes:
     ])
 
     story = builder.cover(data)
-    story += [PageBreak(), *builder.form(data)]
+    if data.has_form:
+        story += [PageBreak(), *builder.form(data)]
     evidence = EvidenceBuilder(builder)
     story += [NextPageTemplate("chronology"), PageBreak(),
               *evidence.chronology_intro(len(entries))]

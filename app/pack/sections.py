@@ -213,7 +213,8 @@ class Builder:
             ("TOPPADDING", (0, 0), (-1, -1), 8),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
         ]))
-        story += [banner, Spacer(0, 5 * mm)]
+        if data.has_form:  # urgency and risk come from the form: none to show without one
+            story += [banner, Spacer(0, 5 * mm)]
 
         born = child.date_of_birth
         dob = dates.fmt_date(born)
@@ -231,20 +232,27 @@ class Builder:
             ("School, year group", ", ".join(v for v in (data.school.name, child.year_group) if v)),
             ("Referrer", ", ".join(v for v in (data.referrer.name, data.referrer.role,
                                                 data.referrer.phone) if v)),
-            ("Date of referral", data.referrer.date),
-            ("Consent", consent),
         ]
-        if form.withhold_from_family:
-            rows.append(("KEEP FROM THE FAMILY", form.withhold_from_family))
+        if data.has_form:
+            rows += [("Date of referral", data.referrer.date), ("Consent", consent)]
+            if form.withhold_from_family:
+                rows.append(("KEEP FROM THE FAMILY", form.withhold_from_family))
+        else:
+            rows[-1] = ("Prepared by", rows[-1][1])
+            rows += [("Date prepared", data.referrer.date), ("Flags", child.flags or "None set")]
         rows.append((
             "In this pack",
-            f"Form sections 1–9; chronology of {len(entries)} "
+            # Sections keep their numbers in every pack: "section 11" is always the body map.
+            ("Form sections 1–9; chronology" if data.has_form else "Chronology (section 10)") +
+            f" of {len(entries)} "
             f"entr{'y' if len(entries) == 1 else 'ies'} "
             f"({sum(e.significant for e in entries)} significant); "
             f"{marks} body-map mark{'s' if marks != 1 else ''}; "
             f"{len(data.attachments)} attachment{'s' if len(data.attachments) != 1 else ''}.",
         ))
         story.append(self.kv_table(rows))
+        if not data.has_form:
+            return story
         story.append(Paragraph("The risk the referrer sees", s.h2))
         story += self.paras(form.risk_reasons, s.body, BODY_WIDTH)
         if form.worries:
