@@ -14,9 +14,11 @@ from app.clock import iso, parse_iso
 from app.concerns import check_can_read
 from app.errors import InputError, NotFound
 from app.records import resolve_record_id
+from app.replicate import replicate_attachment
 from app.session import Session
 
 MAX_BYTES = 25 * 1024 * 1024
+MAX_NAME = 255
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
     name = Path(filename).name.strip()
     if not name:
         raise InputError("attachment", "give the file a name")
+    if len(name) > MAX_NAME:  # it travels in every chunk to the DSL team (hub-sync.md)
+        raise InputError("attachment", f"the file's name is {len(name)} characters long; the "
+                         f"most is {MAX_NAME}")
     if not data:
         raise InputError("attachment", "the file is empty")
     if len(data) > MAX_BYTES:
@@ -51,6 +56,7 @@ def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
                      (info.id, record_id, name, kind, info.size, info.sha256, data,
                       session.user.id, iso(info.added_at)))
         session.audit("create", "attachment", info.id, record=record_id, size=info.size)
+        replicate_attachment(session, info.id)  # to the DSL team, in chunks (hub-sync.md)
     return info
 
 

@@ -8,9 +8,9 @@ changes nothing else; the inbox cursor moves past it so one bad envelope cannot 
 3. find the sender in the hub's directory: an enrolled device, or one removed only *after* the
    hub received this envelope (what it sent while trusted stays part of the history);
 4. verify the sender's signature, then open the payload with the matching private key;
-5. check the kind fits the key (snapshots to the DSL team, packs to the office, provisioning
-   to this device alone) and apply it in one transaction with ``inbox_applied``, the cursor and
-   an audit event — so an envelope applied twice changes nothing.
+5. check the kind fits the key (snapshots and attachment chunks to the DSL team, packs to the
+   office, provisioning to this device alone) and apply it in one transaction with
+   ``inbox_applied``, the cursor and an audit event — so an envelope applied twice changes nothing.
 """
 
 from __future__ import annotations
@@ -21,22 +21,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.apply import Applied, apply_pack, apply_snapshot, parse_payload
+from app.apply import Applied, apply_attachment_chunk, apply_pack, apply_snapshot, parse_payload
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError, InputError
 from app.outbox import Delivery, drain
+from app.replicate import HUB_LIMIT_META, resplit_attachments
 from app.roles import Perm
 from app.services import Service, get_service
 from app.session import Session
 from app.sync.client import FrontDoorClient, FrontDoorError, InboxItem, NotEnrolled
-from app.sync.envelope import EnvelopeError, open_payload, parse, verify_signature
+from app.sync.envelope import (
+    MAX_ENVELOPE_LEN,
+    EnvelopeError,
+    open_payload,
+    parse,
+    verify_signature,
+)
 from app.sync.fingerprint import KeyBundle, normalise_fingerprint
 from app.team_keys import device_fingerprint, held_teams
 
 CURSOR_META = "hub_holdings"
 PAGE = 100
 # What may arrive addressed to which of this PC's keys.
-KINDS_FOR = {"dsl": {"record", "roster"}, "office": {"pack-release"},
+KINDS_FOR = {"dsl": {"record", "roster", "attachment"}, "office": {"pack-release"},
              "device": {"provision", "accounts"}}
 
 
@@ -171,6 +178,8 @@ def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
                 applied = Applied()  # our own envelope, back from the hub: we have it all
             elif purpose == "office":
                 applied = apply_pack(conn, payload)
+            elif payload.get("type") == "attachment-chunk":
+                applied = apply_attachment_chunk(conn, payload, iso(session.clock.now()))
             else:
                 applied = apply_snapshot(conn, payload)
             conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
@@ -232,6 +241,28 @@ def pull(session: Session, client: FrontDoorClient, service: Service,
             cursor = item.cursor
 
 
+def fit_attachments_to_hub(session: Session, client: FrontDoorClient, service: Service) -> None:
+    """When attachment chunks wait to go (or the hub's body limit is not known yet), asks the
+    hub its limit, keeps it for the next attachment, and splits again any waiting attachment
+    whose chunks are now too large for it. Offline, nothing changes."""
+    conn = session.conn
+    waiting = conn.execute("SELECT 1 FROM outbox WHERE object_type = 'attachment' AND state != "
+                           "'receipted' LIMIT 1").fetchone()
+    if waiting is None and session.meta(HUB_LIMIT_META) is not None:
+        return
+    try:
+        key = client.service_key()
+    except FrontDoorError:
+        return  # the drain that follows says why
+    if key.fingerprint != service.fingerprint:
+        return  # not the pinned hub: its word on sizes counts for nothing
+    if session.meta(HUB_LIMIT_META) != str(key.max_body):
+        with session.tx():
+            session.set_meta(HUB_LIMIT_META, str(key.max_body))
+    if waiting is not None:
+        resplit_attachments(session, min(key.max_body, MAX_ENVELOPE_LEN))
+
+
 def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = hub_client,
              exclude: set[str] | None = None, now_only_due: bool = False) -> HubReport:
     """Deliver everything queued for the hub, tell it our team keys, fetch and apply the inbox.
@@ -240,6 +271,10 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
     report = HubReport()
     service = get_service(session, "hub")
     with client_factory(service.url, session, service.bundle) as client:
+        try:
+            fit_attachments_to_hub(session, client, service)
+        except ConcernDeskError as exc:
+            report.waiting = str(exc)
         report.sent = drain(session, client, exclude=exclude, now_only_due=now_only_due)
         try:
             register_holdings(session, client)

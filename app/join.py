@@ -125,7 +125,8 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
             with transaction(conn):
                 for k, value in (("store_id", store_id), ("school_name", ""),
                                  ("created_at", iso(clock.now())), ("demo", "0"),
-                                 ("kdf", "argon2id"), ("joined_hub", key.fingerprint)):
+                                 ("kdf", "argon2id"), ("joined_hub", key.fingerprint),
+                                 ("hub_max_body", str(key.max_body))):  # chunk sizes
                     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (k, value))
         finally:
             conn.close()

@@ -6,6 +6,9 @@ record, every version, every status event, the children by UPN with their roster
 accounts it mentions). Applying a snapshot is a union, insert-if-absent by id, so envelopes may
 arrive in any order, twice, or from several PCs, and every DSL PC still converges
 (app/apply.py). When no school hub is set, nothing is queued: a single-PC school works as before.
+
+Attachments travel apart, as "attachment" envelopes each carrying one chunk of the file and its
+metadata, sized under the hub's body limit (``attachment_envelopes``).
 """
 
 from __future__ import annotations
@@ -16,13 +19,35 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.db import Connection
+from app.errors import ConcernDeskError
+from app.event_order import ORDER
 from app.outbox import enqueue
 from app.session import Session
-from app.sync.envelope import new_header, seal
+from app.sync.envelope import (
+    AEAD_TAG_LEN,
+    HPKE_ENC_LEN,
+    MAX_ENVELOPE_LEN,
+    MAX_HEADER_LEN,
+    SIGNATURE_LEN,
+    new_header,
+    seal,
+)
+from app.sync.fingerprint import b64e
 from app.team_keys import device_fingerprint, team_bundle
 
 PAYLOAD_VERSION = 1
 BATCH_BYTES = 48 * 1024  # a backfill envelope stays well under any hub's body limit
+# The hub's body limit as it last told us (``sync_hub`` asks; ``join`` learns it first). Until
+# then a modest guess: a chunk sized for a larger limit than the hub's is split again at sync.
+HUB_LIMIT_META = "hub_max_body"
+DEFAULT_HUB_BODY = 1024 * 1024
+MIN_CHUNK_BYTES = 4096
+MIN_HUB_BODY = 64 * 1024
+# Everything in a chunk envelope but its data: magic, lengths, header, HPKE, signature, and the
+# JSON around the data (index, count, keys); the attachment's metadata is measured each time.
+_CHUNK_OVERHEAD = 16 + MAX_HEADER_LEN + HPKE_ENC_LEN + AEAD_TAG_LEN + SIGNATURE_LEN + 256
+ATTACHMENT_FIELDS = ("id", "record_id", "filename", "media_type", "size", "sha256", "added_by",
+                     "added_at")
 
 _CHILD_COLUMNS = ("id", "upn", "legal_forename", "legal_surname", "preferred_forename",
                   "date_of_birth", "gender", "year_group", "nhs_number", "updated_at")
@@ -76,7 +101,7 @@ def record_snapshot(conn: Connection, record_id: str) -> tuple[dict[str, Any], s
         v["body_marks"] = json.loads(v["body_marks"])
         v["significant"] = bool(v["significant"])
     statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM record_status WHERE "
-                     "record_id = ? ORDER BY at, rowid", (record_id,),
+                     f"record_id = ? ORDER BY {ORDER}", (record_id,),
                      ("id", "status", "actor_id", "at", "note"))
     users = {created_by, *(v["author_id"] for v in versions), *(s["actor_id"] for s in statuses),
              *(s["note"] for s in statuses if s["status"] == "assigned" and s["note"])}
@@ -89,7 +114,7 @@ def record_snapshot(conn: Connection, record_id: str) -> tuple[dict[str, Any], s
 def flag_events(conn: Connection, child_id: str) -> tuple[list[dict[str, Any]], set[str]]:
     rows = conn.execute("SELECT f.id, c.upn, f.flag, f.value, f.actor_id, f.at, f.note FROM "
                         "child_flag_events f JOIN children c ON c.id = f.child_id WHERE "
-                        "f.child_id = ? ORDER BY f.at, f.rowid", (child_id,)).fetchall()
+                        "f.child_id = ? ORDER BY f.at, f.id", (child_id,)).fetchall()
     events = [{"id": r[0], "upn": r[1], "flag": r[2], "value": r[3], "actor_id": r[4],
                "at": r[5], "note": r[6]} for r in rows]
     return events, {e["actor_id"] for e in events}
@@ -105,7 +130,7 @@ def referral_snapshot(conn: Connection, referral_id: str) -> tuple[dict[str, Any
                      (referral_id,), ("id", "version", "author_id", "written_at", "form",
                                       "entry_ids"))
     statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM referral_status WHERE "
-                     "referral_id = ? ORDER BY at, rowid", (referral_id,),
+                     f"referral_id = ? ORDER BY {ORDER}", (referral_id,),
                      ("id", "status", "actor_id", "at", "note"))
     users = {created_by, *(v["author_id"] for v in versions), *(s["actor_id"] for s in statuses)}
     return ({"id": referral_id, "upn": upn, "created_by": created_by, "created_at": created_at,
@@ -253,6 +278,10 @@ def backfill(session: Session) -> int:
             if size > BATCH_BYTES:
                 flush()
         flush()
+        limit = hub_body_limit(conn)
+        for (attachment_id,) in conn.execute("SELECT id FROM attachments ORDER BY added_at, id"
+                                             ).fetchall():
+            queued += len(queue_attachment(session, attachment_id, limit))
         session.audit("sync", "outbox", None, backfill=queued)
     return queued
 
@@ -284,3 +313,85 @@ def replicate_pack(session: Session, pack_id: str) -> None:
                "children": child_rows(conn, "id = ?", (referral.pop("child_id"),)),
                "referral": referral, "pack": pack}
     queue_to_team(session, "office", "pack-release", payload, "pack", pack_id)
+
+
+# -- attachments, in chunks ----------------------------------------------------------------
+
+def hub_body_limit(conn: Connection) -> int:
+    """The largest envelope the hub takes, as it last told us (or the default guess)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HUB_LIMIT_META,)).fetchone()
+    try:
+        limit = int(row[0]) if row else DEFAULT_HUB_BODY
+    except ValueError:
+        limit = DEFAULT_HUB_BODY
+    # Never so small that adding a file fails here: a hub that takes less is told at sync.
+    return max(min(limit, MAX_ENVELOPE_LEN), MIN_HUB_BODY)
+
+
+def chunk_data_bytes(limit: int, meta_len: int) -> int:
+    """How many of the file's bytes fit one envelope of at most ``limit`` bytes (base64 in JSON:
+    four characters for every three bytes)."""
+    room = (limit - _CHUNK_OVERHEAD - meta_len) // 4 * 3
+    if room < MIN_CHUNK_BYTES:
+        raise ConcernDeskError(f"The school hub takes envelopes of at most {limit} bytes: too "
+                               "small to carry attachments. Its administrator raises "
+                               "--max-body.")
+    return room
+
+
+def attachment_envelopes(session: Session, attachment_id: str, limit: int) -> list[bytes]:
+    """The attachment as "attachment" envelopes to the DSL team, each at most ``limit`` bytes:
+    every chunk carries the file's metadata (id, record, name, type, size, SHA-256, who added
+    it and when) and its index and count, so chunks may arrive in any order and alone."""
+    conn = session.conn
+    bundle = team_bundle(conn, "dsl")
+    assert bundle is not None
+    row = conn.execute(f"SELECT {', '.join(ATTACHMENT_FIELDS)}, data FROM attachments WHERE "
+                       "id = ?", (attachment_id,)).fetchone()
+    meta = dict(zip(ATTACHMENT_FIELDS, row[:-1], strict=True))
+    data = bytes(row[-1])
+    base = {"v": PAYLOAD_VERSION, "type": "attachment-chunk",
+            "users": user_rows(conn, [meta["added_by"]]), "attachment": meta}
+    size = chunk_data_bytes(limit, len(canonical(base)))
+    pieces = [data[i : i + size] for i in range(0, len(data), size)]
+    me, now = device_fingerprint(session), session.clock.now()
+    envelopes = []
+    for index, piece in enumerate(pieces):
+        payload = {**base, "index": index, "count": len(pieces), "data": b64e(piece)}
+        header = new_header(me, bundle.fingerprint, "attachment", created=now)
+        envelopes.append(seal(header, canonical(payload), bundle.hpke_key(),
+                              session.device.signing_key, max_size=limit))
+    return envelopes
+
+
+def queue_attachment(session: Session, attachment_id: str, limit: int) -> list[str]:
+    bundle = team_bundle(session.conn, "dsl")
+    assert bundle is not None
+    return enqueue(session, attachment_envelopes(session, attachment_id, limit),
+                   bundle.fingerprint, "attachment", attachment_id)
+
+
+def replicate_attachment(session: Session, attachment_id: str) -> None:
+    """Hook: a file was attached. Call inside the transaction that stored it."""
+    if _replicating(session):
+        queue_attachment(session, attachment_id, hub_body_limit(session.conn))
+
+
+def resplit_attachments(session: Session, limit: int) -> int:
+    """Before a sync: an attachment whose unsent chunks are larger than the hub now takes (the
+    limit was not known, or lowered, when it was queued) is queued again in smaller chunks.
+    Chunks the hub already receipted stay; a DSL PC completes the file from either split."""
+    conn = session.conn
+    oversized = [r[0] for r in conn.execute(
+        "SELECT DISTINCT object_id FROM outbox WHERE object_type = 'attachment' AND state != "
+        "'receipted' AND length(envelope) > ? ORDER BY object_id", (limit,))]
+    for attachment_id in oversized:
+        with session.tx():
+            conn.execute("DELETE FROM outbox WHERE object_type = 'attachment' AND object_id = ? "
+                         "AND state != 'receipted'", (attachment_id,))
+            chunks = 0
+            if conn.execute("SELECT 1 FROM attachments WHERE id = ?", (attachment_id,)
+                            ).fetchone() and _replicating(session):
+                chunks = len(queue_attachment(session, attachment_id, limit))
+            session.audit("sync", "attachment", attachment_id, resplit=chunks, limit=limit)
+    return len(oversized)

@@ -291,6 +291,23 @@ MIGRATIONS: list[str] = [
            r.created_at
     FROM records r WHERE r.kind = 'concern';
     """,
+    # 7 — attachments on their way between PCs (docs/hub-sync.md): the chunks of an attachment
+    # received through the hub wait here, invisible, until every chunk of one split is here,
+    # the file matches its SHA-256 and its record has arrived; then it moves to ``attachments``
+    # and its chunks are deleted (staging, not a record: nothing here is ever shown)
+    """
+    CREATE TABLE attachment_chunks (
+        attachment_id TEXT NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        chunk_index INTEGER NOT NULL,
+        record_id TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        data BLOB NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (attachment_id, chunk_count, chunk_index)
+    );
+    CREATE INDEX attachment_chunks_record ON attachment_chunks (record_id);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

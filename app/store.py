@@ -161,7 +161,15 @@ def unlock(directory: Path, username: str, passphrase: str, *,
         wait = state.seconds_to_wait(username)
         hint = f" Wait {seconds(wait)} before the next try." if wait else ""
         raise UnlockError(f"The passphrase for '{username}' is wrong.{hint}") from None
-    return _open_session(directory, keyfile, device, data_key, username, clock, state)
+    session = _open_session(directory, keyfile, device, data_key, username, clock, state)
+    try:  # an account from before the hub gets its verifier now (hub-sync.md)
+        from app.verifier import ensure_verifier
+
+        ensure_verifier(session, passphrase)
+    except BaseException:
+        session.close()
+        raise
+    return session
 
 
 def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) -> Session:

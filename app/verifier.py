@@ -2,7 +2,8 @@
 
 A verifier is an X25519 *public* key whose private key is derived from the passphrase alone
 (Argon2id with the account's own cost and a fresh salt, then HKDF bound to the username). It is
-made where the passphrase is known (account added, passphrase changed or reset) and kept inside
+made where the passphrase is known (account added, passphrase changed or reset, or the
+first sign-in of an account made before verifiers: ``ensure_verifier``) and kept inside
 the encrypted store; it travels only inside a provisioning envelope, HPKE-sealed to one enrolled
 device. Like any verifier it allows offline guessing at Argon2id cost per guess, no more.
 
@@ -25,7 +26,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from app.clock import iso
 from app.db import Connection
+from app.keyfile import KeyFile
 from app.keys import KdfParams, b64d, b64e
+from app.session import Session
 
 FORMAT = "x25519-argon2id-v1"
 
@@ -87,3 +90,29 @@ def load_verifiers(conn: Connection) -> dict[str, dict[str, Any]]:
     """user id → verifier, for every account that has one."""
     return {r[0]: json.loads(r[1]) for r in conn.execute(
         "SELECT user_id, verifier FROM user_verifiers")}
+
+
+def ensure_verifier(session: Session, passphrase: str) -> bool:
+    """At a successful sign-in: an account made before verifiers existed (or before the hub was
+    set) gets one now, while its passphrase is in hand — only once the store has a school hub
+    or team keys, since a single-PC school needs none. On the admin's PC it then travels to
+    every PC it approved (``replicate_accounts``); PCs approved later get it at provisioning.
+    True when one was made."""
+    conn, user = session.conn, session.user
+    if conn.execute("SELECT 1 FROM user_verifiers WHERE user_id = ?", (user.id,)).fetchone():
+        return False
+    if not conn.execute("SELECT 1 FROM services WHERE role = 'hub' UNION ALL SELECT 1 FROM "
+                        "team_keys LIMIT 1").fetchone():
+        return False
+    entry = KeyFile.load(session.directory).users.get(user.username)
+    if entry is None:
+        return False
+    from app.provision import replicate_accounts  # provision imports this module
+
+    with session.tx():
+        # The account's own cost, as for its wrap: a guess at the verifier costs no less.
+        set_verifier(conn, user.id, user.username, passphrase,
+                     KdfParams.from_json(entry["params"]), session.clock.now())
+        session.audit("user", "user", user.id, change="passphrase verifier made at sign-in")
+        replicate_accounts(session)
+    return True

@@ -5,7 +5,7 @@ DSL PC and two staff PCs that joined through the hub."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,8 +87,12 @@ class HubSchool:
         return joined.fingerprint
 
 
-def make_school(root: Path, hub: Service, clock: FakeClock) -> HubSchool:
+def make_school(root: Path, hub: Service, clock: FakeClock,
+                before_hub: Callable[[SmallSchool], None] | None = None) -> HubSchool:
+    """``before_hub`` acts on the admin's store before the school has a hub."""
     main = SmallSchool(root / "dsl", clock)
+    if before_hub is not None:
+        before_hub(main)
     school = HubSchool(root, hub, clock, main, {"dsl": main.directory})
     with main.open("admin") as admin:
         set_service(admin, "hub", hub.url, hub.info.fingerprint)

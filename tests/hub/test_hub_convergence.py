@@ -100,7 +100,10 @@ def state_of(session: Session) -> dict[str, object]:
     return {"chronologies": chronologies,
             "records": sorted(r[0] for r in q("SELECT id FROM records")),
             "versions": sorted(r[0] for r in q("SELECT id FROM record_versions")),
-            "statuses": sorted(r[0] for r in q("SELECT id FROM record_status"))}
+            "statuses": sorted(r[0] for r in q("SELECT id FROM record_status")),
+            # The current status and assignee each PC shows: events ordered by (at, id), the
+            # same on every PC whatever order they arrived in (app/event_order.py).
+            "current": sorted(q("SELECT record_id, status, assignee FROM concern_state"))}
 
 
 @settings(max_examples=25, deadline=None, derandomize=True,
