@@ -31,6 +31,7 @@ from app.clock import Clock, parse_iso
 from app.errors import InputError, InputErrors, NotFound
 from app.outbox import OutboxItem
 from app.outbox import items as outbox_items
+from app.packs import PrintedMark, printed_marks
 from app.pupils import child_by_id
 from app.referral_delivery import queue_referral
 from app.sync_status import summary as sync_summary
@@ -63,7 +64,7 @@ def available() -> bool:
 
 NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
                  "Ask your admin to set up the LA front door (Admin → Services).")
-Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool]
+Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark]]
 
 
 def deliveries(session: Any) -> dict[str, list[OutboxItem]]:
@@ -106,7 +107,8 @@ def _load(session: Any, referral_id: str) -> Loaded:
     referral = core.get_referral(session, referral_id)
     return (referral, child_by_id(session, referral.child_id),
             chronology(session, referral.child_id), deliveries(session).get(referral.id, []),
-            "frontdoor" in sync_summary(session).services)
+            "frontdoor" in sync_summary(session).services,
+            printed_marks(session, referral.id))
 
 
 class ReferralsPage(QWidget):
@@ -234,7 +236,7 @@ class ReferralsPage(QWidget):
             self.open_referral(self.referral.id)
 
     def _show(self, loaded: Loaded) -> None:
-        referral, child, items, envelopes, self.frontdoor_set = loaded
+        referral, child, items, envelopes, self.frontdoor_set, printed = loaded
         self.referral = referral
         sentence = delivery_state(envelopes)[1]
         if not envelopes and referral.status in ("approved", "released") and \
@@ -244,7 +246,7 @@ class ReferralsPage(QWidget):
         self.title.setText(f"Referral for {child.display_name}")
         self.status.setText(f"Status: {STATUS_WORDS.get(referral.status, referral.status)} · "
                             f"version {referral.version} · fields marked * are needed to "
-                            "approve")
+                            "approve" + "".join(f" · {m.text}" for m in printed))
         self.message.clear_message()
         self.form.set_form(referral.form)
         self.entries.clear()

@@ -73,7 +73,19 @@ def test_office_previews_prints_saves_and_marks_printed(qtbot, make_window, demo
 
     with unlock(demo_store, "dsl", PASSPHRASE) as session:
         actions = [(e.action, e.object_id) for e in events(session.conn)]
+        referral_id = session.conn.execute("SELECT referral_id FROM referral_packs WHERE id = ?",
+                                           (pack_id,)).fetchone()[0]
+        office = session.conn.execute("SELECT display_name FROM users WHERE username = 'office'"
+                                      ).fetchone()[0]
     assert ("print", pack_id) in actions and ("export", pack_id) in actions
+
+    # The DSL sees on the referral who printed its pack (on every DSL PC, via the hub).
+    dsl_window = make_window()
+    sign_in(qtbot, dsl_window, "dsl")
+    editor = dsl_window.workspace.pages["referrals"]
+    editor.open_referral(referral_id)
+    settle(qtbot, dsl_window)
+    assert f"printed by {office} at " in editor.status.text()
 
 
 def test_admin_manages_accounts_and_settings(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
