@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from app.clock import iso
 from app.errors import InputError, NotFound
+from app.replicate import HUB_LIMIT_META
 from app.roles import Perm
 from app.session import Session
 from app.sync.fingerprint import KeyBundle, normalise_fingerprint
@@ -72,6 +73,8 @@ def set_service(session: Session, role: str, url: str, fingerprint: str,
                      (role, url, key.fingerprint, json.dumps(key.bundle.to_json()),
                       session.user.id, iso(session.clock.now())))
         session.audit("settings", "service", role, url=url, fingerprint=key.fingerprint)
+        if role == "hub":  # attachments are chunked to fit it from the first (replicate.py)
+            session.set_meta(HUB_LIMIT_META, str(key.max_body))
     return get_service(session, role)
 
 

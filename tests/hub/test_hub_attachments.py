@@ -236,12 +236,14 @@ def test_an_attachment_from_before_the_hub_reaches_dsl_pcs_in_the_backfill(
             made["concern"] = record(dsl, "Recorded before the school had a hub")
             made["attachment"] = add_attachment(dsl, made["concern"], "photo.jpg", data).id
 
-    # The admin's PC does not know the hub's limit when the backfill is queued: its chunks are
-    # split again, smaller, at its first sync (make_school checks they were all receipted).
+    # ``hub set`` learns the hub's limit before it queues the backfill: the chunks fit from the
+    # first, nothing needs splitting again (make_school checks they were all receipted).
     school = make_school(tmp_path, small_hub, FakeClock(), before_hub=before_hub)
     with school.open("dsl") as dsl:
         assert dsl.conn.execute("SELECT count(*) FROM audit WHERE action = 'sync' AND "
-                                "object_type = 'attachment'").fetchone()[0] == 1
+                                "object_type = 'attachment'").fetchone()[0] == 0
+        assert dsl.conn.execute("SELECT count(*) FROM outbox WHERE object_type = 'attachment'"
+                                ).fetchone()[0] > 1
         assert dsl.conn.execute("SELECT max(length(envelope)) FROM outbox WHERE object_type = "
                                 "'attachment'").fetchone()[0] <= LIMIT
     school.sync("deputy")
