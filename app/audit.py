@@ -2,8 +2,13 @@
 
 Each event stores ``hash = SHA-256(prev_hash || canonical form)``. Altering an event breaks its
 own hash; removing or reordering events breaks the next one's link. The head (last sequence
-number and hash) is signed with the device's Ed25519 key from the OS keyring, so cutting events
-off the end is caught too by anyone who lacks that key — the raw database key alone is not enough.
+number and hash) is signed with an Ed25519 key derived from the device secret in the OS keyring,
+so cutting events off the end is caught too by anyone who lacks that secret — the raw database key
+alone is not enough. Verification trusts only that key (and, for heads signed before it existed,
+this PC's device signing key), never a key the head names itself: a forger holding the database
+key cannot re-sign a rewritten trail. A recovery re-creates the device secret, hence the same key.
+Each append also checks the head it builds on, so a forged head is recorded as a break in the
+next signed head rather than signed over.
 """
 
 from __future__ import annotations
@@ -11,15 +16,24 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from app.clock import Clock, iso
-from app.db import Connection
+from app.db import Connection, DatabaseError
+from app.errors import ConcernDeskError
 from app.keys import b64d, b64e
+
+if TYPE_CHECKING:
+    from app.device import DeviceKeys
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
@@ -62,24 +76,69 @@ def _head_message(seq: int, head_hash: str, breaks: list[dict[str, Any]]) -> byt
 
 def _read_head(conn: Connection) -> dict[str, Any] | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
-    return json.loads(row[0]) if row else None
+    if row is None:
+        return None
+    try:
+        head = json.loads(row[0])
+    except ValueError:
+        return {}  # unreadable: fails its signature check
+    return head if isinstance(head, dict) else {}
+
+
+def _raw_public(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def audit_signing_key(device_secret: bytes, store_id: str) -> Ed25519PrivateKey:
+    """The key that signs this store's audit head. Derived from the device secret, which only
+    this PC's keyring holds (and keys.json, wrapped under the recovery key): a recovery onto a
+    new PC re-creates it, a forger holding only the database key cannot."""
+    seed = HKDF(hashes.SHA256(), 32, salt=None,
+                info=b"concerndesk/audit-head-key/v1|" + store_id.encode()).derive(device_secret)
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def trusted_head_keys(device: DeviceKeys, store_id: str) -> frozenset[bytes]:
+    """The public keys a head may be signed with: the derived audit key, and this PC's device
+    signing key (which signed heads before the audit key existed). Both come from the keyring."""
+    return frozenset({_raw_public(audit_signing_key(device.secret, store_id)),
+                      device.signing_public()})
 
 
 def _head_signature_ok(head: dict[str, Any]) -> bool:
+    """Whether the head is signed by the key it names (which says nothing of who that is)."""
     try:
         Ed25519PublicKey.from_public_bytes(b64d(head["public_key"])).verify(
             b64d(head["signature"]),
             _head_message(int(head["seq"]), head["hash"], head.get("breaks", [])))
-    except (InvalidSignature, KeyError, ValueError, TypeError):
+    except (InvalidSignature, KeyError, ValueError, TypeError, AttributeError):
         return False
     return True
 
 
+def _head_trusted(head: dict[str, Any], trusted: Collection[bytes]) -> bool:
+    try:
+        named = b64d(head["public_key"])
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return False
+    return named in trusted and _head_signature_ok(head)
+
+
 class AuditLog:
-    def __init__(self, conn: Connection, clock: Clock, signing_key: Ed25519PrivateKey) -> None:
+    def __init__(self, conn: Connection, clock: Clock, signing_key: Ed25519PrivateKey,
+                 trusted: Collection[bytes] = ()) -> None:
         self._conn = conn
         self._clock = clock
         self._signing_key = signing_key
+        self._trusted = frozenset(trusted) | {_raw_public(signing_key)}
+        self._signed: str | None = None  # the head this log wrote last: no need to re-check it
+
+    @classmethod
+    def for_device(cls, conn: Connection, clock: Clock, device: DeviceKeys, store_id: str
+                   ) -> AuditLog:
+        # Signs with the derived key, which it trusts; also trusts the device key's older heads.
+        return cls(conn, clock, audit_signing_key(device.secret, store_id),
+                   (device.signing_public(),))
 
     def append(self, actor: str | None, action: str, object_type: str | None = None,
                object_id: str | None = None, **detail: Any) -> str:
@@ -102,36 +161,36 @@ class AuditLog:
         return event_id
 
     def _breaks_so_far(self, tail: tuple[int, str] | None) -> list[dict[str, Any]]:
-        """The signed head's record of trail cuts, plus a new one if the tail no longer matches
-        the head we signed last: we must not sign over events removed behind our back."""
-        head = _read_head(self._conn)
-        if head is None:
-            return []
-        breaks: list[dict[str, Any]] = list(head.get("breaks", []))
+        """The signed head's record of trail breaks, plus a new one if the head we build on is
+        missing, not signed with a trusted key, or no longer matches the tail: we must not sign
+        over what was changed behind our back."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
         found = (tail[0], tail[1]) if tail else (0, GENESIS)
-        if (int(head["seq"]), head["hash"]) != found:
-            breaks.append({"signed_seq": int(head["seq"]), "found_seq": found[0],
-                           "detected_at": iso(self._clock.now())})
+        now = iso(self._clock.now())
+        if row is None:
+            return [] if tail is None else [{"kind": "missing", "found_seq": found[0],
+                                             "detected_at": now}]
+        try:
+            head = json.loads(row[0])
+            breaks = [b for b in head.get("breaks", []) if isinstance(b, dict)]
+            signed = (int(head["seq"]), head["hash"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return [{"kind": "unsigned", "found_seq": found[0], "detected_at": now}]
+        if row[0] != self._signed and not _head_trusted(head, self._trusted):
+            breaks.append({"kind": "unsigned", "found_seq": found[0], "detected_at": now})
+        elif signed != found:
+            breaks.append({"signed_seq": signed[0], "found_seq": found[0], "detected_at": now})
         return breaks
 
     def _sign_head(self, seq: int, head_hash: str, breaks: list[dict[str, Any]]) -> None:
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
         head = {"seq": seq, "hash": head_hash, "breaks": breaks,
-                "public_key": b64e(self._signing_key.public_key().public_bytes(
-                    Encoding.Raw, PublicFormat.Raw)),
+                "public_key": b64e(_raw_public(self._signing_key)),
                 "signature": b64e(self._signing_key.sign(
                     _head_message(seq, head_hash, breaks)))}
+        value = json.dumps(head)
         self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-                           " DO UPDATE SET value = excluded.value", (HEAD_KEY, json.dumps(head)))
-
-    def re_anchor(self) -> None:
-        """Sign the current head with this device's key (after a restore onto a new PC)."""
-        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-                                 ).fetchone()
-        if row:
-            head = _read_head(self._conn)
-            self._sign_head(row[0], row[1], list(head.get("breaks", [])) if head else [])
+                           " DO UPDATE SET value = excluded.value", (HEAD_KEY, value))
+        self._signed = value
 
 
 def events(conn: Connection, *, limit: int | None = None) -> list[AuditEvent]:
@@ -150,8 +209,21 @@ class ChainReport:
     warning: str | None = None
 
 
-def verify_chain(conn: Connection, device_public: bytes | None) -> ChainReport:
-    """Walks the whole chain in order; names the first event that does not hold."""
+def verify_chain(conn: Connection, trusted: Collection[bytes]) -> ChainReport:
+    """Walks the whole chain in order; names the first event that does not hold. The head must
+    be signed with one of the ``trusted`` keys (``trusted_head_keys``)."""
+    if conn.in_transaction:
+        return _walk_chain(conn, trusted)
+    # One read snapshot for the walk and the head: other connections may commit meanwhile.
+    conn.execute("BEGIN")
+    try:
+        return _walk_chain(conn, trusted)
+    finally:
+        with suppress(DatabaseError, ConcernDeskError):  # a read: nothing to undo
+            conn.execute("ROLLBACK")
+
+
+def _walk_chain(conn: Connection, trusted: Collection[bytes]) -> ChainReport:
     prev_hash, expected_seq, count = GENESIS, 1, 0
     rows = conn.execute("SELECT seq, id, at, actor, action, object_type, object_id, detail,"
                         " prev_hash, hash FROM audit ORDER BY seq")
@@ -172,11 +244,26 @@ def verify_chain(conn: Connection, device_public: bytes | None) -> ChainReport:
         if chain_hash(stored_prev, body) != stored_hash:
             return ChainReport(False, count, f"{where} has been altered")
         prev_hash, expected_seq = stored_hash, seq + 1
-    return _check_head(conn, count, expected_seq - 1, prev_hash, device_public)
+    return _check_head(conn, count, expected_seq - 1, prev_hash, trusted)
+
+
+def _break_words(cut: Any) -> str:
+    try:
+        noticed, after = f"noticed at {cut.get('detected_at')}", int(cut.get("found_seq", 0))
+    except (AttributeError, ValueError, TypeError):  # only a forged head could hold this
+        return "the signed audit head records a break in the trail it cannot describe"
+    if cut.get("kind") == "missing":
+        return (f"the signed audit head was missing when event #{after + 1} was added "
+                f"({noticed}): events up to #{after} may have been changed outside ConcernDesk")
+    if cut.get("kind") == "unsigned":
+        return (f"the audit head was not signed with this store's key when event #{after + 1} "
+                f"was added ({noticed}): events up to #{after} were changed outside ConcernDesk")
+    return (f"audit events after #{after} (up to #{cut.get('signed_seq')}) were removed from "
+            f"the end of the trail; {noticed}")
 
 
 def _check_head(conn: Connection, count: int, last_seq: int, last_hash: str,
-                device_public: bytes | None) -> ChainReport:
+                trusted: Collection[bytes]) -> ChainReport:
     head = _read_head(conn)
     if head is None:
         if count == 0:
@@ -184,18 +271,16 @@ def _check_head(conn: Connection, count: int, last_seq: int, last_hash: str,
         return ChainReport(False, count, "the signed audit head is missing")
     if not _head_signature_ok(head):
         return ChainReport(False, count, "the audit head's signature is not valid")
+    if not _head_trusted(head, trusted):
+        return ChainReport(False, count, "the audit head is signed with a key this store does "
+                           "not trust (not this PC's keyring): the trail was rewritten and "
+                           "re-signed outside ConcernDesk")
     for cut in head.get("breaks", []):
-        return ChainReport(False, count, f"audit events after #{cut['found_seq']} (up to "
-                           f"#{cut['signed_seq']}) were removed from the end of the trail; "
-                           f"noticed at {cut['detected_at']}")
+        return ChainReport(False, count, _break_words(cut))
     if int(head["seq"]) != last_seq or head["hash"] != last_hash:
         if int(head["seq"]) > last_seq:
             return ChainReport(False, count, f"audit events #{last_seq + 1}–#{head['seq']} "
                                "were removed from the end of the trail")
         return ChainReport(False, count, f"audit event #{last_seq} does not match the signed "
                            "head: events were added or changed without the device key")
-    warning = None
-    if device_public is not None and b64d(head["public_key"]) != device_public:
-        warning = ("the audit head was signed on another device (normal after a restore "
-                   "until the next audited action here)")
-    return ChainReport(True, count, None, warning)
+    return ChainReport(True, count)

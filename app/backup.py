@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import highwater
 from app.atomic import write_bytes_atomically, write_json_atomically
 from app.clock import iso
 from app.db import DB_FILE, LAST_BACKUP_FILE, integrity_problems
@@ -105,6 +106,9 @@ def restore(source: Path, directory: Path, open_session: Callable[[Path], Sessio
                                        "older backup.")
             with session.tx():
                 session.audit("restore", "store", info.store_id, backup_made=info.created_at)
+                # A fresh mark (written into the scratch folder as this commits), in an epoch
+                # of its own: a process still on the replaced store cannot make it look behind.
+                highwater.new_epoch(session.conn)
         finally:
             session.close()
         if store_exists(directory):

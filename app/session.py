@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import highwater
 from app.audit import AuditLog
 from app.clock import Clock, iso
 from app.db import Connection, transaction
@@ -40,7 +41,7 @@ class Session:
         self.user = user
         self._conn: Connection | None = conn
         self._data_key: bytes | None = data_key
-        self._audit = AuditLog(conn, clock, device.signing_key)
+        self._audit = AuditLog.for_device(conn, clock, device, store_id)
         self._savepoints = 0
         self._login_at: str | None = None
 
@@ -98,6 +99,10 @@ class Session:
         if not conn.in_transaction:
             with transaction(conn):
                 yield conn
+                # Read inside the transaction, written outside the store only once it has
+                # committed: the high-water mark may lag the store, never lead it.
+                mark = highwater.pending(conn)
+            highwater.record(self.directory, self.data_key, mark)
             return
         self._savepoints += 1
         name = f"sp{self._savepoints}"

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import highwater
 from app.clock import Clock, SystemClock, iso
 from app.db import DB_FILE, connect, migrate, transaction
 from app.device import DeviceKeys, create_device_keys, load_device_keys
@@ -197,6 +198,7 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
                   username: str, clock: Clock, state: UnlockState) -> Session:
     conn = connect(directory / DB_FILE, data_key)
     try:
+        highwater.check(conn, directory, data_key)  # committed work lost? (before any write)
         migrate(conn)
         user = load_user(conn, username)
         if user is None:
@@ -251,6 +253,7 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     assert device is not None
     conn = connect(directory / DB_FILE, data_key)
     try:
+        highwater.check(conn, directory, data_key)
         migrate(conn)
         row = conn.execute("SELECT username FROM users WHERE removed_at IS NULL AND "
                            "(',' || roles || ',') LIKE '%,admin,%' ORDER BY created_at"

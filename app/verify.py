@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.audit import ChainReport, verify_chain
+from app import highwater
+from app.audit import ChainReport, trusted_head_keys, verify_chain
 from app.concern_state import projection_problems
 from app.db import DatabaseError, integrity_problems
 from app.errors import StoreDamaged
@@ -24,11 +25,14 @@ def verify_store(session: Session) -> VerifyReport:
     if not problems:  # a damaged file cannot be queried further
         problems.extend(projection_problems(session.conn))
     try:
-        chain = verify_chain(session.conn, session.device.signing_public())
+        chain = verify_chain(session.conn, trusted_head_keys(session.device, session.store_id))
+        lost = highwater.problem(session.conn, session.directory, session.data_key)
     except StoreDamaged as exc:  # the trail sits on a damaged page
-        chain = ChainReport(False, 0, f"the audit trail cannot be read: {exc}")
+        chain, lost = ChainReport(False, 0, f"the audit trail cannot be read: {exc}"), None
     if chain.problem:
         problems.append(chain.problem)
+    if lost:  # committed work gone, or the trail replaced (app/highwater.py)
+        problems.append(lost)
     warnings = [chain.warning] if chain.warning else []
     ok = not problems
     try:

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 
 from app.concerns import ConcernDraft, get_concern, record_concern
+from app.errors import StoreDamaged
+from app.highwater import MARK_FILE
 from app.verify import verify_store
 from tests.conftest import SmallSchool
 
@@ -70,12 +72,27 @@ def test_reordered_events_are_named(school: SmallSchool) -> None:
     assert not ok and "audit event #6" in problems[0]
 
 
+def _cut_the_tail(school: SmallSchool, n: int) -> int:
+    """Deletes the last ``n`` events (no re-linking is needed); returns the last seq before."""
+    with school.open("admin") as session:
+        last = int(session.conn.execute("SELECT max(seq) FROM audit").fetchone()[0])
+        session.conn.execute("DELETE FROM audit WHERE seq > ?", (last - n,))
+    return last
+
+
+def test_events_cut_from_the_end_are_refused_at_unlock(school: SmallSchool) -> None:
+    _busy_store(school)
+    last = _cut_the_tail(school, 3)
+    # The high-water mark beside the store remembers how far the trail had reached.
+    with pytest.raises(StoreDamaged, match=rf"restore.*ends at event #{last - 3}, but this PC "
+                       rf"recorded it reaching #{last}: the last 3 audited events"):
+        school.open("dsl")
+
+
 def test_events_cut_from_the_end_are_caught_by_the_signed_head(school: SmallSchool) -> None:
     _busy_store(school)
-    with school.open("admin") as session:
-        last = session.conn.execute("SELECT max(seq) FROM audit").fetchone()[0]
-        # Drop the tail and the events the open/close wrote, re-linking nothing is needed.
-        session.conn.execute("DELETE FROM audit WHERE seq > ?", (last - 3,))
+    _cut_the_tail(school, 3)
+    (school.directory / MARK_FILE).unlink()  # a forger who knows of the mark removes it too
     with school.open("dsl") as session:
         report = verify_store(session)
     # Opening (login) appended to the cut chain: the head no longer matches what was signed.

@@ -59,4 +59,4 @@ def test_full_scenario_leaves_no_plaintext(tmp_path: Path) -> None:
     # Nothing but the encrypted store, its WAL, and key wraps: no logs, no caches.
     assert {p.name for p in data.iterdir()} <= {"keys.json", "store.db", "store.db-wal",
                                                "store.db-shm", "unlock-state.json",
-                                               "last-backup.json"}
+                                               "last-backup.json", "audit-highwater.bin"}

@@ -89,6 +89,29 @@ def test_a_copied_store_does_not_open_without_this_pcs_device_secret(
         pass
 
 
+def test_a_store_recovered_onto_a_new_pc_verifies_with_the_same_pinned_head_key(
+        school: SmallSchool) -> None:
+    """The audit head's key comes from the device secret, which the recovery key brings back:
+    the new PC trusts the old trail without re-signing it blindly, though its own device
+    signing key (for sync) is new."""
+    from app.audit import trusted_head_keys
+    from app.device import forget_device_keys, load_device_keys
+    from app.verify import verify_store
+
+    store_id = json.loads((school.directory / KEYFILE).read_text())["store_id"]
+    old = load_device_keys(store_id)
+    assert old is not None
+    forget_device_keys(store_id)
+    with recover(school.directory, school.recovery_key, clock=school.clock) as session:
+        assert session.device.signing_public() != old.signing_public()
+        shared = trusted_head_keys(session.device, store_id) & trusted_head_keys(old, store_id)
+        assert len(shared) == 1  # the derived audit key, and only it
+        report = verify_store(session)
+    assert report.ok and not report.warnings, report.problems
+    with school.open("dsl") as session:
+        assert verify_store(session).ok
+
+
 def test_wrong_recovery_key_is_refused_and_malformed_one_explained(school: SmallSchool
                                                                    ) -> None:
     other = "0000-0000-0000-0000-0000-0000-0000-0000-0000-0000-0000-0000-0000"

@@ -131,7 +131,7 @@ def test_nothing_leaks_when_things_go_wrong(tmp_path: Path) -> None:
     assert list(tmp.iterdir()) == [] and list(work.iterdir()) == []  # no temp files, no dumps
     assert {p.name for p in data.iterdir()} <= {"keys.json", "store.db", "store.db-wal",
                                                "store.db-shm", "unlock-state.json",
-                                               "last-backup.json"}
+                                               "last-backup.json", "audit-highwater.bin"}
 
 
 def test_the_front_door_keeps_no_child_data_in_the_clear(tmp_path: Path) -> None:

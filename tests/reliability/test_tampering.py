@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from app.audit import HEAD_KEY, _head_message, canonical, chain_hash
 from app.db import Connection
+from app.highwater import MARK_FILE
 from app.keys import b64e
 from tests.reliability.conftest import LiveSchool
 
@@ -125,21 +126,80 @@ def test_an_event_appended_without_the_device_key_is_named(busy: LiveSchool) -> 
     assert code == 1 and "without the device key" in out
 
 
-@pytest.mark.xfail(strict=True, reason="the signed audit head carries its own public key, so a "
-                   "forger with the raw database key can rewrite and re-chain the trail and sign "
-                   "the head with a key of their own; verify then passes, with only the note "
-                   "'signed on another device (normal after a restore)'")
-def test_a_trail_resigned_with_another_key_is_refused(busy: LiveSchool) -> None:
-    def rewrite_and_resign(conn: Connection) -> None:
-        conn.execute("UPDATE audit SET actor = 'dsl' WHERE seq = 6")
-        seq, digest = _rechain_from(conn, 6)
-        forger = Ed25519PrivateKey.generate()
-        head = {"seq": seq, "hash": digest, "breaks": [],
-                "public_key": b64e(forger.public_key().public_bytes(Encoding.Raw,
-                                                                     PublicFormat.Raw)),
-                "signature": b64e(forger.sign(_head_message(seq, digest, [])))}
-        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(head), HEAD_KEY))
+def _rewrite_and_resign(conn: Connection) -> None:
+    """Alters event #6, re-chains the rest and signs the new head with a key of the forger's
+    own, naming it in the head as ConcernDesk names its own."""
+    conn.execute("UPDATE audit SET actor = 'dsl' WHERE seq = 6")
+    seq, digest = _rechain_from(conn, 6)
+    forger = Ed25519PrivateKey.generate()
+    head = {"seq": seq, "hash": digest, "breaks": [],
+            "public_key": b64e(forger.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)),
+            "signature": b64e(forger.sign(_head_message(seq, digest, [])))}
+    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(head), HEAD_KEY))
 
-    _tamper(busy, rewrite_and_resign)
+
+def test_a_trail_resigned_with_another_key_is_refused(busy: LiveSchool) -> None:
+    _tamper(busy, _rewrite_and_resign)
+    code, out = _verify(busy)
+    assert code == 1 and "key this store does not trust" in out, out
+    assert "FAILED: audit event #" in out  # the mark still knows the hash it recorded
+
+
+def _rewrite_with_a_broken_signature(conn: Connection) -> None:
+    conn.execute("UPDATE audit SET actor = 'dsl' WHERE seq = 6")
+    seq, digest = _rechain_from(conn, 6)
+    head = json.loads(conn.execute("SELECT value FROM meta WHERE key = ?",
+                                   (HEAD_KEY,)).fetchone()[0])
+    head.update(seq=seq, hash=digest)
+    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(head), HEAD_KEY))
+
+
+@pytest.mark.parametrize("forgery", ["re-signed with another key", "broken signature",
+                                     "head removed"])
+def test_a_forged_head_is_not_signed_over_by_the_next_audited_action(busy: LiveSchool,
+                                                                      forgery: str) -> None:
+    """ConcernDesk re-signs the head at every audited action; it must not sign over a head it
+    cannot trust, or the forgery would pass verify after the next view."""
+    change = {"re-signed with another key": _rewrite_and_resign,
+              "broken signature": _rewrite_with_a_broken_signature,
+              "head removed": lambda c: c.execute("DELETE FROM meta WHERE key = ?",
+                                                  (HEAD_KEY,))}[forgery]
+    _tamper(busy, change)
+    found = int(_max_seq(busy))
+    busy.record("teacher", "Recorded after the forgery")
+    (busy.directory / MARK_FILE).unlink()  # the mark would tell too: here only the head may
     code, out = _verify(busy)
     assert code == 1, out
+    assert f"when event #{found + 1} was added" in out, out
+    assert f"events up to #{found}" in out and "outside ConcernDesk" in out, out
+    assert _verify(busy)[0] == 1  # and it stays named, however many actions follow
+
+
+def _max_seq(school: LiveSchool) -> int:
+    from app.db import DB_FILE, connect
+
+    with school.open("admin") as session:
+        key = session.data_key
+    conn = connect(school.directory / DB_FILE, key)
+    try:
+        return int(conn.execute("SELECT max(seq) FROM audit").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_the_head_is_signed_with_a_key_derived_from_the_device_secret(busy: LiveSchool
+                                                                      ) -> None:
+    """Not the device's random signing key: the recovery key brings the device secret, hence
+    this key, back onto a replacement PC, so a recovered trail still verifies."""
+    from app.audit import audit_signing_key
+    from app.device import load_device_keys
+    from app.keyfile import KeyFile
+
+    store_id = KeyFile.load(busy.directory).store_id
+    device = load_device_keys(store_id)
+    assert device is not None
+    with busy.open("admin") as session:
+        head = json.loads(session.meta(HEAD_KEY) or "{}")
+    expected = audit_signing_key(device.secret, store_id).public_key().public_bytes(
+        Encoding.Raw, PublicFormat.Raw)
+    assert head["public_key"] == b64e(expected) != b64e(device.signing_public())
