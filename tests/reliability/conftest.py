@@ -18,6 +18,7 @@ import pytest
 from app.clock import FakeClock, SystemClock
 from app.concerns import ConcernDraft, record_concern
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
+from tests.ui.conftest import demo_store, demo_template, make_window  # noqa: F401  (UI tests)
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "app.cli.main"]
@@ -177,8 +178,8 @@ def free_port() -> int:
 class FrontDoorProcess:
     """``concerndesk-frontdoor serve`` on a free loopback port, over its own store (SQLite)."""
 
-    def __init__(self, store: Path, mode: str = "la", workers_env: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, store: Path, mode: str = "la", workers_env: dict[str, str] | None = None,
+                 log_level: str = "warning", log_file: Path | None = None) -> None:
         from frontdoor import keys
 
         self.store = store
@@ -186,10 +187,13 @@ class FrontDoorProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, keys.PASSPHRASE_ENV: SERVICE_PASS, **(workers_env or {})}
+        # A chatty log goes to a file: a pipe nobody reads until the end could fill and stall it.
+        self.log_file = log_file
+        self._log = log_file.open("wb") if log_file else None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "frontdoor.cli", "serve", "--store", str(store), "--port",
-             str(self.port), "--log-level", "warning"], cwd=REPO, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             str(self.port), "--log-level", log_level], cwd=REPO, env=env,
+            stdout=subprocess.DEVNULL, stderr=self._log or subprocess.PIPE)
         self._wait()
 
     def _wait(self) -> None:
@@ -245,4 +249,7 @@ class FrontDoorProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             _, err = self.proc.communicate()
+        if self._log and self.log_file:
+            self._log.close()
+            err = self.log_file.read_bytes()
         return err.decode("utf-8", "replace") if err else ""

@@ -1,7 +1,9 @@
 """The front door's HTTP API, fuzzed from its own /openapi.json by schemathesis against a real
-service process on 127.0.0.1: no 5xx, answers as documented, and nothing stored from a bad
-request — also when the fuzzed request is properly signed by an enrolled school, so the fuzzed
-bodies reach the envelope parser instead of stopping at the signature check."""
+service process on 127.0.0.1 — in both deployments, the LA front door and the school hub (the
+same program in school mode, which also relays envelopes between a school's PCs and publishes
+its directory): no 5xx, answers as documented, and nothing stored from a bad request — also when
+the fuzzed request is properly signed by an enrolled device, so the fuzzed bodies reach the
+envelope parser instead of stopping at the signature check."""
 
 from __future__ import annotations
 
@@ -27,9 +29,11 @@ schemathesis.serializer.alias("application/vnd.concerndesk.envelope",
                               "application/octet-stream")
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoorProcess]:
-    process = FrontDoorProcess(tmp_path_factory.mktemp("frontdoor") / "la-store")
+@pytest.fixture(scope="module", params=["la", "school"])
+def service(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoorProcess]:
+    mode = str(request.param)
+    process = FrontDoorProcess(tmp_path_factory.mktemp("frontdoor") / f"{mode}-store", mode)
     process.school = process.enrol()  # type: ignore[attr-defined]
     yield process
     process.log = process.stop()  # type: ignore[attr-defined]
@@ -87,6 +91,10 @@ def test_fuzzed_requests_never_get_a_server_error(service: FrontDoorProcess) -> 
     # The signed requests got past the signature check to the parsers behind it.
     past_auth = [k for k in seen if k.startswith("PUT") and not k.endswith((" 401", " 403"))]
     assert past_auth, sorted(seen)
+    # The hub shows its directory to an enrolled device; an LA front door has none to show.
+    directory = "GET /v1/directory 200" if service.info.mode == "school" else \
+        "GET /v1/directory 404"
+    assert seen[directory], sorted(seen)
     print(sorted(seen.items()))
 
 
@@ -107,7 +115,17 @@ def test_the_service_still_works_after_the_fuzzing(service: FrontDoorProcess,
     from app.sync.envelope import new_header, seal
 
     pairs, client = service.school  # type: ignore[attr-defined]
-    header = new_header(pairs.fingerprint, service.info.fingerprint, "referral")
+    if service.info.mode == "la":
+        header = new_header(pairs.fingerprint, service.info.fingerprint, "referral")
+        receipt = client.put_envelope(seal(header, b'{"synthetic": true}',
+                                           service.info.bundle.hpke_key(), pairs.signing))
+        assert receipt.envelope_id == header.id
+        return
+    # A hub relays: an envelope sealed to another enrolled PC reaches that PC's inbox.
+    other_pairs, other = service.enrol("Synthetic DSL PC")
+    header = new_header(pairs.fingerprint, other_pairs.fingerprint, "record")
     receipt = client.put_envelope(seal(header, b'{"synthetic": true}',
-                                       service.info.bundle.hpke_key(), pairs.signing))
+                                       other_pairs.bundle.hpke_key(), pairs.signing))
     assert receipt.envelope_id == header.id
+    assert [item.id for item in other.inbox()] == [header.id]
+    assert client.inbox() == []  # nothing for the sender's own key

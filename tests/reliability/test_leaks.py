@@ -29,22 +29,28 @@ SECRETS = [FORENAME, SURNAME, "vermilion umbrella", "lilac bridge", UPN, NHS,
            f"{NHS[:3]} {NHS[3:6]} {NHS[6:]}"]
 
 
+# What may sit beside store.db (each scanned above like any other file): key wraps, the
+# unlock rate limit, the last backup's time, the audit high-water mark (a MAC'd sequence number).
+BESIDE_A_STORE = {"keys.json", "store.db", "store.db-wal", "store.db-shm", "unlock-state.json",
+                  "last-backup.json", "audit-highwater.bin"}
+
+
 def _encodings(secret: str) -> list[bytes]:
     return [secret.encode("utf-8"), secret.encode("utf-16-le"), secret.lower().encode("utf-8"),
             secret.upper().encode("utf-8")]
 
 
-def _leaks_in_files(root: Path) -> list[str]:
+def _leaks_in_files(root: Path, secrets: list[str] = SECRETS) -> list[str]:
     found = []
     for path in root.rglob("*"):
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()
-            found += [f"{path}: {s}" for s in SECRETS if any(e in data for e in _encodings(s))]
+            found += [f"{path}: {s}" for s in secrets if any(e in data for e in _encodings(s))]
     return found
 
 
-def _leaks_in_text(text: str) -> list[str]:
-    return [s for s in SECRETS if s.lower() in text.lower()]
+def _leaks_in_text(text: str, secrets: list[str] = SECRETS) -> list[str]:
+    return [s for s in secrets if s.lower() in text.lower()]
 
 
 def test_nothing_leaks_when_things_go_wrong(tmp_path: Path) -> None:
@@ -129,9 +135,7 @@ def test_nothing_leaks_when_things_go_wrong(tmp_path: Path) -> None:
     assert leaks == []
     assert [leak for text in failures for leak in _leaks_in_text(text)] == []
     assert list(tmp.iterdir()) == [] and list(work.iterdir()) == []  # no temp files, no dumps
-    assert {p.name for p in data.iterdir()} <= {"keys.json", "store.db", "store.db-wal",
-                                               "store.db-shm", "unlock-state.json",
-                                               "last-backup.json", "audit-highwater.bin"}
+    assert {p.name for p in data.iterdir()} <= BESIDE_A_STORE
 
 
 def test_the_front_door_keeps_no_child_data_in_the_clear(tmp_path: Path) -> None:
@@ -168,3 +172,113 @@ def test_the_front_door_keeps_no_child_data_in_the_clear(tmp_path: Path) -> None
         log = service.stop()
     assert _leaks_in_files(tmp_path) == []
     assert _leaks_in_text(log) == []
+
+
+# The hub scenario's children are tests/conftest.py's synthetic pupils.
+HUB_TEXT, HUB_WORDS = "Drew a padlocked greenhouse with bars", "Mum's boyfriend keeps the key"
+HUB_ENTRY = "Strategy discussion with the marmalade nursery"
+HUB_SECRETS = ["Zofia", "Wiśniewska", "Zosia", "Wiśniewski", "Olumide", "Adeyemi-Harte",
+               "B801200005001", "Q801200005002", "U801200005004", "9991408916",
+               "padlocked greenhouse", "keeps the key", "marmalade nursery"]
+
+
+def test_nothing_leaks_through_a_school_hub(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Teacher, DSL, deputy and office PCs working through a real school hub process: a concern
+    recorded, amended, triaged, put in a chronology, referred, released to the office print
+    queue and pulled by every PC, with a refused sign-in and a forged envelope on the way. No
+    child's name, UPN, NHS number or words in the hub's database, its write-ahead log, its
+    store folder, its log, anyone's temp files, or any file the PCs wrote beside their
+    encrypted stores."""
+    import os
+    import tempfile
+    from datetime import timedelta
+
+    import pytest
+
+    from app.chronology import add_entry
+    from app.clock import FakeClock
+    from app.concerns import ConcernDraft, amend_concern, record_concern, set_status
+    from app.errors import UnlockError
+    from app.hub_sync import sync_hub
+    from app.packs import released_pack_pdf, released_packs
+    from app.pupils import child_by_upn
+    from app.referrals import approve_referral, create_referral, release_referral
+    from app.store import unlock
+    from app.sync.envelope import new_header, seal
+    from tests.frontdoor.test_school_delivery import READY
+    from tests.hub.conftest import make_school
+    from tests.reliability.conftest import FrontDoorProcess
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))  # this process (the PCs) and the hub's
+    monkeypatch.setattr(tempfile, "tempdir", None)  # forget the temp dir found earlier
+    hub = FrontDoorProcess(tmp_path / "hub-store", "school", log_level="info",
+                           log_file=tmp_path / "hub.log")
+    try:
+        school = make_school(tmp_path / "pcs", hub, FakeClock())  # type: ignore[arg-type]
+        school.join("office", "office")
+        with school.open("teacher") as teacher:
+            child = child_by_upn(teacher, "B801200005001").id
+            concern = record_concern(teacher, ConcernDraft(
+                [(child, "subject")], ["neglect"], HUB_TEXT,
+                teacher.clock.now() - timedelta(hours=1), child_words=HUB_WORDS))
+            amend_concern(teacher, concern.id, "more detail", text=HUB_TEXT + " and a dog")
+            sync_hub(teacher)
+        with school.open("dsl") as dsl:
+            sync_hub(dsl)
+            set_status(dsl, concern.id, "acknowledged")
+            add_entry(dsl, [child], "meeting", HUB_ENTRY, dsl.clock.now() - timedelta(hours=1))
+            referral = create_referral(dsl, child, READY)
+            approve_referral(dsl, referral.id)
+            pack_id = release_referral(dsl, referral.id)
+            sync_hub(dsl)
+        # A forged envelope on the hub (sealed to the DSL team, signed by an unknown key): the
+        # PCs refuse it, and say why without quoting what it carried.
+        from app.sync.fingerprint import KeyPairs
+
+        with school.open("dsl") as dsl:
+            from app.team_keys import team_bundle
+
+            team = team_bundle(dsl.conn, "dsl")
+        forger = KeyPairs.generate()
+        from app.sync.client import FrontDoorClient
+
+        with FrontDoorClient(hub.url, forger.signing, forger.fingerprint,
+                             service_bundle=hub.info.bundle) as forged:
+            assert forged.request_enrolment(forger.bundle, "Synthetic forger") == "pending"
+        school_enrol = __import__("tests.hub.conftest", fromlist=["enrol"]).enrol
+        school_enrol(hub, forger.fingerprint, "Synthetic forger")  # type: ignore[arg-type]
+        assert team is not None
+        with FrontDoorClient(hub.url, forger.signing, forger.fingerprint,
+                             service_bundle=hub.info.bundle) as forged:
+            header = new_header(forger.fingerprint, team.fingerprint, "record")
+            forged.put_envelope(seal(header, b'{"v": 1, "type": "snapshot", "children": '
+                                     b'[{"upn": "B801200005001", "legal_forename": "Zofia"}]}',
+                                     team.hpke_key(), forger.signing))
+        for pc, user in (("deputy", "deputy"), ("teacher2", "teacher2"), ("office", "office"),
+                         ("dsl", "dsl")):
+            with school.open(pc, user) as session:
+                report = sync_hub(session)
+                assert report.waiting is None
+                if pc in {"deputy", "dsl"}:
+                    assert any(r.outcome == "refused" for r in report.received), pc
+        with school.open("office", "office") as office:
+            assert [p.id for p in released_packs(office)] == [pack_id]
+            released_pack_pdf(office, pack_id)  # viewed for print: the PDF stays in the store
+        with school.open("deputy") as deputy:
+            assert deputy.conn.execute("SELECT count(*) FROM record_versions WHERE record_id = ?",
+                                       (concern.id,)).fetchone()[0] == 2
+        with pytest.raises(UnlockError):
+            unlock(school.dirs["teacher"], "teacher", "not the right passphrase at all")
+    finally:
+        log = hub.stop()
+    assert "Started server process" in log  # the service's log at info level, read back
+    leaks = _leaks_in_files(tmp_path, HUB_SECRETS) + _leaks_in_files(Path(os.environ["HOME"]),
+                                                                     HUB_SECRETS)
+    assert leaks == []
+    assert _leaks_in_text(log, HUB_SECRETS) == []
+    assert list(tmp.iterdir()) == []  # no temp files left by the PCs or the hub
+    for pc in ("dsl", "deputy", "teacher", "teacher2", "office"):
+        names = {p.name for p in school.dirs[pc].iterdir()}
+        assert names <= BESIDE_A_STORE | {"join.json"}, (pc, names)

@@ -1,0 +1,73 @@
+"""SECURITY.md, threat 3 (a compromised hub): "a hub cannot forge, alter or re-address an
+envelope". Found while building the hub leak scenario: a receiving PC takes its senders' keys
+from the hub's own directory (``app.hub_sync.directory`` → ``open_envelope``), so whoever runs
+the hub can enrol a key of their own and send the DSL team a well-formed, validly signed record
+snapshot. Recorded here as a strict xfail until the PCs trust only devices the school's admin
+approved (a fix in the trust model, not a small one)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from pathlib import Path
+
+import pytest
+
+FORGED = "Forged by the hub operator: a concern nobody at school wrote"
+
+
+@pytest.mark.xfail(strict=True, reason="BUG hub-trust: PCs accept records from any key in the "
+                   "hub's directory; a compromised hub can inject records into DSL stores")
+def test_a_key_the_school_never_approved_cannot_add_records(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from app.clock import FakeClock
+    from app.concerns import ConcernDraft, record_concern
+    from app.hub_sync import sync_hub
+    from app.pupils import child_by_upn
+    from app.replicate import Snapshot, canonical
+    from app.sync.client import FrontDoorClient
+    from app.sync.envelope import new_header, seal
+    from app.sync.fingerprint import KeyPairs
+    from app.team_keys import team_bundle
+    from tests.hub.conftest import enrol, make_school
+    from tests.reliability.conftest import FrontDoorProcess
+
+    hub = FrontDoorProcess(tmp_path / "hub-store", "school")
+    try:
+        school = make_school(tmp_path / "pcs", hub, FakeClock())  # type: ignore[arg-type]
+        with school.open("teacher") as teacher:
+            child = child_by_upn(teacher, "B801200005001").id
+            real = record_concern(teacher, ConcernDraft(
+                [(child, "subject")], ["neglect"], "A genuine synthetic concern",
+                teacher.clock.now() - timedelta(hours=1)))
+            snapshot = Snapshot(teacher.conn, teacher.user.id)
+            snapshot.add_record(real.id)
+            payload = snapshot.payload()
+            team = team_bundle(teacher.conn, "dsl")  # public: the hub holds it (holdings)
+        # The hub operator enrols a key of their own — no school admin ever approves it — and
+        # sends the DSL team a record in the shape every PC sends.
+        forged = copy.deepcopy(payload)
+        record = forged["records"][0]
+        record["id"] = str(uuid.uuid4())
+        for version in record["versions"]:
+            version["id"], version["summary"] = str(uuid.uuid4()), FORGED
+        for status in record["statuses"]:
+            status["id"] = str(uuid.uuid4())
+        operator = KeyPairs.generate()
+        with FrontDoorClient(hub.url, operator.signing, operator.fingerprint,
+                             service_bundle=hub.info.bundle) as client:
+            client.request_enrolment(operator.bundle, "Synthetic hub operator")
+            enrol(hub, operator.fingerprint, "Synthetic DSL PC")  # type: ignore[arg-type]
+            assert team is not None
+            header = new_header(operator.fingerprint, team.fingerprint, "record")
+            client.put_envelope(seal(header, canonical(forged), team.hpke_key(),
+                                     operator.signing))
+        with school.open("deputy") as deputy:
+            report = sync_hub(deputy)
+            present = deputy.conn.execute("SELECT count(*) FROM record_versions WHERE summary = ?",
+                                          (FORGED,)).fetchone()[0]
+        assert report.waiting is None
+        assert present == 0, "a record from a key the school never approved was applied"
+    finally:
+        hub.stop()
