@@ -102,11 +102,13 @@ class Workspace(QWidget):
         if callable(focus):
             focus()
 
-    def show_page(self, key: str) -> QWidget:
+    def show_page(self, key: str) -> QWidget | None:
+        """Shows the screen ``key``; None when this role has no such screen (the core would
+        refuse what it holds anyway: a route to it is a no-op, never a crash)."""
         for row in range(self.nav.count()):
             if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == key:
                 self.nav.setCurrentRow(row)
-        return self.pages[key]
+        return self.pages.get(key)
 
     def open_child(self, child_id: str) -> None:
         if self.children_page is not None:
@@ -115,7 +117,8 @@ class Workspace(QWidget):
 
     def build_referral(self, child_id: str) -> None:
         page = self.show_page("referrals")
-        page.start_for_child(child_id)  # type: ignore[attr-defined]
+        if page is not None:
+            page.start_for_child(child_id)  # type: ignore[attr-defined]
 
     def unsaved_draft(self) -> dict[str, Any] | None:
         return self.record_page.draft_body() if self.record_page is not None else None

@@ -331,3 +331,20 @@ def test_no_screen_of_the_role_holds_a_chronology_model(qtbot, make_window, who:
     sign_in(qtbot, window, who)
     for kind in (ChildPage, ChildrenPage, InboxPage, DashboardPage, ReferralsPage):
         assert window.findChildren(kind) == [], kind.__name__
+
+
+@pytest.mark.parametrize("who", ["teacher", "office"])
+def test_routes_to_screens_a_role_lacks_lead_nowhere(qtbot, make_window, demo_store, who: str
+                                                     ) -> None:  # type: ignore[no-untyped-def]
+    planted = plant(demo_store, who)
+    window = make_window()
+    sign_in(qtbot, window, who)
+    workspace = window.workspace
+    shown = workspace.stack.currentWidget()
+    for key in ("children", "referrals", "inbox", "dashboard", "admin"):
+        assert workspace.show_page(key) is None
+    workspace.build_referral(planted.child_id)  # the DSL's route: a no-op here, not a crash
+    workspace.open_child(planted.child_id)
+    settle(qtbot, window)
+    assert workspace.stack.currentWidget() is shown
+    assert_nothing_of_others(window, planted)
