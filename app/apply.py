@@ -15,6 +15,12 @@ whole, matches its SHA-256 and its record is here; only then is the file an atta
 
 Everything is checked before it is written; the caller runs this inside one transaction, so a
 payload that does not fit changes nothing.
+
+What a payload may carry depends on what the school's admin approved its sending PC for
+(``sender``; docs/hub-sync.md, "Trust"): a staff PC sends its concerns (their versions by their
+author, their first "new" status) and their attachments, naming only accounts and children
+this PC knows, and never changes a roster row; an office PC sends only its "printed" marks on
+referrals this PC holds; a DSL PC (and the admin's) sends what the DSL team does.
 """
 
 from __future__ import annotations
@@ -58,6 +64,22 @@ class Applied:
 class BadPayload(EnvelopeError):
     def __init__(self, problem: str) -> None:
         super().__init__(f"payload: {problem}")
+
+
+class NotAllowed(EnvelopeError):
+    """Well formed, but more than its sender's purpose allows it to send."""
+
+    def __init__(self, sender: str, what: str) -> None:
+        article = "an" if sender[:1] in "aeiou" else "a"
+        super().__init__(f"{article} {sender} PC may not send {what}")
+
+
+class NotKnownYet(EnvelopeError):
+    """Names an account or child this PC does not know yet, from a PC that may not add them:
+    the admin's update may still be on its way, so the caller keeps it to try again."""
+
+
+LIMITED = ("staff", "office")  # senders whose payloads may add no account, child or row
 
 
 # -- checking ------------------------------------------------------------------------------
@@ -120,7 +142,9 @@ def parse_payload(raw: bytes) -> dict[str, Any]:
 
 # -- applying ------------------------------------------------------------------------------
 
-def apply_users(conn: Connection, users: list[Any], applied: Applied) -> None:
+def apply_users(conn: Connection, users: list[Any], applied: Applied, *,
+                known_only: bool = False) -> None:
+    """Adds accounts this PC lacks (``known_only``: refuses them instead)."""
     for i, raw in enumerate(users):
         u = _obj(raw, f"user {i + 1}")
         where = f"user {i + 1}"
@@ -137,14 +161,17 @@ def apply_users(conn: Connection, users: list[Any], applied: Applied) -> None:
             continue
         if conn.execute("SELECT 1 FROM users WHERE id = ?", (uid,)).fetchone():
             raise BadPayload(f"{where}: that account has another username here")
+        if known_only:
+            raise NotKnownYet(f"{where} is an account this PC does not know yet")
         conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
                      "VALUES (?,?,?,?,?)", (uid, username, display, ",".join(roles), created))
         applied.add("users")
 
 
 def apply_children(conn: Connection, children: list[Any], actor_id: str | None,
-                   applied: Applied) -> None:
-    """Adds children this PC lacks; a newer row for a known UPN updates it (history kept)."""
+                   applied: Applied, *, known_only: bool = False) -> None:
+    """Adds children this PC lacks; a newer row for a known UPN updates it (history kept).
+    ``known_only`` (a staff or office PC's payload): refuses a child not here, changes none."""
     for i, raw in enumerate(children):
         where = f"child {i + 1}"
         c = _obj(raw, where)
@@ -158,6 +185,8 @@ def apply_children(conn: Connection, children: list[Any], actor_id: str | None,
         updated = _time(c, "updated_at", where)
         row = conn.execute("SELECT id, updated_at, " + ", ".join(_CHILD_FIELDS) +
                            " FROM children WHERE upn = ?", (upn,)).fetchone()
+        if row is None and known_only:
+            raise NotKnownYet(f"{where} is not on this PC's roster yet")
         if row is None:
             cid = _id(c, "id", where)
             if conn.execute("SELECT 1 FROM children WHERE id = ?", (cid,)).fetchone():
@@ -166,7 +195,7 @@ def apply_children(conn: Connection, children: list[Any], actor_id: str | None,
                          ", updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", (cid, upn, *values,
                                                                        updated))
             applied.add("children")
-        elif tuple(row[2:]) != values and actor_id is not None and \
+        elif tuple(row[2:]) != values and actor_id is not None and not known_only and \
                 (updated, json.dumps(values)) > (row[1], json.dumps(list(row[2:]))):
             # The newer row wins; at the same instant, a fixed order of the values, so every
             # PC picks the same one.
@@ -325,17 +354,90 @@ def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> N
             "note": _text(s, "note", w, optional=True)}))
 
 
-def apply_snapshot(conn: Connection, payload: dict[str, Any]) -> Applied:
-    """Applies a "record" or "roster" payload. Call inside one transaction."""
+def _check_staff(conn: Connection, payload: dict[str, Any]) -> None:
+    """A staff PC's snapshot: its concerns, each with versions by the concern's author and at
+    most its first "new" status; nothing of anyone else's record, no entry, flag or referral."""
+    for key, what in (("flags", "flag events"), ("referrals", "referrals")):
+        if _list(payload.get(key), key):
+            raise NotAllowed("staff", what)
+    records = _list(payload.get("records"), "records")
+    if not records:
+        raise NotAllowed("staff", "roster changes")
+    for n, raw in enumerate(records, start=1):
+        r = _obj(raw, f"record {n}")
+        if r.get("kind") != "concern":
+            raise NotAllowed("staff", "chronology entries")
+        rid, creator = _id(r, "id", f"record {n}"), _id(r, "created_by", f"record {n}")
+        here = conn.execute("SELECT kind, created_by FROM records WHERE id = ?",
+                            (rid,)).fetchone()
+        if here is not None and tuple(here) != ("concern", creator):
+            raise NotAllowed("staff", "another person's record")
+        if here is not None:
+            linked = {tuple(x) for x in conn.execute(
+                "SELECT c.upn, rc.role FROM record_children rc JOIN children c ON c.id = "
+                "rc.child_id WHERE rc.record_id = ?", (rid,))}
+            if any((str(_obj(x, f"record {n} child").get("upn")), str(x.get("role")))
+                   not in linked for x in _list(r.get("children"), f"record {n} children")):
+                raise NotAllowed("staff", "children added to a concern already recorded")
+        for rawv in _list(r.get("versions"), f"record {n} versions"):
+            v = _obj(rawv, f"record {n} version")
+            if v.get("author_id") != creator or v.get("entry_kind") != "concern":
+                raise NotAllowed("staff", "versions of a concern by anyone but its author")
+        statuses = [_obj(x, f"record {n} status") for x in
+                    _list(r.get("statuses"), f"record {n} statuses")]
+        known = {row[0] for row in conn.execute("SELECT id FROM record_status WHERE "
+                                                "record_id = ?", (rid,))}
+        new = [x for x in statuses if _id(x, "id", f"record {n} status") not in known]
+        if any(x.get("status") != "new" or x.get("actor_id") != creator for x in new) \
+                or (new and (here is not None or len(new) > 1)):
+            raise NotAllowed("staff", "triage statuses")
+
+
+def _check_office(conn: Connection, payload: dict[str, Any]) -> None:
+    """An office PC's snapshot: referrals this PC holds, adding nothing but "printed" marks."""
+    for key, what in (("records", "records"), ("flags", "flag events")):
+        if _list(payload.get(key), key):
+            raise NotAllowed("office", what)
+    referrals = _list(payload.get("referrals"), "referrals")
+    if not referrals:
+        raise NotAllowed("office", "roster changes")
+    for n, raw in enumerate(referrals, start=1):
+        r = _obj(raw, f"referral {n}")
+        rid = _id(r, "id", f"referral {n}")
+        if not conn.execute("SELECT 1 FROM referrals WHERE id = ?", (rid,)).fetchone():
+            raise NotKnownYet(f"referral {n} is not on this PC yet")
+        versions = {row[0] for row in conn.execute("SELECT id FROM referral_versions WHERE "
+                                                   "referral_id = ?", (rid,))}
+        if any(_id(_obj(v, f"referral {n} version"), "id", f"referral {n} version")
+               not in versions for v in _list(r.get("versions"), f"referral {n} versions")):
+            raise NotAllowed("office", "referral versions")
+        known = {row[0] for row in conn.execute("SELECT id FROM referral_status WHERE "
+                                                "referral_id = ?", (rid,))}
+        for x in _list(r.get("statuses"), f"referral {n} statuses"):
+            s = _obj(x, f"referral {n} status")
+            if _id(s, "id", f"referral {n} status") not in known \
+                    and s.get("status") != "printed":
+                raise NotAllowed("office", "referral states other than its printed mark")
+
+
+def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl") -> Applied:
+    """Applies a "record" or "roster" payload from a PC approved for ``sender`` (admin, dsl,
+    staff or office). Call inside one transaction."""
     if payload.get("type") != "snapshot":
         raise BadPayload("not a snapshot")
+    if sender == "staff":
+        _check_staff(conn, payload)
+    elif sender == "office":
+        _check_office(conn, payload)
+    limited = sender in LIMITED
     applied = Applied()
     users = _list(payload.get("users"), "users")
-    apply_users(conn, users, applied)
+    apply_users(conn, users, applied, known_only=limited)
     by = payload.get("by")
     actor = by if isinstance(by, str) and conn.execute(
         "SELECT 1 FROM users WHERE id = ?", (by,)).fetchone() else None
-    apply_children(conn, _list(payload.get("children"), "children"), actor, applied)
+    apply_children(conn, _list(payload.get("children"), "children"), actor, applied,
+                   known_only=limited)
     for n, record in enumerate(_list(payload.get("records"), "records"), start=1):
         apply_record(conn, record, n, applied)
     for n, flag in enumerate(_list(payload.get("flags"), "flags"), start=1):
@@ -430,18 +532,33 @@ def _insert_attachment(conn: Connection, meta: dict[str, Any], data: bytes) -> N
     conn.execute("DELETE FROM attachment_chunks WHERE attachment_id = ?", (meta["id"],))
 
 
-def apply_attachment_chunk(conn: Connection, payload: dict[str, Any], received_at: str
-                           ) -> Applied:
+def _staff_may_attach(conn: Connection, meta: dict[str, Any]) -> bool | None:
+    """For a staff PC's chunk: is its record a concern by the person who attached the file?
+    None while the record is not here."""
+    row = conn.execute("SELECT kind, created_by FROM records WHERE id = ?",
+                       (meta["record_id"],)).fetchone()
+    return None if row is None else tuple(row) == ("concern", meta["added_by"])
+
+
+def apply_attachment_chunk(conn: Connection, payload: dict[str, Any], received_at: str,
+                           sender: str = "dsl") -> Applied:
     """One chunk of an attachment. Staged until every chunk of its split is here and the whole
     matches its SHA-256, then inserted — at once if its record is here, else when the record
     arrives (``complete_waiting_attachments``). Call inside one transaction: a chunk that
     does not fit is refused and changes nothing."""
     if payload.get("type") != "attachment-chunk":
         raise BadPayload("not an attachment chunk")
+    if sender == "office":
+        raise NotAllowed("office", "attachments")
     applied = Applied()
-    apply_users(conn, _list(payload.get("users"), "users"), applied)
+    apply_users(conn, _list(payload.get("users"), "users"), applied,
+                known_only=sender in LIMITED)
     meta = _attachment_meta(payload.get("attachment"))
     _user(conn, meta["added_by"], "attachment")
+    if sender == "staff":
+        if _staff_may_attach(conn, meta) is False:
+            raise NotAllowed("staff", "attachments of another person's record")
+        meta["staff"] = True  # checked again when its record arrives
     index, count = payload.get("index"), payload.get("count")
     if type(index) is not int or type(count) is not int or not 0 <= index < count \
             or count > meta["size"]:
@@ -503,6 +620,8 @@ def complete_waiting_attachments(conn: Connection, record_id: str) -> int:
             whole = _staged_file(conn, attachment_id, count, meta)
         except BadPayload:
             continue  # cannot happen for a split accepted whole; never blocks the record
+        if whole is not None and meta.get("staff") and not _staff_may_attach(conn, meta):
+            continue  # a staff PC's file for another person's record: never shown
         if whole is not None:
             _insert_attachment(conn, meta, whole)
             done += 1

@@ -5,12 +5,19 @@ changes nothing else; the inbox cursor moves past it so one bad envelope cannot 
 
 1. parse it (structure, sizes, canonical header) and check the id is the one the hub listed;
 2. check it is addressed to a key this PC holds: its own device key, or a team key it holds;
-3. find the sender in the hub's directory: an enrolled device, or one removed only *after* the
-   hub received this envelope (what it sent while trusted stays part of the history);
-4. verify the sender's signature, then open the payload with the matching private key;
+3. find the sender among the PCs the school's admin approved (``app.provision``: the admin's
+   signed list, kept in this store — never the hub's word); refuse what a PC the admin removed
+   signed as made after its removal, and what the hub received after the hub removed it;
+4. verify the sender's signature with the keys from that list, then open the payload;
 5. check the kind fits the key (snapshots and attachment chunks to the DSL team, packs to the
-   office, provisioning to this device alone) and apply it in one transaction with
-   ``inbox_applied``, the cursor and an audit event — so an envelope applied twice changes nothing.
+   office, provisioning to this device alone) and the sender's purpose (a staff PC sends
+   concerns, an office PC printed marks, only the admin's PC accounts and lists); apply it in
+   one transaction with ``inbox_applied``, the cursor and an audit event — so an envelope
+   applied twice changes nothing, and ``app.apply`` refuses what the sender may not send.
+
+An envelope refused only because its sender (or an account it names) is not known here yet is
+also kept by id in ``inbox_held`` and fetched again when the admin PC's next list or accounts
+update is applied: lists and envelopes may reach the hub in any order.
 """
 
 from __future__ import annotations
@@ -21,10 +28,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.apply import Applied, apply_attachment_chunk, apply_pack, apply_snapshot, parse_payload
+from app.apply import (
+    Applied,
+    NotKnownYet,
+    apply_attachment_chunk,
+    apply_pack,
+    apply_snapshot,
+    parse_payload,
+)
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError, InputError
 from app.outbox import Delivery, drain
+from app.provision import (
+    ADMIN,
+    TrustedDevice,
+    admin_device,
+    apply_accounts,
+    apply_devices,
+    ensure_device_lists,
+    trusted_devices,
+)
 from app.replicate import HUB_LIMIT_META, resplit_attachments
 from app.roles import Perm
 from app.services import Service, get_service
@@ -44,11 +67,34 @@ CURSOR_META = "hub_holdings"
 PAGE = 100
 # What may arrive addressed to which of this PC's keys.
 KINDS_FOR = {"dsl": {"record", "roster", "attachment"}, "office": {"pack-release"},
-             "device": {"provision", "accounts"}}
+             "device": {"provision", "accounts", "devices"}}
+# What each kind of approved PC may send (the payload is then checked by ``app.apply``).
+SENDS = {ADMIN: {"record", "roster", "attachment", "pack-release", "provision", "accounts",
+                 "devices"},
+         "dsl": {"record", "roster", "attachment", "pack-release"},
+         "staff": {"record", "attachment"},
+         "office": {"record"}}
+# The payload each envelope kind carries.
+PAYLOAD_TYPE = {"record": "snapshot", "roster": "snapshot", "attachment": "attachment-chunk",
+                "pack-release": "pack", "provision": "provision", "accounts": "accounts",
+                "devices": "devices"}
+MAX_HELD = 1000  # envelopes kept to fetch again; beyond it, refused for good
 
 
 class Refused(ConcernDeskError):
     """An envelope we will not apply; the message says why (never a child's data)."""
+
+
+class Unapproved(Refused):
+    """Refused because its sender is not (yet) a PC the school's admin approved."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    purpose: str  # which of this PC's keys it was sealed to: device, dsl or office
+    sender: str
+    sender_purpose: str  # admin, dsl, staff or office: what the admin approved it for
+    payload: bytes
 
 
 @dataclass(frozen=True)
@@ -120,8 +166,15 @@ def my_keys(session: Session) -> dict[str, tuple[str, Any]]:
 
 
 def open_envelope(item: InboxItem, keys: dict[str, tuple[str, Any]],
-                  senders: dict[str, DirectoryKey]) -> tuple[str, str, bytes]:
-    """(purpose, sender fingerprint, payload) of a verified envelope, or ``Refused``."""
+                  senders: dict[str, DirectoryKey], trusted: dict[str, TrustedDevice], *,
+                  first_come: bool = False) -> Opened:
+    """A verified, opened envelope from a PC the school's admin approved, or ``Refused``.
+
+    ``trusted`` is the admin's list as this store holds it (``provision.trusted_devices``);
+    ``senders`` is the hub's directory, used only to refuse more (a removal) and for the keys
+    of an admin PC pinned by fingerprint alone (a bundle whose fingerprint is the pinned one is
+    that PC's). ``first_come``: a PC joined without pinning its admin PC takes the first
+    provisioning from an enrolled sender (the caller reports the fingerprint it pinned)."""
     try:
         env = parse(item.body)
     except EnvelopeError as exc:
@@ -131,74 +184,128 @@ def open_envelope(item: InboxItem, keys: dict[str, tuple[str, Any]],
     held = keys.get(env.header.recipient)
     if held is None:
         raise Refused("not addressed to any key this PC holds")
-    sender = senders.get(env.header.sender)
-    if sender is None:
-        raise Refused("its sender is not enrolled with the hub")
-    if sender.status == "removed" and item.received >= sender.updated:
+    sender, kind = env.header.sender, env.header.kind
+    listed = senders.get(sender)
+    device = trusted.get(sender)
+    if device is None and first_come and kind == "provision" and listed is not None \
+            and listed.status == "enrolled":
+        device = TrustedDevice(sender, ADMIN, listed.bundle, None)
+    if device is None and kind == "provision":
+        raise Refused("provisioning is taken only from the admin PC given at join")
+    if device is None:
+        raise Unapproved("its sender is not a PC the school's admin approved")
+    if device.removed_at is not None and env.header.created >= device.removed_at:
+        raise Refused("its sender was removed by the school's admin before making it")
+    if listed is not None and listed.status == "removed" and item.received >= listed.updated:
         raise Refused("its sender was removed from the hub before sending it")
-    if sender.status not in {"enrolled", "removed"}:
-        raise Refused("its sender is not enrolled with the hub")
+    bundle = device.bundle or (listed.bundle if listed is not None else None)
+    if bundle is None or bundle.fingerprint != sender:
+        raise Unapproved("the admin PC's keys are not known here yet")
     try:
-        verify_signature(env, sender.bundle.signing_key())
+        verify_signature(env, bundle.signing_key())
         payload = open_payload(env, held[1])
     except EnvelopeError as exc:
         raise Refused(exc.reason) from None
-    if env.header.kind not in KINDS_FOR[held[0]]:
-        raise Refused(f"a '{env.header.kind}' envelope is not accepted for the {held[0]} key")
-    return held[0], sender.fingerprint, payload
+    if kind not in KINDS_FOR[held[0]]:
+        raise Refused(f"a '{kind}' envelope is not accepted for the {held[0]} key")
+    if kind not in SENDS[device.purpose]:
+        what = {ADMIN: "the admin's PC", "office": "an office PC"}.get(
+            device.purpose, f"a {device.purpose} PC")
+        raise Refused(f"{what} may not send a '{kind}' envelope")
+    return Opened(held[0], sender, device.purpose, payload)
 
 
 def _set_cursor(session: Session, cursor: str | None) -> None:
     session.conn.execute("UPDATE services SET inbox_cursor = ? WHERE role = 'hub'", (cursor,))
 
 
+def _apply(session: Session, opened: Opened, payload: dict[str, Any], kind: str,
+           on_provision: Callable[[Session, dict[str, Any], str], Applied] | None) -> Applied:
+    conn, sender = session.conn, opened.sender
+    if payload.get("type") != PAYLOAD_TYPE.get(kind):
+        raise Refused(f"payload: not a {PAYLOAD_TYPE.get(kind, 'known payload')}, as a "
+                      f"'{kind}' envelope carries")
+    if opened.purpose == "device":
+        if kind == "accounts":
+            return apply_accounts(session, payload, sender)
+        if kind == "devices":
+            return apply_devices(session, payload, sender)
+        if on_provision is None:
+            raise Refused("this PC was provisioned already")
+        return on_provision(session, payload, sender)
+    if sender == device_fingerprint(session):
+        return Applied()  # our own envelope, back from the hub: we have it all
+    if opened.purpose == "office":
+        return apply_pack(conn, payload)
+    if kind == "attachment":
+        return apply_attachment_chunk(conn, payload, iso(session.clock.now()),
+                                      opened.sender_purpose)
+    return apply_snapshot(conn, payload, opened.sender_purpose)
+
+
+def _hold(session: Session, item: InboxItem, reason: str) -> bool:
+    """Keeps the id of an envelope refused for now, to fetch again later; False when full."""
+    conn = session.conn
+    if conn.execute("SELECT count(*) FROM inbox_held").fetchone()[0] >= MAX_HELD:
+        return False
+    conn.execute("INSERT INTO inbox_held (envelope_id, kind, received_at, reason, held_at) "
+                 "VALUES (?,?,?,?,?) ON CONFLICT (envelope_id) DO NOTHING",
+                 (item.id, item.kind, iso(item.received), reason, iso(session.clock.now())))
+    return True
+
+
 def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
             senders: dict[str, DirectoryKey],
-            on_provision: Callable[[Session, dict[str, Any], str], Applied] | None = None
-            ) -> Received:
-    """Verifies, opens and applies one envelope; moves the cursor past it either way."""
+            on_provision: Callable[[Session, dict[str, Any], str], Applied] | None = None,
+            *, again: bool = False) -> Received:
+    """Verifies, opens and applies one envelope; moves the cursor past it either way (not when
+    ``again``: a held envelope fetched again, long after the cursor passed it)."""
     conn = session.conn
     if conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?", (item.id,)).fetchone():
         with session.tx():
-            _set_cursor(session, item.cursor)
+            if not again:
+                _set_cursor(session, item.cursor)
+            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
         return Received(item.id, item.kind, "already", "applied before")
     try:
-        purpose, sender, raw = open_envelope(item, keys, senders)
-        payload = parse_payload(raw)
+        first_come = on_provision is not None and admin_device(session) is None
+        opened = open_envelope(item, keys, senders, trusted_devices(session),
+                               first_come=first_come)
+        payload = parse_payload(opened.payload)
         with session.tx():
-            if purpose == "device" and payload.get("type") == "accounts":
-                from app.provision import apply_accounts
-
-                applied = apply_accounts(session, payload, sender)
-            elif purpose == "device":
-                if on_provision is None:
-                    raise Refused("this PC was provisioned already")
-                applied = on_provision(session, payload, sender)
-            elif sender == device_fingerprint(session):
-                applied = Applied()  # our own envelope, back from the hub: we have it all
-            elif purpose == "office":
-                applied = apply_pack(conn, payload)
-            elif payload.get("type") == "attachment-chunk":
-                applied = apply_attachment_chunk(conn, payload, iso(session.clock.now()))
-            else:
-                applied = apply_snapshot(conn, payload)
+            applied = _apply(session, opened, payload, item.kind, on_provision)
             conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
                          "(?,?,?)", (item.id, item.kind, iso(session.clock.now())))
-            _set_cursor(session, item.cursor)
-            if sender != device_fingerprint(session):
+            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+            if not again:
+                _set_cursor(session, item.cursor)
+            if opened.sender != device_fingerprint(session):
                 session.audit("sync", "envelope", item.id, outcome="applied", kind=item.kind,
-                              sender=sender, **applied.counts)
+                              sender=opened.sender, **applied.counts)
+    except (Unapproved, NotKnownYet) as exc:
+        reason = str(exc) if isinstance(exc, Refused) else exc.reason
+        with session.tx():
+            if not again:
+                _set_cursor(session, item.cursor)
+                kept = _hold(session, item, reason)
+                session.audit("sync", "envelope", item.id, outcome="refused", kind=item.kind,
+                              reason=reason, kept=kept)
+        return Received(item.id, item.kind, "refused", reason)
     except (Refused, EnvelopeError) as exc:
         reason = str(exc) if isinstance(exc, Refused) else exc.reason
         with session.tx():
-            _set_cursor(session, item.cursor)
+            if not again:
+                _set_cursor(session, item.cursor)
+            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
             session.audit("sync", "envelope", item.id, outcome="refused", kind=item.kind,
                           reason=reason)
         return Received(item.id, item.kind, "refused", reason)
     except Exception as exc:  # a payload that does not fit this store (e.g. a constraint)
         if type(exc).__module__.startswith("sqlcipher3"):
             with session.tx():
-                _set_cursor(session, item.cursor)
+                if not again:
+                    _set_cursor(session, item.cursor)
+                conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
                 session.audit("sync", "envelope", item.id, outcome="refused", kind=item.kind,
                               reason="does not fit this store")
             return Received(item.id, item.kind, "refused", "its content does not fit this "
@@ -206,6 +313,32 @@ def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
         raise
     what = ", ".join(f"{n} {k}" for k, n in sorted(applied.counts.items())) or "nothing new"
     return Received(item.id, item.kind, "applied", what)
+
+
+def receive_held(session: Session, client: FrontDoorClient, keys: dict[str, tuple[str, Any]],
+                 senders: dict[str, DirectoryKey]) -> list[Received]:
+    """After the admin PC's list, accounts or roster changed here: each held envelope, fetched
+    again by id and received as if new (still unknown: it stays held, reported once already)."""
+    results = []
+    held = session.conn.execute("SELECT envelope_id, kind, received_at FROM inbox_held ORDER BY "
+                                "received_at, envelope_id").fetchall()
+    for envelope_id, kind, received in held:
+        try:
+            body = client.fetch(envelope_id)
+        except FrontDoorError as exc:
+            if getattr(exc, "status", None) == 404:  # gone from the hub: nothing to wait for
+                with session.tx():
+                    session.conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?",
+                                         (envelope_id,))
+                continue
+            raise
+        item = InboxItem(cursor="", id=envelope_id, kind=kind, sender="", recipient="",
+                         received=parse_iso(received), body=body)
+        result = receive(session, item, keys, senders, again=True)
+        if not session.conn.execute("SELECT 1 FROM inbox_held WHERE envelope_id = ?",
+                                    (envelope_id,)).fetchone():
+            results.append(result)  # still held: reported (and audited) once, when it came
+    return results
 
 
 def register_holdings(session: Session, client: FrontDoorClient) -> bool:
@@ -233,12 +366,18 @@ def pull(session: Session, client: FrontDoorClient, service: Service,
     while True:
         batch = client.inbox(after=cursor, limit=PAGE)
         if not batch:
-            return results
+            break
         for item in batch:
             if senders is None or item.sender not in senders:
                 senders = directory(client)  # a device enrolled since we last looked
             results.append(receive(session, item, keys, senders, on_provision))
             cursor = item.cursor
+    trust_changed = any(r.outcome == "applied" and r.kind in {"devices", "accounts", "roster"}
+                        for r in results)
+    if trust_changed and session.conn.execute("SELECT 1 FROM inbox_held LIMIT 1").fetchone():
+        results += receive_held(session, client, my_keys(session),
+                                senders if senders is not None else directory(client))
+    return results
 
 
 def fit_attachments_to_hub(session: Session, client: FrontDoorClient, service: Service) -> None:
@@ -271,6 +410,7 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
     report = HubReport()
     service = get_service(session, "hub")
     with client_factory(service.url, session, service.bundle) as client:
+        ensure_device_lists(session)  # an admin PC from before lists sends one, once
         try:
             fit_attachments_to_hub(session, client, service)
         except ConcernDeskError as exc:

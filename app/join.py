@@ -8,6 +8,11 @@ provisioning is applied that wrap is replaced by one *provisional* wrap per acco
 key sealed first under the device secret, then (HPKE) to the account's passphrase verifier — so
 from then on opening the store needs a passphrase *and* this PC's keyring, as everywhere else.
 An account's first sign-in here turns its provisional wrap into an ordinary one in keys.json.
+
+The person joining also gives the fingerprint of the school's admin PC (its ``identity``, read
+out by the admin like the hub's): ``join.json`` keeps it, and provisioning — the accounts, the
+team keys and the list of approved PCs this PC will trust — is taken only from that PC, the
+hub's word about who sent it counting for nothing (docs/hub-sync.md, "Trust").
 """
 
 from __future__ import annotations
@@ -87,14 +92,25 @@ def _fingerprint(device: DeviceKeys) -> str:
 
 
 def join_school(directory: Path, url: str, service_fingerprint: str, *,
+                admin_fingerprint: str | None = None, require_admin: bool = False,
                 name: str | None = None, clock: Clock | None = None) -> Joined:
-    """Makes the store, pins the hub (its key must match the fingerprint) and asks to enrol."""
+    """Makes the store, pins the hub (its key must match the fingerprint) and the admin PC
+    (provisioning is taken only from it), and asks to enrol. Without ``admin_fingerprint`` the
+    first provisioning from a PC the hub lists is taken and its sender pinned — trust on first
+    use, which a hostile hub can abuse: the CLI always asks for it (``require_admin``: refused
+    without it, once the hub is known to answer, nothing made)."""
     from app.hub_sync import tls_context
 
     clock = clock or SystemClock()
     if (directory / "keys.json").exists() or (directory / DB_FILE).exists():
         raise InputError("data", f"a store already exists in {directory}")
     url, expected = check_url(url), normalise_fingerprint(service_fingerprint)
+    admin = None
+    if admin_fingerprint is not None:
+        try:
+            admin = normalise_fingerprint(admin_fingerprint)
+        except InputError as exc:
+            raise InputError("admin-fingerprint", exc.problem) from None
     device_name = check_name(name or f"ConcernDesk PC {socket.gethostname()}")[:200]
     probe = KeyPairs.generate()  # the service-key call is unsigned; this key signs nothing
     try:
@@ -108,6 +124,9 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
                                "address and the network, then join again.") from None
     if key.mode != "school":
         raise InputError("url", "that service is an LA front door, not a school hub")
+    if admin is None and require_admin:
+        raise InputError("admin-fingerprint", "give the school's admin PC's fingerprint, as its "
+                         "admin reads it out: this PC trusts only that PC to set it up")
     store_id = str(uuid.uuid4())
     device = create_device_keys(store_id)
     me = _fingerprint(device)
@@ -132,7 +151,7 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
             conn.close()
         _save(directory, {"format": 1, "store_id": store_id,
                           "hub": {"url": url, "fingerprint": key.fingerprint,
-                                  "bundle": key.bundle.to_json()},
+                                  "bundle": key.bundle.to_json()}, "admin": admin,
                           "device_wrap": wrap(_device_kek(device.secret, store_id, "device"),
                                               data_key, f"{store_id}|join".encode()),
                           "pending": {}})
@@ -164,7 +183,7 @@ class Provisioning:
 def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provisioning:
     """The first sync of a joined PC: fetch and apply the admin's provisioning envelope."""
     from app.hub_sync import pull, tls_context
-    from app.provision import apply_provision
+    from app.provision import ADMIN_META, apply_provision
 
     clock = clock or SystemClock()
     data = _load(directory)
@@ -187,6 +206,10 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
     try:
         migrate(conn)
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, SYSTEM)
+        admin = data.get("admin")
+        if admin and session.meta(ADMIN_META) is None:  # only this PC may provision it
+            with session.tx():
+                session.set_meta(ADMIN_META, admin)
         if session.meta("provisioned_at") is None:
             service = Service("hub", hub["url"], hub["fingerprint"], pinned, None)
             try:
@@ -208,7 +231,11 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
                                     "school's admin approves it with 'concerndesk-cli hub "
                                     f"approve-device --fingerprint {_fingerprint(device)}'{why}")
         _finish(directory, conn, keyfile.store_id, data_key, device, data)
-        return Provisioning(True, f"this PC is now set up for {session.school_name}")
+        by = session.meta("provisioned_by_device")
+        checked = "" if admin else (" — no admin PC fingerprint was given at join: check this "
+                                     "one with the school's admin")
+        return Provisioning(True, f"this PC is now set up for {session.school_name} by the "
+                            f"admin PC {by}{checked}")
     finally:
         conn.close()
 

@@ -308,6 +308,30 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attachment_chunks_record ON attachment_chunks (record_id);
     """,
+    # 8 — whom a PC trusts to send it anything (docs/hub-sync.md, "Trust"): the devices the
+    # school's admin approved, as the admin's PC last sent them (its own approvals stay in
+    # ``hub_devices``, now with when the admin removed one); and envelopes refused only because
+    # their sender or an account they name is not known here yet, fetched again from the hub
+    # when the admin's next list or accounts update arrives (ids and times, no content)
+    """
+    ALTER TABLE hub_devices ADD COLUMN removed_at TEXT;
+
+    CREATE TABLE trusted_devices (
+        fingerprint TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('admin', 'dsl', 'staff', 'office')),
+        name TEXT NOT NULL,
+        bundle TEXT NOT NULL,
+        removed_at TEXT
+    );
+
+    CREATE TABLE inbox_held (
+        envelope_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        held_at TEXT NOT NULL
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

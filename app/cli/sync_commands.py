@@ -9,11 +9,12 @@ from app.errors import ConcernDeskError
 from app.hub_sync import sync_hub
 from app.join import awaiting_provisioning, join_school, provision_from_hub
 from app.outbox import Delivery, drain, items
-from app.provision import PURPOSES, approve_device
+from app.provision import PURPOSES, approve_device, remove_device
 from app.replicate import backfill
 from app.roles import Perm
 from app.services import Service, get_service, make_client, set_service
 from app.session import Session
+from app.sync.fingerprint import normalise_fingerprint
 from app.team_keys import ensure_team_keys
 
 
@@ -41,11 +42,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             p.add_argument("--for", dest="purpose", required=True, choices=PURPOSES,
                            help="who uses the PC: the DSL team, staff, or the office")
             p.set_defaults(handler=cmd_approve_device)
+            p = group.add_parser("remove-device", help="stop every PC of the school trusting "
+                                 "a PC approved before (lost, stolen or replaced)")
+            add_data(p)
+            add_user(p)
+            p.add_argument("--fingerprint", required=True, help="the device's fingerprint")
+            p.set_defaults(handler=cmd_remove_device)
     p = sub.add_parser("join", help="make a store on this PC for a school, through its hub")
     add_data(p)
     p.add_argument("--url", required=True)
     p.add_argument("--fingerprint", required=True, help="the hub's fingerprint, checked out "
                    "of band")
+    p.add_argument("--admin-fingerprint",
+                   help="required: the school's admin PC's fingerprint (its 'identity'), "
+                        "read out by the school's admin: this PC takes its accounts and the "
+                        "list of PCs it trusts only from that PC")
     p.add_argument("--name", help="a name for this PC, shown to the hub's administrator")
     p.set_defaults(handler=cmd_join)
     p = sub.add_parser("sync", help="deliver the outbox and fetch the inbox once; exit 0 when "
@@ -79,10 +90,22 @@ def cmd_approve_device(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove_device(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        queued = remove_device(session, args.fingerprint)
+    print(f"Removed: no PC of the school trusts what that PC sends from now on once it has "
+          f"the new list ({queued} queued; the next 'sync' here delivers them). Ask the hub's "
+          "administrator to unenrol it too.")
+    return 0
+
+
 def cmd_join(args: argparse.Namespace) -> int:
-    joined = join_school(data_dir(args), args.url, args.fingerprint, name=args.name)
+    joined = join_school(data_dir(args), args.url, args.fingerprint,
+                         admin_fingerprint=args.admin_fingerprint, require_admin=True,
+                         name=args.name)
     print(f"Created a store for this PC in {data_dir(args)}; it asked the hub to enrol it "
-          f"({joined.enrolment}).")
+          f"({joined.enrolment}). It will be set up only by the admin PC "
+          f"{normalise_fingerprint(args.admin_fingerprint)}.")
     print("This PC's fingerprint (read it to the hub's administrator, who enrols it, then to "
           "the school's admin, who approves it with 'hub approve-device'):")
     print(f"  {joined.fingerprint}")

@@ -76,6 +76,7 @@ class HubSchool:
         to) the school's admin approves it and the new PC runs its first sync."""
         directory = self.root / pc
         joined = join_school(directory, self.hub.url, self.hub.info.fingerprint,
+                             admin_fingerprint=self.fingerprints["dsl"],
                              name=f"Synthetic {pc} PC", clock=self.clock)
         self.dirs[pc], self.fingerprints[pc] = directory, joined.fingerprint
         enrol(self.hub, joined.fingerprint, f"Synthetic {pc} PC")

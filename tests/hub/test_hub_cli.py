@@ -49,13 +49,20 @@ def test_join_approve_sync_and_record_through_the_commands(
     assert code == 0, err
     assert "Made the DSL team and office keys" in out
     code, out, _ = cli(capsys, monkeypatch, ADMIN_PASS, "identity", "--data", main_dir)
-    enrol(hub, out.strip(), "Synthetic DSL PC")
+    admin_pc = out.strip()
+    enrol(hub, admin_pc, "Synthetic DSL PC")
 
+    # Joining needs the admin PC's fingerprint too (read out by the school's admin): without
+    # it nothing is made.
     code, out, err = cli(capsys, monkeypatch, "", "join", "--data", new_dir, "--url", hub.url,
-                         "--fingerprint", hub.info.fingerprint.lower(), "--name",
-                         "Synthetic staff room PC")
+                         "--fingerprint", hub.info.fingerprint, "--name", "Synthetic PC")
+    assert code == 2 and "admin-fingerprint" in err
+    assert not Path(new_dir).exists()
+    code, out, err = cli(capsys, monkeypatch, "", "join", "--data", new_dir, "--url", hub.url,
+                         "--fingerprint", hub.info.fingerprint.lower(), "--admin-fingerprint",
+                         admin_pc.lower(), "--name", "Synthetic staff room PC")
     assert code == 0, err
-    assert "RECOVERY KEY" in out
+    assert "RECOVERY KEY" in out and f"only by the admin PC {admin_pc}" in out
     code, ident, _ = cli(capsys, monkeypatch, "", "identity", "--data", new_dir)
     fingerprint = ident.strip()
     assert fingerprint in out
@@ -83,7 +90,7 @@ def test_join_approve_sync_and_record_through_the_commands(
     code, out, err = cli(capsys, monkeypatch, STAFF_PASS, "sync", "--data", new_dir, "--user",
                          "teacher")
     assert code == 0, out + err
-    assert out.startswith("set up")
+    assert out.startswith("set up") and admin_pc in out
     code, out, err = cli(capsys, monkeypatch, STAFF_PASS, "concern", "add", "--data", new_dir,
                          "--user", "teacher", "--child", UPN, "--category", "neglect",
                          "--text", "No lunch again", "--occurred", "2026-03-01T12:00:00Z")
@@ -105,6 +112,19 @@ def test_join_approve_sync_and_record_through_the_commands(
     code, out, err = cli(capsys, monkeypatch, STAFF_PASS, "chronology", "--data", new_dir,
                          "--user", "teacher", "--child", UPN)
     assert code == 3
+
+    # Removing the PC is the admin's too, on the admin's PC; afterwards nothing it makes is
+    # taken (tests/hub/test_hub_trust_list.py), and it cannot be approved again.
+    code, out, err = cli(capsys, monkeypatch, STAFF_PASS, "hub", "remove-device", "--data",
+                         main_dir, "--user", "dsl", "--fingerprint", fingerprint)
+    assert code == 3
+    code, out, err = cli(capsys, monkeypatch, ADMIN_PASS, "hub", "remove-device", "--data",
+                         main_dir, "--user", "admin", "--fingerprint", fingerprint)
+    assert code == 0 and "unenrol" in out, err
+    code, out, err = cli(capsys, monkeypatch, ADMIN_PASS, "hub", "approve-device", "--data",
+                         main_dir, "--user", "admin", "--fingerprint", fingerprint, "--for",
+                         "staff")
+    assert code == 2 and "removed" in err
 
 
 def test_roster_changes_on_one_dsl_pc_reach_the_others(school4: HubSchool) -> None:

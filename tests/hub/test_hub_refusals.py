@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from app.clock import SystemClock
 from app.hub_sync import directory, hub_client, my_keys, receive
+from app.provision import approve_device
 from app.replicate import Snapshot, canonical
 from app.session import Session
 from app.sync.client import FrontDoorClient, InboxItem
@@ -67,7 +68,7 @@ def test_forged_tampered_replayed_and_misaddressed_envelopes_change_nothing(
         cases = {
             "tampered": (bytes(tampered), good_id, "signature does not verify"),
             "forged": (forged, forged_id, "signature does not verify"),
-            "unknown sender": (unknown, unknown_id, "not enrolled"),
+            "unknown sender": (unknown, unknown_id, "not a PC the school's admin approved"),
             "wrong recipient": (elsewhere, elsewhere_id, "not addressed"),
             "wrong kind": (wrong_kind, wrong_kind_id, "not accepted for the dsl key"),
             "not a snapshot": (garbage, garbage_id, "not a snapshot"),
@@ -90,12 +91,14 @@ def test_forged_tampered_replayed_and_misaddressed_envelopes_change_nothing(
         assert counts(dsl) == after
 
 
-def test_a_removed_device_is_refused_from_its_removal_on(school4: HubSchool) -> None:
+def test_a_device_the_hub_removed_is_refused_from_its_removal_on(school4: HubSchool) -> None:
     laptop = KeyPairs.generate()
     client = FrontDoorClient(school4.hub.url, laptop.signing, laptop.fingerprint,
                              service_bundle=school4.hub.info.bundle)
     client.request_enrolment(laptop.bundle, "Synthetic old laptop")
     enrol(school4.hub, laptop.fingerprint, "Synthetic old laptop")
+    with school4.main.open("admin") as admin:  # the school's admin approved it for the DSL
+        approve_device(admin, laptop.fingerprint, "dsl")
     with school4.open("teacher") as teacher:
         concern = record(teacher, "Sent while the laptop was trusted")
         snap = Snapshot(teacher.conn, teacher.user.id)

@@ -1,9 +1,10 @@
 """SECURITY.md, threat 3 (a compromised hub): "a hub cannot forge, alter or re-address an
-envelope". Found while building the hub leak scenario: a receiving PC takes its senders' keys
+envelope". Found while building the hub leak scenario: a receiving PC took its senders' keys
 from the hub's own directory (``app.hub_sync.directory`` → ``open_envelope``), so whoever runs
-the hub can enrol a key of their own and send the DSL team a well-formed, validly signed record
-snapshot. Recorded here as a strict xfail until the PCs trust only devices the school's admin
-approved (a fix in the trust model, not a small one)."""
+the hub could enrol a key of their own and send the DSL team a well-formed, validly signed record
+snapshot. Fixed: PCs trust only the devices the school's admin PC approved, from its signed list
+kept in each store (``app.provision``); the hub's directory adds no trust. More cases (removed
+PCs, a staff PC sending DSL-only things, provisioning from another PC) in tests/hub/."""
 
 from __future__ import annotations
 
@@ -11,13 +12,9 @@ import copy
 import uuid
 from pathlib import Path
 
-import pytest
-
 FORGED = "Forged by the hub operator: a concern nobody at school wrote"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG hub-trust: PCs accept records from any key in the "
-                   "hub's directory; a compromised hub can inject records into DSL stores")
 def test_a_key_the_school_never_approved_cannot_add_records(tmp_path: Path) -> None:
     from datetime import timedelta
 
@@ -63,11 +60,14 @@ def test_a_key_the_school_never_approved_cannot_add_records(tmp_path: Path) -> N
             header = new_header(operator.fingerprint, team.fingerprint, "record")
             client.put_envelope(seal(header, canonical(forged), team.hpke_key(),
                                      operator.signing))
-        with school.open("deputy") as deputy:
-            report = sync_hub(deputy)
-            present = deputy.conn.execute("SELECT count(*) FROM record_versions WHERE summary = ?",
-                                          (FORGED,)).fetchone()[0]
-        assert report.waiting is None
-        assert present == 0, "a record from a key the school never approved was applied"
+        for pc, user in (("deputy", "deputy"), ("dsl", "dsl")):  # every DSL PC, the admin's too
+            with school.open(pc, user) as session:
+                report = sync_hub(session)
+                present = session.conn.execute("SELECT count(*) FROM record_versions WHERE "
+                                               "summary = ?", (FORGED,)).fetchone()[0]
+                refused = [r.detail for r in report.received if r.outcome == "refused"]
+            assert report.waiting is None
+            assert present == 0, "a record from a key the school never approved was applied"
+            assert refused == ["its sender is not a PC the school's admin approved"], pc
     finally:
         hub.stop()
