@@ -169,6 +169,12 @@ def awaiting_provisioning(directory: Path) -> bool:
     return bool(data and data.get("device_wrap"))
 
 
+def provisional_accounts(directory: Path) -> list[str]:
+    """Accounts provisioned here that have not signed in on this PC yet."""
+    data = _load(directory)
+    return sorted(data.get("pending", {})) if data else []
+
+
 def has_provisional_wrap(directory: Path, username: str) -> bool:
     data = _load(directory)
     return bool(data and username in data.get("pending", {}))

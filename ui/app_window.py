@@ -116,8 +116,13 @@ class MainWindow(QMainWindow):
                 .success(lambda _r: self.show_signin()).failure(self._cannot_start).run()
         elif not store_exists(self.directory):
             self.show_create_school()
-        else:
-            self.show_signin()
+        else:  # a PC that joined a school but is not provisioned yet goes back to waiting
+            from app.join import awaiting_provisioning
+
+            directory = self.directory
+            self.db.raw(self, lambda: awaiting_provisioning(directory)).across_lock() \
+                .success(lambda waiting: self.show_join(resume=True) if waiting
+                         else self.show_signin()).failure(self._cannot_start).run()
 
     def _busy(self, text: str) -> None:
         self.retry.hide()
@@ -135,9 +140,32 @@ class MainWindow(QMainWindow):
         page = CreateSchoolPage(self.db, self.directory, clock=self.clock, kdf=self.kdf,
                                 parent=self)
         page.created.connect(self.enter)
+        page.join_requested.connect(self.show_join)
         self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
         self.create_page = page
+
+    def show_join(self, resume: bool = False) -> None:
+        """Joining this PC to a school through its hub, or (``resume``) waiting for approval."""
+        from ui.join_page import JoinPage
+
+        if getattr(self, "join_page", None) is None:
+            self.join_page = JoinPage(self.db, self.directory, self.clipboard, clock=self.clock,
+                                      parent=self)
+            self.join_page.back.connect(lambda: self.pages.setCurrentWidget(self.create_page))
+            self.join_page.provisioned.connect(self._provisioned)
+            self.pages.addWidget(self.join_page)
+        self.messages.hide()
+        self.pages.setCurrentWidget(self.join_page)
+        if resume:
+            self.join_page.resume()
+        else:
+            self.join_page.start()
+
+    def _provisioned(self, detail: str) -> None:
+        self.show_signin()
+        self.messages.show_message(f"{detail[:1].upper()}{detail[1:]}. Sign in with your "
+                                   "ConcernDesk account and passphrase.", "success")
 
     def _recover(self) -> None:
         from ui.recovery import RecoveryDialog

@@ -1,14 +1,14 @@
-"""First run: create the school's store (the ``init`` flow), then show the recovery key once."""
+"""First run: create the school's store (the ``init`` flow), then show the recovery key once —
+or, on another PC of a school that has one, join it through the school hub (``ui.join_page``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFont, QFontDatabase, QTextDocument
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,12 +23,14 @@ from app.keys import KdfParams
 from app.store import create_store
 from ui.errors import FieldMessage, field_of, message_for
 from ui.ops import Db
+from ui.recovery_key_box import RecoveryKeyBox
 from ui.signin import SignedIn, signed_in
 from ui.theme import heading
 
 
 class CreateSchoolPage(QWidget):
     created = Signal(object)  # SignedIn
+    join_requested = Signal()  # this PC joins a school that has one already
 
     def __init__(self, db: Db, directory: Path, *, clock: Clock | None = None,
                  kdf: KdfParams | None = None, parent: QWidget | None = None) -> None:
@@ -83,8 +85,29 @@ class CreateSchoolPage(QWidget):
         row.addStretch(1)
         row.addWidget(self.create_button)
         layout.addLayout(row)
+        layout.addWidget(self._join_choice(page))
         layout.addStretch(1)
         return page
+
+    def _join_choice(self, page: QWidget) -> QWidget:
+        """The other first-run choice: this PC joins a school that uses ConcernDesk already."""
+        box = QGroupBox("Or: your school already uses ConcernDesk on another PC", page)
+        text = QLabel("Then do not create a school here: join this PC to it through your "
+                      "school hub. You need the hub's address and fingerprint from the hub's "
+                      "administrator, and the admin PC's fingerprint from your school's admin, "
+                      "who then approves this PC.", box)
+        text.setWordWrap(True)
+        self.join_button = QPushButton("&Join this PC to your school…", box)
+        self.join_button.setAccessibleDescription("Join this PC to a school that uses "
+                                                  "ConcernDesk already, through the school hub")
+        self.join_button.clicked.connect(self.join_requested)
+        layout = QVBoxLayout(box)
+        layout.addWidget(text)
+        row = QHBoxLayout()
+        row.addWidget(self.join_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return box
 
     def submit(self) -> None:
         for message in self.messages.values():
@@ -119,31 +142,19 @@ class CreateSchoolPage(QWidget):
     # -- the recovery key, shown once ----------------------------------------------------------
     def _key_page(self) -> QWidget:
         page = QWidget(self)
-        self.key_label = QLabel(page)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSizeF(max(QFont().pointSizeF(), 8.0) * 1.4)
-        self.key_label.setFont(mono)
-        self.key_label.setWordWrap(True)
-        self.key_label.setAccessibleName("Recovery key")
-        self.key_label.setTextInteractionFlags(self.key_label.textInteractionFlags())
-        print_button = QPushButton("&Print the recovery key…", page)
-        print_button.clicked.connect(self.print_key)
-        self.written = QCheckBox("I have printed the recovery key or written it down, and it "
-                                 "will be locked away", page)
+        self.key_box = RecoveryKeyBox(
+            "Shown once", "This is shown once and never again. With it an admin can re-open "
+            "the store on a replacement PC and reset a forgotten passphrase. Print it or write "
+            "it down now, and keep it locked away from the PC.", "ConcernDesk recovery key",
+            page)
+        self.key_label, self.written = self.key_box.key_label, self.key_box.written
         self.carry_on = QPushButton("&Continue", page)
         self.carry_on.setEnabled(False)
         self.written.toggled.connect(self.carry_on.setEnabled)
         self.carry_on.clicked.connect(self._finish)
         layout = QVBoxLayout(page)
         layout.addWidget(heading("Your school's recovery key", page))
-        text = QLabel("This is shown once and never again. With it an admin can re-open the "
-                      "store on a replacement PC and reset a forgotten passphrase. Print it or "
-                      "write it down now, and keep it locked away from the PC.", page)
-        text.setWordWrap(True)
-        layout.addWidget(text)
-        layout.addWidget(self.key_label)
-        layout.addWidget(print_button)
-        layout.addWidget(self.written)
+        layout.addWidget(self.key_box)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.carry_on)
@@ -156,17 +167,6 @@ class CreateSchoolPage(QWidget):
         self.key_label.setText(key)
         self.stack.setCurrentIndex(1)
         self.written.setFocus()
-
-    def print_key(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        printer = QPrinter()
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
-            document = QTextDocument()
-            document.setPlainText("ConcernDesk recovery key\n\n" + self.key_label.text() +
-                                  "\n\nKeep this locked away from the PC.")
-            document.print_(printer)
 
     def _finish(self) -> None:
         self.key_label.clear()  # shown once

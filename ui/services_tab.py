@@ -1,8 +1,11 @@
 """Admin → Services: the LA front door and the school hub, each set by its address and the key
-fingerprint its own admin reads out; and this PC's fingerprint, to read back to them.
+fingerprint its own admin reads out; this PC's fingerprint, to read back to them; and once a hub
+is set, the PCs of this school (``ui.devices_widget``).
 
 ``app.services.set_service`` fetches the service's key and refuses one whose fingerprint does
-not match (nothing is saved): that message appears at the fingerprint field.
+not match (nothing is saved): that message appears at the fingerprint field. The hub is set as
+``hub set`` sets it (``app.devices_view.set_hub``): an admin's first hub also makes the team keys,
+so this PC can approve others.
 """
 
 from __future__ import annotations
@@ -11,19 +14,23 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from app.devices_view import HubSet, set_hub
 from app.errors import InputError, NotFound
 from app.identity import store_identity
 from app.services import ROLES, Service, get_service, set_service
 from app.sync.client import FingerprintMismatch
+from ui.devices_widget import SchoolPcsBox
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 
@@ -117,15 +124,27 @@ class ServicesTab(QWidget):
         self.boxes = {role: ServiceBox(role, self) for role in ROLES}
         for role, box in self.boxes.items():
             box.save.clicked.connect(lambda _checked=False, r=role: self.save(r))
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(own_row)
+        self.pcs = SchoolPcsBox(db, self)
+        content = QWidget(self)
+        inner = QVBoxLayout(content)
+        inner.addWidget(intro)
+        inner.addLayout(own_row)
         for box in self.boxes.values():
-            layout.addWidget(box)
-        layout.addStretch(1)
+            inner.addWidget(box)
+        inner.addWidget(self.pcs)
+        inner.addStretch(1)
+        # The PCs' list and form make it taller than a small screen.
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll)
 
     def refresh(self) -> None:
         self.db.op(self, _services).success(self._show).run()
+        self.pcs.refresh()
 
     def _show(self, result: tuple[str, dict[str, Service | None]]) -> None:
         own, services = result
@@ -143,11 +162,19 @@ class ServicesTab(QWidget):
         box.setEnabled(False)
         box.current.setText("Fetching the service's key and checking its fingerprint…")
 
-        def done(service: Service) -> None:
+        def done(result: Service | HubSet) -> None:
             box.setEnabled(True)
-            box.show_service(service)
+            made = ""
+            if isinstance(result, HubSet):
+                if result.made_team_keys:
+                    made = (" This PC made the DSL team's and the office's keys, so PCs that "
+                            "join are approved here; its existing records "
+                            f"({result.queued} envelopes) go to the DSL team's PCs.")
+                result = result.service
+                self.pcs.refresh()
+            box.show_service(result)
             self.db.notify(f"The {NAMES[role]} is set up. Read this PC's fingerprint to its "
-                           "admin so they can enrol it.")
+                           f"admin so they can enrol it.{made}")
             self.db.changed.emit()  # the sync thread starts using it
 
         def failed(error: BaseException) -> None:
@@ -155,5 +182,9 @@ class ServicesTab(QWidget):
             box.show_service(box.saved, fill=False)  # nothing was saved; what was typed stays
             box.say(error)
 
-        self.db.op(self, lambda s: set_service(s, role, url, fingerprint)) \
-            .success(done).failure(failed).run()
+        def save(session: Any) -> Service | HubSet:
+            if role == "hub":
+                return set_hub(session, url, fingerprint)
+            return set_service(session, role, url, fingerprint)
+
+        self.db.op(self, save).success(done).failure(failed).run()
