@@ -286,10 +286,12 @@ def prepare(workdir: Path) -> World:
         ensure_team_keys(admin)
         backfill(admin)
         world.hub.enrol(device_fingerprint(admin), "Harness DSL PC")
+        admin_pc = device_fingerprint(admin)
     for pc, purpose in (("deputy", "dsl"), ("teacher", "staff"), ("teacher2", "staff")):
         directory = workdir / pc
         joined = join_school(directory, world.hub.url, world.hub.info.fingerprint,
-                             name=f"Harness {pc} PC")
+                             name=f"Harness {pc} PC", admin_fingerprint=admin_pc,
+                             require_admin=True)
         world.dirs[pc] = directory
         world.hub.enrol(joined.fingerprint, f"Harness {pc} PC")
         with world.open("dsl", "admin") as admin:
