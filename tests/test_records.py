@@ -174,3 +174,30 @@ def test_entry_history_is_kept(school: SmallSchool) -> None:
         amend_entry(dsl, entry.record_id, "add attendees", summary="Strategy meeting held "
                     "with police and social care")
         assert len(record_history(dsl, entry.record_id)) == 2
+
+
+def test_a_very_common_word_ranks_only_the_newest_matches_and_says_so(
+        school: SmallSchool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.search
+    from app.search import search_child
+
+    monkeypatch.setattr(app.search, "RANK_WINDOW", 3)  # 2,000 in the product
+    with school.open("teacher") as teacher:
+        oldest = _record(teacher, school, "Lunchbox empty again, said lunchbox was lost",
+                         hours_ago=50)
+        for hours in (40, 30, 20, 10):
+            _record(teacher, school, "Lunchbox empty again", hours_ago=hours)
+            school.clock.advance(1)
+    with school.open("dsl") as dsl:
+        hits = search(dsl, "lunchbox")
+        assert hits.newest_only and len(hits) == 3 and oldest.id not in [h.record_id for h in hits]
+        # More words narrow the search below the window: every match is ranked again.
+        narrow = search(dsl, "lunchbox lost")
+        assert not narrow.newest_only and [h.record_id for h in narrow] == [oldest.id]
+        # The child page's filter finds every one of the child's entries, however old.
+        child = _child(dsl, "B801200005001")
+        assert oldest.id in search_child(dsl, child, "lunchbox")
+        assert len(search_child(dsl, child, "lunchbox")) == 5
+    with school.open("teacher") as teacher:  # staff search only their own: never windowed
+        mine = search(teacher, "lunchbox")
+        assert not mine.newest_only and len(mine) == 5

@@ -33,7 +33,7 @@ from app.child_flags import LinkedChild, flags, linked_children
 from app.chronology import ChronologyItem, chronology, record_history
 from app.clock import Clock, SystemClock
 from app.pupils import Child, child_by_id
-from app.search import search
+from app.search import search_child
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
 from ui.chronology_model import KIND_WORDS, ChronologyModel, item_as_text
@@ -237,12 +237,12 @@ class ChildPage(QWidget):
 
     def _search(self) -> None:
         text = self.search_box.text().strip()
-        if not text:
+        if not text or self.child is None:
             self.model.set_only(None)
             self._count()
             return
-        self.db.op(self, lambda s: {h.record_id for h in search(s, text, limit=500)}) \
-            .success(self._found).run()
+        child_id = self.child.id
+        self.db.op(self, lambda s: search_child(s, child_id, text)).success(self._found).run()
 
     def _found(self, ids: set[str]) -> None:
         self.model.set_only(ids)

@@ -9,7 +9,7 @@ from app.cli.common import add_data, add_json, add_user, emit, open_as_user
 from app.clock import iso
 from app.concerns import ConcernDraft, amend_concern, concern_time, record_concern
 from app.pupils import child_by_upn
-from app.search import search
+from app.search import RANK_WINDOW, search
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -109,5 +109,8 @@ def cmd_search(args: argparse.Namespace) -> int:
              "snippet": h.snippet, "children": h.children} for h in hits]
     lines = [f"{h.occurred_at.astimezone():%Y-%m-%d}  {h.kind:<7} {', '.join(h.children)}: "
              f"{h.snippet}  ({h.record_id})" for h in hits]
+    if hits.newest_only:
+        lines.append(f"(Over {RANK_WINDOW:,} entries match: these are the best among the newest "
+                     f"{RANK_WINDOW:,}. Add another word to narrow the search.)")
     emit(args, data, "\n".join(lines) or "Nothing found.")
     return 0
