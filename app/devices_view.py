@@ -107,21 +107,20 @@ def check_joined_pc(directory: Path, *, clock: Clock | None = None) -> JoinCheck
     outcome = provision_from_hub(directory, clock=clock)
     if outcome.done:
         return JoinCheck(True, "", outcome.detail)
-    detail = outcome.detail
-    if "not enrolled" in detail:
+    if outcome.waiting_for == "hub":
         return JoinCheck(False, "hub", "The hub's administrator has not enrolled this PC yet. "
                          "Read them the fingerprint above; they enrol it, then your school's "
                          "admin approves it.")
-    if detail.startswith("no accounts have arrived"):
-        if "(refused: " in detail:
-            why = detail[detail.find("(refused: ") + len("(refused: "):].rstrip(")")
-            return JoinCheck(False, "admin", "An approval reached this PC but it refused it: "
-                             f"{why}. If the admin PC's fingerprint typed when joining was not "
-                             "your school's admin PC's, this PC cannot be set up: join again "
-                             "with a new store, and check that fingerprint with your admin.")
+    if outcome.waiting_for == "refused":
+        return JoinCheck(False, "admin", "An approval reached this PC but it refused it: "
+                         f"{'; '.join(outcome.refused)}. If the admin PC's fingerprint typed "
+                         "when joining was not your school's admin PC's, this PC cannot be set "
+                         "up: join again with a new store, and check that fingerprint with your "
+                         "admin.")
+    if outcome.waiting_for == "admin":
         return JoinCheck(False, "admin", "Your school's admin has not approved this PC yet, "
                          "or their PC has not synced since they did. Until then this PC holds "
                          "nothing of the school and no account can sign in here. They approve "
                          "it in Admin → Services → PCs of this school, after comparing the "
                          "fingerprint above with the one they type.")
-    return JoinCheck(False, "other", f"This PC could not be set up yet: {detail}")
+    return JoinCheck(False, "other", f"This PC could not be set up yet: {outcome.detail}")

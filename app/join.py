@@ -184,6 +184,11 @@ def has_provisional_wrap(directory: Path, username: str) -> bool:
 class Provisioning:
     done: bool
     detail: str
+    # Why not done, for a screen to explain: "hub" (not enrolled there yet), "admin" (no
+    # approval has arrived), "refused" (one arrived and was refused: ``refused`` says why),
+    # "other" (the hub could not be reached, …).
+    waiting_for: str = ""
+    refused: tuple[str, ...] = ()
 
 
 def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provisioning:
@@ -227,15 +232,17 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
                                         s, p, hub, sender))
             except NotEnrolled:
                 return Provisioning(False, "this PC is not enrolled with the hub yet: its "
-                                    "administrator enrols fingerprint " + _fingerprint(device))
+                                    "administrator enrols fingerprint " + _fingerprint(device),
+                                    "hub")
             except FrontDoorError as exc:
-                return Provisioning(False, str(exc))
+                return Provisioning(False, str(exc), "other")
             refused = [r.detail for r in received if r.outcome == "refused"]
             if session.meta("provisioned_at") is None:
                 why = f" (refused: {'; '.join(refused)})" if refused else ""
                 return Provisioning(False, "no accounts have arrived for this PC yet: the "
                                     "school's admin approves it with 'concerndesk-cli hub "
-                                    f"approve-device --fingerprint {_fingerprint(device)}'{why}")
+                                    f"approve-device --fingerprint {_fingerprint(device)}'{why}",
+                                    "refused" if refused else "admin", tuple(refused))
         _finish(directory, conn, keyfile.store_id, data_key, device, data)
         by = session.meta("provisioned_by_device")
         checked = "" if admin else (" — no admin PC fingerprint was given at join: check this "

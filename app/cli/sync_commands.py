@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import add_data, add_user, data_dir, open_as_user
+from app.devices_view import set_hub
 from app.errors import ConcernDeskError
 from app.hub_sync import sync_hub
 from app.join import awaiting_provisioning, join_school, provision_from_hub
 from app.outbox import Delivery, drain, items
 from app.provision import PURPOSES, approve_device, remove_device
-from app.replicate import backfill
 from app.roles import Perm
 from app.services import Service, get_service, make_client, set_service
 from app.session import Session
 from app.sync.fingerprint import normalise_fingerprint
-from app.team_keys import ensure_team_keys
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,11 +67,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_set(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
-        service = set_service(session, args.role, args.url, args.fingerprint)
-        made = queued = 0
-        if args.role == "hub" and session.can(Perm.MANAGE_SETTINGS):
-            made = ensure_team_keys(session)
-            queued = backfill(session) if made else 0
+        if args.role == "hub":  # the same steps as Admin → Services in the app
+            hub = set_hub(session, args.url, args.fingerprint)
+            service, made, queued = hub.service, hub.made_team_keys, hub.queued
+        else:
+            service, made, queued = set_service(session, args.role, args.url,
+                                                args.fingerprint), False, 0
     print(f"Saved: {service.url} (fingerprint {service.fingerprint}). This PC asked to be "
           "enrolled; the service's administrator approves it by the fingerprint that "
           "'concerndesk-cli identity' prints.")
