@@ -28,14 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.apply import (
-    Applied,
-    NotKnownYet,
-    apply_attachment_chunk,
-    apply_pack,
-    apply_snapshot,
-    parse_payload,
-)
+from app.apply import apply_pack, apply_snapshot
+from app.apply_attachments import apply_attachment_chunk
+from app.apply_checks import Applied, NotKnownYet, parse_payload
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError, InputError
 from app.outbox import Delivery, drain

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.apply import Applied, BadPayload, apply_children, apply_users
+from app.apply import apply_children, apply_users
+from app.apply_checks import Applied, BadPayload
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError, InputError, NotFound
 from app.outbox import enqueue

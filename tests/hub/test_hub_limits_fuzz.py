@@ -17,7 +17,8 @@ import sqlcipher3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.apply import apply_attachment_chunk, apply_snapshot
+from app.apply import apply_snapshot
+from app.apply_attachments import apply_attachment_chunk
 from app.clock import iso
 from app.concerns import ConcernDraft, record_concern
 from app.pupils import child_by_upn

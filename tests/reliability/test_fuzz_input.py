@@ -269,7 +269,8 @@ def test_a_synced_payload_applies_or_is_refused_whole(school: SmallSchool,
     pytest.importorskip("app.apply")
     import sqlcipher3
 
-    from app.apply import apply_pack, apply_snapshot, parse_payload
+    from app.apply import apply_pack, apply_snapshot
+    from app.apply_checks import parse_payload
     from app.sync.envelope import EnvelopeError
 
     session = _session(school, "dsl")
@@ -292,7 +293,7 @@ class _RollBack(Exception):
 @given(st.binary(max_size=200))
 def test_a_synced_payload_that_is_not_json_is_refused(raw: bytes) -> None:
     pytest.importorskip("app.apply")
-    from app.apply import parse_payload
+    from app.apply_checks import parse_payload
     from app.sync.envelope import EnvelopeError
 
     with contextlib.suppress(EnvelopeError):
