@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from app.apply import apply_users
@@ -22,6 +23,7 @@ from app.apply_checks import (
     time_field,
 )
 from app.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
+from app.clock import iso, parse_iso
 from app.db import Connection
 
 # -- attachments, in chunks ----------------------------------------------------------------
@@ -170,3 +172,21 @@ def complete_waiting_attachments(conn: Connection, record_id: str) -> int:
             _insert_attachment(conn, meta, whole)
             done += 1
     return done
+
+
+# A split that stays incomplete this long lost a chunk for good (refused, or superseded when its
+# sender split the file again for a smaller hub limit): its chunks are dropped. A whole split
+# that waits for its record is kept, however long: the record may still come.
+STALE_AFTER_DAYS = 30
+
+
+def purge_stale_chunks(conn: Connection, now: str) -> int:
+    """Drops the chunks of every incomplete split that has received nothing for
+    STALE_AFTER_DAYS before ``now`` (an iso() time); how many chunks went."""
+    cutoff = iso(parse_iso(now) - timedelta(days=STALE_AFTER_DAYS))
+    return conn.execute(
+        "DELETE FROM attachment_chunks WHERE (attachment_id, chunk_count) IN ("
+        "SELECT attachment_id, chunk_count FROM attachment_chunks "
+        "GROUP BY attachment_id, chunk_count "
+        "HAVING count(*) < chunk_count AND max(received_at) < ?)", (cutoff,)).rowcount
+

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from app.apply import apply_pack, apply_snapshot
-from app.apply_attachments import apply_attachment_chunk
+from app.apply_attachments import apply_attachment_chunk, purge_stale_chunks
 from app.apply_checks import Applied, NotKnownYet, parse_payload
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError, InputError
@@ -419,4 +419,8 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
                               f"enrols fingerprint {device_fingerprint(session)}")
         except FrontDoorError as exc:
             report.waiting = str(exc)
+    with session.tx():
+        purged = purge_stale_chunks(session.conn, iso(session.clock.now()))
+        if purged:
+            session.audit("sync", "attachment-chunks", None, purged=purged)
     return report

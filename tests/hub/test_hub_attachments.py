@@ -279,3 +279,44 @@ def test_chunks_queued_for_a_larger_limit_are_split_again_when_the_hub_lowers_it
         small_hub.stop()
         small_hub.max_body = LIMIT
         small_hub.start(port=small_hub.port)
+
+
+def test_a_split_missing_a_chunk_for_thirty_days_is_dropped(school: HubSchool) -> None:
+    from datetime import timedelta
+
+    from app.audit import events
+
+    def staged_for(session: Session, record_id: str) -> int:
+        return int(session.conn.execute("SELECT count(*) FROM attachment_chunks WHERE "
+                                        "record_id = ?", (record_id,)).fetchone()[0])
+
+    with school.open("teacher") as teacher:
+        whole = record(teacher, "Brought in a letter from home")
+        add_attachment(teacher, whole, "letter.jpg", synthetic_file(600 * 1024, seed=6))
+        partial = record(teacher, "Showed a message on a phone")
+        add_attachment(teacher, partial, "message.png", synthetic_file(600 * 1024, seed=7))
+        sender = device_fingerprint(teacher)
+    school.sync("teacher")
+    with school.open("dsl") as dsl:
+        with hub_client(school.hub.url, dsl, school.hub.info.bundle) as hub:
+            senders = directory(hub)
+        mine = my_keys(dsl)
+        lost = None
+        for item in teacher_items(school, "dsl", sender):  # in the hub's order
+            if item.kind == "attachment" and lost is None and \
+                    staged_for(dsl, partial) == 0 and [r[1] for r in attachment_rows(dsl)]:
+                lost = item  # the second file's first chunk never arrives (as if refused)
+                continue
+            assert receive(dsl, item, mine, senders).outcome == "applied"
+        assert [r[1] for r in attachment_rows(dsl)] == [whole] and staged_for(dsl, partial) > 0
+    school.clock.advance(timedelta(days=29).total_seconds())
+    school.sync("dsl")
+    with school.open("dsl") as dsl:
+        assert staged_for(dsl, partial) > 0  # 29 days: it may still come
+    school.clock.advance(timedelta(days=2).total_seconds())
+    school.sync("dsl")
+    with school.open("dsl") as dsl:
+        assert staged_for(dsl, partial) == 0
+        [purge] = [e for e in events(dsl.conn) if e.object_type == "attachment-chunks"]
+        assert purge.detail["purged"] > 0
+        assert [r[1] for r in attachment_rows(dsl)] == [whole]
