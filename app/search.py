@@ -24,24 +24,30 @@ class SearchHit:
     children: list[str]
 
 
-def fts_query(text: str) -> str:
-    """Each word a prefix term, all required. Quoting every term keeps FTS5's own syntax
-    (AND, NEAR, column filters, stray quotes) from turning user text into an error."""
+def fts_query(text: str, *, prefix: bool = True) -> str:
+    """Each word a term, all required: a prefix term ("bruis" finds bruised, bruising) unless
+    ``prefix`` is off. Quoting every term keeps FTS5's own syntax (AND, NEAR, column filters,
+    stray quotes) from turning user text into an error."""
     words = _WORD.findall(text)
     if not words:
         raise InputError("query", "type at least one word to search for")
-    return " ".join(f'"{w}"*' for w in words[:12])
+    star = "*" if prefix else ""
+    return " ".join(f'"{w}"{star}' for w in words[:12])
 
 
 # A common word matches a large part of ten years of records, and FTS5 scores (bm25) every
 # match before ORDER BY rank LIMIT can stop: ~45 ms at 100,000 records, ~450 ms at 1,000,000.
-# Past this many matching versions only the newest are ranked, and the results say so.
+# Past this many matching versions only the newest are ranked, and the results say so. And
+# when the words themselves (not as prefixes) match that often, the prefix variants are left
+# out: merging the doclists of every term a prefix matches ("home*": home, homework, homes …)
+# is what a search costs at a million records (bench/README.md, Findings 3).
 RANK_WINDOW = 2000
 
 
 class SearchHits(list[SearchHit]):
     """The hits, best first. ``newest_only`` when more versions matched than RANK_WINDOW and
-    the best were picked from the newest of them (more words narrow a search)."""
+    the best were picked from the newest of them, as whole words if the words alone match that
+    often (more words narrow a search)."""
 
     newest_only: bool = False
 
@@ -52,14 +58,17 @@ def search(session: Session, text: str, limit: int = 50) -> SearchHits:
     else:
         session.require(Perm.READ_OWN_CONCERNS)
         scope, params = " AND r.created_by = ? AND r.kind = 'concern'", [session.user.id]
-    query = fts_query(text)
-    # Without ranking, FTS5 walks its matches newest (highest rowid) first and stops early:
-    # the RANK_WINDOW-th newest match is found without scoring anything. Staff search their
-    # own concerns only: a window over everyone's matches could hide theirs, so none there.
-    window = session.conn.execute(
-        "SELECT rowid FROM record_fts WHERE record_fts MATCH ? ORDER BY rowid DESC "
-        "LIMIT 1 OFFSET ?", (query, RANK_WINDOW - 1)).fetchone() if not scope else None
-    since = window[0] if window else 0
+    query, window = fts_query(text), None
+    # Staff search their own concerns only: a window over everyone's matches could hide
+    # theirs, so none there.
+    if not scope:
+        exact = fts_query(text, prefix=False)
+        window = _window_start(session, exact)
+        if window is not None:
+            query = exact
+        else:
+            window = _window_start(session, query)
+    since = window or 0
     # snippet() cannot be used in an aggregate: take the best-ranked versions, then keep the
     # first (best) hit per record.
     rows = session.conn.execute(
@@ -87,6 +96,15 @@ def search(session: Session, text: str, limit: int = 50) -> SearchHits:
     hits.newest_only = window is not None
     session.audited("search", None, None, results=len(hits), newest_only=hits.newest_only)
     return hits
+
+
+def _window_start(session: Session, query: str) -> int | None:
+    """The rowid of the RANK_WINDOW-th newest version matching ``query``, or None when fewer
+    match. Without ranking, FTS5 walks its matches newest (highest rowid) first and stops
+    there, scoring nothing."""
+    row = session.conn.execute("SELECT rowid FROM record_fts WHERE record_fts MATCH ? ORDER BY "
+                               "rowid DESC LIMIT 1 OFFSET ?", (query, RANK_WINDOW - 1)).fetchone()
+    return int(row[0]) if row else None
 
 
 def search_child(session: Session, child_id: str, text: str) -> set[str]:
