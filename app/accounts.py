@@ -13,7 +13,7 @@ from app.session import Session, User
 def account_names(directory: Path) -> list[str]:
     """The accounts that can sign in on this PC (before unlocking: from the key file, and on a
     PC that joined through the hub the accounts provisioned here, before their first sign-in)."""
-    from app.join import provisional_accounts  # only a joined PC has any
+    from app.join_file import provisional_accounts  # only a joined PC has any
 
     return sorted(set(KeyFile.load(directory).users) | set(provisional_accounts(directory)))
 

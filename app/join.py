@@ -29,11 +29,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.atomic import write_json_atomically
 from app.clock import Clock, SystemClock, iso
 from app.db import DB_FILE, connect, migrate, transaction
 from app.device import DeviceKeys, create_device_keys, forget_device_keys, load_device_keys
 from app.errors import ConcernDeskError, InputError
+from app.join_file import load as load_join
+from app.join_file import save as save_join
 from app.keyfile import KeyFile
 from app.keys import (
     UnwrapFailed,
@@ -57,7 +58,6 @@ from app.verifier import (
     verifier_public,
 )
 
-JOIN_FILE = "join.json"
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 SYSTEM = User("system", "system:provisioning", "Provisioning", ())
 
@@ -67,19 +67,6 @@ class Joined:
     fingerprint: str
     recovery_key: str
     enrolment: str  # "pending" or "enrolled"
-
-
-def _load(directory: Path) -> dict[str, Any] | None:
-    try:
-        return dict(json.loads((directory / JOIN_FILE).read_text("utf-8")))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise ConcernDeskError(f"{JOIN_FILE} is damaged: join again in a new directory") from exc
-
-
-def _save(directory: Path, data: dict[str, Any]) -> None:
-    write_json_atomically(directory / JOIN_FILE, data)
 
 
 def _device_kek(device_secret: bytes, store_id: str, what: str) -> bytes:
@@ -149,7 +136,7 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
                     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (k, value))
         finally:
             conn.close()
-        _save(directory, {"format": 1, "store_id": store_id,
+        save_join(directory, {"format": 1, "store_id": store_id,
                           "hub": {"url": url, "fingerprint": key.fingerprint,
                                   "bundle": key.bundle.to_json()}, "admin": admin,
                           "device_wrap": wrap(_device_kek(device.secret, store_id, "device"),
@@ -162,22 +149,6 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
         forget_device_keys(store_id)
         raise
     return Joined(me, format_recovery_key(recovery), status)
-
-
-def awaiting_provisioning(directory: Path) -> bool:
-    data = _load(directory)
-    return bool(data and data.get("device_wrap"))
-
-
-def provisional_accounts(directory: Path) -> list[str]:
-    """Accounts provisioned here that have not signed in on this PC yet."""
-    data = _load(directory)
-    return sorted(data.get("pending", {})) if data else []
-
-
-def has_provisional_wrap(directory: Path, username: str) -> bool:
-    data = _load(directory)
-    return bool(data and username in data.get("pending", {}))
 
 
 @dataclass(frozen=True)
@@ -197,7 +168,7 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
     from app.provision import ADMIN_META, apply_provision
 
     clock = clock or SystemClock()
-    data = _load(directory)
+    data = load_join(directory)
     if not data or not data.get("device_wrap"):
         return Provisioning(True, "this PC was provisioned already")
     keyfile = KeyFile.load(directory)
@@ -258,7 +229,7 @@ def _finish(directory: Path, conn: Any, store_id: str, data_key: bytes, device: 
     """Replaces the device-only wrap with one provisional wrap per account that has a
     verifier. Idempotent: run again after a crash, it writes the same kind of file."""
     pending = _provisional_wraps(conn, store_id, data_key, device, skip=set())
-    _save(directory, {**{k: v for k, v in data.items() if k != "device_wrap"},
+    save_join(directory, {**{k: v for k, v in data.items() if k != "device_wrap"},
                       "pending": pending})
 
 
@@ -273,10 +244,10 @@ def refresh_accounts(session: Session) -> None:
     for username in removed & set(keyfile.users):
         keyfile.remove_user(username)
     keyfile.save(directory)
-    data = _load(directory) or {"format": 1, "store_id": store_id}
+    data = load_join(directory) or {"format": 1, "store_id": store_id}
     data["pending"] = _provisional_wraps(session.conn, store_id, session.data_key,
                                          session.device, skip=set(keyfile.users))
-    _save(directory, data)
+    save_join(directory, data)
 
 
 def _provisional_wraps(conn: Any, store_id: str, data_key: bytes, device: DeviceKeys, *,
@@ -305,7 +276,7 @@ def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
     """An account's first sign-in on this PC: the passphrase opens its provisional wrap, and
     the data key is wrapped for it the ordinary way (passphrase + this PC's device secret).
     ``UnwrapFailed`` for a wrong passphrase."""
-    data = _load(directory) or {}
+    data = load_join(directory) or {}
     entry = data.get("pending", {}).get(username)
     if entry is None:
         raise UnwrapFailed
@@ -321,5 +292,5 @@ def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
     keyfile.add_user(username, passphrase, data_key, device.secret, verifier_params(verifier))
     keyfile.save(directory)
     data["pending"] = {k: v for k, v in data["pending"].items() if k != username}
-    _save(directory, data)
+    save_join(directory, data)
     return data_key

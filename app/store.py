@@ -140,7 +140,8 @@ def _device_keys(keyfile: KeyFile) -> DeviceKeys:
 
 def unlock(directory: Path, username: str, passphrase: str, *,
            clock: Clock | None = None) -> Session:
-    from app.join import claim_provisioned_account, has_provisional_wrap  # (hub-sync.md)
+    from app.join import claim_provisioned_account  # (hub-sync.md)
+    from app.join_file import has_provisional_wrap
 
     clock = clock or SystemClock()
     keyfile = _require_store(directory)

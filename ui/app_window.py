@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         elif not store_exists(self.directory):
             self.show_create_school()
         else:  # a PC that joined a school but is not provisioned yet goes back to waiting
-            from app.join import awaiting_provisioning
+            from app.join_file import awaiting_provisioning
 
             directory = self.directory
             self.db.raw(self, lambda: awaiting_provisioning(directory)).across_lock() \

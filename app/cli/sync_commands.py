@@ -8,7 +8,8 @@ from app.cli.common import add_data, add_user, data_dir, open_as_user
 from app.devices_view import set_hub
 from app.errors import ConcernDeskError
 from app.hub_sync import sync_hub
-from app.join import awaiting_provisioning, join_school, provision_from_hub
+from app.join import join_school, provision_from_hub
+from app.join_file import awaiting_provisioning
 from app.outbox import Delivery, drain, items
 from app.provision import PURPOSES, approve_device, remove_device
 from app.roles import Perm

@@ -13,8 +13,8 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.clock import parse_iso
@@ -24,6 +24,11 @@ from app.sync.enrolment import sign_enrolment, sign_holding
 from app.sync.envelope import parse
 from app.sync.fingerprint import KeyBundle, b64d, b64e, normalise_fingerprint
 from app.sync.receipt import Receipt, ReceiptError, verify_receipt
+
+if TYPE_CHECKING:
+    # Imported where a client is made: the many modules that only name these errors (and the
+    # app, before anyone signs in) do not pay for loading httpx.
+    import httpx
 
 
 class FrontDoorError(ConcernDeskError):
@@ -152,6 +157,8 @@ class FrontDoorClient:
                 tls = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError):
                 raise InputError("CA file", f"cannot read certificates from {verify}") from None
+        import httpx
+
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=tls,
                                   transport=transport, follow_redirects=False)
 
@@ -266,6 +273,8 @@ class FrontDoorClient:
     def _send(self, method: str, path: str, *, body: bytes = b"", signed: bool = True,
               params: dict[str, str] | None = None,
               content_type: str = "application/json") -> httpx.Response:
+        import httpx  # loaded already: the client was made with it
+
         request = self._http.build_request(method, path, params=params, content=body,
                                            headers={"Content-Type": content_type} if body else {})
         if signed:
