@@ -8,19 +8,16 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QMessageBox,
     QPushButton,
     QSpinBox,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,7 +35,7 @@ from ui.entry_dialogs import _CoreDialog
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.services_tab import ServicesTab
-from ui.table_model import Column, RowsModel
+from ui.table_model import Column, RowsModel, rows_table
 from ui.theme import heading
 
 ROLE_WORDS = {"staff": "Staff (records concerns)", "dsl": "DSL team (triage, chronologies, "
@@ -112,13 +109,7 @@ class AdminPage(QWidget):
         self.users = RowsModel([Column("Username", lambda u: u.username),
                                 Column("Name", lambda u: u.display_name),
                                 Column("Roles", lambda u: ", ".join(u.roles))], self)
-        self.user_table = QTableView(page)
-        self.user_table.setModel(self.users)
-        self.user_table.setAccessibleName("Staff accounts")
-        self.user_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.user_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.user_table.verticalHeader().hide()
-        self.user_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.user_table = rows_table(self.users, "Staff accounts", page)
         add = QPushButton("&Add account…", page)
         add.clicked.connect(self._add_user)
         reset = QPushButton("&Reset passphrase…", page)

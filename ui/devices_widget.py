@@ -13,17 +13,14 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +31,7 @@ from app.provision import approve_device, remove_device
 from app.sync.fingerprint import normalise_fingerprint
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
-from ui.table_model import Column, RowsModel, local_time
+from ui.table_model import Column, RowsModel, local_time, rows_table
 
 PURPOSES = (("staff", "Staff — records concerns; holds only what it recorded"),
             ("dsl", "DSL team — triage and chronologies; receives every record"),
@@ -63,15 +60,8 @@ class SchoolPcsBox(QGroupBox):
             Column("State", lambda p: p.state if p.removed_at is None else
                    f"Removed {local_time(p.removed_at)}"),
         ], self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Approved PCs")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = rows_table(self.model, "Approved PCs", self, fit="contents",
+                                stretch_last=True)
 
         self.empty = QLabel("No PC has been approved yet.", self)
         self.remove = QPushButton("&Remove the selected PC…", self)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -28,7 +26,7 @@ from ui.concern_text import concern_html
 from ui.my_concerns import children_names
 from ui.note_dialog import NoteDialog
 from ui.ops import Db
-from ui.table_model import Column, RowsModel, local_time
+from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
 
@@ -48,16 +46,9 @@ class InboxPage(QWidget):
             Column("Recorded by", lambda v: v.reporter),
             Column("Assigned to", lambda v: v.assigned_to or ""),
         ], self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Concerns waiting for the DSL team")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table = rows_table(self.model, "Concerns waiting for the DSL team", self,
+                                fit="contents", alternating=True)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
         self.table.activated.connect(lambda _i: self._open_child())  # Enter or double-click
         self.detail = QTextBrowser(self)

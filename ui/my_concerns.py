@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -18,7 +16,7 @@ from app.delivery import DeliveryState, delivery_state
 from app.session import Session
 from ui.categories_widget import category_labels
 from ui.ops import Db
-from ui.table_model import Column, RowsModel, local_time
+from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
 STATUS_WORDS = {"new": "New: not yet seen by the DSL team", "acknowledged": "Seen by the DSL team",
@@ -42,16 +40,11 @@ class MyConcernsPage(QWidget):
             Column("Status", lambda r: STATUS_WORDS.get(r[0].status, r[0].status)),
             Column("Reached the DSL team?", lambda r: r[1].text),
         ], self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Concerns you recorded")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table = rows_table(self.model, "Concerns you recorded", self, alternating=True,
+                                single=False)
         # Whether it reached the DSL team is what a teacher looks for: never cut it short.
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(
+            5, QHeaderView.ResizeMode.ResizeToContents)
         self.empty = QLabel("You have not recorded any concerns yet.", self)
         refresh = QPushButton("&Refresh", self)
         refresh.clicked.connect(self.refresh)

@@ -10,16 +10,13 @@ from typing import Any
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.atomic import write_user_file
 from ui.ops import Db
 from ui.pdf_pages import print_pages, render_pages
-from ui.table_model import Column, RowsModel, local_time
+from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
 try:
@@ -85,13 +82,7 @@ class PrintQueuePage(QWidget):
             Column("Released by", lambda p: p.released_by),
             Column("Printed", lambda p: "Yes, printed" if p.printed else "Not yet"),
         ], self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Packs released for printing")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table = rows_table(self.model, "Packs released for printing", self)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
         self.empty = QLabel("Nothing to print: the DSL team has not released any packs.", self)
         self.preview_button = QPushButton("Pre&view…", self)

@@ -12,16 +12,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +36,7 @@ from ui.chronology_model import KIND_WORDS, first_line
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.referral_form_widget import ReferralFormWidget
-from ui.table_model import Column, RowsModel, local_time
+from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
 try:  # the referral core is being built alongside this screen
@@ -129,15 +126,7 @@ class ReferralsPage(QWidget):
                    STATUS_WORDS.get(r[0].status, r[0].status)),
             Column("Updated", lambda r: local_time(r[0].updated_at, with_time=False)),
         ], self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Referrals")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = rows_table(self.model, "Referrals", self, fit="contents", stretch_last=True)
         self.table.activated.connect(self._open_selected)
         self.table.clicked.connect(self._open_selected)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -65,3 +66,24 @@ def local_time(value: Any, with_time: bool = True) -> str:
     """A UTC datetime as this PC's local time, the way staff read it."""
     local = value.astimezone()
     return local.strftime("%d %b %Y %H:%M" if with_time else "%d %b %Y")
+
+
+def rows_table(model: QAbstractTableModel, name: str, parent: QWidget, *, fit: str = "stretch",
+               stretch_last: bool = False, alternating: bool = False, single: bool = True
+               ) -> QTableView:
+    """The app's list of rows: whole-row selection (one row unless ``single`` is off), no row
+    numbers, columns that ``fit`` their contents or "stretch" across, named for screen readers."""
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setAccessibleName(name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if single:
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(alternating)
+    table.verticalHeader().hide()
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents if fit == "contents"
+                                else QHeaderView.ResizeMode.Stretch)
+    if stretch_last:
+        header.setStretchLastSection(True)
+    return table
