@@ -4,33 +4,23 @@ released pack and when."""
 from __future__ import annotations
 
 from app.packs import mark_printed, printed_marks, released_packs
-from app.pupils import child_by_upn
-from app.referrals import approve_referral, create_referral, get_referral, release_referral
-from tests.frontdoor.test_school_delivery import READY
+from app.referrals import get_referral
 from tests.hub.conftest import HubSchool
-from tests.hub.test_hub_sync import UPN, record
+from tests.hub.test_hub_sync import release_with_an_office_pc
 
 
 def test_the_office_printed_mark_reaches_every_dsl_pc(school4: HubSchool) -> None:
-    school4.join("office", "office")
-    with school4.open("teacher") as teacher:
-        record(teacher, "Said she was left alone overnight")
-    for pc in ("teacher", "dsl"):
-        school4.sync(pc)
-    with school4.open("dsl") as dsl:
-        referral = create_referral(dsl, child_by_upn(dsl, UPN).id, READY)
-        approve_referral(dsl, referral.id)
-        pack_id = release_referral(dsl, referral.id)
+    referral_id, pack_id = release_with_an_office_pc(school4, "Said she was left alone overnight")
     school4.sync("dsl")
     school4.sync("deputy")
     with school4.open("deputy") as deputy:
-        assert printed_marks(deputy, referral.id) == []  # released, not printed yet
+        assert printed_marks(deputy, referral_id) == []  # released, not printed yet
 
     school4.sync("office", "office")
     school4.clock.advance(90)
     with school4.open("office", "office") as office:
         mark_printed(office, pack_id)
-        [mine] = printed_marks(office, referral.id)
+        [mine] = printed_marks(office, referral_id)
     report = school4.sync("office", "office")
     assert report.sent and {d.outcome for d in report.sent} == {"receipted"}
 
@@ -38,13 +28,13 @@ def test_the_office_printed_mark_reaches_every_dsl_pc(school4: HubSchool) -> Non
         school4.sync(pc)
     for pc in ("dsl", "deputy"):
         with school4.open(pc) as dsl:
-            [mark] = printed_marks(dsl, referral.id)
+            [mark] = printed_marks(dsl, referral_id)
             assert mark == mine
             assert mark.pack_id == pack_id
             assert mark.printed_by == "Olly Office"
             assert mark.text.startswith("printed by Olly Office at ")
             # A printed mark is an event, not a state: the referral stays released.
-            assert get_referral(dsl, referral.id).status == "released"
+            assert get_referral(dsl, referral_id).status == "released"
     with school4.open("dsl") as dsl:  # the PC that released it sees the pack as printed
         assert [(p.id, p.printed) for p in released_packs(dsl)] == [(pack_id, True)]
     with school4.open("teacher") as teacher:  # nothing of it reaches a teacher's PC

@@ -151,20 +151,29 @@ def test_first_sign_in_on_a_joined_pc_needs_the_right_passphrase(school4: HubSch
     assert '"deputy"' in keys
 
 
-def test_released_packs_reach_the_office_pc_and_nothing_else_does(school4: HubSchool) -> None:
-    from app.packs import released_pack_pdf, released_packs
+def release_with_an_office_pc(school4: HubSchool, concern: str) -> tuple[str, str]:
+    """An office PC joins; a teacher's concern reaches the DSL, who refers the child and
+    releases the pack: (referral id, pack id), nothing synced after the release."""
     from app.referrals import approve_referral, create_referral, release_referral
     from tests.frontdoor.test_school_delivery import READY
 
     school4.join("office", "office")
     with school4.open("teacher") as teacher:
-        record(teacher, "Told a friend she is scared to go home")
+        record(teacher, concern)
     for pc in ("teacher", "dsl"):
         school4.sync(pc)
     with school4.open("dsl") as dsl:
         referral = create_referral(dsl, child_by_upn(dsl, UPN).id, READY)
         approve_referral(dsl, referral.id)
-        pack_id = release_referral(dsl, referral.id)
+        return referral.id, release_referral(dsl, referral.id)
+
+
+def test_released_packs_reach_the_office_pc_and_nothing_else_does(school4: HubSchool) -> None:
+    from app.packs import released_pack_pdf, released_packs
+
+    referral_id, pack_id = release_with_an_office_pc(school4,
+                                                     "Told a friend she is scared to go home")
+    with school4.open("dsl") as dsl:
         released = released_pack_pdf(dsl, pack_id, "view")
     for pc in ("dsl", "deputy"):
         school4.sync(pc)
@@ -178,7 +187,7 @@ def test_released_packs_reach_the_office_pc_and_nothing_else_does(school4: HubSc
     with school4.open("deputy") as deputy:  # the DSL team sees the referral's state
         from app.referrals import get_referral
 
-        assert get_referral(deputy, referral.id).status == "released"
+        assert get_referral(deputy, referral_id).status == "released"
 
 
 def test_accounts_added_or_removed_later_reach_the_joined_pcs(school4: HubSchool) -> None:
