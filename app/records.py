@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.body_regions import SIDES as BODY_SIDES
+from app.body_regions import nearest_region, place
 from app.clock import iso, parse_iso
 from app.db import Connection
 from app.errors import InputError, NotFound
@@ -21,22 +23,41 @@ from app.session import Session
 MAX_TEXT = 20_000
 ENTRY_KINDS = ("concern", "action", "contact", "meeting", "referral", "outcome", "note")
 CHILD_ROLES = ("subject", "harmed", "harmed others", "witness", "sibling", "other")
-BODY_SIDES = ("front", "back")
 FUTURE_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class BodyMark:
+    """A mark on the body map. ``region`` is the named place the person chose or clicked
+    nearest ("Left arm"); marks saved before it was kept are given their nearest region."""
+
     side: str
     x: float
     y: float
     note: str = ""
+    region: str = ""
 
     def check(self, index: int) -> None:
         if self.side not in BODY_SIDES:
             raise InputError(f"body mark {index}", "side must be front or back")
         if not (0.0 <= self.x <= 1.0 and 0.0 <= self.y <= 1.0):
             raise InputError(f"body mark {index}", "is outside the body outline")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BodyMark:
+        """A mark as stored or replicated; a mark saved before ``region`` was kept gets its
+        nearest region."""
+        return cls(str(data["side"]), float(data["x"]), float(data["y"]),
+                   str(data.get("note") or ""), str(data.get("region") or "")).with_region()
+
+    def with_region(self) -> BodyMark:
+        return self if self.region else replace(self, region=nearest_region(self.side, self.x,
+                                                                             self.y))
+
+    @property
+    def place(self) -> str:
+        """"Front: Left arm": the side and the region, as every view names it."""
+        return place(self.side, self.with_region().region)
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,7 @@ def check_fields(fields: VersionFields, now: datetime) -> VersionFields:
         raise InputError("occurred", "is in the future")
     for index, mark in enumerate(fields.body_marks, start=1):
         mark.check(index)
+    marks = tuple(mark.with_region() for mark in fields.body_marks)
     return VersionFields(
         occurred_at=fields.occurred_at, entry_kind=fields.entry_kind,
         summary=clean_text(fields.summary, "text", required=True) or "",
@@ -99,7 +121,7 @@ def check_fields(fields: VersionFields, now: datetime) -> VersionFields:
         child_words=clean_text(fields.child_words, "child's words"),
         action_taken=clean_text(fields.action_taken, "action taken"),
         witnesses=clean_text(fields.witnesses, "witnesses"), significant=fields.significant,
-        body_marks=tuple(fields.body_marks))
+        body_marks=marks)
 
 
 def insert_record(session: Session, kind: str, children: list[tuple[str, str]],
@@ -148,7 +170,7 @@ LATEST_VERSION = ("v.id = (SELECT id FROM record_versions WHERE record_id = v.re
 
 
 def version_from_row(row: tuple) -> Version:  # type: ignore[type-arg]
-    marks = tuple(BodyMark(**m) for m in json.loads(row[16]))
+    marks = tuple(BodyMark.from_json(m) for m in json.loads(row[16]))
     fields = VersionFields(parse_iso(row[7]), row[8], row[11], tuple(json.loads(row[9])),
                            row[10], row[12], row[13], row[14], bool(row[15]), marks)
     return Version(row[0], row[1], row[2], row[3], row[4], parse_iso(row[5]), row[6], fields)

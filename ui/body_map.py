@@ -18,24 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.body_regions import REGIONS, SIDES, nearest_region, place
 from app.records import BodyMark
-
-SIDES = ("front", "back")
-# Regions in figure coordinates (0..1 across, 0..1 down). On the front view the child's right
-# is on the viewer's left.
-REGIONS: dict[str, dict[str, tuple[float, float]]] = {
-    "front": {"Head": (0.5, 0.07), "Face": (0.5, 0.09), "Neck": (0.5, 0.16),
-              "Chest": (0.5, 0.26), "Stomach": (0.5, 0.38), "Right arm": (0.2, 0.3),
-              "Left arm": (0.8, 0.3), "Right hand": (0.12, 0.5), "Left hand": (0.88, 0.5),
-              "Groin": (0.5, 0.5), "Right leg": (0.4, 0.7), "Left leg": (0.6, 0.7),
-              "Right foot": (0.4, 0.95), "Left foot": (0.6, 0.95)},
-    "back": {"Back of head": (0.5, 0.07), "Back of neck": (0.5, 0.16),
-             "Upper back": (0.5, 0.27), "Lower back": (0.5, 0.4), "Left arm": (0.2, 0.3),
-             "Right arm": (0.8, 0.3), "Left hand": (0.12, 0.5), "Right hand": (0.88, 0.5),
-             "Buttocks": (0.5, 0.5), "Back of left leg": (0.4, 0.7),
-             "Back of right leg": (0.6, 0.7), "Left heel": (0.4, 0.95),
-             "Right heel": (0.6, 0.95)},
-}
 
 
 def child_outline(box: QRectF) -> QPainterPath:
@@ -191,11 +175,12 @@ class BodyMapEditor(QWidget):
         self.table.insertRow(row)
         number = QTableWidgetItem(str(row + 1))
         number.setFlags(number.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        number.setData(Qt.ItemDataRole.UserRole, (side, round(x, 4), round(y, 4)))
-        place = QTableWidgetItem(f"{side.title()}: {where or nearest_region(side, x, y)}")
-        place.setFlags(place.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        region = where or nearest_region(side, x, y)
+        number.setData(Qt.ItemDataRole.UserRole, (side, round(x, 4), round(y, 4), region))
+        where_item = QTableWidgetItem(place(side, region))
+        where_item.setFlags(where_item.flags() & ~Qt.ItemFlag.ItemIsEditable)
         self.table.setItem(row, 0, number)
-        self.table.setItem(row, 1, place)
+        self.table.setItem(row, 1, where_item)
         self.table.setItem(row, 2, QTableWidgetItem(note))
         self.table.blockSignals(False)
         self._sync()
@@ -224,18 +209,14 @@ class BodyMapEditor(QWidget):
     def marks(self) -> list[BodyMark]:
         marks = []
         for row in range(self.table.rowCount()):
-            side, x, y = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            side, x, y, region = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
             note = self.table.item(row, 2).text().strip() if self.table.item(row, 2) else ""
-            marks.append(BodyMark(side, x, y, note))
+            marks.append(BodyMark(side, x, y, note, region))
         return marks
 
     def set_marks(self, marks: list[BodyMark]) -> None:
         self.table.setRowCount(0)
         for mark in marks:
-            self.add_mark(mark.side, mark.x, mark.y, note=mark.note, edit=False)
+            self.add_mark(mark.side, mark.x, mark.y, mark.region or None, note=mark.note,
+                          edit=False)
         self._sync()
-
-
-def nearest_region(side: str, x: float, y: float) -> str:
-    return min(REGIONS[side], key=lambda name: (REGIONS[side][name][0] - x) ** 2 +
-               (REGIONS[side][name][1] - y) ** 2)

@@ -285,7 +285,7 @@ class RecordConcernPage(QWidget):
             self.words.setPlainText(body.get("child_words", ""))
             self.action.setPlainText(body.get("action_taken", ""))
             self.witnesses.setText(body.get("witnesses", ""))
-            marks = [BodyMark(**m) for m in body.get("marks", [])]
+            marks = [BodyMark.from_json(m) for m in body.get("marks", [])]
             self.body_map.set_marks(marks)
             self.body_map_button.setChecked(bool(marks))
         finally:

@@ -30,7 +30,7 @@ def test_click_and_keyboard_both_add_marks_with_notes(qtbot) -> None:  # type: i
     editor.region.setCurrentText("Right hand")
     editor._add_at_region()
     editor.table.item(1, 2).setText("Small cut")
-    assert editor.marks()[1] == BodyMark("front", 0.12, 0.5, "Small cut")
+    assert editor.marks()[1] == BodyMark("front", 0.12, 0.5, "Small cut", "Right hand")
     editor.table.setCurrentCell(0, 0)
     editor.remove_selected()
     assert [m.note for m in editor.marks()] == ["Small cut"]
