@@ -3,19 +3,32 @@
 The encrypted store cannot be written before it is unlocked, so failures wait in
 ``unlock-state.json`` (usernames and times only) and enter the audit trail at the next
 successful unlock on this PC.
+
+Guessing in parallel must fare no better than guessing in turn, so every attempt holds an OS
+lock on the store's ``unlock.lock`` from the delay check to the verdict, reads the state inside
+it, and counts itself as a failure *before* the key derivation runs: an attempt killed during
+the derivation stays counted, and only a success takes it back.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from app.atomic import write_json_atomically
 from app.clock import Clock, iso, parse_iso
+from app.errors import UnlockError
 
 STATE_FILE = "unlock-state.json"
+LOCK_FILE = "unlock.lock"
+LOCK_WAIT_SECONDS = 30.0
+INTERRUPTED = "the attempt did not finish (the program was stopped during the check)"
 FREE_ATTEMPTS = 3
 MAX_DELAY_SECONDS = 15 * 60
 
@@ -49,17 +62,40 @@ class UnlockState:
     def failures(self, username: str) -> int:
         return int(self._data["failures"].get(username, {}).get("count", 0))
 
-    def record_failure(self, username: str, reason: str) -> None:
+    def record_failure(self, username: str, reason: str) -> dict[str, str]:
+        """Counts a failed attempt (durably) and returns its pending audit entry."""
         now = iso(self._clock.now())
         entry = self._data["failures"].setdefault(username, {"count": 0, "last": now})
         entry["count"] += 1
         entry["last"] = now
-        self._data["pending_audit"].append({"user": username, "at": now, "reason": reason})
+        audit = {"user": username, "at": now, "reason": reason}
+        self._data["pending_audit"].append(audit)
+        self._save()
+        return audit
+
+    def begin_attempt(self, username: str) -> dict[str, str]:
+        """Counts an attempt as failed before its check runs; see ``attempt_failed`` and
+        ``record_success``."""
+        return self.record_failure(username, INTERRUPTED)
+
+    def take_back(self, username: str, attempt: dict[str, str]) -> None:
+        """The key was right but the store could not open (damaged, say): not a guess."""
+        self._data["pending_audit"] = [p for p in self._data["pending_audit"]
+                                       if p is not attempt]
+        entry = self._data["failures"].get(username)
+        if entry and entry["count"] > 0:
+            entry["count"] -= 1
         self._save()
 
-    def record_success(self, username: str) -> list[dict[str, str]]:
-        """Clears the account's count; returns the failures still to be audited."""
-        pending = list(self._data["pending_audit"])
+    def attempt_failed(self, attempt: dict[str, str], reason: str) -> None:
+        attempt["reason"] = reason
+        self._save()
+
+    def record_success(self, username: str, attempt: dict[str, str] | None = None
+                       ) -> list[dict[str, str]]:
+        """Clears the account's count and takes back ``attempt``; returns the failures still
+        to be audited."""
+        pending = [p for p in self._data["pending_audit"] if p is not attempt]
         self._data["failures"].pop(username, None)
         self._data["pending_audit"] = []
         self._save()
@@ -74,3 +110,50 @@ class UnlockState:
         write_json_atomically(self._path, self._data)
 
 
+
+
+@contextmanager
+def attempt_lock(directory: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Holds this store's unlock lock (one attempt at a time on this PC, across processes).
+    The OS releases it when the holder dies, so a killed attempt never blocks the next."""
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while not _try_lock(fd):
+            if time.monotonic() > deadline:
+                raise UnlockError("Another sign-in to this store is still running on this PC; "
+                                  "try again in a moment.")
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+if os.name == "nt":  # pragma: no cover - Windows
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)

@@ -25,7 +25,7 @@ from app.keys import (
     parse_recovery_key,
 )
 from app.passphrase import check_passphrase_strength
-from app.ratelimit import UnlockState
+from app.ratelimit import UnlockState, attempt_lock
 from app.session import Session, User
 from app.verifier import set_verifier
 
@@ -145,25 +145,36 @@ def unlock(directory: Path, username: str, passphrase: str, *,
 
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
-    state = UnlockState(directory, clock)
-    wait = state.seconds_to_wait(username)
-    if wait:
-        raise UnlockError(f"Too many wrong passphrases for '{username}': try again in "
-                          f"{seconds(wait)}.")
-    joining = username not in keyfile.users and has_provisional_wrap(directory, username)
-    if username not in keyfile.users and not joining:
-        state.record_failure(username, "unknown user")
-        raise UnlockError(f"There is no account '{username}' on this PC's store.")
-    device = _device_keys(keyfile)
-    try:
-        data_key = (claim_provisioned_account(directory, keyfile, username, passphrase, device)
-                    if joining else keyfile.unwrap_user(username, passphrase, device.secret))
-    except UnwrapFailed:
-        state.record_failure(username, "wrong passphrase")
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
         wait = state.seconds_to_wait(username)
-        hint = f" Wait {seconds(wait)} before the next try." if wait else ""
-        raise UnlockError(f"The passphrase for '{username}' is wrong.{hint}") from None
-    session = _open_session(directory, keyfile, device, data_key, username, clock, state)
+        if wait:
+            raise UnlockError(f"Too many wrong passphrases for '{username}': try again in "
+                              f"{seconds(wait)}.")
+        joining = username not in keyfile.users and has_provisional_wrap(directory, username)
+        if username not in keyfile.users and not joining:
+            state.record_failure(username, "unknown user")
+            raise UnlockError(f"There is no account '{username}' on this PC's store.")
+        device = _device_keys(keyfile)
+        attempt = state.begin_attempt(username)
+        try:
+            data_key = (claim_provisioned_account(directory, keyfile, username, passphrase,
+                                                  device)
+                        if joining else keyfile.unwrap_user(username, passphrase, device.secret))
+        except UnwrapFailed:
+            state.attempt_failed(attempt, "wrong passphrase")
+            wait = state.seconds_to_wait(username)
+            hint = f" Wait {seconds(wait)} before the next try." if wait else ""
+            raise UnlockError(f"The passphrase for '{username}' is wrong.{hint}") from None
+        try:
+            session = _open_session(directory, keyfile, device, data_key, username, clock,
+                                    state, attempt)
+        except UnlockError:
+            state.attempt_failed(attempt, "account removed")
+            raise
+        except BaseException:
+            state.take_back(username, attempt)
+            raise
     try:  # an account from before the hub gets its verifier now (hub-sync.md)
         from app.verifier import ensure_verifier
 
@@ -179,24 +190,28 @@ def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) 
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     device = _device_keys(keyfile)
-    state = UnlockState(directory, clock)
-    wait = state.seconds_to_wait("*")
-    if wait:
-        raise UnlockError(f"Too many wrong passphrases: try again in {seconds(wait)}.")
-    for username in sorted(keyfile.users):
-        if state.seconds_to_wait(username):
-            continue
-        try:
-            data_key = keyfile.unwrap_user(username, passphrase, device.secret)
-        except UnwrapFailed:
-            continue
-        return _open_session(directory, keyfile, device, data_key, username, clock, state)
-    state.record_failure("*", "passphrase matched no account")
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
+        wait = state.seconds_to_wait("*")
+        if wait:
+            raise UnlockError(f"Too many wrong passphrases: try again in {seconds(wait)}.")
+        attempt = state.begin_attempt("*")
+        for username in sorted(keyfile.users):
+            if state.seconds_to_wait(username):
+                continue
+            try:
+                data_key = keyfile.unwrap_user(username, passphrase, device.secret)
+            except UnwrapFailed:
+                continue
+            state.record_success("*", attempt)
+            return _open_session(directory, keyfile, device, data_key, username, clock, state)
+        state.attempt_failed(attempt, "passphrase matched no account")
     raise UnlockError("That passphrase does not open this store for any account.")
 
 
 def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_key: bytes,
-                  username: str, clock: Clock, state: UnlockState) -> Session:
+                  username: str, clock: Clock, state: UnlockState,
+                  attempt: dict[str, str] | None = None) -> Session:
     conn = connect(directory / DB_FILE, data_key)
     try:
         highwater.check(conn, directory, data_key)  # committed work lost? (before any write)
@@ -205,7 +220,7 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
         if user is None:
             raise UnlockError(f"The account '{username}' has been removed.")
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
-        pending = state.record_success(username)
+        pending = state.record_success(username, attempt)
         if pending:
             with session.tx():
                 for failure in pending:
@@ -238,15 +253,18 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     key = parse_recovery_key(recovery_key_text)
-    state = UnlockState(directory, clock)
-    wait = state.seconds_to_wait("recovery")
-    if wait:
-        raise UnlockError(f"Too many wrong recovery keys: try again in {seconds(wait)}.")
-    try:
-        data_key, device_secret = keyfile.unwrap_recovery(key)
-    except UnwrapFailed:
-        state.record_failure("recovery", "wrong recovery key")
-        raise UnlockError("That recovery key does not open this store.") from None
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
+        wait = state.seconds_to_wait("recovery")
+        if wait:
+            raise UnlockError(f"Too many wrong recovery keys: try again in {seconds(wait)}.")
+        attempt = state.begin_attempt("recovery")
+        try:
+            data_key, device_secret = keyfile.unwrap_recovery(key)
+        except UnwrapFailed:
+            state.attempt_failed(attempt, "wrong recovery key")
+            raise UnlockError("That recovery key does not open this store.") from None
+        state.record_success("recovery", attempt)
     device = load_device_keys(keyfile.store_id)
     new_device = device is None or device.secret != device_secret
     if new_device:
@@ -264,7 +282,6 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
         user = load_user(conn, row[0])
         assert user is not None
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
-        state.record_success("recovery")
         with session.tx():
             session.audit("recovery", "store", keyfile.store_id, new_device=new_device)
         return session

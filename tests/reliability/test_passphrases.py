@@ -144,3 +144,44 @@ def test_a_lockout_ends_by_itself_and_the_failures_are_audited(school: SmallScho
                                       "'failed-login'").fetchone()[0]
     # Three guesses were tried; the three made during the wait were refused untried.
     assert failed == 3
+
+
+def _guess_in_parallel(directory: Path, start: object) -> str:
+    start.wait()  # type: ignore[attr-defined]
+    try:
+        unlock(directory, "teacher", "a wrong guess in parallel").close()
+    except UnlockError as exc:
+        return str(exc)
+    return "opened"
+
+
+def test_parallel_guesses_fare_no_better_than_serial_ones(school: SmallSchool) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Manager().Barrier(24)
+    with ctx.Pool(24) as pool:
+        answers = pool.starmap(_guess_in_parallel, [(school.directory, start)] * 24)
+    tried = [a for a in answers if "is wrong" in a]
+    refused = [a for a in answers if "Too many" in a]
+    assert len(tried) + len(refused) == 24
+    # In turn, three guesses are free and the rest wait (a slow machine may reach a fourth
+    # after the first one-second delay); all at once must not do better, and every guess tried
+    # is counted.
+    assert len(tried) <= 4
+    state = json.loads((school.directory / STATE_FILE).read_text())
+    assert state["failures"]["teacher"]["count"] == len(tried)
+
+
+def test_a_guess_stopped_during_the_key_check_still_counts(school: SmallSchool) -> None:
+    from app.ratelimit import INTERRUPTED, UnlockState
+
+    # What a guess killed between counting itself and its verdict leaves behind.
+    UnlockState(school.directory, school.clock).begin_attempt("teacher")
+    assert UnlockState(school.directory, school.clock).failures("teacher") == 1
+    with school.open("teacher") as session:
+        reasons = [json.loads(r[0])["reason"] for r in session.conn.execute(
+            "SELECT detail FROM audit WHERE action = 'failed-login'")]
+    assert reasons == [INTERRUPTED]
+    # A successful sign-in takes back only its own attempt.
+    assert UnlockState(school.directory, school.clock).failures("teacher") == 0
