@@ -260,6 +260,22 @@ def test_encrypted_pack_opens_only_with_the_password(full_pdf: bytes) -> None:
     assert "OFFICIAL-SENSITIVE" in reader.pages[0].extract_text()
 
 
+def test_encrypted_pack_says_which_pdf_it_is_and_keeps_no_owner_backdoor(full_pdf: bytes
+                                                                         ) -> None:
+    from pypdf import PasswordType
+
+    locked = encrypt_pdf(full_pdf, "correct horse battery")
+    # AES-256 revision 6 needs PDF 2.0, or PDF 1.7 with Adobe extension level 8: say which.
+    assert locked.startswith(b"%PDF-1.7")
+    reader = PdfReader(io.BytesIO(locked))
+    assert reader.decrypt("correct horse battery") == PasswordType.USER_PASSWORD  # not owner
+    adbe = reader.trailer["/Root"]["/Extensions"]["/ADBE"]
+    assert adbe["/BaseVersion"] == "/1.7" and adbe["/ExtensionLevel"] == 8
+    # The owner password is neither the user's (above: it opens as user, not owner) nor
+    # empty: it is random and never shown.
+    assert PdfReader(io.BytesIO(locked)).decrypt("") == PasswordType.NOT_DECRYPTED
+
+
 def test_encryption_refuses_a_short_password(full_pdf: bytes) -> None:
     with pytest.raises(InputError) as caught:
         encrypt_pdf(full_pdf, "short")
