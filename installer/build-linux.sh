@@ -4,9 +4,8 @@
 #   installer/build-linux.sh            dist/concerndesk/ and dist/concerndesk_<version>_<arch>.deb
 #   installer/build-linux.sh --no-deb   dist/concerndesk/ only
 #
-# Needs the project's virtual environment (.venv, made by scripts/dev.sh) and dpkg-deb; installs
-# PyInstaller into .venv when it is missing. Build on the oldest distribution you support: the
-# bundle carries this machine's libraries (see installer/README.md).
+# Needs python3 (3.11+) with venv, and dpkg-deb. Build on the oldest distribution you support:
+# the bundle carries this machine's libraries (see installer/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,18 +16,21 @@ case "${1:-}" in
   *) echo "usage: installer/build-linux.sh [--no-deb]" >&2; exit 2 ;;
 esac
 
-PY=.venv/bin/python
-if [ ! -x "$PY" ]; then
-  echo "no .venv here: run 'bash scripts/dev.sh test' once to make it" >&2
-  exit 2
-fi
-if ! "$PY" -m PyInstaller --version >/dev/null 2>&1; then
-  "$PY" -m pip install -q 'pyinstaller>=6.10,<7'
-fi
+# The bundle is built in a virtual environment of its own, installed only from the lock files
+# (every package pinned, with its SHA-256): what ships is what was reviewed, not whatever the
+# index serves today. Regenerate them after changing pyproject.toml (installer/README.md).
+PY=build/venv/bin/python
+base=python3
+command -v python3.11 >/dev/null && base=python3.11
+rm -rf build/venv
+"$base" -m venv build/venv
+"$PY" -m pip install -q --no-deps --require-hashes -r installer/locks/runtime.lock \
+  -r installer/locks/build.lock
+"$PY" -m pip check >/dev/null || { "$PY" -m pip check >&2; exit 1; }
 
 # Refuse to build with keyrings.alt installed: it must never ship (ENVIRONMENT.md).
 if "$PY" -c 'import keyrings.alt' 2>/dev/null; then
-  echo "keyrings.alt is installed in .venv: uninstall it first (it must never ship)" >&2
+  echo "keyrings.alt is installed in the build environment: it must never ship" >&2
   exit 1
 fi
 

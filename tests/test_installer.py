@@ -402,3 +402,41 @@ def test_the_linux_bundle_builds_and_passes_its_self_test(tmp_path: Path) -> Non
                  "./opt/concerndesk/_internal/resources/categories.json"):
         assert path in contents
     assert "keyrings" not in contents
+
+
+def _pins(lock: Path) -> dict[str, tuple[str, int]]:
+    """name → (version, number of hashes) of a pip-compile lock file."""
+    pins: dict[str, tuple[str, int]] = {}
+    name = ""
+    for line in lock.read_text("utf-8").splitlines():
+        if line and not line[0].isspace() and "==" in line:
+            name, _, version = line.split(" ")[0].partition("==")
+            pins[name.lower()] = (version, 0)
+        elif line.strip().startswith("--hash=sha256:") and name:
+            version, hashes = pins[name.lower()]
+            pins[name.lower()] = (version, hashes + 1)
+    return pins
+
+
+def test_the_bundle_is_built_from_locks_that_match_pyproject() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    runtime = _pins(INSTALLER / "locks" / "runtime.lock")
+    build = _pins(INSTALLER / "locks" / "build.lock")
+    assert runtime and build
+    # Every pin carries its SHA-256 (pip --require-hashes refuses anything else).
+    assert all(hashes for _, hashes in [*runtime.values(), *build.values()])
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    for text in declared["project"]["dependencies"]:
+        wanted = Requirement(text)
+        name = canonicalize_name(wanted.name)
+        assert name in runtime, f"{name} is in pyproject.toml but not in runtime.lock"
+        assert wanted.specifier.contains(runtime[name][0], prereleases=True), (
+            f"runtime.lock pins {name}=={runtime[name][0]}, outside {wanted.specifier}: "
+            "regenerate the lock (installer/README.md)")
+    assert not any(canonicalize_name(n).startswith("keyrings") for n in runtime)
+    script = (INSTALLER / "build-linux.sh").read_text("utf-8")
+    assert "--require-hashes -r installer/locks/runtime.lock" in script
