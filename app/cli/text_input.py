@@ -20,17 +20,15 @@ STDIN = "-"
 _MAX_BYTES = MAX_TEXT * 4
 
 
-def add_text_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup,
-                    name: str, what: str, *, required: bool = False,
-                    with_file: bool = True) -> None:
+def add_text_option(parser: argparse.ArgumentParser, name: str, what: str, *,
+                    required: bool = False) -> None:
     """``--NAME TEXT`` and ``--NAME-file F|-``, one or the other."""
     group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument(f"--{name}", help=what)
-    if with_file:
-        group.add_argument(f"--{name}-file", metavar="F|-",
-                           help=f"read {what.split(',')[0]} from a UTF-8 file, or '-' for "
-                                "standard input (it then never appears in the process list "
-                                "or the shell's history)")
+    group.add_argument(f"--{name}", metavar="TEXT", help=what)
+    group.add_argument(f"--{name}-file", metavar="F|-",
+                       help=f"read {what.split(' (')[0].split(',')[0]} from a UTF-8 file, or "
+                            "'-' for standard input (it then never appears in the process "
+                            "list or the shell's history)")
 
 
 def text_from(args: argparse.Namespace, name: str) -> str | None:

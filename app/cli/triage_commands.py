@@ -202,7 +202,8 @@ def _history_text(versions: list[Version], data: dict[str, Any], trail: list[Sta
     if trail:
         lines += ["", "Triage:"]
         for e in trail:
-            what = f"assigned to {e.note}" if e.status == "assigned" else e.status
+            what = f"assigned to {e.note}" if e.status == "assigned" else \
+                "recorded (new)" if e.status == "new" else e.status
             lines.append(f"  {_local(e.at)}  {what} — {e.actor}")
             if e.note and e.status != "assigned":
                 lines += [("      " + line).rstrip() for line in e.note.splitlines()]
