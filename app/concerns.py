@@ -125,8 +125,10 @@ def concern_history(session: Session, some_id: str) -> list[Version]:
 def amend_concern(session: Session, some_id: str, reason: str, *, text: str | None = None,
                   categories: list[str] | None = None, child_words: str | None = None,
                   action_taken: str | None = None, occurred_at: datetime | None = None,
-                  location: str | None = None, significant: bool | None = None) -> Version:
-    """A correction as a new version. Staff amend their own concerns; the DSL team any."""
+                  location: str | None = None, significant: bool | None = None,
+                  body_marks: tuple[BodyMark, ...] | None = None) -> Version:
+    """A correction as a new version. Staff amend their own concerns; the DSL team any.
+    ``body_marks`` replaces the body map's marks."""
     record_id = resolve_record_id(session.conn, some_id)
     kind, owner = record_owner(session.conn, record_id)
     if kind != "concern":
@@ -141,7 +143,7 @@ def amend_concern(session: Session, some_id: str, reason: str, *, text: str | No
     return amend(session, record_id, reason, summary=text,
                  categories=_category_codes(categories) if categories is not None else None,
                  child_words=child_words, action_taken=action_taken, occurred_at=occurred_at,
-                 location=location, significant=significant)
+                 location=location, significant=significant, body_marks=body_marks)
 
 
 def set_status(session: Session, some_id: str, status: str, note: str | None = None) -> None:

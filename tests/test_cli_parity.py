@@ -320,3 +320,21 @@ def test_referral_list(school: SmallSchool) -> None:
     assert row["created_at"]
     text = cli(school, "referral list").stdout
     assert f"draft     Tomasz Wiśniewski ({TOMASZ}), by Dana Lead  {referral_id}" in text
+
+
+def test_amend_replaces_the_body_map_marks(school: SmallSchool) -> None:
+    made = cli(school, "concern add", "--child", ZOFIA, "--category", "physical", "--text",
+               "Bruise seen at lunch", "--mark", "front:left arm:bruise", user="teacher")
+    concern_id = made.stdout.strip().splitlines()[-1]
+    before = counts(school)
+    bad = cli(school, "concern amend", "--id", concern_id, "--reason", "wrong arm", "--mark",
+              "front:left wing:bruise", user="teacher")
+    assert bad.returncode == 2 and "mark: 'left wing' is not a region" in bad.stderr
+    assert counts(school) == before
+    fixed = cli(school, "concern amend", "--id", concern_id, "--reason", "wrong arm", "--mark",
+                "front:right arm:bruise 2 cm", user="teacher")
+    assert fixed.returncode == 0, fixed.stderr
+    shown = json.loads(cli(school, "concern history", "--id", concern_id, "--json").stdout)
+    assert [[m["place"] for m in v["body_marks"]] for v in shown["versions"]] == [
+        ["Front: Left arm"], ["Front: Right arm"]]
+    assert shown["versions"][1]["text"] == "Bruise seen at lunch"

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--category", action="append", metavar="CAT",
                    help="the categories, replacing the old ones (repeat for several)")
     p.add_argument("--occurred", metavar="ISO-DATETIME", help="when it happened, corrected")
+    p.add_argument("--mark", action="append", metavar="SIDE:REGION:NOTE",
+                   help="the body map's marks, replacing the old ones (repeatable)")
     p.set_defaults(handler=cmd_concern_amend)
 
     p = sub.add_parser("chronology", help="a child's chronology in the order things happened")
@@ -88,10 +90,12 @@ def cmd_concern_add(args: argparse.Namespace) -> int:
 def cmd_concern_amend(args: argparse.Namespace) -> int:
     text, words = text_from(args, "text"), text_from(args, "child-words")
     occurred = concern_time(args.occurred) if args.occurred else None
+    marks = marks_from(args.mark) if args.mark else None
     with open_as_user(args) as session:
         version = amend_concern(session, args.id, args.reason, text=text, child_words=words,
                                 action_taken=args.action_taken, location=args.location,
-                                categories=args.category, occurred_at=occurred)
+                                categories=args.category, occurred_at=occurred,
+                                body_marks=marks)
     print(f"Amended (version {version.version}).")
     print(version.id)
     return 0
