@@ -48,6 +48,16 @@ class ConcernDraft:
     body_marks: tuple[BodyMark, ...] = ()
 
 
+@dataclass(frozen=True)
+class StatusEvent:
+    """One triage event; ``note`` is the status note, or for 'assigned' the assignee's name."""
+
+    status: str
+    actor: str
+    at: datetime
+    note: str | None
+
+
 def _category_codes(requested: list[str]) -> tuple[str, ...]:
     if not requested:
         raise InputError("category", "choose at least one category")
@@ -115,8 +125,10 @@ def concern_history(session: Session, some_id: str) -> list[Version]:
 def amend_concern(session: Session, some_id: str, reason: str, *, text: str | None = None,
                   categories: list[str] | None = None, child_words: str | None = None,
                   action_taken: str | None = None, occurred_at: datetime | None = None,
-                  location: str | None = None, significant: bool | None = None) -> Version:
-    """A correction as a new version. Staff amend their own concerns; the DSL team any."""
+                  location: str | None = None, significant: bool | None = None,
+                  body_marks: tuple[BodyMark, ...] | None = None) -> Version:
+    """A correction as a new version. Staff amend their own concerns; the DSL team any.
+    ``body_marks`` replaces the body map's marks."""
     record_id = resolve_record_id(session.conn, some_id)
     kind, owner = record_owner(session.conn, record_id)
     if kind != "concern":
@@ -131,13 +143,13 @@ def amend_concern(session: Session, some_id: str, reason: str, *, text: str | No
     return amend(session, record_id, reason, summary=text,
                  categories=_category_codes(categories) if categories is not None else None,
                  child_words=child_words, action_taken=action_taken, occurred_at=occurred_at,
-                 location=location, significant=significant)
+                 location=location, significant=significant, body_marks=body_marks)
 
 
 def set_status(session: Session, some_id: str, status: str, note: str | None = None) -> None:
     """DSL triage: new → acknowledged → actioned → closed (closing needs the outcome)."""
     session.require(Perm.TRIAGE)
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = _concern_id(session, some_id)
     if status not in STATUSES:
         raise InputError("status", "must be one of " + ", ".join(STATUSES))
     if status == "closed" and not (note or "").strip():
@@ -158,7 +170,7 @@ def set_status(session: Session, some_id: str, status: str, note: str | None = N
 
 def assign(session: Session, some_id: str, username: str) -> None:
     session.require(Perm.TRIAGE)
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = _concern_id(session, some_id)
     row = session.conn.execute("SELECT id, roles FROM users WHERE username = ? AND removed_at "
                                "IS NULL", (username,)).fetchone()
     if row is None or "dsl" not in row[1].split(","):
@@ -171,6 +183,28 @@ def assign(session: Session, some_id: str, username: str) -> None:
                                                             session.clock.now()), row[0]))
         session.audit("status", "concern", record_id, assigned=row[0])
         replicate_record(session, record_id)
+
+
+def _concern_id(session: Session, some_id: str) -> str:
+    """A concern's record id; triage never changes a chronology entry's status (the inbox only
+    offers concerns, but an id typed at the command line may be an entry's)."""
+    record_id = resolve_record_id(session.conn, some_id)
+    if record_owner(session.conn, record_id)[0] != "concern":
+        raise NotFound("There is no concern with that id.")
+    return record_id
+
+
+def status_trail(session: Session, some_id: str) -> list[StatusEvent]:
+    """A concern's triage events, oldest first: status changes with their notes (the outcome
+    of a closed concern) and assignments. The DSL team's working, so DSL only."""
+    session.require(Perm.READ_ALL_RECORDS)
+    record_id = resolve_record_id(session.conn, some_id)
+    names = dict(session.conn.execute("SELECT id, display_name FROM users").fetchall())
+    rows = session.conn.execute("SELECT status, actor_id, at, note FROM record_status WHERE "
+                                "record_id = ? ORDER BY at, id", (record_id,)).fetchall()
+    return [StatusEvent(status, names.get(actor, actor), parse_iso(at),
+                        names.get(note, note) if status == "assigned" else note)
+            for status, actor, at, note in rows]
 
 
 def _status(conn: Connection, record_id: str) -> tuple[str, str | None]:

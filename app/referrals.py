@@ -38,18 +38,21 @@ class Referral:
     entry_ids: list[str]
     created_by: str
     updated_at: datetime
+    created_at: datetime | None = None
 
 
 def _current(session: Session, referral_id: str) -> Referral:
     row = session.conn.execute(
         "SELECT r.id, r.child_id, v.id, v.version, v.form, v.entry_ids, u.display_name, "
-        "v.written_at FROM referrals r JOIN referral_versions v ON v.referral_id = r.id "
-        "JOIN users u ON u.id = r.created_by WHERE r.id = ? ORDER BY v.version DESC LIMIT 1",
+        "v.written_at, r.created_at FROM referrals r JOIN referral_versions v ON "
+        "v.referral_id = r.id JOIN users u ON u.id = r.created_by WHERE r.id = ? "
+        "ORDER BY v.version DESC LIMIT 1",
         (referral_id,)).fetchone()
     if row is None:
         raise NotFound("There is no referral with that id.")
     return Referral(row[0], row[1], row[2], row[3], status_of(session, referral_id),
-                    json.loads(row[4]), json.loads(row[5]), row[6], parse_iso(row[7]))
+                    json.loads(row[4]), json.loads(row[5]), row[6], parse_iso(row[7]),
+                    parse_iso(row[8]))
 
 
 def status_of(session: Session, referral_id: str) -> str:

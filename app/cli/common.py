@@ -80,3 +80,14 @@ def add_user(parser: argparse.ArgumentParser, required: bool = True) -> None:
 
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def subcommands(sub: argparse._SubParsersAction, name: str  # type: ignore[type-arg]
+                ) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """The sub-commands of a command another module registered (e.g. ``concern``), so a
+    module can add ``concern status`` beside ``concern add``."""
+    parser = sub.choices[name]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise LookupError(name)

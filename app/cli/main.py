@@ -28,9 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     store_commands.register(sub)
     people_commands.register(sub)
     record_commands.register(sub)
-    from app.cli import referral_commands, selftest_command, sync_commands
+    from app.cli import referral_commands, selftest_command, sync_commands, triage_commands
 
     referral_commands.register(sub)
+    triage_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser

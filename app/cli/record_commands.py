@@ -6,6 +6,7 @@ import argparse
 
 from app.chronology import chronology
 from app.cli.common import add_data, add_json, add_user, emit, open_as_user
+from app.cli.text_input import add_text_option, marks_from, text_from
 from app.clock import iso
 from app.concerns import ConcernDraft, amend_concern, concern_time, record_concern
 from app.pupils import child_by_upn
@@ -24,8 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="each child's role, in the same order as --child (default subject)")
     p.add_argument("--category", required=True, action="append", metavar="CAT",
                    help="category code or name (up to three)")
-    p.add_argument("--text", required=True, help="what you saw or heard")
-    p.add_argument("--child-words", help="the child's own words, verbatim")
+    add_text_option(p, "text", "what you saw or heard", required=True)
+    add_text_option(p, "child-words", "the child's own words, verbatim")
+    p.add_argument("--mark", action="append", metavar="SIDE:REGION:NOTE",
+                   help="a body-map mark, e.g. \"front:left arm:bruise 3 cm\" (repeatable); "
+                        "sides front and back, regions as on the app's body map")
     p.add_argument("--action-taken", help="what you did at once")
     p.add_argument("--location", help="where it happened")
     p.add_argument("--witnesses", help="who else was there")
@@ -37,8 +41,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_data(p)
     add_user(p)
     p.add_argument("--id", required=True, help="the concern's id (or any of its versions)")
-    p.add_argument("--text", required=True, help="the corrected account")
     p.add_argument("--reason", required=True, help="why it is being corrected")
+    add_text_option(p, "text", "the corrected account")
+    add_text_option(p, "child-words", "the child's own words, corrected")
+    p.add_argument("--action-taken", help="what was done at once, corrected")
+    p.add_argument("--location", help="where it happened, corrected")
+    p.add_argument("--category", action="append", metavar="CAT",
+                   help="the categories, replacing the old ones (repeat for several)")
+    p.add_argument("--occurred", metavar="ISO-DATETIME", help="when it happened, corrected")
+    p.add_argument("--mark", action="append", metavar="SIDE:REGION:NOTE",
+                   help="the body map's marks, replacing the old ones (repeatable)")
     p.set_defaults(handler=cmd_concern_amend)
 
     p = sub.add_parser("chronology", help="a child's chronology in the order things happened")
@@ -59,23 +71,31 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_concern_add(args: argparse.Namespace) -> int:
     roles = args.role or []
+    text, words = text_from(args, "text"), text_from(args, "child-words")
+    marks = marks_from(args.mark)
     with open_as_user(args) as session:
         occurred = concern_time(args.occurred) if args.occurred else session.clock.now()
         children = [(child_by_upn(session, upn).id,
                      roles[i] if i < len(roles) else "subject")
                     for i, upn in enumerate(args.child)]
         view = record_concern(session, ConcernDraft(
-            children=children, categories=args.category, text=args.text,
-            occurred_at=occurred, location=args.location, child_words=args.child_words,
-            action_taken=args.action_taken, witnesses=args.witnesses))
+            children=children, categories=args.category, text=text or "",
+            occurred_at=occurred, location=args.location, child_words=words,
+            action_taken=args.action_taken, witnesses=args.witnesses, body_marks=marks))
     print("Concern recorded.")
     print(view.id)
     return 0
 
 
 def cmd_concern_amend(args: argparse.Namespace) -> int:
+    text, words = text_from(args, "text"), text_from(args, "child-words")
+    occurred = concern_time(args.occurred) if args.occurred else None
+    marks = marks_from(args.mark) if args.mark else None
     with open_as_user(args) as session:
-        version = amend_concern(session, args.id, args.reason, text=args.text)
+        version = amend_concern(session, args.id, args.reason, text=text, child_words=words,
+                                action_taken=args.action_taken, location=args.location,
+                                categories=args.category, occurred_at=occurred,
+                                body_marks=marks)
     print(f"Amended (version {version.version}).")
     print(version.id)
     return 0

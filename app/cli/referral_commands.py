@@ -1,4 +1,4 @@
-"""referral create/update/show/approve/release/queue, and pack."""
+"""referral create/update/list/show/approve/release/queue, and pack."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
+from app.clock import iso
 from app.errors import AccessDenied
 from app.pack import write_atomically
 from app.packs import (
@@ -15,13 +16,14 @@ from app.packs import (
     released_pack_pdf,
     write_pack,
 )
-from app.pupils import child_by_upn
+from app.pupils import child_by_id, child_by_upn
 from app.referral_form import parse_assignment
 from app.referrals import (
     Referral,
     approve_referral,
     create_referral,
     get_referral,
+    list_referrals,
     release_referral,
     update_referral,
 )
@@ -43,6 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--id", required=True)
     _fields(p)
     p.set_defaults(handler=cmd_update)
+
+    p = referral.add_parser("list", help="every referral, newest first: id, child, status, "
+                            "when it was created and by whom")
+    _common(p)
+    p.add_argument("--child", metavar="UPN", help="only this child's referrals")
+    p.set_defaults(handler=cmd_list)
 
     p = referral.add_parser("show", help="a referral's status and form")
     _common(p)
@@ -106,6 +114,23 @@ def cmd_update(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         referral = update_referral(session, args.id, fields)
     _show(args, referral, "Referral updated.")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        only = child_by_upn(session, args.child).id if args.child else None
+        referrals = list_referrals(session, only)
+        children = {r.child_id: child_by_id(session, r.child_id) for r in referrals}
+    data = [{"id": r.id, "child": {"upn": children[r.child_id].upn,
+                                   "name": children[r.child_id].display_name},
+             "status": r.status, "version": r.version,
+             "created_at": iso(r.created_at) if r.created_at else None,
+             "created_by": r.created_by, "updated_at": iso(r.updated_at)} for r in referrals]
+    lines = [f"{(r.created_at or r.updated_at).astimezone():%Y-%m-%d %H:%M}  {r.status:<9} "
+             f"{children[r.child_id].display_name} ({children[r.child_id].upn}), by "
+             f"{r.created_by}  {r.id}" for r in referrals]
+    emit(args, data, "\n".join(lines) or "No referrals yet.")
     return 0
 
 
