@@ -290,12 +290,16 @@ def test_a_split_missing_a_chunk_for_thirty_days_is_dropped(school: HubSchool) -
         return int(session.conn.execute("SELECT count(*) FROM attachment_chunks WHERE "
                                         "record_id = ?", (record_id,)).fetchone()[0])
 
+    # Two syncs, so every chunk of the first file is at the hub before any of the second's
+    # (one outbox drain uploads in parallel, and the hub keeps arrival order).
     with school.open("teacher") as teacher:
         whole = record(teacher, "Brought in a letter from home")
         add_attachment(teacher, whole, "letter.jpg", synthetic_file(600 * 1024, seed=6))
+        sender = device_fingerprint(teacher)
+    school.sync("teacher")
+    with school.open("teacher") as teacher:
         partial = record(teacher, "Showed a message on a phone")
         add_attachment(teacher, partial, "message.png", synthetic_file(600 * 1024, seed=7))
-        sender = device_fingerprint(teacher)
     school.sync("teacher")
     with school.open("dsl") as dsl:
         with hub_client(school.hub.url, dsl, school.hub.info.bundle) as hub:
