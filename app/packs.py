@@ -133,12 +133,14 @@ def child_pack_data(session: Session, child: Child) -> PackData:
 
 
 def store_released_pack(session: Session, referral: Referral) -> str:
-    """Renders and keeps the pack; call inside the release transaction."""
-    data = referral_pack_data(session, referral)
+    """Renders and keeps the pack; call inside the release transaction. The released pack's
+    id is the one its PDF (title, every footer), its JSON twin, the print queue and the CLI
+    show: a released pack is its own document, apart from any draft of the same referral."""
+    pack_id = str(uuid.uuid4())
+    data = replace(referral_pack_data(session, referral), pack_id=pack_id)
     now = session.clock.now()
     pdf = render_pack(data, generated_at=now)
     twin = pack_json(data, generated_at=now)
-    pack_id = str(uuid.uuid4())
     session.conn.execute(
         "INSERT INTO referral_packs (id, referral_id, referral_version_id, created_by, "
         "created_at, sha256, pdf, twin) VALUES (?,?,?,?,?,?,?,?)",
