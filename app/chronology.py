@@ -136,9 +136,11 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
         items = [i for i in items if i.record_id in kept]
         events = [e for e in events if e.record_id in kept]
     if events:
-        roles = {i.record_id: i.child_role for i in items}
-        items = sorted(items + [_status_item(e, roles.get(e.record_id, "subject"))
-                                for e in events], key=_event_order)
+        # A status item takes its concern's role for this child and its significance: what
+        # was done about a significant concern is part of it.
+        of = {i.record_id: i for i in items}
+        items = sorted(items + [_status_item(e, of.get(e.record_id)) for e in events],
+                       key=_event_order)
     if since:
         items = [i for i in items if i.occurred_at >= since]
     if until:
@@ -148,9 +150,11 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
     return items
 
 
-def _status_item(event: StatusEvent, role: str) -> ChronologyItem:
+def _status_item(event: StatusEvent, concern: ChronologyItem | None) -> ChronologyItem:
     return ChronologyItem(event.record_id, event.id, STATUS_KIND, event.at, event.at,
-                          event.text, None, (), event.actor, False, False, role,
+                          event.text, None, (), event.actor, False,
+                          bool(concern and concern.significant),
+                          concern.child_role if concern else "subject",
                           status=event.status, note=event.words)
 
 

@@ -73,7 +73,7 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
                 entry_id=item.version_id, occurred_at=item.occurred_at,
                 recorded_at=item.recorded_at, kind="status", summary=item.summary,
                 author=item.author, record_id=item.record_id, status=item.status,
-                note=item.note))
+                note=item.note, significant=item.significant))
             continue
         version = latest_version(session.conn, item.record_id)
         entries.append(PackEntry(

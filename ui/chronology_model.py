@@ -73,6 +73,11 @@ class ChronologyModel(QAbstractTableModel):
     def total(self) -> int:
         return len(self._all)
 
+    @property
+    def records(self) -> int:
+        """How many records the items are of (a concern's status changes share its id)."""
+        return len({i.record_id for i in self._all})
+
     # -- the model interface -------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._shown)
