@@ -115,7 +115,8 @@ def _more_rows(session: Session, query: str, scope: str, params: list[str], limi
 
 def _note_rows(session: Session, query: str, limit: int) -> list[tuple]:  # type: ignore[type-arg]
     """The best status notes matching ``query``, each as a hit on its concern, dated when the
-    note was written. bm25 ranks on both indexes are on one scale (lower is better)."""
+    note was written. Each index's bm25 rank (lower is better) is taken as it is to interleave
+    the hits: near enough for ordering, since each index scores against its own columns."""
     return session.conn.execute(
         "SELECT s.record_id, r.kind, s.at, "
         "snippet(status_note_fts, 0, '[', ']', '…', 12), status_note_fts.rank "
