@@ -16,6 +16,7 @@ from app.pupils import child_by_id
 from app.records import (
     ENTRY_KINDS,
     LATEST_VERSION,
+    BodyMark,
     Version,
     VersionFields,
     amend,
@@ -28,6 +29,11 @@ from app.records import (
 from app.replicate import replicate_record
 from app.roles import Perm
 from app.session import Session
+from app.status_events import StatusEvent, events_for_child
+
+# A status change of a concern (acknowledged, assigned, actioned, closed) is an item of the
+# chronology of its own: the DSL's note or the outcome is what happened next.
+STATUS_KIND = "status"
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,18 @@ class ChronologyItem:
     amended: bool
     significant: bool
     child_role: str
+    location: str | None = None
+    action_taken: str | None = None
+    witnesses: str | None = None
+    body_marks: tuple[BodyMark, ...] = ()
+    # For a status item (kind "status"): the status and the words the DSL wrote with it;
+    # ``summary`` is then how it reads ("Actioned — <note>", "Assigned to <name>").
+    status: str | None = None
+    note: str | None = None
+
+    @property
+    def is_status(self) -> bool:
+        return self.kind == STATUS_KIND
 
     @property
     def recorded_late(self) -> bool:
@@ -98,18 +116,31 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
     child_by_id(session, child_id)
     rows = session.conn.execute(
         "SELECT r.id, v.id, v.entry_kind, v.occurred_at, r.created_at, v.summary, "
-        "v.child_words, v.categories, u.display_name, v.version, v.significant, rc.role "
+        "v.child_words, v.categories, u.display_name, v.version, v.significant, rc.role, "
+        "v.location, v.action_taken, v.witnesses, v.body_marks "
         "FROM record_children rc JOIN records r ON r.id = rc.record_id "
         "JOIN record_versions v ON v.record_id = r.id AND " + LATEST_VERSION +
         " JOIN users u ON u.id = r.created_by WHERE rc.child_id = ? "
         "ORDER BY v.occurred_at, r.created_at, r.id", (child_id,)).fetchall()
     items = [ChronologyItem(r[0], r[1], r[2], parse_iso(r[3]), parse_iso(r[4]), r[5], r[6],
-                            tuple(json.loads(r[7])), r[8], r[9] > 1, bool(r[10]), r[11])
+                            tuple(json.loads(r[7])), r[8], r[9] > 1, bool(r[10]), r[11],
+                            r[12], r[13], r[14],
+                            tuple(BodyMark.from_json(m) for m in json.loads(r[15])))
              for r in rows]
-    if significant_only:
-        items = [i for i in items if i.significant]
-    if categories:
-        items = [i for i in items if categories.intersection(i.categories)]
+    events = events_for_child(session.conn, child_id)
+    if significant_only or categories:
+        # A status item goes with its concern: shown when the concern is.
+        kept = {i.record_id for i in items
+                if (not significant_only or i.significant)
+                and (not categories or categories.intersection(i.categories))}
+        items = [i for i in items if i.record_id in kept]
+        events = [e for e in events if e.record_id in kept]
+    if events:
+        # A status item takes its concern's role for this child and its significance: what
+        # was done about a significant concern is part of it.
+        of = {i.record_id: i for i in items}
+        items = sorted(items + [_status_item(e, of.get(e.record_id)) for e in events],
+                       key=_event_order)
     if since:
         items = [i for i in items if i.occurred_at >= since]
     if until:
@@ -119,3 +150,15 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
     return items
 
 
+def _status_item(event: StatusEvent, concern: ChronologyItem | None) -> ChronologyItem:
+    return ChronologyItem(event.record_id, event.id, STATUS_KIND, event.at, event.at,
+                          event.text, None, (), event.actor, False,
+                          bool(concern and concern.significant),
+                          concern.child_role if concern else "subject",
+                          status=event.status, note=event.words)
+
+
+def _event_order(item: ChronologyItem) -> tuple:  # type: ignore[type-arg]
+    """When it happened, then when it was written; a concern before its own status events."""
+    return (item.occurred_at, item.recorded_at, item.record_id, item.is_status,
+            item.version_id)

@@ -11,7 +11,9 @@ from datetime import datetime
 from app.clock import parse_iso
 from app.pupils import CHILD_COLUMNS, Child, child_from_row
 from app.records import LATEST_VERSION, VERSION_COLUMNS, Version, version_from_row
+from app.roles import Perm
 from app.session import Session
+from app.status_events import StatusEvent, events_for
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class ConcernView:
     latest: Version
     children: list[tuple[Child, str]]
     version_count: int
+    # What the DSL team did with it, with their words (for the DSL team only: a note is
+    # theirs), oldest first.
+    events: tuple[StatusEvent, ...] = ()
 
 
 def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
@@ -52,6 +57,7 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
     latest = {r[1]: version_from_row(r) for r in conn.execute(
         f"SELECT {VERSION_COLUMNS} FROM record_versions v JOIN users u ON u.id = v.author_id "
         f"WHERE v.record_id {among} AND {LATEST_VERSION}", (wanted,))}
+    events = events_for(conn, list(heads)) if session.can(Perm.READ_ALL_RECORDS) else {}
     views = []
     for record_id in ids:
         if record_id not in heads or record_id not in latest:
@@ -62,5 +68,5 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
             record_id, reporter, creator, parse_iso(created), status,
             names.get(assignee) if assignee else None, latest[record_id],
             [(children[c], role) for c, role in links.get(record_id, []) if c in children],
-            versions))
+            versions, tuple(events.get(record_id, ()))))
     return views

@@ -68,6 +68,13 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
     for item in chronology(session, child.id, audit=False):
         if wanted is not None and item.record_id not in wanted:
             continue
+        if item.is_status:  # a concern's status change: the DSL's words, as an entry
+            entries.append(PackEntry(
+                entry_id=item.version_id, occurred_at=item.occurred_at,
+                recorded_at=item.recorded_at, kind="status", summary=item.summary,
+                author=item.author, record_id=item.record_id, status=item.status,
+                note=item.note, significant=item.significant))
+            continue
         version = latest_version(session.conn, item.record_id)
         entries.append(PackEntry(
             entry_id=item.record_id, occurred_at=item.occurred_at,
@@ -75,12 +82,16 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
             author=item.author, categories=[labels.get(c, c) for c in item.categories],
             child_words=item.child_words, amended=item.amended,
             amendment_note=version.reason if item.amended else None,
-            significant=item.significant,
-            body_marks=[BodyMark(m.side, m.x, m.y, m.note or None)  # type: ignore[arg-type]
-                        for m in version.fields.body_marks]))
+            significant=item.significant, location=item.location,
+            action_taken=item.action_taken, witnesses=item.witnesses,
+            record_id=item.record_id,
+            body_marks=[BodyMark(m.side, m.x, m.y, m.note or None,  # type: ignore[arg-type]
+                                 m.with_region().region)
+                        for m in item.body_marks]))
     attachments = [PackAttachment(r[0], r[1], r[2]) for r in session.conn.execute(
         "SELECT filename, size, sha256 FROM attachments WHERE record_id IN (SELECT value FROM "
-        "json_each(?)) ORDER BY added_at, id", (json.dumps([e.entry_id for e in entries]),))]
+        "json_each(?)) ORDER BY added_at, id",
+        (json.dumps([e.entry_id for e in entries if e.kind != "status"]),))]
     school = SchoolInfo(session.school_name, get(session, SCHOOL_ADDRESS) or None,
                         get(session, SCHOOL_PHONE) or None, get(session, SCHOOL_EMAIL) or None)
     aliases = [a.strip() for a in (form.get("child_aliases") or "").split(",") if a.strip()]
@@ -133,12 +144,14 @@ def child_pack_data(session: Session, child: Child) -> PackData:
 
 
 def store_released_pack(session: Session, referral: Referral) -> str:
-    """Renders and keeps the pack; call inside the release transaction."""
-    data = referral_pack_data(session, referral)
+    """Renders and keeps the pack; call inside the release transaction. The released pack's
+    id is the one its PDF (title, every footer), its JSON twin, the print queue and the CLI
+    show: a released pack is its own document, apart from any draft of the same referral."""
+    pack_id = str(uuid.uuid4())
+    data = replace(referral_pack_data(session, referral), pack_id=pack_id)
     now = session.clock.now()
     pdf = render_pack(data, generated_at=now)
     twin = pack_json(data, generated_at=now)
-    pack_id = str(uuid.uuid4())
     session.conn.execute(
         "INSERT INTO referral_packs (id, referral_id, referral_version_id, created_by, "
         "created_at, sha256, pdf, twin) VALUES (?,?,?,?,?,?,?,?)",

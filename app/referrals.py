@@ -89,7 +89,8 @@ def prefill(session: Session, child: Child) -> tuple[dict[str, Any], list[str]]:
                             "child_voice": "\n".join(voices[-5:]) or None}
     if earlier:
         form["history"] = f"{earlier} earlier referral(s) from this school are on record."
-    return {k: v for k, v in form.items() if v}, [i.record_id for i in items]
+    # A concern's status changes share its id: each record once.
+    return {k: v for k, v in form.items() if v}, list(dict.fromkeys(i.record_id for i in items))
 
 
 def create_referral(session: Session, child_id: str, fields: Sequence[tuple[str, str]] = ()

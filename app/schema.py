@@ -332,6 +332,47 @@ MIGRATIONS: list[str] = [
         held_at TEXT NOT NULL
     );
     """,
+    # 9 — search finds every word a person typed (app/search.py): the words a DSL writes with
+    # a status change (what was done, a closing outcome; for the DSL team only), and a
+    # version's witnesses and body-map notes, which ``record_fts`` leaves out. Kept by
+    # triggers, so what is applied from the hub is indexed as what is made here; keyed by the
+    # event's or version's id (not a rowid, which a VACUUM may renumber). Assignments are left
+    # out: their note is the assignee's user id.
+    """
+    CREATE VIRTUAL TABLE status_note_fts USING fts5 (
+        note, status_id UNINDEXED,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TRIGGER status_note_indexed AFTER INSERT ON record_status
+    WHEN NEW.note IS NOT NULL AND NEW.status != 'assigned' BEGIN
+        INSERT INTO status_note_fts (note, status_id) VALUES (NEW.note, NEW.id);
+    END;
+
+    INSERT INTO status_note_fts (note, status_id)
+    SELECT note, id FROM record_status WHERE note IS NOT NULL AND status != 'assigned'
+    ORDER BY at, id;
+
+    CREATE VIRTUAL TABLE record_more_fts USING fts5 (
+        witnesses, marks, version_id UNINDEXED,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TRIGGER record_more_indexed AFTER INSERT ON record_versions
+    WHEN NEW.witnesses IS NOT NULL OR NEW.body_marks != '[]' BEGIN
+        INSERT INTO record_more_fts (witnesses, marks, version_id)
+        VALUES (coalesce(NEW.witnesses, ''),
+                coalesce((SELECT group_concat(json_extract(value, '$.note'), ' ')
+                          FROM json_each(NEW.body_marks)), ''), NEW.id);
+    END;
+
+    INSERT INTO record_more_fts (witnesses, marks, version_id)
+    SELECT coalesce(v.witnesses, ''),
+           coalesce((SELECT group_concat(json_extract(value, '$.note'), ' ')
+                     FROM json_each(v.body_marks)), ''), v.id
+    FROM record_versions v WHERE v.witnesses IS NOT NULL OR v.body_marks != '[]'
+    ORDER BY v.rowid;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -73,14 +73,18 @@ def search(session: Session, text: str, limit: int = 50) -> SearchHits:
     # first (best) hit per record.
     rows = session.conn.execute(
         "SELECT r.id, r.kind, v.occurred_at, "
-        "snippet(record_fts, -1, '[', ']', '…', 12) FROM record_fts "
+        "snippet(record_fts, -1, '[', ']', '…', 12), record_fts.rank FROM record_fts "
         "JOIN record_versions v ON v.rowid = record_fts.rowid "
         "JOIN records r ON r.id = v.record_id "
         "WHERE record_fts MATCH ? AND record_fts.rowid >= ?" + scope +
         " ORDER BY record_fts.rank LIMIT ?",
         (query, since, *params, limit * 3)).fetchall()
+    rows = [*rows, *_more_rows(session, query, scope, params, limit * 3)]
+    if not scope:  # the DSL team's notes on status changes are theirs alone (migration 9)
+        rows += _note_rows(session, query, limit * 3)
+    rows.sort(key=lambda r: r[4])
     best: dict[str, tuple[str, str, str]] = {}
-    for record_id, kind, occurred, snippet in rows:
+    for record_id, kind, occurred, snippet, _rank in rows:
         if record_id not in best and len(best) < limit:
             best[record_id] = (kind, occurred, snippet)
     names: dict[str, list[str]] = {}
@@ -98,6 +102,30 @@ def search(session: Session, text: str, limit: int = 50) -> SearchHits:
     return hits
 
 
+def _more_rows(session: Session, query: str, scope: str, params: list[str], limit: int
+               ) -> list[tuple]:  # type: ignore[type-arg]
+    """Versions whose witnesses or body-map notes match (migration 9), in ``scope``."""
+    return session.conn.execute(
+        "SELECT r.id, r.kind, v.occurred_at, "
+        "snippet(record_more_fts, -1, '[', ']', '…', 12), record_more_fts.rank "
+        "FROM record_more_fts JOIN record_versions v ON v.id = record_more_fts.version_id "
+        "JOIN records r ON r.id = v.record_id WHERE record_more_fts MATCH ?" + scope +
+        " ORDER BY record_more_fts.rank LIMIT ?", (query, *params, limit)).fetchall()
+
+
+def _note_rows(session: Session, query: str, limit: int) -> list[tuple]:  # type: ignore[type-arg]
+    """The best status notes matching ``query``, each as a hit on its concern, dated when the
+    note was written. Each index's bm25 rank (lower is better) is taken as it is to interleave
+    the hits: near enough for ordering, since each index scores against its own columns."""
+    return session.conn.execute(
+        "SELECT s.record_id, r.kind, s.at, "
+        "snippet(status_note_fts, 0, '[', ']', '…', 12), status_note_fts.rank "
+        "FROM status_note_fts JOIN record_status s ON s.id = status_note_fts.status_id "
+        "JOIN records r ON r.id = s.record_id "
+        "WHERE status_note_fts MATCH ? ORDER BY status_note_fts.rank LIMIT ?",
+        (query, limit)).fetchall()
+
+
 def _window_start(session: Session, query: str) -> int | None:
     """The rowid of the RANK_WINDOW-th newest version matching ``query``, or None when fewer
     match. Without ranking, FTS5 walks its matches newest (highest rowid) first and stops
@@ -111,10 +139,20 @@ def search_child(session: Session, child_id: str, text: str) -> set[str]:
     """The records of one child's chronology that match ``text``, however many and however
     old (the child page's filter): no ranking, so no window is needed."""
     session.require(Perm.READ_ALL_RECORDS)
+    query = fts_query(text)
     ids = {r[0] for r in session.conn.execute(
         "SELECT DISTINCT v.record_id FROM record_fts "
         "JOIN record_versions v ON v.rowid = record_fts.rowid "
         "JOIN record_children rc ON rc.record_id = v.record_id "
-        "WHERE record_fts MATCH ? AND rc.child_id = ?", (fts_query(text), child_id))}
+        "WHERE record_fts MATCH ? AND rc.child_id = ? "
+        "UNION SELECT v.record_id FROM record_more_fts "
+        "JOIN record_versions v ON v.id = record_more_fts.version_id "
+        "JOIN record_children rc ON rc.record_id = v.record_id "
+        "WHERE record_more_fts MATCH ? AND rc.child_id = ? "
+        "UNION SELECT s.record_id FROM status_note_fts "
+        "JOIN record_status s ON s.id = status_note_fts.status_id "
+        "JOIN record_children rc ON rc.record_id = s.record_id "
+        "WHERE status_note_fts MATCH ? AND rc.child_id = ?",
+        (query, child_id, query, child_id, query, child_id))}
     session.audited("search", "child", child_id, results=len(ids))
     return ids

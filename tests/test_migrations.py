@@ -29,6 +29,55 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, start: int) -> None
     conn.close()
 
 
+@pytest.mark.parametrize("start", range(1, 9))
+def test_status_notes_witnesses_and_mark_notes_written_before_9_are_found_after(
+        tmp_path: Path, start: int) -> None:
+    """Migration 9 indexes for search what earlier stores hold: a DSL's note on a status
+    change, a version's witnesses and its body-map notes (an assignment's note, a user id,
+    is not words to find)."""
+    key = os.urandom(32)
+    path = tmp_path / "store.db"
+    conn = connect(path, key, create=True)
+    migrate(conn, target=start)
+    at = "2026-01-01T00:00:00.000000Z"
+    conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) VALUES "
+                 "('u1', 'dsl', 'Dana Lead', 'dsl', ?)", (at,))
+    conn.execute("INSERT INTO records (id, kind, created_by, created_at) VALUES "
+                 "('r1', 'concern', 'u1', ?)", (at,))
+    conn.execute("INSERT INTO record_versions (id, record_id, version, author_id, written_at, "
+                 "occurred_at, entry_kind, summary, witnesses, body_marks) VALUES ('v1', 'r1', "
+                 "1, 'u1', ?, ?, 'concern', 'Synthetic text', 'Mr Quenby the caretaker', ?)",
+                 (at, at, '[{"side": "front", "x": 0.8, "y": 0.3, "note": "faded bruise"}]'))
+    for sid, status, note in (("s1", "new", None), ("s2", "assigned", "u1"),
+                              ("s3", "actioned", "Phoned Mrs Ravensworth"),
+                              ("s4", "closed", "Outcome: no further action")):
+        conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at, note) "
+                     "VALUES (?, 'r1', ?, 'u1', ?, ?)", (sid, status, at, note))
+    conn.close()
+
+    conn = connect(path, key)
+    assert migrate(conn) == LATEST
+
+    def notes(words: str) -> list[str]:
+        return [r[0] for r in conn.execute("SELECT status_id FROM status_note_fts WHERE "
+                                           "status_note_fts MATCH ? ORDER BY status_id",
+                                           (words,))]
+
+    def versions(words: str) -> list[str]:
+        return [r[0] for r in conn.execute("SELECT version_id FROM record_more_fts WHERE "
+                                           "record_more_fts MATCH ?", (words,))]
+
+    assert notes("ravensworth") == ["s3"] and notes("further") == ["s4"]
+    assert notes("u1") == []
+    assert versions("quenby") == ["v1"] and versions("faded bruise") == ["v1"]
+    # and what is written after the migration is indexed by its triggers
+    conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at, note) "
+                 "VALUES ('s5', 'r1', 'acknowledged', 'u1', ?, 'Reopened: Ashgrove called')",
+                 (at,))
+    assert notes("ashgrove") == ["s5"]
+    conn.close()
+
+
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     from app.errors import ConcernDeskError
 

@@ -234,7 +234,10 @@ def test_many_body_marks_are_numbered_across_figures() -> None:
                       kind="concern", summary="Marks seen.", author="Ms Test", body_marks=marks)
     text = "".join(pages_text(render_pack(full_pack([entry]), generated_at=GENERATED_AT)))
     assert "Marks 1–30" in text and "Marks 31–35" in text
-    assert "mark 34" in text and squash("Body map: marks 1, 2, 3") in squash(text)
+    assert "mark 34" in text
+    # each mark with its place and note in the entry's row (mark n holds note "mark n-1")
+    assert squash("Body map (section 11): mark 1, Back: Left arm — mark 0; mark 2, Front: "
+                  "Right arm — mark 1") in squash(text)
 
 
 def test_decomposed_accents_are_composed() -> None:
@@ -311,7 +314,7 @@ def test_twin_matches_the_schema_and_the_pdf() -> None:
         twin = json.loads(json.dumps(pack_json(data, generated_at=GENERATED_AT)))
         assert _validate(twin) == []
     twin = pack_json(full_pack(), generated_at=GENERATED_AT)
-    assert twin["schema_version"] == "1.0" and twin["pack_id"] == PACK_ID
+    assert twin["schema_version"] == "1.1" and twin["pack_id"] == PACK_ID
     assert twin["generated_at"] == "2026-03-09T14:30:00.000000Z"
     assert [e["number"] for e in twin["chronology"]] == [1, 2, 3, 4]
     bruise = twin["chronology"][2]  # numbered as in the PDF

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,6 +88,24 @@ def test_approval_lists_every_gap_then_release_reaches_the_office(school: SmallS
     text = _text(pdf)
     assert "Arrived soaked, no coat" in text and "Spoke to mum, coat provided" in text
     assert "OFFICIAL-SENSITIVE" in text and "B801200005001" in text
+
+
+def test_the_released_pack_carries_its_own_id_in_its_pdf_and_twin(school: SmallSchool,
+                                                                 child_id: str) -> None:
+    """One id for a released pack: the print queue's, the CLI's, the PDF's title and footers
+    and the JSON twin's (it was the referral version's id inside the PDF)."""
+    with school.open("dsl") as dsl:
+        referral = create_referral(dsl, child_id, READY)
+        approve_referral(dsl, referral.id)
+        pack_id = release_referral(dsl, referral.id)
+        twin = dsl.conn.execute("SELECT twin FROM referral_packs WHERE id = ?",
+                                (pack_id,)).fetchone()[0]
+    with school.open("office") as office:
+        assert [p.id for p in released_packs(office)] == [pack_id]
+        reader = PdfReader(io.BytesIO(released_pack_pdf(office, pack_id, "view")))
+    assert json.loads(twin)["pack_id"] == pack_id
+    assert reader.metadata.title == f"Referral pack {pack_id}"
+    assert all(f"Pack {pack_id} ·" in page.extract_text() for page in reader.pages)
 
 
 def test_editing_an_approved_referral_needs_approval_again(school: SmallSchool,

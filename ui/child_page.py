@@ -35,15 +35,14 @@ from app.clock import Clock, SystemClock
 from app.pupils import Child, child_by_id
 from app.search import search_child
 from ui.attachments_widget import AttachmentList, table_over_details
-from ui.categories_widget import category_labels
-from ui.chronology_model import KIND_WORDS, ChronologyModel, item_as_text
+from ui.chronology_model import ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
+from ui.concern_text import item_html
 from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
 from ui.record_concern import ROLE_LABELS
-from ui.table_model import local_time
 from ui.theme import heading, year_label
 
 
@@ -262,16 +261,8 @@ class ChildPage(QWidget):
         if item is None:
             self.detail.setHtml("<p>Choose an entry to read it here.</p>")
             return
-        words = (f"<p><b>The child's own words</b><br>“{escape(item.child_words)}”</p>"
-                 if item.child_words else "")
-        self.detail.setHtml(
-            f"<p><b>{escape(KIND_WORDS.get(item.kind, item.kind))}</b> · happened "
-            f"{escape(local_time(item.occurred_at))} · written "
-            f"{escape(local_time(item.recorded_at))} by "
-            f"{escape(item.author)}{' · <b>amended</b>' if item.amended else ''}"
-            f"{' · <b>★ significant</b>' if item.significant else ''}</p>"
-            f"<p>{escape(category_labels(item.categories))}</p>"
-            f"<p>{escape(item.summary).replace(chr(10), '<br>')}</p>{words}")
+        self.detail.setHtml(item_html(item))
+        self.amend_button.setEnabled(not item.is_status)  # a status change is an event
 
     def add_entry(self) -> None:
         if self.child is None:

@@ -14,7 +14,8 @@ from ui.table_model import local_time
 
 Index = QModelIndex | QPersistentModelIndex
 KIND_WORDS = {"concern": "Concern", "action": "Action", "contact": "Contact",
-              "meeting": "Meeting", "referral": "Referral", "outcome": "Outcome", "note": "Note"}
+              "meeting": "Meeting", "referral": "Referral", "outcome": "Outcome", "note": "Note",
+              "status": "Status"}
 SHORT_ROLES = {"subject": "About them", "harmed": "Harmed", "harmed others": "Harmed others",
                "witness": "Witness", "sibling": "Sibling", "other": "Other"}
 COLUMNS = ("Happened", "What", "Summary", "Categories", "Child's part", "By", "Written",
@@ -72,6 +73,11 @@ class ChronologyModel(QAbstractTableModel):
     def total(self) -> int:
         return len(self._all)
 
+    @property
+    def records(self) -> int:
+        """How many records the items are of (a concern's status changes share its id)."""
+        return len({i.record_id for i in self._all})
+
     # -- the model interface -------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._shown)
@@ -126,5 +132,10 @@ def item_as_text(item: ChronologyItem) -> str:
              item.summary]
     if item.child_words:
         lines.append(f"Child's words: “{item.child_words}”")
+    for label, value in (("Where", item.location), ("Action taken", item.action_taken),
+                         ("Witnesses", item.witnesses)):
+        if value:
+            lines.append(f"{label}: {value}")
+    lines += [f"Body map: {m.place} — {m.note or '(no note)'}" for m in item.body_marks]
     lines.append(f"Recorded by {item.author}, {local_time(item.recorded_at)}")
     return "\n".join(lines)

@@ -241,6 +241,8 @@ class ReferralsPage(QWidget):
         self.entries.clear()
         chosen = set(referral.entry_ids)
         for item in items:
+            if item.is_status:  # goes with its concern: chosen with it
+                continue
             line = QListWidgetItem(f"{local_time(item.occurred_at)} · "
                                    f"{KIND_WORDS.get(item.kind, item.kind)} · "
                                    f"{first_line(item.summary, 100)}")

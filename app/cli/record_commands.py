@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.chronology import chronology
+from app.chronology import ChronologyItem, chronology
 from app.cli.common import add_data, add_json, add_user, emit, open_as_user
 from app.cli.text_input import add_text_option, marks_from, text_from
 from app.clock import iso
@@ -109,17 +109,44 @@ def cmd_chronology(args: argparse.Namespace) -> int:
              "occurred_at": iso(i.occurred_at), "recorded_at": iso(i.recorded_at),
              "summary": i.summary, "child_words": i.child_words,
              "categories": list(i.categories), "author": i.author, "amended": i.amended,
-             "significant": i.significant, "child_role": i.child_role} for i in items]
+             "significant": i.significant, "child_role": i.child_role,
+             "location": i.location, "action_taken": i.action_taken,
+             "witnesses": i.witnesses,
+             "body_marks": [{"side": m.side, "x": m.x, "y": m.y, "region": m.region,
+                             "place": m.place, "note": m.note} for m in i.body_marks],
+             "status": i.status, "note": i.note} for i in items]
     lines = [f"Chronology: {child.display_name} ({child.upn}), "
              f"{len(items)} {'entry' if len(items) == 1 else 'entries'}"]
     for i in items:
         flags = "".join([" [significant]" if i.significant else "",
                          " [amended]" if i.amended else "",
                          f" (recorded {i.recorded_at:%Y-%m-%d})" if i.recorded_late else ""])
+        text = i.summary.splitlines() or [""]
         lines.append(f"{i.occurred_at.astimezone():%Y-%m-%d %H:%M}  {i.kind:<8} "
-                     f"{i.summary.splitlines()[0][:90]}  — {i.author}{flags}")
+                     f"{text[0][:90]}  — {i.author}{flags}")
+        lines += _detail_lines(i, text)
     emit(args, data, "\n".join(lines))
     return 0
+
+
+def _detail_lines(item: ChronologyItem, text: list[str]) -> list[str]:
+    """Everything the entry says beyond its first line, indented under it: nothing a person
+    wrote is left out of the text form."""
+    rest = [text[0][90:]] if len(text[0]) > 90 else []
+    rest += text[1:]
+    out = [f"{_INDENT}{line}" for line in rest if line.strip()]
+    for label, value in (("Child's words", f"“{item.child_words}”" if item.child_words
+                          else None), ("Where", item.location),
+                         ("Action taken", item.action_taken), ("Witnesses", item.witnesses)):
+        if value:
+            out.append(f"{_INDENT}{label}: " + value.replace("\n", "\n" + _INDENT + "  "))
+    for n, mark in enumerate(item.body_marks, start=1):
+        note = f" — {mark.note}" if mark.note else ""
+        out.append(f"{_INDENT}Body map {n}: {mark.place}{note}")
+    return out
+
+
+_INDENT = " " * 18
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from app.pack.styles import BODY_WIDTH
 # Chronology columns: Date/time | Kind & categories | What happened | Author / recorded.
 CHRONO_COLUMNS = (24 * mm, 30 * mm, BODY_WIDTH - 24 * mm - 30 * mm - 32 * mm, 32 * mm)
 CHRONO_HEADINGS = ("Date and time", "Kind, categories", "What happened", "Author / recorded")
+_KIND_WORDS = {"status": "Status change"}
 # An entry written more than this after the event shows when it was recorded.
 LATE = timedelta(hours=1)
 
@@ -45,7 +46,8 @@ class EvidenceBuilder:
             self.b.para(dates.fmt_date(local.date()) or "", s.line, w_date),
             self.b.para(f"{local:%H:%M} {zone}", s.line, w_date),
         ]
-        kind: list[Flowable] = [self.b.para(entry.kind.capitalize(), s.line_bold, w_kind)]
+        heading = _KIND_WORDS.get(entry.kind, entry.kind.capitalize())
+        kind: list[Flowable] = [self.b.para(heading, s.line_bold, w_kind)]
         kind += [self.b.para(c, s.line, w_kind) for c in entry.categories]
         kind += [self.b.para("■ " + flag, s.line_bold, w_kind, bold=True)
                  for flag, on in (("SIGNIFICANT", entry.significant), ("AMENDED", entry.amended))
@@ -53,15 +55,19 @@ class EvidenceBuilder:
         what: list[Flowable] = self.b.paras(entry.summary, s.cell, w_what)
         if entry.child_words and entry.child_words.strip():
             what += self.b.child_words(entry.child_words, w_what, s.quote)
+        # Every field a person wrote, compact but present.
+        for label, value in (("Where", entry.location), ("Action taken", entry.action_taken),
+                             ("Witnesses", entry.witnesses)):
+            if value and value.strip():
+                what.append(self.b.para(f"{label}: {value.strip()}", s.cell_small, w_what))
         if entry.amended:
             note = entry.amendment_note or NOT_RECORDED.lower()
             what.append(self.b.para(f"Amended — reason: {note}", s.cell_small, w_what))
-        if marks:
-            numbers = ", ".join(str(m.number) for m in marks)
-            what.append(Paragraph(
-                f"Body map: mark{'s' if len(marks) > 1 else ''} {numbers} (section 11)",
-                s.cell_small,
-            ))
+        if marks:  # each mark's place and note, in one paragraph
+            what.append(self.b.para("Body map (section 11): " + "; ".join(
+                f"mark {m.number}, {m.mark.place}"
+                + (f" — {m.mark.note.strip()}" if m.mark.note and m.mark.note.strip() else "")
+                for m in marks), s.cell_small, w_what))
         who: list[Flowable] = [self.b.para(entry.author, s.line, w_who)]
         if entry.recorded_at - entry.occurred_at > LATE:
             delay = dates.delay_text(entry.recorded_at - entry.occurred_at)
@@ -99,12 +105,12 @@ class EvidenceBuilder:
                 story.append(Paragraph(
                     f"Marks {chunk[0].number}–{chunk[-1].number}", self.b.s.h2))
             story.append(figure(chunk, width=BODY_WIDTH))
-            widths = [12 * mm, 14 * mm, 50 * mm]
+            widths = [12 * mm, 38 * mm, 44 * mm]
             widths.append(BODY_WIDTH - sum(widths))
             story.append(Spacer(0, 3 * mm))
             story.append(self.b.grid(
-                ["Mark", "Side", "Entry", "Note"],
-                [[str(m.number), m.mark.side,
+                ["Mark", "Place", "Entry", "Note"],
+                [[str(m.number), m.mark.place,
                   f"#{m.entry_number}, {dates.fmt_datetime(m.entry.occurred_at)}", m.mark.note]
                  for m in chunk],
                 widths,

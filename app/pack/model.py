@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-EntryKind = Literal["concern", "action", "contact", "meeting", "referral", "outcome", "note"]
+from app.body_regions import nearest_region, place
+
+# "status": a DSL's change of a concern's status (acknowledged, assigned, actioned, closed)
+# with the words written with it, an entry of its own in event order.
+EntryKind = Literal["concern", "action", "contact", "meeting", "referral", "outcome", "note",
+                    "status"]
 ENTRY_KINDS: tuple[str, ...] = (
-    "concern", "action", "contact", "meeting", "referral", "outcome", "note",
+    "concern", "action", "contact", "meeting", "referral", "outcome", "note", "status",
 )
 
 
@@ -131,6 +136,16 @@ class BodyMark:
     x: float
     y: float
     note: str | None = None
+    region: str | None = None  # the named region ("Left arm"); the nearest one when None
+
+    @property
+    def named_region(self) -> str:
+        return self.region or nearest_region(self.side, self.x, self.y)
+
+    @property
+    def place(self) -> str:
+        """"Front: Left arm", as every view of the mark names it."""
+        return place(self.side, self.named_region)
 
 
 @dataclass(frozen=True, kw_only=True)  # keywords only: fields with defaults come last
@@ -147,6 +162,15 @@ class PackEntry:
     amendment_note: str | None = None
     significant: bool = False
     body_marks: list[BodyMark] = field(default_factory=list)
+    location: str | None = None  # where it happened
+    action_taken: str | None = None  # what the person who recorded it did at once
+    witnesses: str | None = None
+    # The record this entry is (or, for a status entry, the concern it changed).
+    record_id: str | None = None
+    # A status entry: the new status and the words the DSL wrote with it (``summary`` is how
+    # it reads: "Actioned — <note>").
+    status: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from app.clock import iso
 from app.pack.bodymap import number_marks
 from app.pack.model import PackData
 
-SCHEMA_VERSION = "1.0"
+# 1.1: every field of an entry (where, action taken, witnesses), a concern's status changes
+# as entries of kind "status" with the DSL's note, and each body-map mark's named place.
+SCHEMA_VERSION = "1.1"
 MARKING = "OFFICIAL-SENSITIVE"
 
 
@@ -32,6 +34,7 @@ def pack_json(data: PackData, *, generated_at: datetime) -> dict[str, Any]:
     for m in number_marks(entries):
         marks.setdefault(m.entry_number, []).append({
             "number": m.number, "side": m.mark.side, "x": m.mark.x, "y": m.mark.y,
+            "region": m.mark.named_region, "place": m.mark.place,
             "note": m.mark.note,
         })
     return {
@@ -88,6 +91,8 @@ def pack_json(data: PackData, *, generated_at: datetime) -> dict[str, Any]:
             "summary": e.summary, "child_words": e.child_words, "author": e.author,
             "amended": e.amended, "amendment_note": e.amendment_note,
             "significant": e.significant, "body_marks": marks.get(number, []),
+            "location": e.location, "action_taken": e.action_taken, "witnesses": e.witnesses,
+            "record_id": e.record_id, "status": e.status, "note": e.note,
         } for number, e in enumerate(entries, start=1)],
         "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256.lower(),
                          "description": a.description} for a in data.attachments],

@@ -124,8 +124,14 @@ def test_dsl_pcs_converge_and_nothing_is_lost_or_doubled(world: World,
     born = set().union(*world.made.values())
     assert born <= set(dsl["records"])  # type: ignore[arg-type]
     assert len(dsl["records"]) == len(set(dsl["records"]))  # type: ignore[arg-type]
-    every_item = [i[0] for items in dsl["chronologies"].values() for i in items]  # type: ignore[attr-defined]
-    assert len(every_item) == len(set(every_item))  # each record once in a chronology
+    # each record once in a chronology, and each status change (an item of its own, its
+    # version_id the event's id) once too
+    events = set(dsl["statuses"])  # type: ignore[arg-type]
+    items = [i for items in dsl["chronologies"].values() for i in items]  # type: ignore[attr-defined]
+    every_record = [i[0] for i in items if i[1] not in events]
+    assert len(every_record) == len(set(every_record))
+    every_event = [i[1] for i in items if i[1] in events]
+    assert len(every_event) == len(set(every_event))
     for pc in ("teacher", "teacher2"):
         session = world.sessions[pc]
         held = {r[0] for r in session.conn.execute("SELECT id FROM records")}
