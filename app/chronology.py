@@ -7,7 +7,7 @@ id — a stable order every DSL machine agrees on, whatever order entries were r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.clock import parse_iso
@@ -20,6 +20,7 @@ from app.records import (
     VersionFields,
     amend,
     check_fields,
+    further_to,
     history,
     insert_record,
     record_owner,
@@ -44,6 +45,7 @@ class ChronologyItem:
     amended: bool
     significant: bool
     child_role: str
+    further_to_recorded: datetime | None = None  # further information to the concern of then
 
     @property
     def recorded_late(self) -> bool:
@@ -106,6 +108,9 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
     items = [ChronologyItem(r[0], r[1], r[2], parse_iso(r[3]), parse_iso(r[4]), r[5], r[6],
                             tuple(json.loads(r[7])), r[8], r[9] > 1, bool(r[10]), r[11])
              for r in rows]
+    followed = further_to(session.conn, [i.record_id for i in items if i.kind == "concern"])
+    items = [replace(i, further_to_recorded=followed[i.record_id][1])
+             if i.record_id in followed else i for i in items]
     if significant_only:
         items = [i for i in items if i.significant]
     if categories:

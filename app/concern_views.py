@@ -10,7 +10,7 @@ from datetime import datetime
 
 from app.clock import parse_iso
 from app.pupils import CHILD_COLUMNS, Child, child_from_row
-from app.records import LATEST_VERSION, VERSION_COLUMNS, Version, version_from_row
+from app.records import LATEST_VERSION, VERSION_COLUMNS, Version, further_to, version_from_row
 from app.session import Session
 
 
@@ -25,6 +25,9 @@ class ConcernView:
     latest: Version
     children: list[tuple[Child, str]]
     version_count: int
+    # Further information to an earlier concern: that concern's id and when it was recorded.
+    further_to: str | None = None
+    further_to_recorded: datetime | None = None
 
 
 def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
@@ -52,6 +55,7 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
     latest = {r[1]: version_from_row(r) for r in conn.execute(
         f"SELECT {VERSION_COLUMNS} FROM record_versions v JOIN users u ON u.id = v.author_id "
         f"WHERE v.record_id {among} AND {LATEST_VERSION}", (wanted,))}
+    followed = further_to(conn, ids)
     views = []
     for record_id in ids:
         if record_id not in heads or record_id not in latest:
@@ -62,5 +66,5 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
             record_id, reporter, creator, parse_iso(created), status,
             names.get(assignee) if assignee else None, latest[record_id],
             [(children[c], role) for c, role in links.get(record_id, []) if c in children],
-            versions))
+            versions, *followed.get(record_id, (None, None))))
     return views
