@@ -93,3 +93,22 @@ def test_only_the_author_or_the_dsl_team_may_add_further_information(
             add_further_information(teacher, first, "x" * 20_001)
     with school.open("dsl") as dsl, pytest.raises(NotFound):
         add_further_information(dsl, entry, "An entry is not a concern")
+
+
+def test_school_search_lists_a_row_per_child_for_the_dsl_team_only(school: SmallSchool) -> None:
+    from app.school_search import school_search
+
+    with school.open("teacher") as teacher:
+        first = record(teacher, "Mentioned a trampoline accident")
+        added = add_further_information(teacher, first, "The trampoline is at her aunt's")
+    with school.open("dsl") as dsl:
+        found = school_search(dsl, "trampoline")
+        assert {r.record_id for r in found.rows} == {first, added.id}
+        assert all(r.kind == "concern" and r.child_name for r in found.rows)
+        assert [r.further_information for r in found.rows if r.record_id == added.id] == [True]
+        assert not found.newest_only
+        with pytest.raises(InputError, match="query"):
+            school_search(dsl, " ?! ")
+    for name in ("teacher", "office", "admin"):
+        with school.open(name) as other, pytest.raises(AccessDenied):
+            school_search(other, "trampoline")

@@ -36,7 +36,7 @@ from app.pupils import Child, child_by_id
 from app.search import search_child
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
-from ui.chronology_model import KIND_WORDS, ChronologyModel, item_as_text
+from ui.chronology_model import KIND_WORDS, ChronologyModel, further_words, item_as_text
 from ui.clipboard import Clipboard
 from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
@@ -60,6 +60,7 @@ class ChildPage(QWidget):
         super().__init__(parent)
         self.db, self.clipboard, self.clock = db, clipboard, clock or SystemClock()
         self.child: Child | None = None
+        self._select_when_loaded: tuple[str, str] | None = None  # (child id, record id)
         self.name = heading("", self, 1.4)
         self.details = QLabel(self)
         self.details.setWordWrap(True)
@@ -228,7 +229,23 @@ class ChildPage(QWidget):
         if items:
             self.table.selectRow(len(items) - 1)
             self.table.scrollToBottom()
+        wanted = self._select_when_loaded
+        if wanted is not None and self.child is not None and self.child.id == wanted[0]:
+            self._select_when_loaded = None
+            self.select_record(wanted[0], wanted[1])
         self._selected()
+
+    def select_record(self, child_id: str, record_id: str) -> None:
+        """Selects the entry ``record_id`` of this child (a search hit): at once if it is
+        shown, else when the child's chronology has loaded."""
+        if self.child is not None and self.child.id == child_id:
+            for row in range(self.model.rowCount()):
+                item = self.model.item(row)
+                if item is not None and item.record_id == record_id:
+                    self.table.selectRow(row)
+                    self.table.scrollTo(self.model.index(row, 0))
+                    return
+        self._select_when_loaded = (child_id, record_id)
 
     def _count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
@@ -265,6 +282,7 @@ class ChildPage(QWidget):
         words = (f"<p><b>The child's own words</b><br>“{escape(item.child_words)}”</p>"
                  if item.child_words else "")
         self.detail.setHtml(
+            f"{'<p><b>' + escape(further_words(item)) + '</b></p>' if further_words(item) else ''}"
             f"<p><b>{escape(KIND_WORDS.get(item.kind, item.kind))}</b> · happened "
             f"{escape(local_time(item.occurred_at))} · written "
             f"{escape(local_time(item.recorded_at))} by "
