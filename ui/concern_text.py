@@ -20,7 +20,7 @@ def _para(title: str, value: str | None) -> str:
 
 
 def fields_html(fields: VersionFields) -> str:
-    marks = "".join(f"<li>{n}. {escape(m.side)}: {escape(m.note or '(no note)')}</li>"
+    marks = "".join(f"<li>{n}. {escape(m.place)}: {escape(m.note or '(no note)')}</li>"
                     for n, m in enumerate(fields.body_marks, start=1))
     return "".join([
         _para("Happened", local_time(fields.occurred_at)),
@@ -37,11 +37,15 @@ def fields_html(fields: VersionFields) -> str:
     ])
 
 
-def concern_html(view: ConcernView) -> str:
+def concern_html(view: ConcernView, status: str | None = None) -> str:
+    """``status``: the status in other words (My concerns says "Seen by the DSL team")."""
     children = "<br>".join(f"{escape(c.display_name)} ({escape(year_label(c.year_group))}) — "
                            f"{escape(ROLE_LABELS.get(role, role))}"
                            for c, role in view.children)
-    head = (f"<p><b>Status:</b> {escape(view.status)}"
+    further = (f"<p><b>Further information to the concern of "
+               f"{escape(local_time(view.further_to_recorded, with_time=False))}</b></p>"
+               if view.further_to_recorded is not None else "")
+    head = (f"{further}<p><b>Status:</b> {escape(status or view.status)}"
             f"{' · assigned to ' + escape(view.assigned_to) if view.assigned_to else ''}<br>"
             f"<b>Recorded</b> {escape(local_time(view.recorded_at))} by "
             f"{escape(view.reporter)}"
