@@ -117,7 +117,7 @@ class ChildPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, chars in ((0, 17), (1, 9), (3, 16), (4, 12), (5, 12), (6, 16), (7, 14)):
+        for column, chars in ((0, 17), (1, 13), (3, 16), (4, 12), (5, 12), (6, 16), (7, 14)):
             header.resizeSection(column, self.fontMetrics().averageCharWidth() * chars)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
         self.table.activated.connect(lambda _i: self.show_history())  # Enter or double-click

@@ -29,7 +29,7 @@ def first_line(text: str, limit: int = 140) -> str:
 def kind_words(item: ChronologyItem) -> str:
     """"Concern", "Action"…; further information says so."""
     if item.further_to_recorded is not None:
-        return "Further information"
+        return "Further info"
     return KIND_WORDS.get(item.kind, item.kind)
 
 
@@ -137,7 +137,8 @@ class ChronologyModel(QAbstractTableModel):
 
 def item_as_text(item: ChronologyItem) -> str:
     """Plain text of one entry, for a concealed clipboard copy."""
-    lines = [f"{local_time(item.occurred_at)} — {kind_words(item)}", item.summary]
+    lines = [f"{local_time(item.occurred_at)} — {KIND_WORDS.get(item.kind, item.kind)}",
+             item.summary]
     if item.further_to_recorded is not None:
         lines.insert(1, further_words(item))
     if item.child_words:

@@ -36,8 +36,10 @@ def children_names(view: ConcernView) -> str:
 
 
 def what(view: ConcernView) -> str:
-    further = "Further information · " if view.further_to is not None else ""
-    return further + category_labels(view.latest.fields.categories)
+    """The categories; further information (which keeps its concern's) says what it is."""
+    if view.further_to is not None:
+        return "Further information"
+    return category_labels(view.latest.fields.categories)
 
 
 class MyConcernsPage(QWidget):

@@ -74,7 +74,7 @@ def test_the_dsl_searches_the_school_and_opens_the_child_at_the_hit(
     # The further information is in the chronology, labelled as such.
     row = next(r for r in range(page.model.rowCount())
                if page.model.item(r).record_id == further)
-    assert page.model.index(row, 1).data() == "Further information"
+    assert page.model.index(row, 1).data() == "Further info"
     page.table.selectRow(row)
     assert "Further information to the concern of" in page.detail.toPlainText()
 
@@ -125,7 +125,7 @@ def test_a_teacher_opens_their_concern_and_adds_further_information(
     assert not dialog.isVisible()
     newest = page.model.rows[0][0]
     assert newest.further_to == mine and newest.id != mine
-    assert page.model.index(0, 3).data().startswith("Further information")
+    assert page.model.index(0, 3).data() == "Further information"
     assert page.opened is not None and page.opened.id == newest.id
     assert "Further information to the concern of" in page.detail.toPlainText()
     assert "saved for the DSL team" in window.messages.text
@@ -145,7 +145,9 @@ def test_a_teacher_opens_their_concern_and_adds_further_information(
     settle(qtbot, window)
     view = next(v for v in inbox.model.rows if v.id == newest.id)
     assert view.status == "new" and view.further_to == mine
-    inbox.table.selectRow(inbox.model.rows.index(view))
+    row = inbox.model.rows.index(view)
+    assert inbox.model.index(row, 4).data().startswith("Further information · ")
+    inbox.table.selectRow(row)
     settle(qtbot, window)
     assert "Further information to the concern of" in inbox.detail.toPlainText()
 
