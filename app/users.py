@@ -110,8 +110,9 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
     parsed = parse_roles(roles)
     if not weak_ok:
         check_passphrase_strength(passphrase)
-    if load_user(session.conn, username) is not None:
-        raise InputError("name", f"an account '{username}' already exists")
+    if session.conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+        # (a removed or disabled account keeps its name on the record: it is never reused)
+        raise InputError("name", f"an account '{username}' already exists or existed")
     user = User(str(uuid.uuid4()), username, display_name.strip() or username, parsed)
     keyfile = KeyFile.load(session.directory)
     keyfile.add_user(username, passphrase, session.data_key, session.device.secret,

@@ -66,6 +66,8 @@ def test_a_disabled_account_cannot_sign_in_and_keeps_its_name_on_its_records(
             change_role(admin, "teacher", "dsl")
         with pytest.raises(InputError, match="your own"):
             disable_user(admin, "admin")
+        with pytest.raises(InputError, match="existed"):  # a disabled name is never reused
+            add_user(admin, "teacher", "Someone Else", "staff", STAFF_PASS, kdf=TEST_KDF)
         with pytest.raises(NotFound):
             disable_user(admin, "nobody")
         assert any(e.detail.get("change") == "disabled" for e in events(admin.conn)
