@@ -183,6 +183,41 @@ def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> Non
             "actor_id": known_user(conn, id_field(s, "actor_id", w), w), "at": time_field(s,
             "at", w),
             "note": text_field(s, "note", w, optional=True)}))
+    if "further_to" in r:
+        apply_link(conn, rid, r, where, new=bool(added))
+
+
+def apply_link(conn: Connection, rid: str, r: dict[str, Any], where: str, *, new: bool) -> None:
+    """Further information's link to the concern it adds to, born with the record and never
+    changed: the concern must be here already (a snapshot carries it first), be by the same
+    author (or the further information by a member of the DSL team) and name the same
+    children. Anything else is refused, and the payload with it."""
+    target = id_field(r, "further_to", where)
+    here = conn.execute("SELECT further_to FROM record_links WHERE record_id = ?",
+                        (rid,)).fetchone()
+    if here is not None:
+        if here[0] != target:
+            raise BadPayload(f"{where} is further information to another concern here")
+        return
+    if not new:
+        raise BadPayload(f"{where} was not further information when it reached this PC")
+    row = conn.execute("SELECT kind, created_by FROM records WHERE id = ?", (target,)).fetchone()
+    if row is None:
+        raise BadPayload(f"{where} is further information to a concern it does not carry")
+    kind, author = conn.execute("SELECT kind, created_by FROM records WHERE id = ?",
+                                (rid,)).fetchone()
+    if row[0] != "concern" or kind != "concern" or target == rid or \
+            conn.execute("SELECT 1 FROM record_links WHERE record_id = ?", (target,)).fetchone():
+        raise BadPayload(f"{where} is further information to something that is not a concern")
+    roles = conn.execute("SELECT roles FROM users WHERE id = ?", (author,)).fetchone()
+    if author != row[1] and "dsl" not in (roles[0] if roles else "").split(","):
+        raise BadPayload(f"{where} is further information to another person's concern")
+    children = "SELECT child_id FROM record_children WHERE record_id = ? ORDER BY child_id"
+    if [c for (c,) in conn.execute(children, (rid,))] != \
+            [c for (c,) in conn.execute(children, (target,))]:
+        raise BadPayload(f"{where} is further information about other children than its "
+                         "concern")
+    _insert(conn, "record_links", {"record_id": rid, "further_to": target})
 
 
 def apply_version(conn: Connection, record_id: str | None, v: dict[str, Any], where: str,
@@ -295,6 +330,12 @@ def _check_staff(conn: Connection, payload: dict[str, Any]) -> None:
             if any((str(as_object(x, f"record {n} child").get("upn")), str(x.get("role")))
                    not in linked for x in as_list(r.get("children"), f"record {n} children")):
                 raise NotAllowed("staff", "children added to a concern already recorded")
+        follows = r.get("further_to")
+        if follows is not None:
+            target = conn.execute("SELECT created_by FROM records WHERE id = ?",
+                                  (follows,)).fetchone()
+            if target is not None and target[0] != creator:
+                raise NotAllowed("staff", "further information to another person's concern")
         for rawv in as_list(r.get("versions"), f"record {n} versions"):
             v = as_object(rawv, f"record {n} version")
             if v.get("author_id") != creator or v.get("entry_kind") != "concern":

@@ -7,7 +7,7 @@ id — a stable order every DSL machine agrees on, whatever order entries were r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.clock import parse_iso
@@ -21,6 +21,7 @@ from app.records import (
     VersionFields,
     amend,
     check_fields,
+    further_to,
     history,
     insert_record,
     record_owner,
@@ -58,6 +59,7 @@ class ChronologyItem:
     # ``summary`` is then how it reads ("Actioned — <note>", "Assigned to <name>").
     status: str | None = None
     note: str | None = None
+    further_to_recorded: datetime | None = None  # further information to the concern of then
 
     @property
     def is_status(self) -> bool:
@@ -127,6 +129,9 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
                             r[12], r[13], r[14],
                             tuple(BodyMark.from_json(m) for m in json.loads(r[15])))
              for r in rows]
+    followed = further_to(session.conn, [i.record_id for i in items if i.kind == "concern"])
+    items = [replace(i, further_to_recorded=followed[i.record_id][1])
+             if i.record_id in followed else i for i in items]
     events = events_for_child(session.conn, child_id)
     if significant_only or categories:
         # A status item goes with its concern: shown when the concern is.

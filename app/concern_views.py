@@ -10,7 +10,7 @@ from datetime import datetime
 
 from app.clock import parse_iso
 from app.pupils import CHILD_COLUMNS, Child, child_from_row
-from app.records import LATEST_VERSION, VERSION_COLUMNS, Version, version_from_row
+from app.records import LATEST_VERSION, VERSION_COLUMNS, Version, further_to, version_from_row
 from app.roles import Perm
 from app.session import Session
 from app.status_events import StatusEvent, events_for
@@ -30,6 +30,9 @@ class ConcernView:
     # What the DSL team did with it, with their words (for the DSL team only: a note is
     # theirs), oldest first.
     events: tuple[StatusEvent, ...] = ()
+    # Further information to an earlier concern: that concern's id and when it was recorded.
+    further_to: str | None = None
+    further_to_recorded: datetime | None = None
 
 
 def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
@@ -58,6 +61,7 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
         f"SELECT {VERSION_COLUMNS} FROM record_versions v JOIN users u ON u.id = v.author_id "
         f"WHERE v.record_id {among} AND {LATEST_VERSION}", (wanted,))}
     events = events_for(conn, list(heads)) if session.can(Perm.READ_ALL_RECORDS) else {}
+    followed = further_to(conn, ids)
     views = []
     for record_id in ids:
         if record_id not in heads or record_id not in latest:
@@ -68,5 +72,6 @@ def concern_views(session: Session, ids: list[str]) -> list[ConcernView]:
             record_id, reporter, creator, parse_iso(created), status,
             names.get(assignee) if assignee else None, latest[record_id],
             [(children[c], role) for c, role in links.get(record_id, []) if c in children],
-            versions, tuple(events.get(record_id, ()))))
+            versions, tuple(events.get(record_id, ())),
+            *followed.get(record_id, (None, None))))
     return views

@@ -19,8 +19,10 @@ from app.records import (
     VersionFields,
     amend,
     check_fields,
+    further_to,
     history,
     insert_record,
+    latest_version,
     record_owner,
     resolve_record_id,
 )
@@ -93,6 +95,45 @@ def record_concern(session: Session, draft: ConcernDraft) -> ConcernView:
                                             session.user.id, iso(session.clock.now())))
         session.audit("create", "concern", record_id, children=len(draft.children))
         replicate_record(session, record_id)  # to the DSL team through the hub (hub-sync.md)
+    return _view(session, record_id)
+
+
+def add_further_information(session: Session, some_id: str, text: str, *,
+                            child_words: str | None = None, action_taken: str | None = None,
+                            occurred_at: datetime | None = None) -> ConcernView:
+    """Something learnt after a concern was recorded, added as a NEW concern linked to it (the
+    first is never edited): it reaches the DSL inbox as new, and its author's My concerns. Only
+    the concern's author, or the DSL team, may add it. Further information to further
+    information is linked to the first concern, so each concern has one flat list."""
+    session.require(Perm.RECORD_CONCERN)
+    original = resolve_record_id(session.conn, some_id)
+    kind, owner = record_owner(session.conn, original)
+    if kind != "concern":
+        raise NotFound("There is no concern with that id.")
+    if owner != session.user.id and not session.can(Perm.READ_ALL_RECORDS):
+        session.audited("create", "concern", original, further_information=True, denied=True)
+        raise AccessDenied("You can only add further information to the concerns you "
+                           "recorded yourself.")
+    original = further_to(session.conn, [original]).get(original, (original,))[0]
+    first = latest_version(session.conn, original)
+    children = [(r[0], r[1]) for r in session.conn.execute(
+        "SELECT child_id, role FROM record_children WHERE record_id = ? ORDER BY rowid",
+        (original,))]
+    fields = check_fields(VersionFields(
+        occurred_at=occurred_at or session.clock.now(), entry_kind="concern", summary=text,
+        categories=first.fields.categories, child_words=child_words,
+        action_taken=action_taken), session.clock.now())
+    record_id = str(uuid.uuid4())
+    with session.tx() as conn:
+        insert_record(session, "concern", children, fields, record_id)
+        conn.execute("INSERT INTO record_links (record_id, further_to) VALUES (?,?)",
+                     (record_id, original))
+        conn.execute("INSERT INTO record_status (id, record_id, status, actor_id, at) "
+                     "VALUES (?,?,?,?,?)", (str(uuid.uuid4()), record_id, "new",
+                                            session.user.id, iso(session.clock.now())))
+        session.audit("create", "concern", record_id, children=len(children),
+                      further_to=original)
+        replicate_record(session, record_id)  # with the concern it adds to (hub-sync.md)
     return _view(session, record_id)
 
 

@@ -227,3 +227,14 @@ def amend(session: Session, record_id: str, reason: str, **changes: Any) -> Vers
 
         replicate_record(session, record_id)
     return version
+
+
+def further_to(conn: Connection, record_ids: list[str]) -> dict[str, tuple[str, datetime]]:
+    """For each of ``record_ids`` that is further information to a concern: the concern's id
+    and when it was recorded (schema: ``record_links``)."""
+    if not record_ids:
+        return {}
+    rows = conn.execute("SELECT l.record_id, l.further_to, r.created_at FROM record_links l "
+                        "JOIN records r ON r.id = l.further_to WHERE l.record_id IN (SELECT "
+                        "value FROM json_each(?))", (json.dumps(list(record_ids)),)).fetchall()
+    return {r[0]: (r[1], parse_iso(r[2])) for r in rows}

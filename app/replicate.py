@@ -108,7 +108,16 @@ def record_snapshot(conn: Connection, record_id: str) -> tuple[dict[str, Any], s
     record = {"id": record_id, "kind": kind, "created_by": created_by, "created_at": created_at,
               "children": [{"upn": upn, "role": role} for upn, role, _ in links],
               "versions": versions, "statuses": statuses}
+    follows = further_to_id(conn, record_id)
+    if follows is not None:  # further information: the concern it adds to (apply.py checks it)
+        record["further_to"] = follows
     return record, users, {cid for _, _, cid in links}
+
+
+def further_to_id(conn: Connection, record_id: str) -> str | None:
+    row = conn.execute("SELECT further_to FROM record_links WHERE record_id = ?",
+                       (record_id,)).fetchone()
+    return str(row[0]) if row else None
 
 
 def flag_events(conn: Connection, child_id: str) -> tuple[list[dict[str, Any]], set[str]]:
@@ -151,6 +160,13 @@ class Snapshot:
         self.user_ids: set[str] = {by}
 
     def add_record(self, record_id: str) -> None:
+        """The record; further information goes with the concern it adds to, first, so a PC
+        applying it always holds what it is linked to."""
+        if any(r["id"] == record_id for r in self.records):
+            return
+        follows = further_to_id(self.conn, record_id)
+        if follows is not None:
+            self.add_record(follows)
         record, users, children = record_snapshot(self.conn, record_id)
         self.records.append(record)
         self.user_ids |= users

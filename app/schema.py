@@ -373,6 +373,21 @@ MIGRATIONS: list[str] = [
     FROM record_versions v WHERE v.witnesses IS NOT NULL OR v.body_marks != '[]'
     ORDER BY v.rowid;
     """,
+    # 10 — further information and disabled accounts (issue #13).
+    # A piece of further information is a concern of its own (so it reaches the DSL inbox as
+    # new, and its author sees it in My concerns) linked here, once and for ever, to the concern
+    # it adds to; and an account an admin disabled stays on the record (``removed_at`` is set
+    # too, so everything that refuses a removed account refuses it) but is listed as disabled.
+    """
+    CREATE TABLE IF NOT EXISTS record_links (
+        record_id TEXT PRIMARY KEY REFERENCES records (id),
+        further_to TEXT NOT NULL REFERENCES records (id),
+        CHECK (record_id != further_to)
+    );
+    CREATE INDEX IF NOT EXISTS record_links_further_to ON record_links (further_to);
+
+    ALTER TABLE users ADD COLUMN disabled_at TEXT;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
-from app.clock import iso
+from app.clock import iso, parse_iso
+from app.db import Connection
 from app.errors import InputError, NotFound
 from app.keyfile import KeyFile
 from app.keys import KdfParams
@@ -24,6 +27,82 @@ def list_users(session: Session) -> list[User]:
     return [User(r[0], r[1], r[2], tuple(r[3].split(","))) for r in rows]
 
 
+@dataclass(frozen=True)
+class Account:
+    """An account as the admin's list shows it: a disabled one stays, marked, for the record."""
+
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    disabled_at: datetime | None = None
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account that can sign in, and every disabled one (removed ones are left out)."""
+    session.require(Perm.MANAGE_USERS)
+    rows = session.conn.execute("SELECT username, display_name, roles, disabled_at FROM users "
+                                "WHERE removed_at IS NULL OR disabled_at IS NOT NULL ORDER BY "
+                                "disabled_at IS NOT NULL, username").fetchall()
+    return [Account(r[0], r[1], tuple(r[2].split(",")), parse_iso(r[3]) if r[3] else None)
+            for r in rows]
+
+
+def _is_last_admin(conn: Connection, user: User) -> bool:
+    others = conn.execute("SELECT count(*) FROM users WHERE removed_at IS NULL AND id != ? AND "
+                          "(',' || roles || ',') LIKE '%,admin,%'", (user.id,)).fetchone()[0]
+    return "admin" in user.roles and others == 0
+
+
+def _account(session: Session, username: str) -> User:
+    user = load_user(session.conn, username)
+    if user is None:
+        disabled = session.conn.execute("SELECT 1 FROM users WHERE username = ? AND "
+                                        "disabled_at IS NOT NULL", (username,)).fetchone()
+        if disabled:
+            raise InputError("name", f"the account '{username}' is disabled")
+        raise NotFound(f"There is no account '{username}'.")
+    return user
+
+
+def change_role(session: Session, username: str, roles: str | list[str]) -> User:
+    """An admin gives an account other roles (audited; reaches the PCs that joined)."""
+    session.require(Perm.MANAGE_USERS)
+    parsed = parse_roles(roles)
+    user = _account(session, username)
+    if parsed == user.roles:
+        raise InputError("role", f"'{username}' already has the role{'s' * (len(parsed) > 1)} "
+                         f"{', '.join(parsed)}")
+    if "admin" not in parsed and _is_last_admin(session.conn, user):
+        raise InputError("role", f"'{username}' is the last admin account: make another "
+                         "account admin first")
+    with session.tx() as conn:
+        conn.execute("UPDATE users SET roles = ? WHERE id = ?", (",".join(parsed), user.id))
+        session.audit("user", "user", user.id, change="roles changed", roles=list(parsed),
+                      was=list(user.roles))
+        replicate_accounts(session)  # names and roles come from the admin's PC (hub-sync.md)
+    return User(user.id, user.username, user.display_name, parsed)
+
+
+def disable_user(session: Session, username: str) -> None:
+    """The account can no longer sign in on any PC (its key wrap goes, as on removal) but stays
+    listed as disabled, and its name stays on everything it recorded."""
+    session.require(Perm.MANAGE_USERS)
+    user = _account(session, username)
+    if user.id == session.user.id:
+        raise InputError("name", "you cannot disable your own account")
+    if _is_last_admin(session.conn, user):
+        raise InputError("name", f"'{username}' is the last admin account")
+    keyfile = KeyFile.load(session.directory)
+    keyfile.remove_user(username)
+    now = iso(session.clock.now())
+    with session.tx() as conn:
+        conn.execute("UPDATE users SET removed_at = ?, disabled_at = ? WHERE id = ?",
+                     (now, now, user.id))
+        session.audit("user", "user", user.id, change="disabled")
+        replicate_accounts(session)  # joined PCs refuse it too (as a removed account)
+        keyfile.save(session.directory)
+
+
 def add_user(session: Session, username: str, display_name: str, roles: str | list[str],
              passphrase: str, *, kdf: KdfParams | None = None, weak_ok: bool = False) -> User:
     session.require(Perm.MANAGE_USERS)
@@ -31,8 +110,9 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
     parsed = parse_roles(roles)
     if not weak_ok:
         check_passphrase_strength(passphrase)
-    if load_user(session.conn, username) is not None:
-        raise InputError("name", f"an account '{username}' already exists")
+    if session.conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+        # (a removed or disabled account keeps its name on the record: it is never reused)
+        raise InputError("name", f"an account '{username}' already exists or existed")
     user = User(str(uuid.uuid4()), username, display_name.strip() or username, parsed)
     keyfile = KeyFile.load(session.directory)
     keyfile.add_user(username, passphrase, session.data_key, session.device.secret,
@@ -95,6 +175,8 @@ def remove_user(session: Session, username: str) -> None:
         raise NotFound(f"There is no account '{username}'.")
     if user.id == session.user.id:
         raise InputError("name", "you cannot remove your own account")
+    if _is_last_admin(session.conn, user):
+        raise InputError("name", f"'{username}' is the last admin account")
     keyfile = KeyFile.load(session.directory)
     keyfile.remove_user(username)
     with session.tx() as conn:

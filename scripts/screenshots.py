@@ -166,6 +166,53 @@ def admin_services(shots: Shots, service: Any) -> None:
     assert service.cli("enrol", "--fingerprint", own, "--name", "Demo school") == 0
 
 
+def my_concern_opened(shots: Shots) -> None:
+    """The teacher opens the concern just recorded and adds further information to it."""
+    page = shots.page("mine")
+    page.table.selectRow(0)  # type: ignore[attr-defined]
+    shots.take("my_concerns")
+    page.add_further_information()  # type: ignore[attr-defined]
+    settle(shots.window)
+    dialog = next(d for d in shots.window.findChildren(QDialog) if d.isVisible())
+    dialog.text.setPlainText("At home time his mum said he had fallen off his bike at the "  # type: ignore[attr-defined]
+                             "weekend; he said nothing about the fence.")
+    dialog.words.setPlainText("I don't want to talk about it.")  # type: ignore[attr-defined]
+    shots.take("further_information", dialog)
+    dialog.submit()  # type: ignore[attr-defined]
+    settle(shots.window)
+    shots.take("my_concerns_further")
+
+
+def dsl_search(shots: Shots) -> None:
+    page = shots.page("search")
+    page.box.setText("fence")  # type: ignore[attr-defined]
+    page.search()  # type: ignore[attr-defined]
+    shots.take("search")
+    page.open_current()  # type: ignore[attr-defined]
+    shots.take("search_opened_child")
+
+
+def admin_accounts(shots: Shots) -> None:
+    admin = shots.page("admin")
+    rows = admin.users.rows  # type: ignore[attr-defined]
+    admin.user_table.selectRow(next(i for i, u in enumerate(rows)  # type: ignore[attr-defined]
+                                    if u.username == "teacher2"))
+    admin._change_roles()  # type: ignore[attr-defined]
+    settle(shots.window)
+    dialog = next(d for d in shots.window.findChildren(QDialog) if d.isVisible())
+    dialog.roles["dsl"].setChecked(True)  # type: ignore[attr-defined]
+    shots.take("admin_roles", dialog)
+    dialog.reject()
+    admin.user_table.selectRow(next(i for i, u in enumerate(rows)  # type: ignore[attr-defined]
+                                    if u.username == "office"))
+    admin.confirm = lambda _title, _text: True  # type: ignore[attr-defined]
+    admin._disable()  # type: ignore[attr-defined]
+    settle(shots.window)
+    shots.take("admin_users")
+    admin.tabs.setCurrentWidget(admin.roster)  # type: ignore[attr-defined]
+    shots.take("admin_roster")
+
+
 def set_a_flag(window: MainWindow, child: QWidget) -> None:
     child.flags.boxes["young-carer"].click()  # type: ignore[attr-defined]
     dialog = next(d for d in window.findChildren(QDialog) if d.isVisible())
@@ -201,8 +248,7 @@ def main() -> int:
 
         shots.sign_in("teacher")
         record_concern(shots)
-        shots.page("mine")
-        shots.take("my_concerns")
+        my_concern_opened(shots)
         window.lock_now()
         shots.take("lock")
 
@@ -225,6 +271,7 @@ def main() -> int:
         dialog = next(d for d in window.findChildren(QDialog) if d.isVisible())
         shots.take("history", dialog)
         dialog.reject()
+        dsl_search(shots)
         shots.page("dashboard")
         shots.take("dashboard")
         referrals = shots.page("referrals")
@@ -249,6 +296,11 @@ def main() -> int:
         shots.sign_in("office")
         shots.page("print")
         shots.take("print_queue")
+        window.lock_now()
+        settle(window)
+
+        shots.sign_in("admin")  # last: it disables the office account
+        admin_accounts(shots)
         window.lock_now()
         settle(window)
 

@@ -12,6 +12,7 @@ from app.backup import backup
 from app.chronology import add_entry, chronology
 from app.concerns import (
     ConcernDraft,
+    add_further_information,
     amend_concern,
     get_concern,
     inbox,
@@ -21,9 +22,10 @@ from app.concerns import (
 )
 from app.errors import AccessDenied
 from app.pupils import apply_roster, find_pupils, list_pupils
+from app.school_search import school_search
 from app.search import search
 from app.session import Session
-from app.users import add_user, list_users
+from app.users import add_user, change_role, disable_user, list_accounts, list_users
 from tests.conftest import PUPILS, SmallSchool
 
 Op = Callable[[Session, dict], object]  # type: ignore[type-arg]
@@ -54,6 +56,12 @@ OPERATIONS: dict[str, Op] = {
     "add a user": lambda s, c: add_user(s, f"new{id(s)}", "New", "staff",
                                         "a long enough passphrase", weak_ok=True),
     "back up": lambda s, c: backup(s, c["tmp"] / f"b{id(s)}.zip"),
+    "add further information to another's concern": lambda s, c: add_further_information(
+        s, c["teacher_concern"], "More"),
+    "search the whole school": lambda s, c: school_search(s, "matrix"),
+    "list accounts": lambda s, c: list_accounts(s),
+    "change an account's roles": lambda s, c: change_role(s, "teacher2", "staff,dsl"),
+    "disable an account": lambda s, c: disable_user(s, "teacher2"),
 }
 
 ALLOWED = {
@@ -62,10 +70,11 @@ ALLOWED = {
     "dsl": {"record a concern", "list my concerns", "read another's concern",
             "amend another's concern", "triage inbox", "change a concern's status",
             "read a chronology", "add a chronology entry", "search all records", "list pupils",
-            "find a pupil", "import the roster", "back up"},
+            "find a pupil", "import the roster", "back up",
+            "add further information to another's concern", "search the whole school"},
     "office": set(),
     "admin": {"list pupils", "find a pupil", "import the roster", "list users", "add a user",
-              "back up"},
+              "back up", "list accounts", "change an account's roles", "disable an account"},
 }
 ACCOUNT = {"staff": "teacher2", "dsl": "dsl", "office": "office", "admin": "admin"}
 

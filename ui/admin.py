@@ -3,18 +3,14 @@ pupil roster, and the LA front door and school hub services (``ui.services_tab``
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -25,64 +21,21 @@ from PySide6.QtWidgets import (
 
 from app import settings
 from app.clock import Clock
-from app.errors import InputErrors
 from app.keys import KdfParams
-from app.pupils import ImportResult, import_roster
-from app.roles import ROLES
-from app.session import User
-from app.users import add_user, list_users, remove_user, reset_passphrase
-from ui.entry_dialogs import _CoreDialog
+from app.users import Account, disable_user, list_accounts, remove_user
+from ui.account_dialogs import AddUserDialog, ResetDialog, RolesDialog
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
+from ui.roster_tab import RosterTab
 from ui.services_tab import ServicesTab
-from ui.table_model import Column, RowsModel, rows_table
+from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
-ROLE_WORDS = {"staff": "Staff (records concerns)", "dsl": "DSL team (triage, chronologies, "
-              "referrals)", "office": "Office (prints released packs)",
-              "admin": "Admin (accounts and settings)"}
 
-
-class AddUserDialog(_CoreDialog):
-    def __init__(self, db: Db, parent: QWidget | None = None, *,
-                 kdf: KdfParams | None = None) -> None:
-        super().__init__(db, "Add a staff account", parent)
-        self.kdf = kdf
-        self.username = QLineEdit(self)
-        self.username.setAccessibleName("Username")
-        self.display = QLineEdit(self)
-        self.display.setAccessibleName("Full name")
-        self.roles = {role: QCheckBox(ROLE_WORDS[role], self) for role in ROLES}
-        self.roles["staff"].setChecked(True)
-        self.passphrase = QLineEdit(self)
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setAccessibleName("First passphrase")
-        self.form.addRow("&Username", self.username)
-        self.form.addRow("&Full name", self.display)
-        for index, box in enumerate(self.roles.values()):
-            self.form.addRow("Roles" if index == 0 else "", box)
-        self.form.addRow("First &passphrase", self.passphrase)
-        self.form.addRow("", QLabel("Tell them in person; they can change it later.", self))
-
-    def prepare(self) -> Any:
-        username, display = self.username.text().strip(), self.display.text()
-        roles = [role for role, box in self.roles.items() if box.isChecked()]
-        secret, kdf = self.passphrase.text(), self.kdf
-        return lambda s: add_user(s, username, display, roles, secret, kdf=kdf)
-
-
-class ResetDialog(_CoreDialog):
-    def __init__(self, db: Db, username: str, parent: QWidget | None = None) -> None:
-        super().__init__(db, f"New passphrase for {username}", parent)
-        self.username = username
-        self.passphrase = QLineEdit(self)
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setAccessibleName("New passphrase")
-        self.form.addRow("&New passphrase", self.passphrase)
-
-    def prepare(self) -> Any:
-        username, secret = self.username, self.passphrase.text()
-        return lambda s: reset_passphrase(s, username, secret)
+def account_state(account: Account) -> str:
+    if account.disabled_at is None:
+        return "Can sign in"
+    return f"Disabled {local_time(account.disabled_at, with_time=False)}"
 
 
 class AdminPage(QWidget):
@@ -95,7 +48,11 @@ class AdminPage(QWidget):
         tabs = QTabWidget(self)
         tabs.addTab(self._users_tab(), "&Users")
         tabs.addTab(self._school_tab(), "&School")
-        tabs.addTab(self._roster_tab(), "&Pupil roster")
+        self.roster = RosterTab(db, self)
+        tabs.addTab(self.roster, "&Pupil roster")
+        # (the roster tab's parts, by their old names)
+        self.roster_result, self.roster_problems = self.roster.result, self.roster.problems
+        self.import_file = self.roster.import_file
         self.services = ServicesTab(db, self)
         tabs.addTab(self.services, "Ser&vices")
         self.tabs = tabs
@@ -108,16 +65,23 @@ class AdminPage(QWidget):
         page = QWidget(self)
         self.users = RowsModel([Column("Username", lambda u: u.username),
                                 Column("Name", lambda u: u.display_name),
-                                Column("Roles", lambda u: ", ".join(u.roles))], self)
+                                Column("Roles", lambda u: ", ".join(u.roles)),
+                                Column("Account", account_state)], self)
         self.user_table = rows_table(self.users, "Staff accounts", page)
         add = QPushButton("&Add account…", page)
         add.clicked.connect(self._add_user)
+        roles = QPushButton("Change r&oles…", page)
+        roles.clicked.connect(self._change_roles)
         reset = QPushButton("&Reset passphrase…", page)
         reset.clicked.connect(self._reset)
+        disable = QPushButton("&Disable account…", page)
+        disable.clicked.connect(self._disable)
         remove = QPushButton("Re&move account…", page)
         remove.clicked.connect(self._remove)
+        self.account_buttons = (roles, reset, disable, remove)
+        self.user_table.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
         buttons = QHBoxLayout()
-        for button in (add, reset, remove):
+        for button in (add, *self.account_buttons):
             buttons.addWidget(button)
         buttons.addStretch(1)
         note = QLabel("Someone who forgot their passphrase: reset it here. If no admin can sign "
@@ -130,8 +94,37 @@ class AdminPage(QWidget):
         layout.addWidget(note)
         return page
 
-    def _selected_user(self) -> User | None:
+    def _selected_user(self) -> Account | None:
         return self.users.row(self.user_table.currentIndex())
+
+    def _enable(self) -> None:
+        user = self._selected_user()
+        for button in self.account_buttons:  # a disabled account stays only for the record
+            button.setEnabled(user is not None and user.disabled_at is None)
+
+    def _change_roles(self) -> None:
+        user = self._selected_user()
+        if user is not None:
+            dialog = RolesDialog(self.db, user.username, user.roles, self)
+            dialog.accepted.connect(lambda: self._done(f"The roles of {user.username} were "
+                                                       "changed."))
+            dialog.open()
+
+    def _disable(self) -> None:
+        user = self._selected_user()
+        if user is None:
+            return
+        answer = self.confirm("Disable account",
+                              f"Disable the account '{user.username}'? They can no longer sign "
+                              "in on any PC. The account stays listed, and their name stays on "
+                              "everything they recorded.")
+        if answer:
+            self.db.op(self, lambda s: disable_user(s, user.username)).success(
+                lambda _r: self._done(f"{user.username} was disabled.")).run()
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Asks Yes or No (a test answers it without a modal box)."""
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
 
     def _add_user(self) -> None:
         dialog = AddUserDialog(self.db, self, kdf=self.kdf)
@@ -149,10 +142,8 @@ class AdminPage(QWidget):
         user = self._selected_user()
         if user is None:
             return
-        answer = QMessageBox.question(self, "Remove account",
-                                      f"Remove the account '{user.username}'? Their records "
-                                      "stay; they can no longer sign in.")
-        if answer == QMessageBox.StandardButton.Yes:
+        if self.confirm("Remove account", f"Remove the account '{user.username}'? Their "
+                        "records stay; they can no longer sign in."):
             self.db.op(self, lambda s: remove_user(s, user.username)).success(
                 lambda _r: self.refresh()).run()
 
@@ -208,71 +199,21 @@ class AdminPage(QWidget):
         self.db.op(self, save).success(saved).failure(
             lambda e: self.school_message.say(message_for(e))).run()
 
-    # -- roster --------------------------------------------------------------------------------
-    def _roster_tab(self) -> QWidget:
-        page = QWidget(self)
-        choose = QPushButton("&Import a roster CSV from the MIS…", page)
-        choose.clicked.connect(self._import)
-        self.roster_result = QLabel(page)
-        self.roster_result.setWordWrap(True)
-        self.roster_problems = QListWidget(page)
-        self.roster_problems.setAccessibleName("Problems in the roster file")
-        self.roster_problems.hide()
-        layout = QVBoxLayout(page)
-        intro = QLabel("Export the pupil list from SIMS, Arbor or Bromcom as CSV. Every row is "
-                       "checked first; if any row is wrong nothing is imported and each problem "
-                       "is listed.", page)
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addWidget(choose)
-        layout.addWidget(self.roster_result)
-        layout.addWidget(self.roster_problems, 1)
-        layout.addStretch(0)
-        return page
-
-    def _import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose the roster CSV", "",
-                                              "CSV files (*.csv);;All files (*)")
-        if path:
-            self.import_file(Path(path))
-
-    def import_file(self, path: Path) -> None:
-        self.roster_problems.clear()
-        self.roster_problems.hide()
-        self.roster_result.setText("Checking the file…")
-
-        def run(session: Any) -> ImportResult:
-            return import_roster(session, path.read_bytes())
-
-        self.db.op(self, run).success(self._imported).failure(self._import_failed).run()
-
-    def _imported(self, result: ImportResult) -> None:
-        self.roster_result.setText(f"Imported: {result.added} added, {result.updated} updated, "
-                                   f"{result.unchanged} unchanged.")
-
-    def _import_failed(self, error: BaseException) -> None:
-        if isinstance(error, InputErrors):
-            self.roster_result.setText(f"⚠ {error.summary} Nothing was imported.")
-            self.roster_problems.addItems(error.problems)
-            self.roster_problems.show()
-        elif isinstance(error, OSError):
-            self.roster_result.setText("⚠ The file could not be read.")
-        else:
-            self.roster_result.setText("⚠ " + message_for(error))
-
     # -- loading -------------------------------------------------------------------------------
     def refresh(self) -> None:
-        def load(session: Any) -> tuple[list[User], str, dict[str, str], int]:
+        def load(session: Any) -> tuple[list[Account], str, dict[str, str], int]:
             values = {s.key: settings.get(session, s) for s in settings.ALL}
-            return (list_users(session), session.school_name, values,
+            return (list_accounts(session), session.school_name, values,
                     settings.auto_lock_minutes(session))
 
         self.db.op(self, load).success(self._show).run()
         self.services.refresh()
+        self.roster.refresh()
 
-    def _show(self, result: tuple[list[User], str, dict[str, str], int]) -> None:
+    def _show(self, result: tuple[list[Account], str, dict[str, str], int]) -> None:
         users, school, values, minutes = result
         self.users.set_rows(users)
+        self._enable()
         self.school_name.setText(school)
         for key, edit in self.setting_edits.items():
             edit.setText(values.get(key, ""))

@@ -59,6 +59,7 @@ class ChildPage(QWidget):
         super().__init__(parent)
         self.db, self.clipboard, self.clock = db, clipboard, clock or SystemClock()
         self.child: Child | None = None
+        self._select_when_loaded: tuple[str, str] | None = None  # (child id, record id)
         self.name = heading("", self, 1.4)
         self.details = QLabel(self)
         self.details.setWordWrap(True)
@@ -115,7 +116,7 @@ class ChildPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, chars in ((0, 17), (1, 9), (3, 16), (4, 12), (5, 12), (6, 16), (7, 14)):
+        for column, chars in ((0, 17), (1, 13), (3, 16), (4, 12), (5, 12), (6, 16), (7, 14)):
             header.resizeSection(column, self.fontMetrics().averageCharWidth() * chars)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
         self.table.activated.connect(lambda _i: self.show_history())  # Enter or double-click
@@ -227,7 +228,23 @@ class ChildPage(QWidget):
         if items:
             self.table.selectRow(len(items) - 1)
             self.table.scrollToBottom()
+        wanted = self._select_when_loaded
+        if wanted is not None and self.child is not None and self.child.id == wanted[0]:
+            self._select_when_loaded = None
+            self.select_record(wanted[0], wanted[1])
         self._selected()
+
+    def select_record(self, child_id: str, record_id: str) -> None:
+        """Selects the entry ``record_id`` of this child (a search hit): at once if it is
+        shown, else when the child's chronology has loaded."""
+        if self.child is not None and self.child.id == child_id:
+            for row in range(self.model.rowCount()):
+                item = self.model.item(row)
+                if item is not None and item.record_id == record_id:
+                    self.table.selectRow(row)
+                    self.table.scrollTo(self.model.index(row, 0))
+                    return
+        self._select_when_loaded = (child_id, record_id)
 
     def _count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total

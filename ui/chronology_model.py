@@ -27,6 +27,21 @@ def first_line(text: str, limit: int = 140) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def kind_words(item: ChronologyItem) -> str:
+    """"Concern", "Action"…; further information says so."""
+    if item.further_to_recorded is not None:
+        return "Further info"
+    return KIND_WORDS.get(item.kind, item.kind)
+
+
+def further_words(item: ChronologyItem) -> str:
+    """"Further information to the concern of 02 Dec 2026", or nothing."""
+    if item.further_to_recorded is None:
+        return ""
+    return ("Further information to the concern of "
+            f"{local_time(item.further_to_recorded, with_time=False)}")
+
+
 def marks(item: ChronologyItem) -> str:
     words = []
     if item.significant:
@@ -105,7 +120,7 @@ class ChronologyModel(QAbstractTableModel):
         if column == 0:
             return local_time(item.occurred_at)
         if column == 1:
-            return KIND_WORDS.get(item.kind, item.kind)
+            return kind_words(item)
         if column == 2:
             return first_line(item.summary)
         if column == 3:
@@ -130,6 +145,8 @@ def item_as_text(item: ChronologyItem) -> str:
     """Plain text of one entry, for a concealed clipboard copy."""
     lines = [f"{local_time(item.occurred_at)} — {KIND_WORDS.get(item.kind, item.kind)}",
              item.summary]
+    if item.further_to_recorded is not None:
+        lines.insert(1, further_words(item))
     if item.child_words:
         lines.append(f"Child's words: “{item.child_words}”")
     for label, value in (("Where", item.location), ("Action taken", item.action_taken),

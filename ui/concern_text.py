@@ -9,7 +9,7 @@ from app.concerns import ConcernView
 from app.records import BodyMark, VersionFields
 from app.status_events import StatusEvent
 from ui.categories_widget import category_labels
-from ui.chronology_model import KIND_WORDS
+from ui.chronology_model import KIND_WORDS, further_words
 from ui.record_concern import ROLE_LABELS
 from ui.table_model import local_time
 from ui.theme import year_label
@@ -56,11 +56,15 @@ def fields_html(fields: VersionFields) -> str:
     ])
 
 
-def concern_html(view: ConcernView) -> str:
+def concern_html(view: ConcernView, status: str | None = None) -> str:
+    """``status``: the status in other words (My concerns says "Seen by the DSL team")."""
     children = "<br>".join(f"{escape(c.display_name)} ({escape(year_label(c.year_group))}) — "
                            f"{escape(ROLE_LABELS.get(role, role))}"
                            for c, role in view.children)
-    head = (f"<p><b>Status:</b> {escape(view.status)}"
+    further = (f"<p><b>Further information to the concern of "
+               f"{escape(local_time(view.further_to_recorded, with_time=False))}</b></p>"
+               if view.further_to_recorded is not None else "")
+    head = (f"{further}<p><b>Status:</b> {escape(status or view.status)}"
             f"{' · assigned to ' + escape(view.assigned_to) if view.assigned_to else ''}<br>"
             f"<b>Recorded</b> {escape(local_time(view.recorded_at))} by "
             f"{escape(view.reporter)}"
@@ -72,7 +76,9 @@ def concern_html(view: ConcernView) -> str:
 def item_html(item: ChronologyItem) -> str:
     """One chronology item for the child page's detail pane: every field of it."""
     kind = KIND_WORDS.get(item.kind, item.kind)
-    head = (f"<p><b>{escape(kind)}</b> · happened {escape(local_time(item.occurred_at))}"
+    further = further_words(item)
+    head = (f"{'<p><b>' + escape(further) + '</b></p>' if further else ''}"
+            f"<p><b>{escape(kind)}</b> · happened {escape(local_time(item.occurred_at))}"
             f" · written {escape(local_time(item.recorded_at))} by {escape(item.author)}"
             f"{' · <b>amended</b>' if item.amended else ''}"
             f"{' · <b>★ significant</b>' if item.significant else ''}</p>")

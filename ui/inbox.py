@@ -42,7 +42,8 @@ class InboxPage(QWidget):
             Column("Priority", lambda v: "Serious" if is_serious(v) else ""),
             Column("Recorded", lambda v: local_time(v.recorded_at)),
             Column("Children", children_names),
-            Column("Categories", lambda v: category_labels(v.latest.fields.categories)),
+            Column("Categories", lambda v: ("Further information · " if v.further_to else "")
+                   + category_labels(v.latest.fields.categories)),
             Column("Recorded by", lambda v: v.reporter),
             Column("Assigned to", lambda v: v.assigned_to or ""),
         ], self)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QStackedWidget, QWidget
 
 from app.clock import Clock
 from app.keys import KdfParams
+from app.roles import Perm, permissions
 from ui.clipboard import Clipboard
 from ui.ops import Db
 from ui.signin import SignedIn
@@ -67,13 +68,19 @@ class Workspace(QWidget):
             self.children_page = ChildrenPage(db, self.clipboard, clock=clock, parent=self)
             self.children_page.build_referral.connect(self.build_referral)
             self._add("children", "Children", self.children_page)
+            if Perm.READ_ALL_RECORDS in permissions(self.info.roles):  # the core decides
+                from ui.search_page import SearchPage
+
+                search = SearchPage(db, self)
+                search.open_hit.connect(self.open_child)
+                self._add("search", "Search", search)
         if roles & {"staff", "dsl"}:
             from ui.my_concerns import MyConcernsPage
             from ui.record_concern import RecordConcernPage
 
             self.record_page = RecordConcernPage(db, clock=clock, parent=self)
             self._add("record", "Record a concern", self.record_page)
-            self._add("mine", "My concerns", MyConcernsPage(db, self))
+            self._add("mine", "My concerns", MyConcernsPage(db, self, clock=clock))
             self.record_page.load_saved_draft()
         if "dsl" in roles:
             self._add("referrals", "Referrals", ReferralsPage(db, clock=clock, parent=self))
@@ -110,10 +117,13 @@ class Workspace(QWidget):
                 self.nav.setCurrentRow(row)
         return self.pages.get(key)
 
-    def open_child(self, child_id: str) -> None:
+    def open_child(self, child_id: str, record_id: str | None = None) -> None:
+        """The child's page; at the entry ``record_id`` when given (a search hit)."""
         if self.children_page is not None:
             self.show_page("children")
             self.children_page.open(child_id)
+            if record_id:
+                self.children_page.page.select_record(child_id, record_id)
 
     def build_referral(self, child_id: str) -> None:
         page = self.show_page("referrals")

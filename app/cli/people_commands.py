@@ -1,4 +1,4 @@
-"""user add, pupils import, pupils list."""
+"""user add, user role, user disable, pupils import, pupils list."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_
 from app.errors import InputError
 from app.pupils import import_roster, list_pupils
 from app.users import add_user as add_account
+from app.users import change_role, disable_user
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,6 +24,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--role", required=True, action="append",
                    help="staff, dsl, office or admin (repeat or comma-separate for several)")
     p.set_defaults(handler=cmd_user_add)
+
+    p = user.add_parser("role", help="give an account other roles (admin only); the last "
+                        "admin keeps the admin role")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--name", required=True, help="the account's username")
+    p.add_argument("--role", required=True, action="append",
+                   help="staff, dsl, office or admin (repeat or comma-separate for several): "
+                        "the account's roles from now on")
+    p.set_defaults(handler=cmd_user_role)
+
+    p = user.add_parser("disable", help="stop an account signing in on every PC (admin only); "
+                        "it stays on the record, listed as disabled")
+    add_data(p)
+    add_user(p)
+    p.add_argument("--name", required=True, help="the account's username")
+    p.set_defaults(handler=cmd_user_disable)
 
     pupils = sub.add_parser("pupils", help="the pupil roster").add_subparsers(
         dest="action", required=True)
@@ -46,6 +64,22 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         secret = new_secret("CONCERNDESK_NEW_PASSPHRASE", "passphrase")
         user = add_account(session, args.name, args.display_name or args.name, roles, secret)
     print(f"Added {user.username} ({', '.join(user.roles)}).")
+    return 0
+
+
+def cmd_user_role(args: argparse.Namespace) -> int:
+    roles = [r for item in args.role for r in item.split(",")]
+    with open_as_user(args) as session:
+        user = change_role(session, args.name, roles)
+    print(f"{user.username} now has the role{'s' * (len(user.roles) > 1)} "
+          f"{', '.join(user.roles)}.")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        disable_user(session, args.name)
+    print(f"Disabled {args.name}: it can no longer sign in; its records keep its name.")
     return 0
 
 

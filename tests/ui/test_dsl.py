@@ -19,8 +19,8 @@ def open_dialog(window) -> QDialog:  # type: ignore[no-untyped-def]
 def test_dsl_triages_builds_the_chronology_and_releases_a_referral(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
     window = make_window()
     sign_in(qtbot, window, "dsl")
-    assert nav_titles(window) == ["Inbox", "Children", "Record a concern", "My concerns",
-                                  "Referrals", "Dashboard"]
+    assert nav_titles(window) == ["Inbox", "Children", "Search", "Record a concern",
+                                  "My concerns", "Referrals", "Dashboard"]
     inbox = window.workspace.pages["inbox"]
     settle(qtbot, window)
     rows = inbox.model.rows
