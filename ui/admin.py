@@ -33,6 +33,7 @@ from app.session import User
 from app.users import add_user, list_users, remove_user, reset_passphrase
 from ui.entry_dialogs import _CoreDialog
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 from ui.services_tab import ServicesTab
 from ui.table_model import Column, RowsModel, rows_table
@@ -172,10 +173,13 @@ class AdminPage(QWidget):
         self.auto_lock = QSpinBox(page)
         self.auto_lock.setRange(1, 60)
         self.auto_lock.setSuffix(" minutes")
+        self.auto_lock.valueChanged.connect(
+            lambda n: self.auto_lock.setSuffix(" minute" if n == 1 else " minutes"))
         self.auto_lock.setAccessibleName("Lock after this many idle minutes")
         self.school_message = FieldMessage(page)
-        save = QPushButton("&Save school settings", page)
+        save = QPushButton("Save school se&ttings", page)
         save.clicked.connect(self._save_school)
+        save_key(save, page)
         form = QFormLayout(page)
         form.addRow("School &name", self.school_name)
         for setting in (settings.SCHOOL_ADDRESS, settings.SCHOOL_PHONE, settings.SCHOOL_EMAIL):

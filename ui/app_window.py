@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
                                    parent=self)
         self.pages.addWidget(self.workspace)
         self.pages.setCurrentWidget(self.workspace)
+        self.workspace.focus_page()  # built hidden: its first screen could not take focus then
         self.status.signed_in(info.display_name, info.roles)
         self.set_auto_lock_minutes(info.auto_lock_minutes)
         self.idle.arm()

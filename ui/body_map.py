@@ -129,7 +129,7 @@ class BodyMapEditor(QWidget):
         self.region.setAccessibleName("Body region")
         self.side.currentIndexChanged.connect(self._fill_regions)
         self._fill_regions()
-        add = QPushButton("&Add mark", self)
+        add = QPushButton("Add &mark", self)
         add.clicked.connect(self._add_at_region)
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["No.", "Where", "Note (what you saw)"])

@@ -327,6 +327,9 @@ class ChildrenPage(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.page, 1)
 
+    def focus_first(self) -> None:
+        self.picker.search.setFocus()
+
     def open(self, child_id: str) -> None:
         self.hint.hide()
         self.page.show()

@@ -26,6 +26,7 @@ from app.records import ENTRY_KINDS, Version
 from ui.categories_widget import CategoryList
 from ui.chronology_model import KIND_WORDS
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 
 
@@ -59,6 +60,7 @@ class _CoreDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
                                         QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.accepted.connect(self.submit)
+        save_key(self.buttons.button(QDialogButtonBox.StandardButton.Save), self)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)

@@ -38,6 +38,7 @@ from ui.body_map import BodyMapEditor
 from ui.categories_widget import CategoryList
 from ui.child_picker import ChildPicker
 from ui.errors import FieldMessage, field_of, message_for
+from ui.keys import save_key
 from ui.ops import Db
 from ui.theme import heading, year_label
 
@@ -169,7 +170,7 @@ class RecordConcernPage(QWidget):
         left.addRow("", self.messages["location"])
         right = QFormLayout()
         right.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
-        right.addRow("What you &saw or heard", self.what)
+        right.addRow("What yo&u saw or heard", self.what)
         right.addRow(self.messages["text"])
         right.addRow("The child's own w&ords", self.words)
         right.addRow(self.messages["child's words"])
@@ -203,8 +204,8 @@ class RecordConcernPage(QWidget):
         self.scroll = scroll
         self.save_button = QPushButton("&Save concern", self)
         self.save_button.setDefault(True)
-        self.save_button.setToolTip("Ctrl+Enter")
         self.save_button.clicked.connect(self.submit)
+        save_key(self.save_button, self, also=("Ctrl+Enter",), action=self.submit)
         clear = QPushButton("Start again", self)
         clear.clicked.connect(self.start_again)
         self.draft_note = QLabel(self)
@@ -215,9 +216,8 @@ class RecordConcernPage(QWidget):
         outer = QVBoxLayout(self)
         outer.addWidget(scroll, 1)
         outer.addLayout(buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
-            QShortcut(QKeySequence(keys), self, self.submit,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)

@@ -34,6 +34,7 @@ from app.referral_delivery import queue_referral
 from app.sync_status import summary as sync_summary
 from ui.chronology_model import KIND_WORDS, first_line
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 from ui.referral_form_widget import ReferralFormWidget
 from ui.table_model import Column, RowsModel, local_time, rows_table
@@ -145,7 +146,8 @@ class ReferralsPage(QWidget):
         self.entries.setMinimumHeight(self.fontMetrics().height() * 10)
         self.save_button = QPushButton("&Save draft", editor)
         self.save_button.clicked.connect(self.save)
-        self.approve_button = QPushButton("A&pprove", editor)
+        save_key(self.save_button, self)
+        self.approve_button = QPushButton("Appro&ve", editor)
         self.approve_button.clicked.connect(self.approve)
         self.release_button = QPushButton("Release for &print", editor)
         self.release_button.clicked.connect(self.release)

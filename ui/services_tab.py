@@ -32,6 +32,7 @@ from app.services import ROLES, Service, get_service, set_service
 from app.sync.client import FingerprintMismatch
 from ui.devices_widget import SchoolPcsBox
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 
 NAMES = {"frontdoor": "LA front door", "hub": "School hub"}
@@ -67,6 +68,7 @@ class ServiceBox(QGroupBox):
         self.save = QPushButton("Check and save the front &door" if role == "frontdoor" else
                                 "Check and save the sc&hool hub", self)
         self.save.setAccessibleName(f"Check and save the {NAMES[role]}")
+        save_key(self.save, self)
         form = QFormLayout(self)
         form.addRow(self.current)
         form.addRow("Address", self.url)
