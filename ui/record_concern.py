@@ -199,6 +199,7 @@ class RecordConcernPage(QWidget):
         layout.addStretch(1)
 
         scroll = QScrollArea(self)
+        scroll.setAccessibleName("The concern form")
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         self.scroll = scroll

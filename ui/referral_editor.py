@@ -171,6 +171,7 @@ class ReferralsPage(QWidget):
                               editor))
         body.addWidget(self.entries)
         scroll = QScrollArea(self)
+        scroll.setAccessibleName("The referral form")
         scroll.setWidgetResizable(True)
         scroll.setWidget(editor)
         self.editor = editor

@@ -137,6 +137,7 @@ class ServicesTab(QWidget):
         inner.addStretch(1)
         # The PCs' list and form make it taller than a small screen.
         self.scroll = QScrollArea(self)
+        self.scroll.setAccessibleName("Services and school PCs")
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(content)
