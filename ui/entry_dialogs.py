@@ -28,12 +28,13 @@ from ui.chronology_model import KIND_WORDS
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
 from ui.ops import Db
+from ui.wording import QT_DATE_TIME
 
 
 def _when(parent: QWidget, value: datetime) -> QDateTimeEdit:
     edit = QDateTimeEdit(parent)
     edit.setCalendarPopup(True)
-    edit.setDisplayFormat("dd MMM yyyy HH:mm")
+    edit.setDisplayFormat(QT_DATE_TIME)
     local = value.astimezone()
     edit.setDateTime(QDateTime(local.date(), local.time().replace(microsecond=0)))
     edit.setAccessibleName("When it happened")
