@@ -39,8 +39,11 @@ def test_contrast_is_measured_the_wcag_way() -> None:
 def test_the_palette_texts_are_readable(app) -> None:  # type: ignore[no-untyped-def]
     palette = app.palette()
     poor = {}
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-        for text, background in PAIRS:
+    disabled = ((ROLE.Text, ROLE.Base), (ROLE.WindowText, ROLE.Window),
+                (ROLE.ButtonText, ROLE.Button))  # a read-only form is still read
+    for group, pairs in ((QPalette.ColorGroup.Active, PAIRS), (QPalette.ColorGroup.Inactive, PAIRS),
+                         (QPalette.ColorGroup.Disabled, disabled)):
+        for text, background in pairs:
             ratio = contrast(palette.color(group, text), palette.color(group, background))
             if ratio < AA:
                 poor[f"{group.name} {text.name} on {background.name}"] = round(ratio, 2)
