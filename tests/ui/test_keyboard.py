@@ -54,3 +54,32 @@ def test_sign_in_puts_the_cursor_in_the_child_search(qtbot, make_window) -> None
     window.workspace.show_page("children")
     children = window.workspace.pages["children"]
     qtbot.waitUntil(lambda: QApplication.focusWidget() is children.picker.search, timeout=5000)
+
+
+def test_no_dialog_has_two_controls_with_one_access_key(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from PySide6.QtWidgets import QAbstractButton
+
+    from app.records import Version, VersionFields
+    from tests.ui.walk import clashes
+    from ui.admin import AddUserDialog, ResetDialog
+    from ui.entry_dialogs import AddEntryDialog, AmendDialog
+    from ui.recovery import RecoveryDialog
+
+    when = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    concern = Version("v", "r", 1, None, "teacher", when, None,
+                      VersionFields(when, "concern", "Synthetic text.", ("neglect",)))
+    dialogs = [AddEntryDialog(None, "child"), AmendDialog(None, concern),  # type: ignore[arg-type]
+               AddUserDialog(None), ResetDialog(None, "teacher"),  # type: ignore[arg-type]
+               RecoveryDialog(None, tmp_path, ["admin"])]  # type: ignore[arg-type]
+    found = {}
+    for dialog in dialogs:  # where the platform's own buttons have keys (&Save, &Cancel) too
+        for button in dialog.findChildren(QAbstractButton):
+            if button.text() in ("Save (Ctrl+S)", "Cancel", "OK"):
+                button.setText("&" + button.text())
+        qtbot.addWidget(dialog)
+        dialog.show()
+        if clashes(dialog):
+            found[dialog.windowTitle()] = clashes(dialog)
+    assert found == {}
