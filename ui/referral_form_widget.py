@@ -66,7 +66,7 @@ class ReferralFormWidget(QWidget):
                 widget.setAccessibleName(spec.label)
                 self.widgets[spec.name] = widget
                 self.messages[spec.name] = FieldMessage(box)
-                self._clear_when_answered(widget, self.messages[spec.name])
+                self.messages[spec.name].clear_when_changed(widget)
                 form.addRow(label, widget)
                 form.addRow("", self.messages[spec.name])
             layout.addWidget(box)
@@ -86,14 +86,6 @@ class ReferralFormWidget(QWidget):
                 edit.setPlaceholderText("One per line")
             return edit
         return QLineEdit(parent)
-
-    @staticmethod
-    def _clear_when_answered(widget: QWidget, message: FieldMessage) -> None:
-        """The problem shown under a field goes as soon as the field is changed."""
-        if isinstance(widget, QComboBox):
-            widget.currentIndexChanged.connect(lambda _i: message.clear_message())
-        elif isinstance(widget, QPlainTextEdit | QLineEdit):
-            widget.textChanged.connect(lambda *_a: message.clear_message())
 
     # -- values --------------------------------------------------------------------------------
     def set_form(self, form: dict[str, Any]) -> None:

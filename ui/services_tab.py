@@ -64,6 +64,8 @@ class ServiceBox(QGroupBox):
         self.fingerprint.setAccessibleName(f"{NAMES[role]} key fingerprint")
         self.fingerprint.setPlaceholderText("as read out or printed by its admin")
         self.messages = {"url": FieldMessage(self), "fingerprint": FieldMessage(self)}
+        self.messages["url"].clear_when_changed(self.url)
+        self.messages["fingerprint"].clear_when_changed(self.fingerprint)
         self.saved: Service | None = None
         self.save = QPushButton("Check and save the front &door" if role == "frontdoor" else
                                 "Check and save the sc&hool hub", self)

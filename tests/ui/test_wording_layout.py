@@ -120,3 +120,24 @@ def test_the_pack_preview_fits_the_window_width(qtbot, make_window, demo_store) 
         assert viewport * 0.8 < shown <= viewport, (width, viewport, shown)
     assert preview.scroll.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     preview.reject()
+
+
+def test_a_field_message_goes_when_its_field_changes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QVBoxLayout, QWidget
+
+    from ui.errors import FieldMessage
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    layout = QVBoxLayout(box)
+    edit, combo, message = QLineEdit(box), QComboBox(box), FieldMessage(box)
+    combo.addItems(["", "Yes"])
+    for widget in (edit, combo, message):
+        layout.addWidget(widget)
+    message.clear_when_changed(edit, combo)
+    box.show()
+    for change in (lambda: qtbot.keyClicks(edit, "x"), lambda: combo.setCurrentIndex(1)):
+        message.say("address: is not a web address")
+        assert message.isVisible()
+        change()
+        assert not message.isVisible()
