@@ -11,6 +11,7 @@ from app.records import resolve_record_id
 from app.session import Session
 from app.sync.receipt import Receipt
 from app.team_keys import team_bundle
+from app.wording import date_time_text, plural
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,8 @@ class DeliveryState:
     def text(self) -> str:
         if self.state == "delivered" and self.delivered_at is not None:
             local = self.delivered_at.astimezone()
-            more = f" ({self.waiting} change(s) still to send)" if self.waiting else ""
-            return f"delivered to DSL team at {local:%H:%M} on {local:%d/%m/%Y}{more}"
+            more = f" ({plural(self.waiting, 'change')} still to send)" if self.waiting else ""
+            return f"delivered to DSL team at {date_time_text(local)}{more}"
         if self.state == "waiting":
             return "waiting to be sent; safe on this PC"
         if self.state == "received":

@@ -44,6 +44,7 @@ from app.replicate import replicate_referral
 from app.roles import Perm
 from app.session import Session
 from app.settings import SCHOOL_ADDRESS, SCHOOL_EMAIL, SCHOOL_PHONE, get
+from app.wording import date_time_text
 
 _FORM_FIELDS = {f.name for f in FIELDS if not f.name.startswith(("child_", "referrer_"))
                 and f.name not in {"household", "professional"}}
@@ -220,8 +221,7 @@ class PrintedMark:
 
     @property
     def text(self) -> str:
-        local = self.printed_at.astimezone()
-        return f"printed by {self.printed_by} at {local:%H:%M} on {local:%d/%m/%Y}"
+        return f"printed by {self.printed_by} at {date_time_text(self.printed_at)}"
 
 
 def printed_marks(session: Session, referral_id: str) -> list[PrintedMark]:

@@ -17,6 +17,7 @@ from app.concerns import ConcernView
 from app.records import LATEST_VERSION
 from app.roles import Perm
 from app.session import Session
+from app.wording import year_order
 
 _STATUS = "(SELECT status FROM concern_state s WHERE s.record_id = r.id)"
 
@@ -72,19 +73,10 @@ def statistics(session: Session, *, months: int = 12) -> Statistics:
         "WHERE r.kind = 'concern' AND coalesce(" + _STATUS + ", 'new') != 'closed' "
         "GROUP BY c.year_group").fetchall()
     open_by_year = sorted((Count(str(year), n) for year, n in open_rows),
-                          key=lambda c: _year_key(c.label))
+                          key=lambda c: year_order(c.label))
     session.audited("view", "statistics", None)
     return Statistics(by_category, [Count(m, by_month.get(m, 0)) for m in labels],
                       open_by_year, len(rows), since)
-
-
-def _year_key(year_group: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in year_group if ch.isdigit())
-    if year_group.upper() in ("N", "NURSERY"):
-        return (-2, year_group)
-    if year_group.upper() in ("R", "RECEPTION"):
-        return (-1, year_group)
-    return (int(digits) if digits else 99, year_group)
 
 
 def _serious_codes() -> frozenset[str]:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.clock import parse_iso
 from app.session import Session
+from app.wording import date_time_text
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SyncSummary:
         if self.failed:
             parts.append(f"{self.failed} refused")
         if self.last_delivered:
-            parts.append(f"last delivered {self.last_delivered.astimezone():%d %b %H:%M}")
+            parts.append(f"last delivered {date_time_text(self.last_delivered)}")
         return "Sync: " + ", ".join(parts)
 
 

@@ -381,32 +381,45 @@ class SyntheticSchool:
         weights = times.propensities(rng, len(pupils))
         sibling_groups = self.siblings(pupils)
         sibling_of = {i: g for g in sibling_groups for i in g}
-        locations = list(texts["locations"])
-        location_weights = list(itertools.accumulate(texts["locations"].values()))
         codes = list(CATEGORY_WEIGHTS)
         code_weights = list(itertools.accumulate(CATEGORY_WEIGHTS.values()))
+        year_mates: dict[str, list[int]] = {}
+        for index, pupil in enumerate(pupils):
+            year_mates.setdefault(pupil.year_group, []).append(index)
         for _ in range(count):
-            child = bisect.bisect(weights, rng.random() * weights[-1])
+            # A concern happens while the child is at the school (from nursery on): a past
+            # date before a young child started is drawn again, then another child tried.
+            for _attempt in range(40):
+                child = bisect.bisect(weights, rng.random() * weights[-1])
+                occurred, recorded = window.event_times(rng)
+                born = pupils[child].date_of_birth
+                if occurred.date() >= phrasing.school_start(born):
+                    break
+            day = occurred.date()
+            age = phrasing.age_on(born, day)
+            allowed = phrasing.categories_for(texts, age)
             kind = rng.random()
-            if kind < 0.12 and len(pupils) > 1:
-                links, primary = self._child_on_child(rng, child, len(pupils)), "child-on-child"
-            elif kind < 0.18 and child in sibling_of:
-                links = tuple(ChildLink(i, ROLE_SUBJECT) for i in sibling_of[child])
+            if kind < 0.12 and len(pupils) > 1 and "child-on-child" in allowed:
+                links, primary = self._child_on_child(rng, child, year_mates, pupils), \
+                    "child-on-child"
+            elif kind < 0.18 and len(at_school := self._at_school(
+                    pupils, sibling_of.get(child, ()), child, day)) > 1:
+                links = tuple(ChildLink(i, ROLE_SUBJECT) for i in at_school)
                 primary = rng.choice(("neglect", "family-circumstances", "domestic-abuse"))
             else:
                 links = (ChildLink(child, ROLE_SUBJECT),)
                 primary = _weighted(rng, codes, code_weights)
-                while primary in _GIRLS_ONLY and pupils[child].gender != "F":
+                while primary not in allowed or (primary in _GIRLS_ONLY and
+                                                  pupils[child].gender != "F"):
                     primary = _weighted(rng, codes, code_weights)
             categories = [primary]
             for _ in range(rng.choices((0, 1, 2), (65, 28, 7))[0]):
                 extra = _weighted(rng, codes, code_weights)
-                if extra not in categories and extra not in _GIRLS_ONLY:
+                if extra not in categories and extra not in _GIRLS_ONLY and extra in allowed:
                     categories.append(extra)
-            occurred, recorded = window.event_times(rng)
             main = pupils[links[0].index]
             other = pupils[links[1].index] if len(links) > 1 else None
-            slots = phrasing.slots(rng, texts, main, other)
+            slots = phrasing.slots(rng, texts, main, other, age=age, when=occurred)
             yield ConcernSeed(
                 id=_uuid(rng),
                 occurred_at=occurred,
@@ -414,21 +427,31 @@ class SyntheticSchool:
                 reporter=_weighted(rng, _REPORTER_NAMES, _REPORTER_CUM),
                 children=links,
                 categories=tuple(categories),
-                location=_weighted(rng, locations, location_weights),
-                text=phrasing.concern_text(rng, texts, primary, slots),
-                child_words=phrasing.child_words(rng, texts, primary, slots),
-                action_taken=rng.choice(
-                    texts["actions_child_on_child" if len(links) > 1 else "actions"]
-                ).format_map(slots),
-                witnesses=rng.choice(texts["staff"]) if rng.random() < 0.35 else None,
+                location=phrasing.location(rng, texts, age),
+                text=phrasing.concern_text(rng, texts, primary, slots, age),
+                child_words=phrasing.child_words(rng, texts, primary, slots, age),
+                action_taken=phrasing.action(rng, texts, slots, age, len(links) > 1),
+                witnesses=phrasing.choose(rng, phrasing.for_age(texts, age)["staff"], age)
+                if rng.random() < 0.35 else None,
             )
 
-    def _child_on_child(self, rng: random.Random, child: int, n: int) -> tuple[ChildLink, ...]:
-        other = rng.randrange(n - 1)
-        other += other >= child  # any pupil but ``child``
+    @staticmethod
+    def _at_school(pupils: Sequence[RosterRow], family: Iterable[int], child: int, day: date
+                   ) -> list[int]:
+        """The siblings (``child`` first) who had started at the school by ``day``."""
+        started = [i for i in family if day >= phrasing.school_start(pupils[i].date_of_birth)]
+        return sorted(started, key=lambda i: i != child)
+
+    def _child_on_child(self, rng: random.Random, child: int, year_mates: dict[str, list[int]],
+                        pupils: Sequence[RosterRow]) -> tuple[ChildLink, ...]:
+        """The child harmed, one who harmed them from the same year group (any pupil in a year
+        of one) and sometimes a witness from that year too."""
+        mates = [i for i in year_mates[pupils[child].year_group] if i != child] or \
+            [i for i in range(len(pupils)) if i != child]
+        other = rng.choice(mates)
         links = [ChildLink(child, ROLE_HARMED), ChildLink(other, ROLE_HARMED_OTHERS)]
-        if n > 2 and rng.random() < 0.25:
-            witness = rng.randrange(n)
+        if len(mates) > 1 and rng.random() < 0.25:
+            witness = rng.choice(mates)
             if witness not in (child, other):
                 links.append(ChildLink(witness, ROLE_WITNESS))
         return tuple(links)
@@ -486,7 +509,8 @@ class SyntheticSchool:
         kinds = rng.choices(_KIND_NAMES, cum_weights=_KIND_CUM, k=k)
         kinds.sort(key=_ENTRY_STAGE.__getitem__)
         at = times.working_time_after(rng, concern.occurred_at, max_days=3)
-        slots = phrasing.slots(rng, texts, pupils[child], None)
+        age = phrasing.age_on(pupils[child].date_of_birth, concern.occurred_at.date())
+        slots = phrasing.slots(rng, texts, pupils[child], None, age=age)
         for kind in kinds:
             if at >= end_at:
                 return
@@ -499,7 +523,7 @@ class SyntheticSchool:
                 occurred_at=at,
                 recorded_at=recorded,
                 author=_weighted(rng, _DSL_NAMES, _DSL_CUM),
-                summary=rng.choice(texts["entries"][kind]).format_map(slots),
+                summary=phrasing.choose(rng, texts["entries"][kind], age).format_map(slots),
                 significant=rng.random() < _SIGNIFICANT_CHANCE[kind],
             )
             at = times.working_time_after(rng, at, max_days=21)
@@ -527,7 +551,8 @@ class SyntheticSchool:
             for c in self.iter_concerns(solo, start=start, end=end, count=n_concerns)
         ]
         concerns.sort(key=lambda c: c.occurred_at)
-        slots = phrasing.slots(rng, texts, pupils[child_index], None)
+        age = phrasing.age_on(pupils[child_index].date_of_birth, start)
+        slots = phrasing.slots(rng, texts, pupils[child_index], None, age=age)
         entries = []
         for i in range(items - len(concerns)):
             concern = concerns[i % len(concerns)]
@@ -543,7 +568,7 @@ class SyntheticSchool:
                     occurred_at=at,
                     recorded_at=times.recorded_after(rng, at, end_at),
                     author=_weighted(rng, _DSL_NAMES, _DSL_CUM),
-                    summary=rng.choice(texts["entries"][kind]).format_map(slots),
+                    summary=phrasing.choose(rng, texts["entries"][kind], age).format_map(slots),
                     significant=rng.random() < _SIGNIFICANT_CHANCE[kind],
                 )
             )

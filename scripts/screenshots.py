@@ -134,7 +134,7 @@ def fill_referral(page: QWidget) -> None:
     for name, value in (("immediate_risk", "no"), ("kind", "safeguarding"),
                         ("parents_aware", "yes"), ("consent_given", "yes"),
                         ("risk_view", "medium")):
-        widgets[name].setCurrentText(value)
+        widgets[name].setCurrentIndex(widgets[name].findData(value))
     widgets["consent_by"].setText("Mother, by phone")
     widgets["worries"].setPlainText("Repeated unexplained bruising and the child's account "
                                     "of being pushed at home.")

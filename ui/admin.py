@@ -25,6 +25,7 @@ from app.keys import KdfParams
 from app.users import Account, disable_user, list_accounts, remove_user
 from ui.account_dialogs import AddUserDialog, ResetDialog, RolesDialog
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 from ui.roster_tab import RosterTab
 from ui.services_tab import ServicesTab
@@ -163,10 +164,13 @@ class AdminPage(QWidget):
         self.auto_lock = QSpinBox(page)
         self.auto_lock.setRange(1, 60)
         self.auto_lock.setSuffix(" minutes")
+        self.auto_lock.valueChanged.connect(
+            lambda n: self.auto_lock.setSuffix(" minute" if n == 1 else " minutes"))
         self.auto_lock.setAccessibleName("Lock after this many idle minutes")
         self.school_message = FieldMessage(page)
-        save = QPushButton("&Save school settings", page)
+        save = QPushButton("Save school se&ttings", page)
         save.clicked.connect(self._save_school)
+        save_key(save, page)
         form = QFormLayout(page)
         form.addRow("School &name", self.school_name)
         for setting in (settings.SCHOOL_ADDRESS, settings.SCHOOL_PHONE, settings.SCHOOL_EMAIL):

@@ -21,6 +21,7 @@ from app.device import check_keyring
 from app.keys import KdfParams
 from app.store import store_exists
 from app.sync_status import summary as sync_summary
+from app.wording import plural
 from ui import lock as locking
 from ui.clipboard import Clipboard
 from ui.errors import MessageBar
@@ -185,7 +186,10 @@ class MainWindow(QMainWindow):
                                    on_auto_lock=self.set_auto_lock_minutes, kdf=self.kdf,
                                    parent=self)
         self.pages.addWidget(self.workspace)
+        # a message belongs to the screen it was said on: going to another screen clears it
+        self.workspace.nav.currentRowChanged.connect(lambda _row: self.messages.hide())
         self.pages.setCurrentWidget(self.workspace)
+        self.workspace.focus_page()  # built hidden: its first screen could not take focus then
         self.status.signed_in(info.display_name, info.roles)
         self.set_auto_lock_minutes(info.auto_lock_minutes)
         self.idle.arm()
@@ -231,7 +235,7 @@ class MainWindow(QMainWindow):
     # -- locking -------------------------------------------------------------------------------
     def _idle_lock(self) -> None:
         minutes = max(1, round(self.idle.interval_ms / 60_000))
-        self.lock(f"Locked after {minutes} minute{'s' if minutes != 1 else ''} without use.")
+        self.lock(f"Locked after {plural(minutes, 'minute')} without use.")
 
     def lock_now(self) -> None:
         self.lock("Locked.")

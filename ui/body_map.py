@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 from app.body_regions import REGIONS, SIDES, nearest_region, place
 from app.records import BodyMark
 
+FIGURE_FILL = QColor(240, 236, 228)  # the outline's fill; labels on it use the palette's text
+MARK_FILL, MARK_TEXT = QColor(255, 214, 0), QColor(0, 0, 0)  # a numbered mark
+
 
 def child_outline(box: QRectF) -> QPainterPath:
     """A simple child's outline filling ``box`` (the same shape front and back)."""
@@ -81,7 +84,7 @@ class BodyMapCanvas(QWidget):
             painter.drawText(QRectF(box.left() - 20, 2, box.width() + 40, box.top() - 4),
                              Qt.AlignmentFlag.AlignCenter, "Front" if side == "front" else "Back")
             painter.setPen(QPen(text_colour, 1.5))
-            painter.setBrush(QColor(240, 236, 228))
+            painter.setBrush(FIGURE_FILL)
             painter.drawPath(child_outline(box))
             if side == "front":
                 small = QFont(painter.font())
@@ -98,9 +101,9 @@ class BodyMapCanvas(QWidget):
             box = self.figure_box(mark.side)
             centre = QPointF(box.left() + mark.x * box.width(), box.top() + mark.y * box.height())
             painter.setPen(QPen(QColor(20, 20, 20), 3 if number - 1 == self.selected else 1.5))
-            painter.setBrush(QColor(255, 214, 0))
+            painter.setBrush(MARK_FILL)
             painter.drawEllipse(centre, radius, radius)
-            painter.setPen(QColor(0, 0, 0))
+            painter.setPen(MARK_TEXT)
             painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius,
                                     2 * radius), Qt.AlignmentFlag.AlignCenter, str(number))
         painter.end()
@@ -129,7 +132,7 @@ class BodyMapEditor(QWidget):
         self.region.setAccessibleName("Body region")
         self.side.currentIndexChanged.connect(self._fill_regions)
         self._fill_regions()
-        add = QPushButton("&Add mark", self)
+        add = QPushButton("Add &mark", self)
         add.clicked.connect(self._add_at_region)
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["No.", "Where", "Note (what you saw)"])

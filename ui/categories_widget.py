@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QFont, QPalette
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from app.categories import MAX_CATEGORIES, Category, load_categories
@@ -18,14 +19,10 @@ class CategoryList(QListWidget):
         self.setAccessibleName(f"Categories (choose up to {MAX_CATEGORIES})")
         self.categories: list[Category] = load_categories()
         shown_rest = False
-        header = QListWidgetItem("Most common")
-        header.setFlags(Qt.ItemFlag.NoItemFlags)
-        self.addItem(header)
+        self.addItem(self._heading("Most common"))
         for category in self.categories:
             if not category.common and not shown_rest:
-                rest = QListWidgetItem("Others")
-                rest.setFlags(Qt.ItemFlag.NoItemFlags)
-                self.addItem(rest)
+                self.addItem(self._heading("Others"))
                 shown_rest = True
             item = QListWidgetItem(category.label)
             item.setData(Qt.ItemDataRole.UserRole, category.code)
@@ -35,6 +32,17 @@ class CategoryList(QListWidget):
             item.setCheckState(Qt.CheckState.Unchecked)
             self.addItem(item)
         self.itemChanged.connect(lambda _item: self.changed.emit())
+
+    def _heading(self, text: str) -> QListWidgetItem:
+        """A heading the keyboard skips, drawn in the text colour (not the faint disabled
+        grey a flagless item would get) and bold."""
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setForeground(QBrush(self.palette().color(QPalette.ColorRole.Text)))
+        font = QFont(self.font())
+        font.setBold(True)
+        item.setFont(font)
+        return item
 
     def keyPressEvent(self, event) -> None:
         item = self.currentItem()

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +34,7 @@ from app.chronology import ChronologyItem, chronology, record_history
 from app.clock import Clock, SystemClock
 from app.pupils import Child, child_by_id
 from app.search import search_child
+from app.wording import date_text
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.chronology_model import ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
@@ -44,6 +45,7 @@ from ui.history_dialog import HistoryDialog
 from ui.ops import Db
 from ui.record_concern import ROLE_LABELS
 from ui.theme import heading, year_label
+from ui.wording import QT_DATE
 
 
 def age_on(born: date, today: date) -> int:
@@ -81,7 +83,7 @@ class ChildPage(QWidget):
         self.until = QDateEdit(self)
         for edit, name in ((self.since, "From date"), (self.until, "To date")):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd MMM yyyy")
+            edit.setDisplayFormat(QT_DATE)
             edit.setAccessibleName(name)
             edit.setEnabled(False)
         today = self.clock.now().astimezone().date()
@@ -94,8 +96,12 @@ class ChildPage(QWidget):
         self.search_box.setAccessibleName("Search this chronology")
         self.search_box.setPlaceholderText("Search words…")
         self.search_box.setClearButtonEnabled(True)
+        self._typed = QTimer(self)  # filters as you type, once the typing pauses
+        self._typed.setSingleShot(True)
+        self._typed.setInterval(300)
+        self._typed.timeout.connect(self._search)
         self.search_box.returnPressed.connect(self._search)
-        self.search_box.textChanged.connect(lambda t: None if t else self.model.set_only(None))
+        self.search_box.textChanged.connect(lambda _t: self._typed.start())
         for signal in (self.category.currentIndexChanged, self.use_dates.toggled,
                        self.since.dateChanged, self.until.dateChanged,
                        self.significant.toggled):
@@ -190,7 +196,7 @@ class ChildPage(QWidget):
         nhs = f" · NHS {escape(child.nhs_number)}" if child.nhs_number else ""
         self.details.setText(
             f"Legal name {escape(child.legal_name)} · born "
-            f"{child.date_of_birth:%d %b %Y} (age {age_on(child.date_of_birth, today)}) · "
+            f"{date_text(child.date_of_birth)} (age {age_on(child.date_of_birth, today)}) · "
             f"{escape(year_label(child.year_group))} · {escape(child.gender)} · UPN "
             f"{escape(child.upn)}{nhs}")
         self.linked.clear()
@@ -252,13 +258,15 @@ class ChildPage(QWidget):
         self.count.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
 
     def _search(self) -> None:
+        self._typed.stop()
         text = self.search_box.text().strip()
         if not text or self.child is None:
             self.model.set_only(None)
             self._count()
             return
         child_id = self.child.id
-        self.db.op(self, lambda s: search_child(s, child_id, text)).success(self._found).run()
+        self.db.op(self, lambda s: search_child(s, child_id, text)).success(
+            lambda ids: self._found(ids) if self.search_box.text().strip() == text else None).run()
 
     def _found(self, ids: set[str]) -> None:
         self.model.set_only(ids)
@@ -334,6 +342,9 @@ class ChildrenPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.hint)
         layout.addWidget(self.page, 1)
+
+    def focus_first(self) -> None:
+        self.picker.search.setFocus()
 
     def open(self, child_id: str) -> None:
         self.hint.hide()

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, Q
 
 from app.identifiers import normalise_upn
 from app.pupils import Child, child_by_upn, find_pupils
+from app.wording import date_text
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.theme import year_label
@@ -17,7 +18,7 @@ def child_line(child: Child) -> str:
                  if child.preferred_forename and child.preferred_forename != child.legal_forename
                  else "")
     return (f"{child.legal_name}{preferred} · {year_label(child.year_group)} · "
-            f"born {child.date_of_birth:%d %b %Y} · {child.upn}")
+            f"born {date_text(child.date_of_birth)} · {child.upn}")
 
 
 def looks_like_upn(text: str) -> bool:

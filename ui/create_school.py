@@ -59,6 +59,9 @@ class CreateSchoolPage(QWidget):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.messages = {name: FieldMessage(page) for name in
                          ("school", "user", "passphrase", "confirm", "other")}
+        for key, fields in (("school", (self.school,)), ("user", (self.username, self.display)),
+                            ("passphrase", (self.passphrase,)), ("confirm", (self.confirm,))):
+            self.messages[key].clear_when_changed(*fields)
         form = QFormLayout()
         form.addRow("&School name", self.school)
         form.addRow("", self.messages["school"])

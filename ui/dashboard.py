@@ -3,18 +3,25 @@ the governors' report."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.stats import Statistics, statistics
+from app.wording import date_text, month_text, plural
 from ui.charts import BarChart
 from ui.ops import Db
 from ui.theme import heading, year_label
 
 
 def month_label(key: str) -> str:
-    return date(int(key[:4]), int(key[5:7]), 1).strftime("%b %y")
+    """A column's label: the month alone ("Dec"); the chart's title gives the years."""
+    return month_text(int(key[:4]), int(key[5:7])).split()[0]
+
+
+def months_title(keys: list[str]) -> str:
+    if not keys:
+        return "Concerns by month (when they happened)"
+    first, last = (month_text(int(k[:4]), int(k[5:7])) for k in (keys[0], keys[-1]))
+    return f"Concerns by month, {first} to {last} (when they happened)"
 
 
 class DashboardPage(QWidget):
@@ -48,8 +55,11 @@ class DashboardPage(QWidget):
         self.db.op(self, statistics).success(self._show).run()
 
     def _show(self, stats: Statistics) -> None:
-        self.summary.setText(f"{stats.concerns_total} concerns since {stats.since:%d %B %Y}. "
-                             "Counts only: no child is named here.")
+        total = plural(stats.concerns_total, "concern")
+        self.summary.setText(f"{total} since {date_text(stats.since)}. Counts only: no child is "
+                             "named here.")
+        self.by_month.title = months_title([c.label for c in stats.by_month])
+        self.by_month.setAccessibleName(self.by_month.title)
         self.by_month.set_values([(month_label(c.label), c.count) for c in stats.by_month])
         self.by_category.set_values([(c.label, c.count) for c in stats.by_category])
         self.by_year.set_values([(year_label(c.label), c.count)

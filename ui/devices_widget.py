@@ -89,6 +89,8 @@ class SchoolPcsBox(QGroupBox):
         compare.setWordWrap(True)
         self.messages = {name: FieldMessage(self.approve_form)
                          for name in ("fingerprint", "for", "other")}
+        self.messages["fingerprint"].clear_when_changed(self.fingerprint)
+        self.messages["for"].clear_when_changed(self.purpose)
         self.approve = QPushButton("&Approve this PC", self.approve_form)
         self.approve.clicked.connect(self.approve_pc)
         fp_label = QLabel("&Fingerprint on its screen", self.approve_form)

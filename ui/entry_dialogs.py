@@ -26,13 +26,15 @@ from app.records import ENTRY_KINDS, Version
 from ui.categories_widget import CategoryList
 from ui.chronology_model import KIND_WORDS
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
+from ui.wording import QT_DATE_TIME
 
 
 def _when(parent: QWidget, value: datetime) -> QDateTimeEdit:
     edit = QDateTimeEdit(parent)
     edit.setCalendarPopup(True)
-    edit.setDisplayFormat("dd MMM yyyy HH:mm")
+    edit.setDisplayFormat(QT_DATE_TIME)
     local = value.astimezone()
     edit.setDateTime(QDateTime(local.date(), local.time().replace(microsecond=0)))
     edit.setAccessibleName("When it happened")
@@ -59,6 +61,7 @@ class _CoreDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
                                         QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.accepted.connect(self.submit)
+        save_key(self.buttons.button(QDialogButtonBox.StandardButton.Save), self)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
@@ -98,7 +101,7 @@ class AddEntryDialog(_CoreDialog):
                 self.kind.addItem(KIND_WORDS[kind], kind)
         self.when = _when(self, (clock or SystemClock()).now())
         self.summary = _text(self, "What happened", rows=6)
-        self.significant = QCheckBox("&Significant (shows in the significant-events view)", self)
+        self.significant = QCheckBox("Si&gnificant (shows in the significant-events view)", self)
         self.form.addRow("&Kind", self.kind)
         self.form.addRow("&When", self.when)
         self.form.addRow("W&hat happened", self.summary)
@@ -125,7 +128,7 @@ class AmendDialog(_CoreDialog):
         self.reason.setPlaceholderText("Why is this being corrected? (needed)")
         self.when = _when(self, fields.occurred_at)
         self.summary = _text(self, "Text", fields.summary, rows=5)
-        self.significant = QCheckBox("&Significant", self)
+        self.significant = QCheckBox("Si&gnificant", self)
         self.significant.setChecked(fields.significant)
         self.form.addRow("&Reason", self.reason)
         self.form.addRow("&When", self.when)
@@ -141,7 +144,7 @@ class AmendDialog(_CoreDialog):
             self.form.addRow("Child's w&ords", self.words)
             self.form.addRow("&Action taken", self.action)
             self.form.addRow("W&here", self.location)
-            self.form.addRow("&Categories", self.categories)
+            self.form.addRow("Categor&ies", self.categories)
         self.form.addRow("", self.significant)
         self.resize(640, 640 if self.is_concern else 380)
 

@@ -17,7 +17,16 @@ from types import TracebackType
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 from app.db import DatabaseError, storage_error
 from app.errors import ConcernDeskError, InputError, InputErrors
@@ -118,3 +127,11 @@ class FieldMessage(QLabel):
     def clear_message(self) -> None:
         self.clear()
         self.hide()
+
+    def clear_when_changed(self, *fields: QWidget) -> None:
+        """The problem goes as soon as one of ``fields`` (the ones it is about) is changed."""
+        for field in fields:
+            if isinstance(field, QComboBox):
+                field.currentIndexChanged.connect(lambda *_a: self.clear_message())
+            elif isinstance(field, QLineEdit | QPlainTextEdit):
+                field.textChanged.connect(lambda *_a: self.clear_message())

@@ -55,7 +55,7 @@ class InboxPage(QWidget):
         self.detail = QTextBrowser(self)
         self.detail.setAccessibleName("The selected concern")
         self.attachments = AttachmentList(db, self)
-        self.show_closed = QCheckBox("Show &closed", self)
+        self.show_closed = QCheckBox("Sho&w closed", self)
         self.show_closed.toggled.connect(lambda _on: self.refresh())
         self.count = QLabel(self)
         refresh = QPushButton("&Refresh", self)

@@ -156,6 +156,9 @@ class JoinPage(QWidget):
         self.name.setAccessibleName("A name for this PC (optional)")
         self.messages = {key: FieldMessage(page) for key in ("url", "fingerprint", "admin",
                                                              "name")}
+        for key, field in (("url", self.url), ("fingerprint", self.hub_fingerprint),
+                           ("admin", self.admin_fingerprint), ("name", self.name)):
+            self.messages[key].clear_when_changed(field)
         form = QFormLayout()
         form.addRow("Hub &address", self.url)
         form.addRow("", self.messages["url"])

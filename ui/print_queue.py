@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.atomic import write_user_file
+from app.wording import plural
 from ui.ops import Db
 from ui.pdf_pages import print_pages, render_pages
 from ui.table_model import Column, RowsModel, local_time, rows_table
@@ -47,20 +49,42 @@ class PreviewDialog(QDialog):
         self.pages = pages
         inner = QWidget(self)
         column = QVBoxLayout(inner)
-        for number, image in enumerate(pages, start=1):
+        self.labels: list[QLabel] = []
+        for number in range(1, len(pages) + 1):
             label = QLabel(inner)
-            label.setPixmap(QPixmap.fromImage(image))
             label.setAccessibleName(f"Page {number} of {len(pages)}")
             column.addWidget(label)
+            self.labels.append(label)
         scroll = QScrollArea(self)
+        scroll.setAccessibleName("The pack's pages")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
+        self.scroll = scroll
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{len(pages)} page{'s' if len(pages) != 1 else ''}", self))
+        layout.addWidget(QLabel(plural(len(pages), "page"), self))
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
         self.resize(820, 900)
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        """Each page as wide as the window allows: the office reads it without scrolling
+        sideways, and a wider window shows it bigger."""
+        margins = self.labels[0].parentWidget().layout().contentsMargins() if self.labels \
+            else None
+        spare = (margins.left() + margins.right()) if margins is not None else 0
+        width = max(200, self.scroll.viewport().width() - spare
+                    - self.scroll.verticalScrollBar().sizeHint().width())
+        for label, image in zip(self.labels, self.pages, strict=True):
+            label.setPixmap(QPixmap.fromImage(image).scaledToWidth(
+                width, Qt.TransformationMode.SmoothTransformation))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_width()
 
 
 class PrintQueuePage(QWidget):
@@ -149,7 +173,7 @@ class PrintQueuePage(QWidget):
                                                     dpi)).success(then).run()
 
     def preview(self) -> None:
-        self._pages("view", lambda pages: PreviewDialog(pages, self).open(), 100)
+        self._pages("view", lambda pages: PreviewDialog(pages, self).open(), 150)
 
     def print_pack(self) -> None:
         def send(pages: list[QImage]) -> None:

@@ -10,19 +10,15 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
     QDateTimeEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,76 +33,15 @@ from ui.attachments_widget import FilePicker, attach_all, read_files
 from ui.body_map import BodyMapEditor
 from ui.categories_widget import CategoryList
 from ui.child_picker import ChildPicker
+from ui.children_table import ROLE_LABELS as ROLE_LABELS  # re-exported: other screens use it
+from ui.children_table import ChildrenTable
 from ui.errors import FieldMessage, field_of, message_for
+from ui.keys import save_key
 from ui.ops import Db
 from ui.theme import heading, year_label
+from ui.wording import QT_DATE_TIME
 
 DRAFT_NAME = "record-concern"
-ROLE_LABELS = {"subject": "the child this is about", "harmed": "the child harmed",
-               "harmed others": "the child who harmed", "witness": "a witness",
-               "sibling": "a sibling", "other": "other"}
-
-
-class ChildrenTable(QTableWidget):
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, 3, parent)
-        self.setHorizontalHeaderLabels(["Child", "Their part in this", ""])
-        self.setAccessibleName("Children in this concern")
-        self.verticalHeader().hide()
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
-        probe = QComboBox(self)
-        probe.addItems(list(ROLE_LABELS.values()))
-        header.resizeSection(1, probe.sizeHint().width() + 8)
-        probe.deleteLater()
-        header.resizeSection(2, QPushButton("Remove").sizeHint().width() + 8)
-        self.verticalHeader().setDefaultSectionSize(probe.sizeHint().height() + 6)
-        self.setMinimumHeight(self.fontMetrics().height() * 5)
-        self.setMaximumHeight(self.fontMetrics().height() * 9)
-        self.ids: list[str] = []
-
-    def add(self, child_id: str, name: str, role: str | None = None) -> None:
-        if child_id in self.ids:
-            return
-        row = self.rowCount()
-        self.insertRow(row)
-        self.ids.append(child_id)
-        item = QTableWidgetItem(name)
-        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        self.setItem(row, 0, item)
-        combo = QComboBox(self)
-        combo.setAccessibleName(f"Part played by {name}")
-        for code, label in ROLE_LABELS.items():
-            combo.addItem(label, code)
-        combo.setCurrentIndex(combo.findData(role or ("subject" if row == 0 else "other")))
-        combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        self.setCellWidget(row, 1, combo)
-        remove = QPushButton("Remove", self)
-        remove.setAccessibleName(f"Remove {name}")
-        remove.clicked.connect(lambda: self.remove(child_id))
-        self.setCellWidget(row, 2, remove)
-        self.changed.emit()
-
-    def remove(self, child_id: str) -> None:
-        if child_id in self.ids:
-            self.removeRow(self.ids.index(child_id))
-            self.ids.remove(child_id)
-            self.changed.emit()
-
-    def chosen(self) -> list[tuple[str, str, str]]:
-        """(child id, name, role) for each row."""
-        return [(child_id, self.item(row, 0).text(), self.cellWidget(row, 1).currentData())
-                for row, child_id in enumerate(self.ids)]
-
-    def clear_children(self) -> None:
-        self.setRowCount(0)
-        self.ids.clear()
-
-
 def _text(label: str, rows: int, parent: QWidget) -> QPlainTextEdit:
     edit = QPlainTextEdit(parent)
     edit.setAccessibleName(label)
@@ -132,7 +67,7 @@ class RecordConcernPage(QWidget):
         self.categories.setMinimumHeight(self.fontMetrics().height() * 10)
         self.when = QDateTimeEdit(body)
         self.when.setCalendarPopup(True)
-        self.when.setDisplayFormat("dd MMM yyyy HH:mm")
+        self.when.setDisplayFormat(QT_DATE_TIME)
         self.when.setAccessibleName("When it happened")
         self.where = QLineEdit(body)
         self.where.setAccessibleName("Where it happened")
@@ -169,7 +104,7 @@ class RecordConcernPage(QWidget):
         left.addRow("", self.messages["location"])
         right = QFormLayout()
         right.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
-        right.addRow("What you &saw or heard", self.what)
+        right.addRow("What yo&u saw or heard", self.what)
         right.addRow(self.messages["text"])
         right.addRow("The child's own w&ords", self.words)
         right.addRow(self.messages["child's words"])
@@ -198,13 +133,14 @@ class RecordConcernPage(QWidget):
         layout.addStretch(1)
 
         scroll = QScrollArea(self)
+        scroll.setAccessibleName("The concern form")
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         self.scroll = scroll
         self.save_button = QPushButton("&Save concern", self)
         self.save_button.setDefault(True)
-        self.save_button.setToolTip("Ctrl+Enter")
         self.save_button.clicked.connect(self.submit)
+        save_key(self.save_button, self, also=("Ctrl+Enter",), action=self.submit)
         clear = QPushButton("Start again", self)
         clear.clicked.connect(self.start_again)
         self.draft_note = QLabel(self)
@@ -215,9 +151,8 @@ class RecordConcernPage(QWidget):
         outer = QVBoxLayout(self)
         outer.addWidget(scroll, 1)
         outer.addLayout(buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
-            QShortcut(QKeySequence(keys), self, self.submit,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -228,6 +163,13 @@ class RecordConcernPage(QWidget):
                        self.categories.changed, self.children_table.changed,
                        self.body_map.changed, self.when.dateTimeChanged):
             signal.connect(self._edited)
+        answered = {"child": self.children_table.changed, "category": self.categories.changed,
+                    "occurred": self.when.dateTimeChanged, "location": self.where.textChanged,
+                    "text": self.what.textChanged, "child's words": self.words.textChanged,
+                    "action taken": self.action.textChanged,
+                    "witnesses": self.witnesses.textChanged, "body map": self.body_map.changed}
+        for key, signal in answered.items():  # a problem goes once the field is answered
+            signal.connect(lambda *_a, message=self.messages[key]: message.clear_message())
         self.reset_when()
 
     # -- form state ----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from app.referral_delivery import queue_referral
 from app.sync_status import summary as sync_summary
 from ui.chronology_model import KIND_WORDS, first_line
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 from ui.referral_form_widget import ReferralFormWidget
 from ui.table_model import Column, RowsModel, local_time, rows_table
@@ -59,6 +60,7 @@ def available() -> bool:
     return core is not None and all(hasattr(core, name) for name in NEEDED)
 
 
+NO_FRONT_DOOR_SHORT = "Cannot send: no LA front door is set up (Admin → Services)."
 NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
                  "Ask your admin to set up the LA front door (Admin → Services).")
 Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark]]
@@ -145,20 +147,21 @@ class ReferralsPage(QWidget):
         self.entries.setMinimumHeight(self.fontMetrics().height() * 10)
         self.save_button = QPushButton("&Save draft", editor)
         self.save_button.clicked.connect(self.save)
-        self.approve_button = QPushButton("A&pprove", editor)
+        save_key(self.save_button, self)
+        self.approve_button = QPushButton("Appro&ve", editor)
         self.approve_button.clicked.connect(self.approve)
         self.release_button = QPushButton("Release for &print", editor)
         self.release_button.clicked.connect(self.release)
         self.queue_button = QPushButton("Send to the LA front &door", editor)
-        self.queue_button.setToolTip("Seals the approved referral for the LA front door and "
-                                     "queues it; sync delivers it and keeps the LA's receipt")
         self.queue_button.clicked.connect(self.queue)
         self.frontdoor_set = False
+        self.queue_reason = QLabel(NO_FRONT_DOOR_SHORT, editor)  # why "Send" is greyed out
+        self.queue_reason.setWordWrap(True)
         buttons = QHBoxLayout()
         for button in (self.save_button, self.approve_button, self.release_button,
                        self.queue_button):
             buttons.addWidget(button)
-        buttons.addStretch(1)
+        buttons.addWidget(self.queue_reason, 1)
         body = QVBoxLayout(editor)
         body.addWidget(self.title)
         body.addWidget(self.status)
@@ -169,6 +172,7 @@ class ReferralsPage(QWidget):
                               editor))
         body.addWidget(self.entries)
         scroll = QScrollArea(self)
+        scroll.setAccessibleName("The referral form")
         scroll.setWidgetResizable(True)
         scroll.setWidget(editor)
         self.editor = editor
@@ -260,7 +264,13 @@ class ReferralsPage(QWidget):
         self.save_button.setEnabled(status in ("draft", "approved", "released"))
         self.approve_button.setEnabled(status == "draft")
         self.release_button.setEnabled(status in ("approved", "released"))
-        self.queue_button.setEnabled(status in ("approved", "released"))
+        ready = status in ("approved", "released")
+        self.queue_button.setEnabled(ready and self.frontdoor_set)
+        self.queue_reason.setVisible(ready and not self.frontdoor_set)
+        self.queue_button.setToolTip(
+            NO_FRONT_DOOR if ready and not self.frontdoor_set else
+            "Seals the approved referral for the LA front door and queues it; sync delivers it "
+            "and keeps the LA's receipt")
         self.form.setEnabled(status in ("draft", "approved", "released"))
 
     # -- actions -------------------------------------------------------------------------------

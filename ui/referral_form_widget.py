@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.errors import FieldMessage, clean
+from ui.wording import choice_words
 
 LONG_TEXT = {"worries", "impact", "history", "disclosures", "parenting_capacity", "strengths",
              "child_voice", "risk_reasons", "previous_social_care", "early_help",
@@ -65,6 +66,7 @@ class ReferralFormWidget(QWidget):
                 widget.setAccessibleName(spec.label)
                 self.widgets[spec.name] = widget
                 self.messages[spec.name] = FieldMessage(box)
+                self.messages[spec.name].clear_when_changed(widget)
                 form.addRow(label, widget)
                 form.addRow("", self.messages[spec.name])
             layout.addWidget(box)
@@ -72,7 +74,8 @@ class ReferralFormWidget(QWidget):
     def _widget_for(self, spec: Any, parent: QWidget) -> QWidget:
         if spec.kind in CHOICES:
             combo = QComboBox(parent)
-            combo.addItems(CHOICES[spec.kind])
+            for value in CHOICES[spec.kind]:  # shown in words, stored as the core's value
+                combo.addItem(choice_words(value), value)
             return combo
         if spec.kind in ("household", "professional") or spec.name in LONG_TEXT:
             edit = QPlainTextEdit(parent)
@@ -89,7 +92,7 @@ class ReferralFormWidget(QWidget):
         for name, widget in self.widgets.items():
             text = as_text(self.specs[name].kind, form.get(name))
             if isinstance(widget, QComboBox):
-                index = widget.findText(text)
+                index = widget.findData(text)
                 widget.setCurrentIndex(max(index, 0))
             elif isinstance(widget, QPlainTextEdit):
                 widget.setPlainText(text)
@@ -102,7 +105,7 @@ class ReferralFormWidget(QWidget):
         pairs: list[tuple[str, str]] = []
         for name, widget in self.widgets.items():
             if isinstance(widget, QComboBox):
-                text = widget.currentText()
+                text = widget.currentData() or ""
             elif isinstance(widget, QPlainTextEdit):
                 text = widget.toPlainText().strip()
             else:

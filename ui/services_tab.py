@@ -32,6 +32,7 @@ from app.services import ROLES, Service, get_service, set_service
 from app.sync.client import FingerprintMismatch
 from ui.devices_widget import SchoolPcsBox
 from ui.errors import FieldMessage, message_for
+from ui.keys import save_key
 from ui.ops import Db
 
 NAMES = {"frontdoor": "LA front door", "hub": "School hub"}
@@ -63,10 +64,13 @@ class ServiceBox(QGroupBox):
         self.fingerprint.setAccessibleName(f"{NAMES[role]} key fingerprint")
         self.fingerprint.setPlaceholderText("as read out or printed by its admin")
         self.messages = {"url": FieldMessage(self), "fingerprint": FieldMessage(self)}
+        self.messages["url"].clear_when_changed(self.url)
+        self.messages["fingerprint"].clear_when_changed(self.fingerprint)
         self.saved: Service | None = None
         self.save = QPushButton("Check and save the front &door" if role == "frontdoor" else
                                 "Check and save the sc&hool hub", self)
         self.save.setAccessibleName(f"Check and save the {NAMES[role]}")
+        save_key(self.save, self)
         form = QFormLayout(self)
         form.addRow(self.current)
         form.addRow("Address", self.url)
@@ -135,6 +139,7 @@ class ServicesTab(QWidget):
         inner.addStretch(1)
         # The PCs' list and form make it taller than a small screen.
         self.scroll = QScrollArea(self)
+        self.scroll.setAccessibleName("Services and school PCs")
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(content)

@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from app.wording import date_text, date_time_text
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -63,9 +65,8 @@ class RowsModel(QAbstractTableModel):
 
 
 def local_time(value: Any, with_time: bool = True) -> str:
-    """A UTC datetime as this PC's local time, the way staff read it."""
-    local = value.astimezone()
-    return local.strftime("%d %b %Y %H:%M" if with_time else "%d %b %Y")
+    """A UTC datetime as this PC's local time in the app's one style ("02 Dec 2026 14:05")."""
+    return date_time_text(value) if with_time else date_text(value.astimezone().date())
 
 
 def rows_table(model: QAbstractTableModel, name: str, parent: QWidget, *, fit: str = "stretch",

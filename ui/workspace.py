@@ -105,7 +105,11 @@ class Workspace(QWidget):
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             refresh()
-        focus = getattr(page, "focus_first", None)
+        self.focus_page()
+
+    def focus_page(self) -> None:
+        """The cursor goes where work on the shown screen starts (e.g. the child search)."""
+        focus = getattr(self.stack.currentWidget(), "focus_first", None)
         if callable(focus):
             focus()
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from app.uktime import uk_time
+from app.wording import date_text
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def fmt_date(day: date | None) -> str | None:
     if day is None:
         return None
-    return f"{day.day:02d} {_MONTHS[day.month - 1]} {day.year}"
+    return date_text(day)  # the app's one style, on screen and on paper
 
 
 def fmt_datetime(moment: datetime, *, weekday: bool = False) -> str:

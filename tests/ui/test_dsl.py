@@ -135,7 +135,7 @@ def test_dsl_triages_builds_the_chronology_and_releases_a_referral(qtbot, make_w
     for name, value in (("immediate_risk", "no"), ("kind", "safeguarding"),
                         ("parents_aware", "yes"), ("consent_given", "yes"),
                         ("risk_view", "medium")):
-        widgets[name].setCurrentText(value)
+        widgets[name].setCurrentIndex(widgets[name].findData(value))
     widgets["worries"].setPlainText("Repeated unexplained marks.")
     referrals.approve()
     settle(qtbot, window)

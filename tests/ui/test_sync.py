@@ -123,7 +123,9 @@ def test_sending_without_a_front_door_says_to_ask_the_admin(qtbot, make_window) 
     page.open_referral(referral_id)
     settle(qtbot, window)
     assert "Ask your admin to set up the LA front door" in page.delivery.text()
-    page.queue_button.click()
+    # The button is greyed out with the reason beside it; asked anyway, the page refuses.
+    assert not page.queue_button.isEnabled() and page.queue_reason.isVisible()
+    page.queue()
     settle(qtbot, window)
     assert page.message.isVisible() and "Ask your admin" in page.message.text()
     assert page.referral.status == "approved"
