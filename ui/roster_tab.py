@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import InputErrors
 from app.pupils import Child, ImportResult, import_roster, list_pupils
+from app.wording import date_text
 from app.roster_csv import CANONICAL_COLUMNS, REQUIRED
 from ui.errors import message_for
 from ui.ops import Db
@@ -53,7 +54,7 @@ class RosterTab(QWidget):
             Column("Surname", lambda c: c.legal_surname),
             Column("Forename", lambda c: c.legal_forename),
             Column("Known as", lambda c: c.preferred_forename or ""),
-            Column("Born", lambda c: c.date_of_birth.strftime("%d %b %Y")),
+            Column("Born", lambda c: date_text(c.date_of_birth)),
             Column("Year", lambda c: year_label(c.year_group)),
             Column("Gender", lambda c: c.gender),
         ], self)
