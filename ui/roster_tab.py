@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import InputErrors
 from app.pupils import Child, ImportResult, import_roster, list_pupils
-from app.wording import date_text
 from app.roster_csv import CANONICAL_COLUMNS, REQUIRED
+from app.wording import date_text
 from ui.errors import message_for
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, rows_table
