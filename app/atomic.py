@@ -65,5 +65,10 @@ def write_user_file(path: Path, data: bytes, what: str = "the file") -> None:
     try:
         write_bytes_atomically(path, data)
     except OSError as error:
-        reason = _PLAIN.get(error.errno or 0) or (error.strerror or str(error)).lower()
-        raise ConcernDeskError(f"cannot write {what} to {folder}: {reason}") from error
+        raise ConcernDeskError(f"cannot write {what} to {folder}: {plain_reason(error)}"
+                               ) from error
+
+
+def plain_reason(error: OSError) -> str:
+    """An OSError in a person's words ("no space left on the disk"), with no path in it."""
+    return _PLAIN.get(error.errno or 0) or (error.strerror or str(error)).lower()

@@ -21,9 +21,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from app.atomic import write_json_atomically
+from app.atomic import plain_reason, write_json_atomically
 from app.clock import Clock, iso, parse_iso
-from app.errors import UnlockError
+from app.errors import ConcernDeskError, UnlockError
 
 STATE_FILE = "unlock-state.json"
 LOCK_FILE = "unlock.lock"
@@ -107,7 +107,12 @@ class UnlockState:
             self._save()
 
     def _save(self) -> None:
-        write_json_atomically(self._path, self._data)
+        try:
+            write_json_atomically(self._path, self._data)
+        except OSError as error:  # fail closed: no attempt runs uncounted
+            raise ConcernDeskError(f"This sign-in attempt could not be recorded "
+                                   f"({plain_reason(error)}), so it was not tried. Free some "
+                                   "space (or ask IT to check the disk) and try again.") from None
 
 
 
@@ -116,7 +121,11 @@ class UnlockState:
 def attempt_lock(directory: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Holds this store's unlock lock (one attempt at a time on this PC, across processes).
     The OS releases it when the holder dies, so a killed attempt never blocks the next."""
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise ConcernDeskError(f"Cannot sign in to this store: {plain_reason(error)} "
+                               f"({LOCK_FILE}).") from None
     try:
         deadline = time.monotonic() + wait_seconds
         while not _try_lock(fd):
