@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -34,7 +35,12 @@ from frontdoor.storage import KeyRecord, Storage, StorageError
 
 ENVELOPE_TYPE = "application/vnd.concerndesk.envelope"
 MAX_JSON_BODY = 16 * 1024
+MAX_JSON_DEPTH = 32
 MAX_INBOX_LIMIT = 500
+MAX_SEQ = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²' and '٣'
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]")
 INBOX_MAX_BYTES = 16 * 1024 * 1024
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -60,6 +66,38 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status)
 
 
+def json_nesting(body: bytes) -> int:
+    """How deeply arrays and objects nest in ``body`` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for char in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", body)):
+        depth += 1 if char in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """A JSON object, or 400 bad-json (also when nested too deeply for the parser)."""
+    if json_nesting(body) > MAX_JSON_DEPTH:
+        raise Refusal(400, "bad-json", f"the body nests more than {MAX_JSON_DEPTH} deep")
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Refusal(400, "bad-json", "the body is not JSON") from None
+    if not isinstance(obj, dict):
+        raise Refusal(400, "bad-json", "the body must be a JSON object")
+    return obj
+
+
+def declared_length(request: Request) -> int | None:
+    """Content-Length as a number (None when absent); 400 when it is not digits."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not _DIGITS.fullmatch(declared):
+        raise Refusal(400, "bad-length", "Content-Length is not a number")
+    return int(declared) if len(declared) <= 18 else 10**18
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s1:{seq}".encode()).decode().rstrip("=")
 
@@ -70,7 +108,9 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         prefix, _, seq = text.partition(":")
-        if prefix != "s1" or not seq.isdigit():
+        # Exactly as given out: digits, no leading zeros, within the database's integers.
+        if prefix != "s1" or not _DIGITS.fullmatch(seq) or len(seq) > 19 \
+                or seq != str(int(seq)) or int(seq) > MAX_SEQ:
             raise ValueError
         return int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -85,12 +125,9 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
 
     async def read_body(request: Request, limit: int) -> bytes:
         """Refuse by Content-Length before reading, and count while streaming (chunked)."""
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                raise Refusal(400, "bad-length", "Content-Length is not a number")
-            if int(declared) > limit:
-                raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
+        declared = declared_length(request)
+        if declared is not None and declared > limit:
+            raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
         parts, total = [], 0
         async for part in request.stream():
             total += len(part)
@@ -101,8 +138,8 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
 
     async def authenticate(request: Request, limit: int) -> tuple[KeyRecord, bytes]:
         """The enrolled key that signed this request, and the body it signed."""
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        declared = declared_length(request)
+        if declared is not None and declared > limit:
             raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
         params = httpsig.parse_signature(request.headers)
         httpsig.check_service(params, info.fingerprint)
@@ -160,6 +197,8 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         return JSONResponse(receipt.to_json(), status_code=201 if created else 200)
 
     async def get_envelope(request: Request) -> Response:
+        if not _UUID_RE.fullmatch(request.path_params["id"]):
+            raise Refusal(404, "bad-id", "envelope ids are lower-case UUIDs")
         key, _ = await authenticate(request, 0)
         mine = {key.fingerprint, *await db(storage.held_keys, key.fingerprint)}
         stored = await db(storage.get_envelope, request.path_params["id"])
@@ -171,7 +210,8 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         key, _ = await authenticate(request, 0)
         after = decode_cursor(request.query_params.get("after"))
         limit_text = request.query_params.get("limit", "100")
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_INBOX_LIMIT:
+        if not _DIGITS.fullmatch(limit_text) or len(limit_text) > 3 \
+                or not 1 <= int(limit_text) <= MAX_INBOX_LIMIT:
             raise Refusal(400, "bad-limit", f"limit must be 1-{MAX_INBOX_LIMIT}")
         mine = [key.fingerprint, *await db(storage.held_keys, key.fingerprint)]
         rows = await db(storage.inbox, mine, after, int(limit_text), INBOX_MAX_BYTES)
@@ -193,18 +233,8 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
              "bundle": r.bundle.to_json(), "updated": iso(r.updated_at)}
             for r in records if r.status != "pending"]})
 
-    async def json_body(request: Request) -> dict[str, Any]:
-        body = await read_body(request, MAX_JSON_BODY)
-        try:
-            obj = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise Refusal(400, "bad-json", "the body is not JSON") from None
-        if not isinstance(obj, dict):
-            raise Refusal(400, "bad-json", "the body must be a JSON object")
-        return obj
-
     async def enrolment_request(request: Request) -> Response:
-        obj = await json_body(request)
+        obj = parse_json_object(await read_body(request, MAX_JSON_BODY))
         try:
             bundle = KeyBundle.from_json(obj.get("bundle"))
             name = check_name(obj.get("name"))
@@ -222,12 +252,10 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
 
     async def holdings(request: Request) -> Response:
         key, body = await authenticate(request, MAX_JSON_BODY)
+        obj = parse_json_object(body)
         try:
-            obj = json.loads(body)
             held = KeyBundle.from_json(obj.get("bundle"))
             verify_holding(held, key.fingerprint, b64d(obj.get("proof"), "proof"))
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            raise Refusal(400, "bad-json", "the body must be a JSON object") from None
         except InputError as exc:
             raise Refusal(400, "bad-request", str(exc)) from None
         await db(storage.add_holding, key.fingerprint, held, config.clock.now())
@@ -239,6 +267,14 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
         return _error(exc.status, exc.code, exc.detail)
+
+    async def http_refused(request: Request, exc: Exception) -> Response:
+        """The router's own refusals (no such path, method not allowed), in the same shape."""
+        assert isinstance(exc, HTTPException)
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "refused")
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     async def signature_refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, httpsig.SignatureError)
@@ -260,7 +296,7 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     handlers: dict[Any, Any] = {Refusal: refused, httpsig.SignatureError: signature_refused,
-                                StorageError: storage_failed}
+                                HTTPException: http_refused, StorageError: storage_failed}
     for error_type in storage.errors:
         handlers[error_type] = storage_failed
     return Starlette(routes=routes, exception_handlers=handlers)
