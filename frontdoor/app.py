@@ -66,6 +66,15 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status)
 
 
+def not_enrolled(fingerprint: str) -> Refusal:
+    """The one answer for a key that is unknown, pending, or whose signature does not verify:
+    nobody learns a fingerprint's status without its private key."""
+    return Refusal(403, "not-enrolled",
+                   f"this service accepts no request signed as {fingerprint}: it is not "
+                   "enrolled here, or the signature does not verify; ask its administrator "
+                   "to enrol this fingerprint")
+
+
 def json_nesting(body: bytes) -> int:
     """How deeply arrays and objects nest in ``body`` (brackets inside strings do not count)."""
     depth = deepest = 0
@@ -119,6 +128,7 @@ def decode_cursor(cursor: str | None) -> int:
 
 def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
     info = config.info
+    decoy = Ed25519PrivateKey.generate().public_key()
 
     async def db(fn: Any, *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)
@@ -137,25 +147,31 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         return b"".join(parts)
 
     async def authenticate(request: Request, limit: int) -> tuple[KeyRecord, bytes]:
-        """The enrolled key that signed this request, and the body it signed."""
+        """The enrolled key that signed this request, and the body it signed.
+
+        The signature is verified, with whatever key the service holds for the key id, before
+        anything depends on that key's status or on the time: an unknown key, a pending one,
+        and any key whose signature does not verify get the same answer (``not_enrolled``), so
+        only the holder of a key learns whether it was removed (issue #16)."""
         declared = declared_length(request)
         if declared is not None and declared > limit:
             raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
         params = httpsig.parse_signature(request.headers)
         httpsig.check_service(params, info.fingerprint)
         key = await db(storage.get_key, params.keyid)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        try:  # an unknown key is checked against a decoy, so both take the same time
+            httpsig.verify(params, request.method, raw_path.decode("latin-1"), query,
+                           key.bundle.signing_key() if key else decoy)
+        except httpsig.SignatureError:
+            raise not_enrolled(params.keyid) from None
         if key is None or key.status == "pending":
-            raise Refusal(403, "not-enrolled",
-                          f"key {params.keyid} is not enrolled with this service; "
-                          "ask its administrator to enrol this fingerprint")
+            raise not_enrolled(params.keyid)
         if key.status != "enrolled":
             raise Refusal(403, "removed", f"key {params.keyid} has been removed from this service")
         now = config.clock.now().timestamp()
         httpsig.check_time(params, now, config.window)
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        httpsig.verify(params, request.method, raw_path.decode("latin-1"), query,
-                       key.bundle.signing_key())
         body = await read_body(request, limit)
         httpsig.check_digest(params, body)
         if not await db(storage.use_nonce, params.keyid, params.nonce, now, config.window):
