@@ -12,6 +12,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -30,14 +31,23 @@ from app.sync.envelope import MAX_ENVELOPE_LEN, EnvelopeError, parse, verify_sig
 from app.sync.fingerprint import KeyBundle, b64d, b64e
 from app.sync.receipt import make_receipt
 from frontdoor.keys import ServiceInfo
+from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL, RateLimiter, source_key
 from frontdoor.openapi import openapi_document
-from frontdoor.storage import KeyRecord, Storage, StorageError
+from frontdoor.storage import (
+    MAX_PENDING,
+    MAX_PENDING_PER_SOURCE,
+    KeyRecord,
+    Storage,
+    StorageError,
+    TooManyPending,
+)
 
 ENVELOPE_TYPE = "application/vnd.concerndesk.envelope"
 MAX_JSON_BODY = 16 * 1024
 MAX_JSON_DEPTH = 32
 MAX_INBOX_LIMIT = 500
 MAX_SEQ = 2**63 - 1
+PENDING_RETRY_AFTER = 3600  # when requests wait for the administrator: an hour is a guess
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²' and '٣'
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]")
@@ -48,9 +58,11 @@ _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 class Refusal(Exception):
     """Answer with this status and ``{"error": code, "detail": detail}``; nothing is stored."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, *,
+                 retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -60,6 +72,12 @@ class ServiceConfig:
     max_body: int = MAX_ENVELOPE_LEN
     window: int = httpsig.WINDOW_SECONDS
     clock: Clock = field(default_factory=SystemClock)
+    # Unauthenticated enrolment requests (issue #16): per minute, per source and overall ...
+    enrolment_rate: int = ENROLMENT_RATE
+    enrolment_rate_total: int = ENROLMENT_RATE_TOTAL
+    # ... and how many may wait for the administrator, per source and in all.
+    max_pending: int = MAX_PENDING
+    max_pending_per_source: int = MAX_PENDING_PER_SOURCE
 
 
 def _error(status: int, code: str, detail: str) -> JSONResponse:
@@ -128,6 +146,7 @@ def decode_cursor(cursor: str | None) -> int:
 
 def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
     info = config.info
+    limiter = RateLimiter(config.enrolment_rate, config.enrolment_rate_total)
     decoy = Ed25519PrivateKey.generate().public_key()
 
     async def db(fn: Any, *args: Any) -> Any:
@@ -250,6 +269,14 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
             for r in records if r.status != "pending"]})
 
     async def enrolment_request(request: Request) -> Response:
+        """Unauthenticated: limited per source and overall before anything is read, and the
+        requests that wait for the administrator are capped per source and in all."""
+        source = source_key(request.client.host if request.client else None)
+        wait = limiter.take(source)
+        if wait is not None:
+            raise Refusal(429, "too-many-requests",
+                          "too many enrolment requests from your network, or to this service, "
+                          f"in the last minute: try again in {wait} s", retry_after=wait)
         obj = parse_json_object(await read_body(request, MAX_JSON_BODY))
         try:
             bundle = KeyBundle.from_json(obj.get("bundle"))
@@ -259,7 +286,16 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
             raise Refusal(400, "bad-request", str(exc)) from None
         if bundle.fingerprint == info.fingerprint:
             raise Refusal(400, "bad-request", "that is this service's own key")
-        record = await db(storage.add_request, bundle, name, config.clock.now())
+        try:
+            record = await db(partial(
+                storage.add_request, bundle, name, config.clock.now(), source,
+                max_pending=config.max_pending, max_per_source=config.max_pending_per_source))
+        except TooManyPending as exc:
+            where = "from your network" if exc.per_source else "in all"
+            raise Refusal(429, "too-many-pending",
+                          f"too many enrolment requests {where} are waiting for this service's "
+                          "administrator: ask them to enrol or purge the ones waiting, or try "
+                          "again later", retry_after=PENDING_RETRY_AFTER) from None
         if record.status == "removed":
             raise Refusal(403, "removed", "this key has been removed from this service")
         status = 200 if record.status == "enrolled" else 202
@@ -282,7 +318,10 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
-        return _error(exc.status, exc.code, exc.detail)
+        response = _error(exc.status, exc.code, exc.detail)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     async def http_refused(request: Request, exc: Exception) -> Response:
         """The router's own refusals (no such path, method not allowed), in the same shape."""
