@@ -12,11 +12,13 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,12 +31,26 @@ from app.sync.envelope import MAX_ENVELOPE_LEN, EnvelopeError, parse, verify_sig
 from app.sync.fingerprint import KeyBundle, b64d, b64e
 from app.sync.receipt import make_receipt
 from frontdoor.keys import ServiceInfo
+from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL, RateLimiter, source_key
 from frontdoor.openapi import openapi_document
-from frontdoor.storage import KeyRecord, Storage, StorageError
+from frontdoor.storage import (
+    MAX_PENDING,
+    MAX_PENDING_PER_SOURCE,
+    KeyRecord,
+    Storage,
+    StorageError,
+    TooManyPending,
+)
 
 ENVELOPE_TYPE = "application/vnd.concerndesk.envelope"
 MAX_JSON_BODY = 16 * 1024
+MAX_JSON_DEPTH = 32
 MAX_INBOX_LIMIT = 500
+MAX_SEQ = 2**63 - 1
+PENDING_RETRY_AFTER = 3600  # when requests wait for the administrator: an hour is a guess
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²' and '٣'
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]")
 INBOX_MAX_BYTES = 16 * 1024 * 1024
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -42,9 +58,11 @@ _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 class Refusal(Exception):
     """Answer with this status and ``{"error": code, "detail": detail}``; nothing is stored."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, *,
+                 retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -54,10 +72,57 @@ class ServiceConfig:
     max_body: int = MAX_ENVELOPE_LEN
     window: int = httpsig.WINDOW_SECONDS
     clock: Clock = field(default_factory=SystemClock)
+    # Unauthenticated enrolment requests (issue #16): per minute, per source and overall ...
+    enrolment_rate: int = ENROLMENT_RATE
+    enrolment_rate_total: int = ENROLMENT_RATE_TOTAL
+    # ... and how many may wait for the administrator, per source and in all.
+    max_pending: int = MAX_PENDING
+    max_pending_per_source: int = MAX_PENDING_PER_SOURCE
 
 
 def _error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status)
+
+
+def not_enrolled(fingerprint: str) -> Refusal:
+    """The one answer for a key that is unknown, pending, or whose signature does not verify:
+    nobody learns a fingerprint's status without its private key."""
+    return Refusal(403, "not-enrolled",
+                   f"this service accepts no request signed as {fingerprint}: it is not "
+                   "enrolled here, or the signature does not verify; ask its administrator "
+                   "to enrol this fingerprint")
+
+
+def json_nesting(body: bytes) -> int:
+    """How deeply arrays and objects nest in ``body`` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for char in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", body)):
+        depth += 1 if char in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """A JSON object, or 400 bad-json (also when nested too deeply for the parser)."""
+    if json_nesting(body) > MAX_JSON_DEPTH:
+        raise Refusal(400, "bad-json", f"the body nests more than {MAX_JSON_DEPTH} deep")
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Refusal(400, "bad-json", "the body is not JSON") from None
+    if not isinstance(obj, dict):
+        raise Refusal(400, "bad-json", "the body must be a JSON object")
+    return obj
+
+
+def declared_length(request: Request) -> int | None:
+    """Content-Length as a number (None when absent); 400 when it is not digits."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not _DIGITS.fullmatch(declared):
+        raise Refusal(400, "bad-length", "Content-Length is not a number")
+    return int(declared) if len(declared) <= 18 else 10**18
 
 
 def encode_cursor(seq: int) -> str:
@@ -70,7 +135,9 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         prefix, _, seq = text.partition(":")
-        if prefix != "s1" or not seq.isdigit():
+        # Exactly as given out: digits, no leading zeros, within the database's integers.
+        if prefix != "s1" or not _DIGITS.fullmatch(seq) or len(seq) > 19 \
+                or seq != str(int(seq)) or int(seq) > MAX_SEQ:
             raise ValueError
         return int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -79,18 +146,17 @@ def decode_cursor(cursor: str | None) -> int:
 
 def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
     info = config.info
+    limiter = RateLimiter(config.enrolment_rate, config.enrolment_rate_total)
+    decoy = Ed25519PrivateKey.generate().public_key()
 
     async def db(fn: Any, *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)
 
     async def read_body(request: Request, limit: int) -> bytes:
         """Refuse by Content-Length before reading, and count while streaming (chunked)."""
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                raise Refusal(400, "bad-length", "Content-Length is not a number")
-            if int(declared) > limit:
-                raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
+        declared = declared_length(request)
+        if declared is not None and declared > limit:
+            raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
         parts, total = [], 0
         async for part in request.stream():
             total += len(part)
@@ -100,25 +166,31 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         return b"".join(parts)
 
     async def authenticate(request: Request, limit: int) -> tuple[KeyRecord, bytes]:
-        """The enrolled key that signed this request, and the body it signed."""
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        """The enrolled key that signed this request, and the body it signed.
+
+        The signature is verified, with whatever key the service holds for the key id, before
+        anything depends on that key's status or on the time: an unknown key, a pending one,
+        and any key whose signature does not verify get the same answer (``not_enrolled``), so
+        only the holder of a key learns whether it was removed (issue #16)."""
+        declared = declared_length(request)
+        if declared is not None and declared > limit:
             raise Refusal(413, "too-large", f"body over the {limit}-byte limit")
         params = httpsig.parse_signature(request.headers)
         httpsig.check_service(params, info.fingerprint)
         key = await db(storage.get_key, params.keyid)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        try:  # an unknown key is checked against a decoy, so both take the same time
+            httpsig.verify(params, request.method, raw_path.decode("latin-1"), query,
+                           key.bundle.signing_key() if key else decoy)
+        except httpsig.SignatureError:
+            raise not_enrolled(params.keyid) from None
         if key is None or key.status == "pending":
-            raise Refusal(403, "not-enrolled",
-                          f"key {params.keyid} is not enrolled with this service; "
-                          "ask its administrator to enrol this fingerprint")
+            raise not_enrolled(params.keyid)
         if key.status != "enrolled":
             raise Refusal(403, "removed", f"key {params.keyid} has been removed from this service")
         now = config.clock.now().timestamp()
         httpsig.check_time(params, now, config.window)
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        httpsig.verify(params, request.method, raw_path.decode("latin-1"), query,
-                       key.bundle.signing_key())
         body = await read_body(request, limit)
         httpsig.check_digest(params, body)
         if not await db(storage.use_nonce, params.keyid, params.nonce, now, config.window):
@@ -160,6 +232,8 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         return JSONResponse(receipt.to_json(), status_code=201 if created else 200)
 
     async def get_envelope(request: Request) -> Response:
+        if not _UUID_RE.fullmatch(request.path_params["id"]):
+            raise Refusal(404, "bad-id", "envelope ids are lower-case UUIDs")
         key, _ = await authenticate(request, 0)
         mine = {key.fingerprint, *await db(storage.held_keys, key.fingerprint)}
         stored = await db(storage.get_envelope, request.path_params["id"])
@@ -171,7 +245,8 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         key, _ = await authenticate(request, 0)
         after = decode_cursor(request.query_params.get("after"))
         limit_text = request.query_params.get("limit", "100")
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_INBOX_LIMIT:
+        if not _DIGITS.fullmatch(limit_text) or len(limit_text) > 3 \
+                or not 1 <= int(limit_text) <= MAX_INBOX_LIMIT:
             raise Refusal(400, "bad-limit", f"limit must be 1-{MAX_INBOX_LIMIT}")
         mine = [key.fingerprint, *await db(storage.held_keys, key.fingerprint)]
         rows = await db(storage.inbox, mine, after, int(limit_text), INBOX_MAX_BYTES)
@@ -193,18 +268,16 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
              "bundle": r.bundle.to_json(), "updated": iso(r.updated_at)}
             for r in records if r.status != "pending"]})
 
-    async def json_body(request: Request) -> dict[str, Any]:
-        body = await read_body(request, MAX_JSON_BODY)
-        try:
-            obj = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise Refusal(400, "bad-json", "the body is not JSON") from None
-        if not isinstance(obj, dict):
-            raise Refusal(400, "bad-json", "the body must be a JSON object")
-        return obj
-
     async def enrolment_request(request: Request) -> Response:
-        obj = await json_body(request)
+        """Unauthenticated: limited per source and overall before anything is read, and the
+        requests that wait for the administrator are capped per source and in all."""
+        source = source_key(request.client.host if request.client else None)
+        wait = limiter.take(source)
+        if wait is not None:
+            raise Refusal(429, "too-many-requests",
+                          "too many enrolment requests from your network, or to this service, "
+                          f"in the last minute: try again in {wait} s", retry_after=wait)
+        obj = parse_json_object(await read_body(request, MAX_JSON_BODY))
         try:
             bundle = KeyBundle.from_json(obj.get("bundle"))
             name = check_name(obj.get("name"))
@@ -213,7 +286,16 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
             raise Refusal(400, "bad-request", str(exc)) from None
         if bundle.fingerprint == info.fingerprint:
             raise Refusal(400, "bad-request", "that is this service's own key")
-        record = await db(storage.add_request, bundle, name, config.clock.now())
+        try:
+            record = await db(partial(
+                storage.add_request, bundle, name, config.clock.now(), source,
+                max_pending=config.max_pending, max_per_source=config.max_pending_per_source))
+        except TooManyPending as exc:
+            where = "from your network" if exc.per_source else "in all"
+            raise Refusal(429, "too-many-pending",
+                          f"too many enrolment requests {where} are waiting for this service's "
+                          "administrator: ask them to enrol or purge the ones waiting, or try "
+                          "again later", retry_after=PENDING_RETRY_AFTER) from None
         if record.status == "removed":
             raise Refusal(403, "removed", "this key has been removed from this service")
         status = 200 if record.status == "enrolled" else 202
@@ -222,12 +304,10 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
 
     async def holdings(request: Request) -> Response:
         key, body = await authenticate(request, MAX_JSON_BODY)
+        obj = parse_json_object(body)
         try:
-            obj = json.loads(body)
             held = KeyBundle.from_json(obj.get("bundle"))
             verify_holding(held, key.fingerprint, b64d(obj.get("proof"), "proof"))
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            raise Refusal(400, "bad-json", "the body must be a JSON object") from None
         except InputError as exc:
             raise Refusal(400, "bad-request", str(exc)) from None
         await db(storage.add_holding, key.fingerprint, held, config.clock.now())
@@ -238,7 +318,18 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
-        return _error(exc.status, exc.code, exc.detail)
+        response = _error(exc.status, exc.code, exc.detail)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    async def http_refused(request: Request, exc: Exception) -> Response:
+        """The router's own refusals (no such path, method not allowed), in the same shape."""
+        assert isinstance(exc, HTTPException)
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "refused")
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     async def signature_refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, httpsig.SignatureError)
@@ -260,7 +351,7 @@ def create_app(config: ServiceConfig, storage: Storage) -> Starlette:
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     handlers: dict[Any, Any] = {Refusal: refused, httpsig.SignatureError: signature_refused,
-                                StorageError: storage_failed}
+                                HTTPException: http_refused, StorageError: storage_failed}
     for error_type in storage.errors:
         handlers[error_type] = storage_failed
     return Starlette(routes=routes, exception_handlers=handlers)

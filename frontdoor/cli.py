@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from app.clock import SystemClock, iso
@@ -18,7 +19,14 @@ from app.sync.enrolment import check_name
 from app.sync.envelope import MAX_ENVELOPE_LEN
 from app.sync.fingerprint import KeyBundle, normalise_fingerprint
 from frontdoor import keys
-from frontdoor.storage import Storage, open_storage
+from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL
+from frontdoor.storage import (
+    MAX_PENDING,
+    MAX_PENDING_PER_SOURCE,
+    PENDING_DAYS,
+    Storage,
+    open_storage,
+)
 
 DATABASE_ENV = "CONCERNDESK_FRONTDOOR_DATABASE"
 
@@ -60,16 +68,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise InputError("--certfile/--keyfile", "give both for TLS, or neither")
     if args.max_body < 1024:
         raise InputError("--max-body", "must be at least 1024 bytes")
+    for option in ("enrolment_rate", "enrolment_rate_total", "max_pending",
+                    "max_pending_per_source"):
+        if getattr(args, option) < 1:
+            raise InputError("--" + option.replace("_", "-"), "must be at least 1")
     info, storage = _open(args)
     # Only the signing key (for receipts) is unsealed: nothing here can open a payload.
     signing = keys.load_signing_key(_store(args), info, keys.get_passphrase())
-    app = create_app(ServiceConfig(info=info, signing_key=signing, max_body=args.max_body),
-                     storage)
+    app = create_app(ServiceConfig(
+        info=info, signing_key=signing, max_body=args.max_body,
+        enrolment_rate=args.enrolment_rate, enrolment_rate_total=args.enrolment_rate_total,
+        max_pending=args.max_pending, max_pending_per_source=args.max_pending_per_source),
+        storage)
     print(f"Serving {info.name} ({info.mode} mode, {storage.engine}) as {info.fingerprint}",
           flush=True)
+    # X-Forwarded-For is believed only from these addresses (the proxy in front, if any):
+    # the enrolment limits count by the client's address, which is otherwise the proxy's.
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
                 ssl_keyfile=args.keyfile, log_level=args.log_level, server_header=False,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, proxy_headers=True,
+                forwarded_allow_ips=args.trusted_proxies)
     storage.close()
     return 0
 
@@ -125,6 +143,35 @@ def cmd_keys(args: argparse.Namespace) -> int:
             print(f"{r.status:<9} {r.fingerprint}  {r.name}")
         if not records:
             print("No keys: nothing has asked to enrol yet.")
+    return 0
+
+
+def cmd_requests_list(args: argparse.Namespace) -> int:
+    _, storage = _open(args)
+    pending = storage.list_requests()
+    if args.json:
+        print(json.dumps([{"fingerprint": r.fingerprint, "name": r.name, "source": r.source,
+                           "requested": iso(r.requested_at)} for r in pending], indent=2,
+                         ensure_ascii=False))
+        return 0
+    for r in pending:
+        print(f"{iso(r.requested_at)}  {r.fingerprint}  from {r.source or 'unknown'}  {r.name}")
+    print(f"{len(pending)} enrolment request(s) waiting; they expire after {PENDING_DAYS} days.")
+    return 0
+
+
+def cmd_requests_purge(args: argparse.Namespace) -> int:
+    if args.older_than is not None and args.older_than < 0:
+        raise InputError("--older-than", "must be 0 days or more")
+    fp = normalise_fingerprint(args.fingerprint) if args.fingerprint else None
+    info, storage = _open(args)
+    keys.load_signing_key(_store(args), info, keys.get_passphrase())  # administrators only
+    before = (SystemClock().now() - timedelta(days=args.older_than)
+              if args.older_than is not None else None)
+    count = storage.purge_requests(before=before, fingerprint=fp)
+    if fp and not count:
+        raise NotFound(f"fingerprint: no enrolment request waits for {fp}")
+    print(f"Purged {count} enrolment request(s); enrolled and removed keys are unchanged.")
     return 0
 
 
@@ -196,6 +243,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"largest request body accepted (default {MAX_ENVELOPE_LEN})")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--enrolment-rate", type=int, default=ENROLMENT_RATE, metavar="N",
+                   help="enrolment requests a minute from one source address "
+                        f"(default {ENROLMENT_RATE}); more get 429")
+    p.add_argument("--enrolment-rate-total", type=int, default=ENROLMENT_RATE_TOTAL,
+                   metavar="N", help="enrolment requests a minute from all sources "
+                                     f"(default {ENROLMENT_RATE_TOTAL})")
+    p.add_argument("--max-pending", type=int, default=MAX_PENDING, metavar="N",
+                   help=f"enrolment requests that may wait in all (default {MAX_PENDING})")
+    p.add_argument("--max-pending-per-source", type=int, default=MAX_PENDING_PER_SOURCE,
+                   metavar="N", help="... and from one source address "
+                                     f"(default {MAX_PENDING_PER_SOURCE})")
+    p.add_argument("--trusted-proxies", default="127.0.0.1,::1", metavar="IPS",
+                   help="addresses of reverse proxies whose X-Forwarded-For names the client "
+                        "(default 127.0.0.1,::1; not '*', which lets a client name itself). "
+                        "Behind a proxy not listed, every client counts as the proxy")
     p.set_defaults(func=cmd_serve)
 
     p = command("enrol", "trust a school (LA mode) or a device (school mode) by its fingerprint")
@@ -215,6 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     database(p)
     p.set_defaults(func=cmd_keys)
+
+    requests = sub.add_parser("requests", help="list or purge enrolment requests that wait",
+                              description="list or purge enrolment requests that wait for an "
+                                          f"administrator (they expire after {PENDING_DAYS} "
+                                          "days)")
+    requests_sub = requests.add_subparsers(dest="requests_command", required=True,
+                                           metavar="COMMAND")
+    p = requests_sub.add_parser("list", help="the requests waiting, with the address of each",
+                                description="the requests waiting, with the address of each")
+    p.add_argument("--store", required=True, metavar="DIR")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    database(p)
+    p.set_defaults(func=cmd_requests_list)
+    p = requests_sub.add_parser("purge", help="delete waiting requests (not enrolled keys)",
+                                description="delete waiting requests (not enrolled keys)")
+    p.add_argument("--store", required=True, metavar="DIR")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--older-than", type=int, metavar="DAYS",
+                       help="those made more than DAYS days ago")
+    which.add_argument("--fingerprint", help="the one for this fingerprint")
+    which.add_argument("--all", action="store_true", help="all of them")
+    database(p)
+    p.set_defaults(func=cmd_requests_purge)
 
     inbox = sub.add_parser("inbox", help="LA mode: read what arrived",
                            description="LA mode: decrypt and read what arrived")

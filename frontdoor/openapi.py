@@ -4,13 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-_ERROR = {"description": "Refused", "content": {"application/json": {
-    "schema": {"$ref": "#/components/schemas/Error"}}}}
+_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _SIGNED = [{"httpMessageSignature": []}]
+# What each refusal means; "error" in the body says which (the codes are listed per status).
+_MEANING = {
+    400: "Malformed: bad-json, bad-request, bad-cursor, bad-limit, bad-length, bad-digest",
+    401: "Signature missing or unusable, before any key is looked at: unsigned, bad-signature "
+         "(malformed headers), wrong-service; or, once the signature verifies, replayed",
+    403: "not-enrolled: the key is unknown here, waits for enrolment, or the signature does "
+         "not verify with the key the service holds (one answer for all three); removed: a "
+         "valid signature by a key the administrator removed",
+    404: "not-found, bad-id (envelope ids are lower-case UUIDs)",
+    405: "method-not-allowed",
+    409: "conflict: another envelope is stored under this id",
+    413: "too-large",
+    422: "bad-envelope, wrong-sender, wrong-recipient",
+    429: "too-many-requests: over the enrolment requests allowed a minute from one source "
+         "address or in all; too-many-pending: too many requests wait for the administrator "
+         "from that source or in all. Retry-After gives the seconds to wait",
+    503: "unavailable: the database failed; Retry-After",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                "schema": {"type": "integer", "minimum": 1}}}
 
 
 def _refusals(*codes: int) -> dict[str, Any]:
-    return {str(code): _ERROR for code in codes}
+    answers: dict[str, Any] = {}
+    for code in codes:
+        answers[str(code)] = {"description": _MEANING[code], "content": _CONTENT}
+        if code in (429, 503):
+            answers[str(code)]["headers"] = _RETRY_AFTER
+    return answers
 
 
 def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
@@ -57,7 +81,7 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                     "responses": {"200": {"description": "The envelope as uploaded", "content": {
                         "application/vnd.concerndesk.envelope": {
                             "schema": {"type": "string", "format": "binary"}}}},
-                        **_refusals(401, 403, 404, 503)},
+                        **_refusals(400, 401, 403, 404, 413, 503)},
                 },
             },
             "/v1/inbox": {"get": {
@@ -72,10 +96,15 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                 ],
                 "responses": {"200": {"description": "A page (empty when up to date)", "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/InboxPage"}}}},
-                    **_refusals(400, 401, 403, 503)},
+                    **_refusals(400, 401, 403, 413, 503)},
             }},
             "/v1/enrolment-requests": {"post": {
                 "summary": "Register a public key bundle as pending (unauthenticated)",
+                "description": (
+                    "Limited per source address and overall (429 too-many-requests), and the "
+                    "requests waiting for the administrator are capped per source and in all "
+                    "(429 too-many-pending); a request nobody enrols expires after 14 days. "
+                    "A key already known gets its status (enrolled: 200; removed: 403)."),
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/EnrolmentRequest"}}}},
                 "responses": {
@@ -84,7 +113,7 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                                 "schema": {"$ref": "#/components/schemas/EnrolmentStatus"}}}},
                     "200": {"description": "Already enrolled", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/EnrolmentStatus"}}}},
-                    **_refusals(400, 403, 413, 503)},
+                    **_refusals(400, 403, 413, 429, 503)},
             }},
             "/v1/directory": {"get": {
                 "summary": "School hub: enrolled and removed devices with their key bundles",
@@ -96,7 +125,7 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                             "status": {"enum": ["enrolled", "removed"]},
                             "bundle": {"$ref": "#/components/schemas/KeyBundle"},
                             "updated": {"type": "string"}}}}}}}}},
-                    **_refusals(401, 403, 404, 503)},
+                    **_refusals(400, 401, 403, 404, 413, 503)},
             }},
             "/v1/holdings": {"post": {
                 "summary": "Declare that the calling device also holds a key (e.g. the DSL team)",
@@ -113,7 +142,9 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                 "description": "RFC 9421 with Signature-Input and Content-Digest (RFC 9530)"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error", "detail"], "properties": {
-                    "error": {"type": "string"}, "detail": {"type": "string"}}},
+                    "error": {"type": "string", "description": "A short code; each response "
+                              "lists those it can carry"},
+                    "detail": {"type": "string", "description": "For a person to read"}}},
                 "KeyBundle": {"type": "object", "required": ["signing", "hpke"], "properties": {
                     "signing": {"type": "string", "contentEncoding": "base64",
                                 "description": "Ed25519 public key, 32 raw bytes"},

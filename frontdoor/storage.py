@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,10 @@ from app.sync.fingerprint import KeyBundle
 SQLITE_FILE = "frontdoor.sqlite3"
 _INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)
 _SCHEMA_LOCK = 0x43440002
-MAX_PENDING = 1000
+_REQUEST_LOCK = 0x43440003  # enrolment requests, so the caps hold across processes
+MAX_PENDING = 1000  # pending enrolment requests in all
+MAX_PENDING_PER_SOURCE = 20  # from one source address (see frontdoor/limits.py)
+PENDING_DAYS = 14  # a request nobody enrolled by then expires
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS envelopes (
@@ -48,6 +51,13 @@ CREATE TABLE IF NOT EXISTS keys (
   status TEXT NOT NULL CHECK (status IN ('pending', 'enrolled', 'removed')),
   updated_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS keys_by_status ON keys (status, updated_at);
+CREATE TABLE IF NOT EXISTS enrolment_sources (
+  fingerprint TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  requested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS enrolment_sources_by_source ON enrolment_sources (source);
 CREATE TABLE IF NOT EXISTS holdings (
   device TEXT NOT NULL,
   key_fingerprint TEXT NOT NULL,
@@ -70,6 +80,16 @@ class StorageError(ConcernDeskError):
     """The database cannot be opened or used."""
 
 
+class TooManyPending(ConcernDeskError):
+    """Refused: too many enrolment requests are pending from this source (``per_source``) or
+    in all; nothing was stored."""
+
+    def __init__(self, per_source: bool) -> None:
+        self.per_source = per_source
+        super().__init__("too many pending enrolment requests"
+                         + (" from this source" if per_source else ""))
+
+
 @dataclass(frozen=True)
 class StoredEnvelope:
     seq: int
@@ -90,6 +110,14 @@ class KeyRecord:
     name: str
     status: str  # pending | enrolled | removed
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    fingerprint: str
+    name: str
+    source: str  # "" for a request stored before sources were kept
+    requested_at: datetime
 
 
 def _envelope(row: Sequence[Any]) -> StoredEnvelope:
@@ -116,6 +144,9 @@ class Storage:
 
     def _lock_inserts(self, cur: Any) -> None:
         """Serialise envelope inserts across processes (no-op where the engine already does)."""
+
+    def _lock_requests(self, cur: Any) -> None:
+        """Serialise enrolment requests across processes (ditto), so counts are exact."""
 
     def _q(self, sql: str) -> str:
         return sql
@@ -209,19 +240,80 @@ class Storage:
                         "ORDER BY status, name, fingerprint")
             return [_key(r) for r in cur.fetchall()]
 
-    def add_request(self, bundle: KeyBundle, name: str, at: datetime) -> KeyRecord:
-        """A pending enrolment request; an existing record for the key is left as it is."""
+    def add_request(self, bundle: KeyBundle, name: str, at: datetime, source: str = "", *,
+                    max_pending: int = MAX_PENDING,
+                    max_per_source: int = MAX_PENDING_PER_SOURCE,
+                    expire_days: int = PENDING_DAYS) -> KeyRecord:
+        """A pending enrolment request from ``source``; an existing record for the key is left
+        as it is (and answered whatever the counts). Requests older than ``expire_days`` are
+        dropped first; ``TooManyPending`` when the source, or the table, holds its maximum."""
         with self._tx(write=True) as cur:
+            self._lock_requests(cur)
+            existing = self._key_row(cur, bundle.fingerprint)
+            if existing is not None:
+                return existing
+            self._purge(cur, before=at - timedelta(days=expire_days))
             cur.execute("SELECT COUNT(*) FROM keys WHERE status = 'pending'")
-            if int(cur.fetchone()[0]) >= MAX_PENDING:
-                raise StorageError("too many pending enrolment requests; approve or wait")
+            if int(cur.fetchone()[0]) >= max_pending:
+                raise TooManyPending(per_source=False)
+            cur.execute(self._q(
+                "SELECT COUNT(*) FROM enrolment_sources s JOIN keys k "
+                "ON k.fingerprint = s.fingerprint WHERE k.status = 'pending' AND s.source = ?"),
+                (source,))
+            if int(cur.fetchone()[0]) >= max_per_source:
+                raise TooManyPending(per_source=True)
             cur.execute(self._q(
                 "INSERT INTO keys (fingerprint, bundle, name, status, updated_at) "
                 "VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (fingerprint) DO NOTHING"),
                 (bundle.fingerprint, bundle.to_text(), name, iso(at)))
-            cur.execute(self._q("SELECT fingerprint, bundle, name, status, updated_at FROM keys "
-                                "WHERE fingerprint = ?"), (bundle.fingerprint,))
-            return _key(cur.fetchone())
+            cur.execute(self._q(
+                "INSERT INTO enrolment_sources (fingerprint, source, requested_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET "
+                "source = excluded.source, requested_at = excluded.requested_at"),
+                (bundle.fingerprint, source, iso(at)))
+            record = self._key_row(cur, bundle.fingerprint)
+            assert record is not None
+            return record
+
+    def _key_row(self, cur: Any, fingerprint: str) -> KeyRecord | None:
+        cur.execute(self._q("SELECT fingerprint, bundle, name, status, updated_at FROM keys "
+                            "WHERE fingerprint = ?"), (fingerprint,))
+        row = cur.fetchone()
+        return _key(row) if row else None
+
+    def _purge(self, cur: Any, *, before: datetime | None = None,
+               fingerprint: str | None = None) -> int:
+        """Delete pending requests (older than ``before``, or the one for ``fingerprint``, or
+        all), with their sources; returns how many."""
+        where, args = "status = 'pending'", []
+        if before is not None:
+            where += " AND updated_at < ?"
+            args.append(iso(before))
+        if fingerprint is not None:
+            where += " AND fingerprint = ?"
+            args.append(fingerprint)
+        cur.execute(self._q("DELETE FROM enrolment_sources WHERE fingerprint IN "
+                            f"(SELECT fingerprint FROM keys WHERE {where})"), args)
+        cur.execute(self._q(f"DELETE FROM keys WHERE {where}"), args)
+        return int(cur.rowcount)
+
+    def purge_requests(self, *, before: datetime | None = None,
+                       fingerprint: str | None = None) -> int:
+        """The administrator's purge: pending requests made before ``before``, or the one for
+        ``fingerprint``, or (neither given) all of them. Enrolled and removed keys stay."""
+        with self._tx(write=True) as cur:
+            self._lock_requests(cur)
+            return self._purge(cur, before=before, fingerprint=fingerprint)
+
+    def list_requests(self) -> list[PendingRequest]:
+        """Pending requests, oldest first, with the source each came from."""
+        with self._tx(write=False) as cur:
+            cur.execute("SELECT k.fingerprint, k.name, COALESCE(s.source, ''), k.updated_at "
+                        "FROM keys k LEFT JOIN enrolment_sources s "
+                        "ON s.fingerprint = k.fingerprint WHERE k.status = 'pending' "
+                        "ORDER BY k.updated_at, k.fingerprint")
+            return [PendingRequest(fingerprint=r[0], name=r[1], source=r[2],
+                                   requested_at=parse_iso(r[3])) for r in cur.fetchall()]
 
     def set_key(self, bundle: KeyBundle, name: str, status: str, at: datetime) -> None:
         with self._tx(write=True) as cur:
@@ -230,6 +322,9 @@ class Storage:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET "
                 "name = excluded.name, status = excluded.status, updated_at = excluded.updated_at"),
                 (bundle.fingerprint, bundle.to_text(), name, status, iso(at)))
+            if status != "pending":  # the source is kept only while a request waits
+                cur.execute(self._q("DELETE FROM enrolment_sources WHERE fingerprint = ?"),
+                            (bundle.fingerprint,))
 
     def add_holding(self, device: str, held: KeyBundle, at: datetime) -> None:
         with self._tx(write=True) as cur:
@@ -343,6 +438,9 @@ class PostgresStorage(Storage):
 
     def _lock_inserts(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_INSERT_LOCK,))
+
+    def _lock_requests(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_REQUEST_LOCK,))
 
     @contextmanager
     def _tx(self, *, write: bool) -> Iterator[Any]:

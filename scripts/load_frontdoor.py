@@ -119,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[keys.PASSPHRASE_ENV] = SERVICE_PASS
         server = subprocess.Popen([sys.executable, "-m", "frontdoor.cli", "serve", "--store",
                                    str(store), "--host", "127.0.0.1", "--port", str(port),
-                                   "--log-level", "warning"], cwd=REPO, env=env,
+                                   "--log-level", "warning",
+                                   # every client enrols from 127.0.0.1, one after another
+                                   "--enrolment-rate", str(max(60, 2 * args.clients)),
+                                   "--enrolment-rate-total", str(max(600, 2 * args.clients))],
+                                  cwd=REPO, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             import httpx

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,7 +20,8 @@ import httpx
 import pytest
 
 from app.sync.client import FrontDoorClient
-from app.sync.fingerprint import KeyPairs
+from app.sync.enrolment import sign_enrolment
+from app.sync.fingerprint import KeyPairs, b64e
 from frontdoor import cli, keys
 from frontdoor.storage import Storage, open_storage
 
@@ -34,6 +36,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def from_address(source: str) -> httpx.HTTPTransport:
+    """Requests that come from another loopback address (127.0.0.0/8 all reaches this host), so
+    a test can be several networks at once: a flood from one, a school from another."""
+    assert source.startswith("127."), "loopback only"
+    return httpx.HTTPTransport(local_address=source)
+
+
+def enrolment_body(pairs: KeyPairs, name: str) -> bytes:
+    """What a client POSTs to /v1/enrolment-requests: its bundle, a name, and the proof."""
+    return json.dumps({"bundle": pairs.bundle.to_json(), "name": name,
+                       "proof": b64e(sign_enrolment(pairs.bundle, name, pairs.signing))}).encode()
+
+
 @dataclass
 class Service:
     """One store directory and its serving process(es)."""
@@ -45,6 +60,7 @@ class Service:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     port: int = 0
     tls: tuple[Path, Path] | None = None  # (certfile, keyfile)
+    serve_args: list[str] = field(default_factory=list)  # extra ``serve`` options
 
     @property
     def scheme(self) -> str:
@@ -58,7 +74,8 @@ class Service:
         """Start a serving process (another one shares the same database) and wait for it."""
         port = port or free_port()
         cmd = [sys.executable, "-m", "frontdoor.cli", "serve", "--store", str(self.store),
-               "--port", str(port), "--max-body", str(self.max_body), "--log-level", "warning"]
+               "--port", str(port), "--max-body", str(self.max_body), "--log-level", "warning",
+               *self.serve_args]
         if self.database:
             cmd += ["--database", self.database]
         if self.tls:
@@ -106,6 +123,13 @@ class Service:
                 proc.wait()
         self.procs.clear()
 
+    def client(self, pairs: KeyPairs, *, source: str | None = None) -> FrontDoorClient:
+        """A device's client, connecting from ``source`` (a loopback address) if given."""
+        return FrontDoorClient(self.url, pairs.signing, pairs.fingerprint,
+                               service_bundle=self.info.bundle,
+                               verify=str(self.tls[0]) if self.tls else True,
+                               transport=from_address(source) if source else None)
+
     def storage(self) -> Storage:
         return open_storage(self.store, self.database)
 
@@ -121,13 +145,12 @@ class Service:
         extra = ["--database", self.database] if self.database else []
         return cli.main([*args, "--store", str(self.store), *extra])
 
-    def enrolled_device(self, name: str = "Synthetic Primary School") -> tuple[KeyPairs,
-                                                                                FrontDoorClient]:
-        """A new key that asked to enrol (as a client does) and that the admin then enrolled."""
+    def enrolled_device(self, name: str = "Synthetic Primary School", *,
+                        source: str | None = None) -> tuple[KeyPairs, FrontDoorClient]:
+        """A new key that asked to enrol (as a client does) and that the admin then enrolled;
+        ``source``: the loopback address its requests come from (default 127.0.0.1)."""
         pairs = KeyPairs.generate()
-        client = FrontDoorClient(self.url, pairs.signing, pairs.fingerprint,
-                                 service_bundle=self.info.bundle,
-                                 verify=str(self.tls[0]) if self.tls else True)
+        client = self.client(pairs, source=source)
         assert client.request_enrolment(pairs.bundle, name) == "pending"
         assert self.cli("enrol", "--fingerprint", pairs.fingerprint, "--name", name) == 0
         return pairs, client

@@ -110,14 +110,59 @@ def test_bad_request_signature_is_refused(la_service) -> None:
     impostor = KeyPairs.generate()  # signs, but claims the school's key id
     headers = httpsig.sign_request("PUT", path, "", env, school.fingerprint, impostor.signing,
                                    service=la_service.info.fingerprint)
-    _refused(la_service, httpx.put(la_service.url + path, content=env, headers=headers), 401,
-             "bad-signature", before)
+    # The same answer as for a key the service never saw (issue #16): an impostor learns
+    # nothing about the key it names.
+    _refused(la_service, httpx.put(la_service.url + path, content=env, headers=headers), 403,
+             "not-enrolled", before)
     _refused(la_service, httpx.put(la_service.url + path, content=env), 401, "unsigned", before)
     # Signed for another path: the signature does not cover this request.
     headers = httpsig.sign_request("PUT", "/v1/envelopes/other", "", env, school.fingerprint,
                                    school.signing, service=la_service.info.fingerprint)
-    _refused(la_service, httpx.put(la_service.url + path, content=env, headers=headers), 401,
-             "bad-signature", before)
+    _refused(la_service, httpx.put(la_service.url + path, content=env, headers=headers), 403,
+             "not-enrolled", before)
+
+
+def test_a_keys_status_is_told_only_to_its_holder(la_service) -> None:
+    """Issue #16: a garbage signature got 403 not-enrolled for an unknown key but 401
+    bad-signature for an enrolled one, so anyone could learn a fingerprint's status. Now the
+    signature is checked first, with the key the service holds: unknown, pending, enrolled and
+    removed keys all get one answer unless the request is really signed by that key."""
+    enrolled, _ = la_service.enrolled_device("Synthetic Enrolled School")
+    pending = KeyPairs.generate()
+    assert FrontDoorClient(la_service.url, pending.signing, pending.fingerprint).\
+        request_enrolment(pending.bundle, "Synthetic Pending School") == "pending"
+    removed, _ = la_service.enrolled_device("Synthetic Removed School")
+    assert la_service.cli("unenrol", "--fingerprint", removed.fingerprint) == 0
+    unknown = KeyPairs.generate()
+    forger = KeyPairs.generate()
+    answers = set()
+    for victim in (enrolled, pending, removed, unknown):
+        for created in (None, int(time.time()) - 3600):  # the window is checked after, too
+            for method, path, body in (("GET", "/v1/inbox", b""),
+                                       ("POST", "/v1/holdings", b"{}")):
+                headers = httpsig.sign_request(method, path, "", body, victim.fingerprint,
+                                               forger.signing, created=created,
+                                               service=la_service.info.fingerprint)
+                answer = httpx.request(method, la_service.url + path, content=body,
+                                       headers=headers)
+                problem = answer.json()
+                answers.add((answer.status_code, problem["error"],
+                             problem["detail"].replace(victim.fingerprint, "<fp>")))
+    assert len(answers) == 1, answers
+    status, code, detail = answers.pop()
+    assert (status, code) == (403, "not-enrolled")
+    assert "not enrolled" in detail and "does not verify" in detail
+    # A pending key's own valid signature: still that same answer.
+    headers = httpsig.sign_request("GET", "/v1/inbox", "", b"", pending.fingerprint,
+                                   pending.signing, service=la_service.info.fingerprint)
+    answer = httpx.get(la_service.url + "/v1/inbox", headers=headers)
+    assert (answer.status_code, answer.json()["error"]) == (403, "not-enrolled")
+    assert answer.json()["detail"].replace(pending.fingerprint, "<fp>") == detail
+    # Only the removed key itself, signing validly, learns that it was removed.
+    headers = httpsig.sign_request("GET", "/v1/inbox", "", b"", removed.fingerprint,
+                                   removed.signing, service=la_service.info.fingerprint)
+    answer = httpx.get(la_service.url + "/v1/inbox", headers=headers)
+    assert (answer.status_code, answer.json()["error"]) == (403, "removed")
 
 
 def test_wrong_digest_is_refused(la_service) -> None:
