@@ -20,8 +20,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from app.device import check_keyring
 from app.errors import KeyringUnavailable
+from app.store.device import check_keyring
 from bench import prototypes
 from bench.data import SCALES, SEED, BuiltStore, ensure_store, working_copy
 from bench.metrics_pdf import measure_pdf

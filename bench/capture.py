@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from app.session import Session
+from app.store.session import Session
 
 Statement = tuple[str, tuple[Any, ...]]
 Op = list[Statement]

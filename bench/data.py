@@ -2,7 +2,7 @@
 
 Every concern, entry and status change goes through the same core functions staff use
 (``record_concern``, ``add_entry``, ``set_status``), as its author and with the clock set to
-when it happened, exactly as app/demo.py does, so the store holds what real use would leave:
+when it happened, exactly as app/demo/school.py does, so the store holds what real use would leave:
 versions, FTS rows, status events and a hash-chained, signed audit trail. For speed the replay
 runs inside one outer transaction per batch (the core's own transactions become savepoints).
 
@@ -26,17 +26,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from app.clock import FakeClock
-from app.db import DB_FILE, connect, migrate
-from app.demo import HistoryReplay
-from app.device import load_device_keys
-from app.keyfile import KeyFile
-from app.keys import TEST_KDF, KdfParams
-from app.pupils import apply_roster
-from app.roster_csv import RosterRow
-from app.schema import LATEST
-from app.store import create_store, load_user
-from app.synthetic import EntrySeed, SyntheticSchool
-from app.users import add_user
+from app.demo.school import HistoryReplay
+from app.demo.synthetic import EntrySeed, SyntheticSchool
+from app.domain.pupils import apply_roster
+from app.domain.roster_csv import RosterRow
+from app.store.access import create_store, load_user
+from app.store.db import DB_FILE, connect, migrate
+from app.store.device import load_device_keys
+from app.store.keyfile import KeyFile
+from app.store.keys import TEST_KDF, KdfParams
+from app.store.schema import LATEST
+from app.store.users import add_user
 
 SEED = 2026
 PASSPHRASE = "synthetic benchmark passphrase 2026"

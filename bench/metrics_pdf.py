@@ -12,12 +12,12 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate
 from reportlab.platypus.tables import TableStyle
 
 from app.clock import SystemClock
+from app.domain.pupils import child_by_id
 from app.pack import PackData, render_pack
+from app.pack.assembly import child_pack_data
 from app.pack.fonts import BODY, register_fonts
 from app.pack.styles import BODY_WIDTH, make_styles
-from app.packs import child_pack_data
-from app.pupils import child_by_id
-from app.store import unlock
+from app.store.access import unlock
 from bench.data import PASSPHRASE, BuiltStore
 from bench.report import Results, median
 

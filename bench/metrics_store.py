@@ -24,17 +24,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import app.db
-from app.chronology import chronology
-from app.concerns import ConcernDraft, inbox, record_concern
-from app.db import DB_FILE
-from app.keyfile import KeyFile
-from app.keys import KdfParams, passphrase_kek
-from app.records import latest_version
-from app.search import search
-from app.session import Session
-from app.store import unlock
-from app.synthetic import SyntheticSchool
+import app.store.db
+from app.demo.synthetic import SyntheticSchool
+from app.domain.chronology import chronology
+from app.domain.concerns import ConcernDraft, inbox, record_concern
+from app.domain.records import latest_version
+from app.domain.search import search
+from app.store.access import unlock
+from app.store.db import DB_FILE
+from app.store.keyfile import KeyFile
+from app.store.keys import KdfParams, passphrase_kek
+from app.store.session import Session
 from bench.capture import Op, Recorder, reads_only, run_op, traced, writes_in_one_transaction
 from bench.data import PASSPHRASE, TODAY, BuiltStore, working_copy
 from bench.report import Results, median, p95
@@ -141,7 +141,7 @@ def measure_store(results: Results, built: BuiltStore, work: Path, reps: Reps, *
         dsl.close()
         teacher.close()
 
-    encrypted = app.db.connect(copy_b / DB_FILE, data_key)  # looked up now: prototypes
+    encrypted = app.store.db.connect(copy_b / DB_FILE, data_key)  # looked up now: prototypes
     plain_conn = plain_connect(plain)
     try:
         read_ratios = _reads(run, encrypted, plain_conn, reps.reads)

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def missing() -> str | None:
-    for module in ("frontdoor.cli", "frontdoor.keys", "app.sync.client", "app.sync.envelope"):
+    for module in ("frontdoor.cli", "frontdoor.keys", "app.protocol.client", "app.protocol.envelope"):
         if importlib.util.find_spec(module) is None:
             return f"not available yet ({module} is not built)"
     return None
@@ -72,12 +72,12 @@ def throughput(count: int, database: str | None) -> tuple[float, dict[str, float
     store's outbox (before the clock starts, as the app seals when it queues), then
     ``outbox.drain`` uploads them — signed PUTs, stored by the service, receipts verified and
     kept, each outcome committed — with its usual uploads in flight, and again one at a time."""
-    from app.identity import store_identity
-    from app.keys import TEST_KDF
-    from app.outbox import IN_FLIGHT, drain, enqueue
-    from app.services import get_service, make_client, set_service
-    from app.store import create_store
-    from app.sync.envelope import new_header, seal
+    from app.delivery.identity import store_identity
+    from app.delivery.outbox import IN_FLIGHT, drain, enqueue
+    from app.delivery.services import get_service, make_client, set_service
+    from app.protocol.envelope import new_header, seal
+    from app.store.access import create_store
+    from app.store.keys import TEST_KDF
     from frontdoor import keys
 
     with tempfile.TemporaryDirectory(prefix="concerndesk-bench-fd-") as tmp:

@@ -133,8 +133,8 @@ def chronology_view(data: Path, child_id: str, reps: int) -> None:
     """The core's chronology into the app's model and a shown table view, painted."""
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from app.chronology import chronology
-    from app.store import unlock
+    from app.domain.chronology import chronology
+    from app.store.access import unlock
     from ui.chronology_model import ChronologyModel
 
     app = QApplication.instance() or QApplication([])
@@ -162,10 +162,10 @@ def chronology_view(data: Path, child_id: str, reps: int) -> None:
 
 def core_memory(data: Path, child_id: str) -> None:
     """The core alone doing what the DSL home does, for comparison with the app's figure."""
-    from app.chronology import chronology
-    from app.concerns import inbox
-    from app.search import search
-    from app.store import unlock
+    from app.domain.chronology import chronology
+    from app.domain.concerns import inbox
+    from app.domain.search import search
+    from app.store.access import unlock
 
     session = unlock(data, "dsl", PASSPHRASE)
     inbox(session)

@@ -25,11 +25,11 @@ from starlette.routing import Route
 
 from app.clock import Clock, SystemClock, iso
 from app.errors import InputError
-from app.sync import httpsig
-from app.sync.enrolment import check_name, verify_enrolment, verify_holding
-from app.sync.envelope import MAX_ENVELOPE_LEN, EnvelopeError, parse, verify_signature
-from app.sync.fingerprint import KeyBundle, b64d, b64e
-from app.sync.receipt import make_receipt
+from app.protocol import httpsig
+from app.protocol.enrolment import check_name, verify_enrolment, verify_holding
+from app.protocol.envelope import MAX_ENVELOPE_LEN, EnvelopeError, parse, verify_signature
+from app.protocol.fingerprint import KeyBundle, b64d, b64e
+from app.protocol.receipt import make_receipt
 from frontdoor.keys import ServiceInfo
 from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL, RateLimiter, source_key
 from frontdoor.openapi import openapi_document

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from app.clock import SystemClock, iso
 from app.errors import ConcernDeskError, InputError, NotFound
-from app.sync.enrolment import check_name
-from app.sync.envelope import MAX_ENVELOPE_LEN
-from app.sync.fingerprint import KeyBundle, normalise_fingerprint
+from app.protocol.enrolment import check_name
+from app.protocol.envelope import MAX_ENVELOPE_LEN
+from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
 from frontdoor import keys
 from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL
 from frontdoor.storage import (

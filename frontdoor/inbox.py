@@ -12,8 +12,15 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.clock import iso
 from app.errors import ConcernDeskError, InputError, NotFound
-from app.sync.envelope import Envelope, EnvelopeError, open_payload, parse, verify_signature
-from app.sync.payload import Chunk, FileRef, ReferralPayload, assemble, read_chunk, read_referral
+from app.protocol.envelope import Envelope, EnvelopeError, open_payload, parse, verify_signature
+from app.protocol.payload import (
+    Chunk,
+    FileRef,
+    ReferralPayload,
+    assemble,
+    read_chunk,
+    read_referral,
+)
 from frontdoor.keys import ServiceInfo
 from frontdoor.storage import Storage, StoredEnvelope
 

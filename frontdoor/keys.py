@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from app.clock import SystemClock, iso
 from app.errors import ConcernDeskError, InputError, UnlockError
-from app.sync.fingerprint import KEY_LEN, KeyBundle, KeyPairs, b64d, b64e
+from app.protocol.fingerprint import KEY_LEN, KeyBundle, KeyPairs, b64d, b64e
 
 PASSPHRASE_ENV = "CONCERNDESK_FRONTDOOR_PASSPHRASE"
 INFO_FILE = "service.json"

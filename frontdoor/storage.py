@@ -21,7 +21,7 @@ from typing import Any
 
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError
-from app.sync.fingerprint import KeyBundle
+from app.protocol.fingerprint import KeyBundle
 
 SQLITE_FILE = "frontdoor.sqlite3"
 _INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)

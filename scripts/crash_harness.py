@@ -62,12 +62,12 @@ PUPILS = (("B801200005001", "Harriet", "Testwell"), ("Q801200005002", "Idris", "
 
 # -- the child: records until it is killed --------------------------------------------------------
 def child_main(directory: Path, username: str, seed: int, round_number: int) -> int:
-    import app.store
-    from app.concerns import ConcernDraft, amend_concern, record_concern
-    from app.drafts import save_draft
-    from app.store import unlock
+    import app.store.access
+    from app.domain.concerns import ConcernDraft, amend_concern, record_concern
+    from app.store.access import unlock
+    from app.store.drafts import save_draft
 
-    real_migrate = app.store.migrate
+    real_migrate = app.store.access.migrate
 
     def traced_migrate(conn: object, *args: object, **kwargs: object) -> int:
         # A marker for the harness only: the store is open and the migrations, then the login
@@ -75,7 +75,7 @@ def child_main(directory: Path, username: str, seed: int, round_number: int) -> 
         print("opening", flush=True)
         return real_migrate(conn, *args, **kwargs)  # type: ignore[arg-type]
 
-    app.store.migrate = traced_migrate  # type: ignore[assignment]
+    app.store.access.migrate = traced_migrate  # type: ignore[assignment]
     rng = random.Random(seed)
     started = time.monotonic()
     print("ready", flush=True)
@@ -116,11 +116,11 @@ class Stores:
 
 
 def _make_store(directory: Path, school: str) -> bytes:
-    from app.keys import TEST_KDF
-    from app.pupils import apply_roster
-    from app.roster_csv import RosterRow
-    from app.store import create_store
-    from app.users import add_user
+    from app.domain.pupils import apply_roster
+    from app.domain.roster_csv import RosterRow
+    from app.store.access import create_store
+    from app.store.keys import TEST_KDF
+    from app.store.users import add_user
 
     made = create_store(directory, school_name=school, admin_username="admin",
                         admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF)
@@ -138,7 +138,7 @@ def _make_store(directory: Path, school: str) -> bytes:
 def _as_schema_1(directory: Path, data_key: bytes) -> None:
     """Rewrites a new store as the first release left stores: a schema-1 file holding the same
     rows (meta, users, roster, audit trail and its signed head), so the next unlock migrates."""
-    from app.db import DB_FILE, connect, migrate
+    from app.store.db import DB_FILE, connect, migrate
 
     current = directory / DB_FILE
     old_path = directory / "schema-1.db"
@@ -288,7 +288,7 @@ class Promised:
 
 def raw_schema_version(directory: Path, data_key: bytes) -> int:
     """The schema version as the kill left it, read before the checker's unlock migrates."""
-    from app.db import DB_FILE, connect, schema_version
+    from app.store.db import DB_FILE, connect, schema_version
 
     conn = connect(directory / DB_FILE, data_key)
     try:
@@ -302,9 +302,9 @@ def check_store(directory: Path, promised: Promised) -> list[str]:
     import json
 
     from app.errors import ConcernDeskError
-    from app.schema import LATEST
-    from app.store import unlock
-    from app.verify import verify_store
+    from app.store.access import unlock
+    from app.store.schema import LATEST
+    from app.store.verify import verify_store
 
     try:
         session = unlock(directory, "checker", CHECKER_PASS)

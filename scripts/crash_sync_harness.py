@@ -94,10 +94,10 @@ class SyncOutcome:
 
 def sync_everything(session: Any) -> SyncOutcome:
     """What ``concerndesk-cli sync`` does: the LA front door's envelopes to it, then the hub."""
+    from app.delivery.outbox import drain
+    from app.delivery.services import get_service, make_client
     from app.errors import ConcernDeskError
-    from app.hub_sync import sync_hub
-    from app.outbox import drain
-    from app.services import get_service, make_client
+    from app.hub.sync import sync_hub
 
     def service(role: str) -> Any:
         try:
@@ -123,15 +123,15 @@ def sync_everything(session: Any) -> SyncOutcome:
 def child_main(directory: Path, username: str) -> int:
     """One round of the desktop app's background sync worker (``ui.sync_worker.sync_once``, the
     code its thread runs every minute), on a store unlocked as ``username``."""
-    import app.hub_sync
-    from app.store import unlock
-    from app.sync.client import FrontDoorClient
+    import app.hub.sync
+    from app.protocol.client import FrontDoorClient
+    from app.store.access import unlock
 
     # Markers for the harness only, printed around the core's own calls, which run unchanged:
     # "apply" as an envelope starts being verified, opened and applied, "applied" once its
     # transaction committed; "put" as an upload starts, "receipt" once the service answered
     # (the receipt's transaction comes next).
-    real_receive, real_put = app.hub_sync.receive, FrontDoorClient.put_envelope
+    real_receive, real_put = app.hub.sync.receive, FrontDoorClient.put_envelope
 
     mutant = os.environ.get(MUTANT_ENV) == "cursor-first"
 
@@ -140,7 +140,7 @@ def child_main(directory: Path, username: str) -> int:
         if mutant:  # --self-check: a planted bug, the cursor committed before the apply
             session, item = args[0], args[1]
             with session.tx():
-                app.hub_sync._set_cursor(session, item.cursor)
+                app.hub.sync._set_cursor(session, item.cursor)
             time.sleep(0.005)
         result = real_receive(*args, **kwargs)
         print("applied", flush=True)
@@ -152,7 +152,7 @@ def child_main(directory: Path, username: str) -> int:
         print("receipt", flush=True)
         return receipt
 
-    app.hub_sync.receive = traced_receive  # type: ignore[assignment]
+    app.hub.sync.receive = traced_receive  # type: ignore[assignment]
     FrontDoorClient.put_envelope = traced_put  # type: ignore[method-assign]
     from ui.sync_worker import sync_once  # the desktop app's background round (QtCore only)
 
@@ -243,18 +243,18 @@ class World:
     counter: int = 0
 
     def open(self, pc: str, username: str | None = None) -> Any:
-        from app.store import unlock
+        from app.store.access import unlock
 
         user = username or pc
         return unlock(self.dirs[pc], user, passphrase_for(user))
 
 
 def _new_store(directory: Path, school: str, users: tuple[tuple[str, str, str], ...]) -> Any:
-    from app.keys import TEST_KDF
-    from app.pupils import apply_roster
-    from app.roster_csv import RosterRow
-    from app.store import create_store
-    from app.users import add_user
+    from app.domain.pupils import apply_roster
+    from app.domain.roster_csv import RosterRow
+    from app.store.access import create_store
+    from app.store.keys import TEST_KDF
+    from app.store.users import add_user
 
     made = create_store(directory, school_name=school, admin_username="admin",
                         admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF)
@@ -267,12 +267,12 @@ def _new_store(directory: Path, school: str, users: tuple[tuple[str, str, str], 
 
 
 def prepare(workdir: Path) -> World:
-    from app.hub_sync import sync_hub
-    from app.join import join_school, provision_from_hub
-    from app.provision import approve_device
-    from app.replicate import backfill
-    from app.services import set_service
-    from app.team_keys import device_fingerprint, ensure_team_keys
+    from app.delivery.services import set_service
+    from app.delivery.team_keys import device_fingerprint, ensure_team_keys
+    from app.hub.join import join_school, provision_from_hub
+    from app.hub.provision import approve_device
+    from app.hub.replicate import backfill
+    from app.hub.sync import sync_hub
 
     world = World(ServiceProcess(workdir / "hub-store", "school"),
                   ServiceProcess(workdir / "la-store", "la"))
@@ -316,8 +316,8 @@ def teachers_record(world: World, rng: random.Random, pcs: tuple[str, ...], *,
                     deliver: bool) -> int:
     """Each teacher PC records one to three concerns (and amends one now and then); returns how
     many envelopes they queued for the DSL team."""
-    from app.concerns import ConcernDraft, amend_concern, record_concern
-    from app.hub_sync import sync_hub
+    from app.domain.concerns import ConcernDraft, amend_concern, record_concern
+    from app.hub.sync import sync_hub
 
     queued = 0
     for pc in pcs:
@@ -344,9 +344,9 @@ def teachers_record(world: World, rng: random.Random, pcs: tuple[str, ...], *,
 
 def queue_referrals(world: World, rng: random.Random) -> int:
     """The referring school's DSL approves one to three referrals and queues them."""
-    from app.concerns import ConcernDraft, record_concern
-    from app.referral_delivery import queue_referral
-    from app.referrals import approve_referral, create_referral
+    from app.delivery.referral import queue_referral
+    from app.domain.concerns import ConcernDraft, record_concern
+    from app.domain.referrals import approve_referral, create_referral
 
     queued = 0
     with world.open("la-school", "dsl") as dsl:
@@ -461,9 +461,9 @@ def run_child_and_kill(directory: Path, username: str, kill: Kill) -> RoundResul
 def check_opens(world: World, pc: str, username: str) -> tuple[Any | None, list[str]]:
     """The killed PC's store opens, is at the latest schema and verifies."""
     from app.errors import ConcernDeskError
-    from app.schema import LATEST
-    from app.store import unlock
-    from app.verify import verify_store
+    from app.store.access import unlock
+    from app.store.schema import LATEST
+    from app.store.verify import verify_store
 
     try:
         session = unlock(world.dirs[pc], username, passphrase_for(username))
@@ -534,9 +534,9 @@ def check_converged(world: World) -> list[str]:
 
 def check_la(world: World) -> list[str]:
     """Each referral's envelopes stored once at the LA, each with a verified receipt."""
-    from app.outbox import items
-    from app.referrals import get_referral
-    from app.sync.receipt import Receipt, ReceiptError, verify_receipt
+    from app.delivery.outbox import items
+    from app.domain.referrals import get_referral
+    from app.protocol.receipt import Receipt, ReceiptError, verify_receipt
 
     problems: list[str] = []
     storage = world.la.storage()

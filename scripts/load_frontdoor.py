@@ -58,9 +58,9 @@ class ClientStats:
 
 def run_client(url: str, info: object, pairs: object, deadline: float, payload: int,
                seed: int, stats: ClientStats) -> None:
-    from app.sync.client import FrontDoorClient
-    from app.sync.envelope import new_header, seal
-    from app.sync.receipt import verify_receipt
+    from app.protocol.client import FrontDoorClient
+    from app.protocol.envelope import new_header, seal
+    from app.protocol.receipt import verify_receipt
 
     rng = random.Random(seed)
     sent: list[tuple[bytes, bytes]] = []  # (envelope, receipt bytes) for re-sending
@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds = min(max(args.seconds, 1.0), MAX_SECONDS)
 
-    from app.sync.client import FrontDoorClient
-    from app.sync.fingerprint import KeyPairs
+    from app.protocol.client import FrontDoorClient
+    from app.protocol.fingerprint import KeyPairs
     from frontdoor import cli, keys
     from frontdoor.storage import open_storage
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
 
-from app.demo import build_demo  # noqa: E402
-from app.keys import TEST_KDF  # noqa: E402
+from app.demo.school import build_demo  # noqa: E402
+from app.store.keys import TEST_KDF  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.app_window import MainWindow  # noqa: E402
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from app.clock import FakeClock
-from app.device import check_keyring
+from app.domain.pupils import apply_roster
+from app.domain.roster_csv import RosterRow
 from app.errors import KeyringUnavailable
-from app.keys import TEST_KDF
-from app.pupils import apply_roster
-from app.roster_csv import RosterRow
-from app.session import Session
-from app.store import create_store, unlock
-from app.users import add_user
+from app.store.access import create_store, unlock
+from app.store.device import check_keyring
+from app.store.keys import TEST_KDF
+from app.store.session import Session
+from app.store.users import add_user
 
 ADMIN_PASS = "admin passphrase one"
 STAFF_PASS = "staff passphrase two"

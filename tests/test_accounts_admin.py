@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from app.audit import events
-from app.concerns import ConcernDraft, get_concern, record_concern
+from app.domain.concerns import ConcernDraft, get_concern, record_concern
+from app.domain.pupils import list_pupils
 from app.errors import AccessDenied, InputError, NotFound, UnlockError
-from app.keys import TEST_KDF
-from app.pupils import list_pupils
-from app.users import add_user, change_role, disable_user, list_accounts, remove_user
+from app.store.audit import events
+from app.store.keys import TEST_KDF
+from app.store.users import add_user, change_role, disable_user, list_accounts, remove_user
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 
@@ -35,7 +35,7 @@ def test_an_admin_changes_roles_but_never_leaves_the_school_without_an_admin(
         assert {"change": "roles changed", "roles": ["staff", "dsl"], "was": ["staff"]} in changes
     with school.open("teacher") as teacher:
         assert teacher.user.roles == ("staff", "dsl")
-        from app.roles import Perm
+        from app.store.roles import Perm
 
         assert teacher.can(Perm.READ_ALL_RECORDS)
     for name in ("dsl", "teacher2", "office"):
@@ -85,7 +85,7 @@ def test_a_disabled_account_cannot_sign_in_and_keeps_its_name_on_its_records(
 def test_the_last_admin_cannot_be_removed_or_disabled(school: SmallSchool) -> None:
     with school.open("admin") as admin:
         add_user(admin, "second", "Sam Second", "admin", STAFF_PASS, kdf=TEST_KDF)
-    from app.store import unlock
+    from app.store.access import unlock
 
     with unlock(school.directory, "second", STAFF_PASS, clock=school.clock) as second:
         disable_user(second, "admin")  # another admin is left: second

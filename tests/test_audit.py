@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from app.concerns import ConcernDraft, get_concern, record_concern
+from app.domain.concerns import ConcernDraft, get_concern, record_concern
 from app.errors import StoreDamaged
-from app.highwater import MARK_FILE
-from app.verify import verify_store
+from app.store.highwater import MARK_FILE
+from app.store.verify import verify_store
 from tests.conftest import SmallSchool
 
 

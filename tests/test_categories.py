@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.categories import (
+from app.domain.categories import (
     MAX_CATEGORIES,
     Category,
     load_categories,

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from pypdf import PdfReader
 
-from app.attachments import add_attachment, attachment_data, attachments
-from app.child_flags import flags, linked_children, set_flag
-from app.concerns import ConcernDraft, record_concern
+from app.domain.attachments import add_attachment, attachment_data, attachments
+from app.domain.child_flags import flags, linked_children, set_flag
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import child_by_upn
 from app.errors import AccessDenied, InputError
-from app.packs import child_pack_data, write_pack
-from app.pupils import child_by_upn
+from app.pack.assembly import child_pack_data, write_pack
 from tests.conftest import SmallSchool
 
 

@@ -167,7 +167,7 @@ def test_sync_with_nothing_queued_says_so(store: Path) -> None:
 
 
 def _audit_count(store: Path) -> int:
-    from app.store import unlock
+    from app.store.access import unlock
 
     with unlock(store, "dsl", PASS) as session:
         return int(session.conn.execute("SELECT count(*) FROM audit").fetchone()[0])

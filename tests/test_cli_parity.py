@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.clock import FakeClock
-from app.records import history, insert_version
+from app.domain.records import history, insert_version
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 CLI = [sys.executable, "-m", "app.cli.main"]

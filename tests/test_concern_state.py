@@ -8,9 +8,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from app.concerns import ConcernDraft, assign, get_concern, inbox, record_concern, set_status
-from app.db import connect, migrate
-from app.verify import verify_store
+from app.domain.concerns import ConcernDraft, assign, get_concern, inbox, record_concern, set_status
+from app.store.db import connect, migrate
+from app.store.verify import verify_store
 from tests.conftest import SmallSchool
 
 

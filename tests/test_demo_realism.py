@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.synthetic import SyntheticSchool
-from app.synthetic_text import age_on, first_name, school_start
+from app.demo.synthetic import SyntheticSchool
+from app.demo.text import age_on, first_name, school_start
 
 TODAY = date(2026, 11, 23)
 # Things a nursery or reception child does not have, do or meet.
@@ -89,10 +89,10 @@ def test_the_demo_stays_reproducible_from_its_seed(school) -> None:  # type: ign
 
 
 def test_a_built_demo_store_reads_true(tmp_path: Path) -> None:
-    from app.concerns import inbox
-    from app.demo import build_demo
-    from app.keys import TEST_KDF
-    from app.store import unlock
+    from app.demo.school import build_demo
+    from app.domain.concerns import inbox
+    from app.store.access import unlock
+    from app.store.keys import TEST_KDF
 
     build_demo(tmp_path / "demo", pupils=150, kdf=TEST_KDF, passphrase="demo")
     with unlock(tmp_path / "demo", "dsl", "demo") as session:

@@ -16,16 +16,23 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from app.chronology import chronology
 from app.cli.main import main
-from app.concerns import ConcernDraft, assign, get_concern, my_concerns, record_concern, set_status
-from app.packs import child_pack_data, write_pack
-from app.pupils import child_by_upn
-from app.records import BodyMark
-from app.referrals import approve_referral, create_referral, release_referral
-from app.referrals import update_referral as update
-from app.search import search, search_child
-from app.verify import verify_store
+from app.domain.chronology import chronology
+from app.domain.concerns import (
+    ConcernDraft,
+    assign,
+    get_concern,
+    my_concerns,
+    record_concern,
+    set_status,
+)
+from app.domain.pupils import child_by_upn
+from app.domain.records import BodyMark
+from app.domain.referrals import approve_referral, create_referral, release_referral
+from app.domain.referrals import update_referral as update
+from app.domain.search import search, search_child
+from app.pack.assembly import child_pack_data, write_pack
+from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.pack_fixtures import schema_errors
 
@@ -136,7 +143,7 @@ def test_search_finds_a_status_note_for_the_dsl_team_but_not_for_staff(
 
 def test_a_status_event_that_arrives_from_the_hub_is_found_too(
         school: SmallSchool, course: Course) -> None:
-    # app/apply.py inserts replicated events straight into record_status: the trigger of
+    # app/hub/apply.py inserts replicated events straight into record_status: the trigger of
     # migration 9 indexes them as it does events made here.
     with school.open("dsl") as dsl, dsl.tx() as conn:
         actor = conn.execute("SELECT id FROM users WHERE username = 'deputy'").fetchone()[0]

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.chronology import chronology
-from app.concerns import (
+from app.domain.chronology import chronology
+from app.domain.concerns import (
     ConcernDraft,
     add_further_information,
     get_concern,
@@ -17,10 +17,10 @@ from app.concerns import (
     record_concern,
     set_status,
 )
+from app.domain.pupils import list_pupils
+from app.domain.records import history
 from app.errors import AccessDenied, InputError, NotFound
-from app.pupils import list_pupils
-from app.records import history
-from app.session import Session
+from app.store.session import Session
 from tests.conftest import SmallSchool
 
 
@@ -68,7 +68,7 @@ def test_only_the_author_or_the_dsl_team_may_add_further_information(
     with school.open("teacher") as teacher:
         first = record(teacher)
     with school.open("dsl") as dsl:
-        from app.chronology import add_entry
+        from app.domain.chronology import add_entry
 
         child = list_pupils(dsl)[0]
         entry = add_entry(dsl, [child.id], "note", "A phone call",
@@ -96,7 +96,7 @@ def test_only_the_author_or_the_dsl_team_may_add_further_information(
 
 
 def test_school_search_lists_a_row_per_child_for_the_dsl_team_only(school: SmallSchool) -> None:
-    from app.school_search import school_search
+    from app.domain.school_search import school_search
 
     with school.open("teacher") as teacher:
         first = record(teacher, "Mentioned a trampoline accident")

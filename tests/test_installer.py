@@ -23,12 +23,12 @@ import httpx
 import pytest
 
 from app import __version__
-from app.db import DB_FILE, connect, migrate, schema_version
-from app.device import SERVICE, create_device_keys, forget_device_keys
-from app.keyfile import KeyFile
-from app.keys import TEST_KDF, new_data_key
-from app.schema import LATEST
-from app.selftest import run_self_test
+from app.cli.selftest import run_self_test
+from app.store.db import DB_FILE, connect, migrate, schema_version
+from app.store.device import SERVICE, create_device_keys, forget_device_keys
+from app.store.keyfile import KeyFile
+from app.store.keys import TEST_KDF, new_data_key
+from app.store.schema import LATEST
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALLER = ROOT / "installer"
@@ -90,10 +90,10 @@ def test_concerndesk_cli_has_the_self_test_command() -> None:
 def test_an_upgrade_migrates_a_store_from_schema_1_and_keeps_its_data(tmp_path: Path) -> None:
     """As an installer upgrade meets it: a store written by the first schema, opened by this
     version's code, is migrated and everything in it is still there."""
-    from app.concerns import get_concern, record_concern
-    from app.pupils import child_by_upn
-    from app.store import unlock
-    from app.verify import verify_store
+    from app.domain.concerns import get_concern, record_concern
+    from app.domain.pupils import child_by_upn
+    from app.store.access import unlock
+    from app.store.verify import verify_store
 
     directory = tmp_path / "store"
     directory.mkdir(mode=0o700)
@@ -137,7 +137,7 @@ def test_an_upgrade_migrates_a_store_from_schema_1_and_keeps_its_data(tmp_path: 
             old = get_concern(session, "r-1")
             assert old.latest.fields.summary == "Arrived without a coat in the rain"
             assert old.status == "new"
-            from app.concerns import ConcernDraft
+            from app.domain.concerns import ConcernDraft
 
             new = record_concern(session, ConcernDraft(
                 children=[(child.id, "subject")], categories=["neglect"],

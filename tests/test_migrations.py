@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from app.db import connect, migrate, schema_version
-from app.schema import LATEST
+from app.store.db import connect, migrate, schema_version
+from app.store.schema import LATEST
 
 
 @pytest.mark.parametrize("start", range(1, LATEST))
@@ -91,7 +91,7 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
 def test_a_failed_migration_step_leaves_the_previous_version(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    import app.db as db
+    import app.store.db as db
 
     key = os.urandom(32)
     conn = connect(tmp_path / "store.db", key, create=True)

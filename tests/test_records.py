@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.chronology import add_entry, chronology, record_history
-from app.concerns import (
+from app.domain.chronology import add_entry, chronology, record_history
+from app.domain.concerns import (
     ConcernDraft,
     amend_concern,
     concern_history,
@@ -17,9 +17,9 @@ from app.concerns import (
     record_concern,
     set_status,
 )
+from app.domain.records import BodyMark
+from app.domain.search import search
 from app.errors import AccessDenied, InputError
-from app.records import BodyMark
-from app.search import search
 from tests.conftest import SmallSchool
 
 
@@ -165,7 +165,7 @@ def test_search_finds_words_with_or_without_accents_and_survives_fts_syntax(
 
 
 def test_entry_history_is_kept(school: SmallSchool) -> None:
-    from app.chronology import amend_entry
+    from app.domain.chronology import amend_entry
 
     with school.open("dsl") as dsl:
         child = _child(dsl, "B801200005001")
@@ -178,10 +178,10 @@ def test_entry_history_is_kept(school: SmallSchool) -> None:
 
 def test_a_very_common_word_ranks_only_the_newest_matches_and_says_so(
         school: SmallSchool, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.search
-    from app.search import search_child
+    import app.domain.search
+    from app.domain.search import search_child
 
-    monkeypatch.setattr(app.search, "RANK_WINDOW", 3)  # 2,000 in the product
+    monkeypatch.setattr(app.domain.search, "RANK_WINDOW", 3)  # 2,000 in the product
     with school.open("teacher") as teacher:
         oldest = _record(teacher, school, "Lunchbox empty again, said lunchbox was lost",
                          hours_ago=50)

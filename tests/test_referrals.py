@@ -10,24 +10,24 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from app.chronology import add_entry
-from app.concerns import ConcernDraft, record_concern
+from app.domain.chronology import add_entry
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import child_by_upn
+from app.domain.referrals import (
+    approve_referral,
+    create_referral,
+    get_referral,
+    release_referral,
+)
+from app.domain.referrals import update_referral as update
 from app.errors import AccessDenied, InputError, InputErrors
-from app.packs import (
+from app.pack.assembly import (
     child_pack_data,
     mark_printed,
     released_pack_pdf,
     released_packs,
     write_pack,
 )
-from app.pupils import child_by_upn
-from app.referrals import (
-    approve_referral,
-    create_referral,
-    get_referral,
-    release_referral,
-)
-from app.referrals import update_referral as update
 from tests.conftest import SmallSchool
 
 READY = [("kind", "safeguarding"), ("immediate_risk", "no"), ("parents_aware", "yes"),

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.backup import backup
-from app.chronology import add_entry, chronology
-from app.concerns import (
+from app.domain.chronology import add_entry, chronology
+from app.domain.concerns import (
     ConcernDraft,
     add_further_information,
     amend_concern,
@@ -20,12 +19,13 @@ from app.concerns import (
     record_concern,
     set_status,
 )
+from app.domain.pupils import apply_roster, find_pupils, list_pupils
+from app.domain.school_search import school_search
+from app.domain.search import search
 from app.errors import AccessDenied
-from app.pupils import apply_roster, find_pupils, list_pupils
-from app.school_search import school_search
-from app.search import search
-from app.session import Session
-from app.users import add_user, change_role, disable_user, list_accounts, list_users
+from app.store.backup import backup
+from app.store.session import Session
+from app.store.users import add_user, change_role, disable_user, list_accounts, list_users
 from tests.conftest import PUPILS, SmallSchool
 
 Op = Callable[[Session, dict], object]  # type: ignore[type-arg]

@@ -12,9 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.errors import InputError, InputErrors
-from app.identifiers import make_upn
-from app.roster_csv import (
+from app.domain.roster_csv import (
     CANONICAL_COLUMNS,
     RosterRow,
     normalise_year_group,
@@ -22,6 +20,8 @@ from app.roster_csv import (
     parse_roster,
     write_canonical_csv,
 )
+from app.errors import InputError, InputErrors
+from app.identifiers import make_upn
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 11, 23)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from app.db import DB_FILE
 from app.errors import InputError, StoreDamaged, UnlockError
-from app.keyfile import KEYFILE
-from app.keys import parse_recovery_key
-from app.store import recover, unlock
-from app.users import reset_passphrase
+from app.store.access import recover, unlock
+from app.store.db import DB_FILE
+from app.store.keyfile import KEYFILE
+from app.store.keys import parse_recovery_key
+from app.store.users import reset_passphrase
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 
@@ -73,7 +73,7 @@ def test_wrong_passphrases_bring_a_growing_delay_and_are_audited(school: SmallSc
 
 def test_a_copied_store_does_not_open_without_this_pcs_device_secret(
         school: SmallSchool) -> None:
-    from app.device import forget_device_keys, load_device_keys
+    from app.store.device import forget_device_keys, load_device_keys
 
     store_id = json.loads((school.directory / KEYFILE).read_text())["store_id"]
     keys = load_device_keys(store_id)
@@ -94,9 +94,9 @@ def test_a_store_recovered_onto_a_new_pc_verifies_with_the_same_pinned_head_key(
     """The audit head's key comes from the device secret, which the recovery key brings back:
     the new PC trusts the old trail without re-signing it blindly, though its own device
     signing key (for sync) is new."""
-    from app.audit import trusted_head_keys
-    from app.device import forget_device_keys, load_device_keys
-    from app.verify import verify_store
+    from app.store.audit import trusted_head_keys
+    from app.store.device import forget_device_keys, load_device_keys
+    from app.store.verify import verify_store
 
     store_id = json.loads((school.directory / KEYFILE).read_text())["store_id"]
     old = load_device_keys(store_id)
@@ -153,7 +153,7 @@ def test_no_store_at_all_is_bad_input(tmp_path: Path) -> None:
 
 
 def test_weak_passphrase_is_refused_when_creating_a_store(tmp_path: Path) -> None:
-    from app.store import create_store
+    from app.store.access import create_store
 
     with pytest.raises(InputError, match="at least 10 characters"):
         create_store(tmp_path / "s", school_name="X", admin_username="a",

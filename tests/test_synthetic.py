@@ -12,10 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.categories import MAX_CATEGORIES, load_categories
-from app.identifiers import check_nhs_number, check_upn, is_temporary_upn, is_test_nhs_number
-from app.roster_csv import parse_roster, write_canonical_csv
-from app.synthetic import (
+from app.demo.roll import YEAR_GROUPS, drama_phone
+from app.demo.synthetic import (
     ENTRY_KINDS,
     ROLE_HARMED,
     ROLE_HARMED_OTHERS,
@@ -24,7 +22,9 @@ from app.synthetic import (
     SyntheticSchool,
     academic_year_start,
 )
-from app.synthetic_roll import YEAR_GROUPS, drama_phone
+from app.domain.categories import MAX_CATEGORIES, load_categories
+from app.domain.roster_csv import parse_roster, write_canonical_csv
+from app.identifiers import check_nhs_number, check_upn, is_temporary_upn, is_test_nhs_number
 from app.uktime import london_to_utc
 
 TODAY = date(2026, 11, 23)

@@ -31,8 +31,8 @@ def test_year_groups_sort_in_school_order() -> None:
 
 
 def test_the_core_sentences_use_the_style() -> None:
-    from app.delivery import DeliveryState
-    from app.packs import PrintedMark
+    from app.delivery.delivered import DeliveryState
+    from app.pack.assembly import PrintedMark
 
     when = datetime(2026, 12, 2, 14, 5, tzinfo=UTC)
     shown = date_time_text(when)

@@ -6,9 +6,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
 
-from app.keys import KdfParams
-from app.roles import ROLES
-from app.users import add_user, change_role, reset_passphrase
+from app.store.keys import KdfParams
+from app.store.roles import ROLES
+from app.store.users import add_user, change_role, reset_passphrase
 from ui.entry_dialogs import _CoreDialog
 from ui.ops import Db
 

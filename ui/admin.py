@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
 from app.clock import Clock
-from app.keys import KdfParams
-from app.users import Account, disable_user, list_accounts, remove_user
+from app.store import settings
+from app.store.keys import KdfParams
+from app.store.users import Account, disable_user, list_accounts, remove_user
 from ui.account_dialogs import AddUserDialog, ResetDialog, RolesDialog
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock
-from app.device import check_keyring
-from app.keys import KdfParams
-from app.store import store_exists
-from app.sync_status import summary as sync_summary
+from app.delivery.status import summary as sync_summary
+from app.store.access import store_exists
+from app.store.device import check_keyring
+from app.store.keys import KdfParams
 from app.wording import plural
 from ui import lock as locking
 from ui.clipboard import Clipboard
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         if self.demo and not store_exists(self.directory):
             self._busy("Building the demo school (invented pupils and records)… this takes a "
                        "few seconds.")
-            from app.demo import build_demo
+            from app.demo.school import build_demo
 
             directory, kdf = self.directory, self.kdf
             self.db.raw(self, lambda: build_demo(directory, kdf=kdf)).across_lock() \
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         elif not store_exists(self.directory):
             self.show_create_school()
         else:  # a PC that joined a school but is not provisioned yet goes back to waiting
-            from app.join_file import awaiting_provisioning
+            from app.store.joinfile import awaiting_provisioning
 
             directory = self.directory
             self.db.raw(self, lambda: awaiting_provisioning(directory)).across_lock() \

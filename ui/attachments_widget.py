@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.atomic import write_user_file
-from app.attachments import (
+from app.domain.attachments import (
     MAX_BYTES,
     AttachmentInfo,
     add_attachment,

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.body_regions import REGIONS, SIDES, nearest_region, place
-from app.records import BodyMark
+from app.domain.body_regions import REGIONS, SIDES, nearest_region, place
+from app.domain.records import BodyMark
 
 FIGURE_FILL = QColor(240, 236, 228)  # the outline's fill; labels on it use the palette's text
 MARK_FILL, MARK_TEXT = QColor(255, 214, 0), QColor(0, 0, 0)  # a numbered mark

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QPalette
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from app.categories import MAX_CATEGORIES, Category, load_categories
+from app.domain.categories import MAX_CATEGORIES, Category, load_categories
 
 
 class CategoryList(QListWidget):

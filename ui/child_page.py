@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.categories import load_categories
-from app.child_flags import LinkedChild, flags, linked_children
-from app.chronology import ChronologyItem, chronology, record_history
 from app.clock import Clock, SystemClock
-from app.pupils import Child, child_by_id
-from app.search import search_child
+from app.domain.categories import load_categories
+from app.domain.child_flags import LinkedChild, flags, linked_children
+from app.domain.chronology import ChronologyItem, chronology, record_history
+from app.domain.pupils import Child, child_by_id
+from app.domain.search import search_child
 from app.wording import date_text
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.chronology_model import ChronologyModel, item_as_text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from app.domain.pupils import Child, child_by_upn, find_pupils
 from app.identifiers import normalise_upn
-from app.pupils import Child, child_by_upn, find_pupils
 from app.wording import date_text
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db

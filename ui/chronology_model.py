@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.chronology import ChronologyItem
+from app.domain.chronology import ChronologyItem
 from ui.categories_widget import category_labels
 from ui.table_model import local_time
 

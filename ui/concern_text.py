@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-from app.chronology import ChronologyItem
-from app.concerns import ConcernView
-from app.records import BodyMark, VersionFields
-from app.status_events import StatusEvent
+from app.domain.chronology import ChronologyItem
+from app.domain.concerns import ConcernView
+from app.domain.records import BodyMark, VersionFields
+from app.domain.status_events import StatusEvent
 from ui.categories_widget import category_labels
 from ui.chronology_model import KIND_WORDS, further_words
 from ui.record_concern import ROLE_LABELS

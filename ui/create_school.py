@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock
-from app.keys import KdfParams
-from app.store import create_store
+from app.store.access import create_store
+from app.store.keys import KdfParams
 from ui.errors import FieldMessage, field_of, message_for
 from ui.ops import Db
 from ui.recovery_key_box import RecoveryKeyBox

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.stats import Statistics, statistics
+from app.domain.stats import Statistics, statistics
 from app.wording import date_text, month_text, plural
 from ui.charts import BarChart
 from ui.ops import Db

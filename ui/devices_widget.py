@@ -1,7 +1,7 @@
 """Admin → Services → "PCs of this school": the PCs the school's admin approved, approving a new
 one by the fingerprint its screen shows, and removing one.
 
-Approving (``app.provision.approve_device``) sends the PC the accounts and roster it may hold —
+Approving (``app.hub.provision.approve_device``) sends the PC the accounts and roster it may hold —
 for a DSL PC, the DSL team's key and so every record — so the admin compares the fingerprint
 with the new PC's own screen. A wrong or unknown fingerprint is said at the field; nothing is
 saved. The admin's background sync then delivers it (``Db.changed``).
@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.devices_view import PURPOSE_WORDS, ApprovedPc, SchoolPcs, school_pcs
 from app.errors import InputError, NotFound
-from app.provision import approve_device, remove_device
-from app.sync.fingerprint import normalise_fingerprint
+from app.hub.devices import PURPOSE_WORDS, ApprovedPc, SchoolPcs, school_pcs
+from app.hub.provision import approve_device, remove_device
+from app.protocol.fingerprint import normalise_fingerprint
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, local_time, rows_table

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chronology import add_entry, amend_entry
 from app.clock import Clock, SystemClock
-from app.concerns import amend_concern
-from app.records import ENTRY_KINDS, Version
+from app.domain.chronology import add_entry, amend_entry
+from app.domain.concerns import amend_concern
+from app.domain.records import ENTRY_KINDS, Version
 from ui.categories_widget import CategoryList
 from ui.chronology_model import KIND_WORDS
 from ui.errors import FieldMessage, message_for

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.db import DatabaseError, storage_error
 from app.errors import ConcernDeskError, InputError, InputErrors
+from app.store.db import DatabaseError, storage_error
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""A child's safeguarding flags (DSL team): one checkbox per flag in ``app.child_flags.FLAGS``.
+"""A child's safeguarding flags (DSL team): one checkbox per flag in ``app.domain.child_flags.FLAGS``.
 
 Setting or clearing a flag is an event with a note (so "when did the plan start" stays
 answerable): ticking a box asks for the note first, and the box shows the store's answer only
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QWidget
 
-from app.child_flags import FLAGS, set_flag
+from app.domain.child_flags import FLAGS, set_flag
 from ui.note_dialog import NoteDialog
 from ui.ops import Db
 

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.clock import Clock, SystemClock
-from app.concerns import ConcernView, add_further_information
+from app.domain.concerns import ConcernView, add_further_information
 from ui.entry_dialogs import _CoreDialog, _text, _when
 from ui.ops import Db
 from ui.table_model import local_time

@@ -7,7 +7,7 @@ from html import escape
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from app.records import Version, VersionFields
+from app.domain.records import Version, VersionFields
 from ui.concern_text import fields_html
 from ui.table_model import local_time
 

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.accounts import dsl_team
-from app.concerns import ConcernView, assign, inbox, set_status
-from app.session import User
-from app.stats import is_serious, triage_sorted
+from app.domain.concerns import ConcernView, assign, inbox, set_status
+from app.domain.stats import is_serious, triage_sorted
+from app.store.accounts import dsl_team
+from app.store.session import User
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
 from ui.concern_text import concern_html

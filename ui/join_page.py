@@ -1,4 +1,4 @@
-"""First run on another PC of a school: join it through the school hub (``app.join``).
+"""First run on another PC of a school: join it through the school hub (``app.hub.join``).
 
 The form pins the hub by the fingerprint its administrator gives (a wrong one makes nothing),
 and the school's admin PC by the fingerprint the admin reads from their screen (provisioning is
@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock
-from app.devices_view import JoinCheck, check_joined_pc, joined_pc_fingerprint
 from app.errors import ConcernDeskError, InputError
-from app.join import Joined, join_school
-from app.sync.client import FingerprintMismatch
+from app.hub.devices import JoinCheck, check_joined_pc, joined_pc_fingerprint
+from app.hub.join import Joined, join_school
+from app.protocol.client import FingerprintMismatch
 from ui.clipboard import CONCEALMENT, Clipboard
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from app.drafts import save_draft
+from app.store.drafts import save_draft
 from ui.clipboard import Clipboard
 from ui.ops import Db
 from ui.record_concern import DRAFT_NAME

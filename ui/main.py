@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def self_test() -> int:
     """The core's self-test, then a main window built and closed without any store."""
-    from app.selftest import run_self_test
+    from app.cli.selftest import run_self_test
 
     def report(line: str) -> None:
         print(line, flush=True)

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock
-from app.concerns import ConcernView, get_concern, my_concerns
-from app.delivery import DeliveryState, delivery_state
-from app.session import Session
+from app.delivery.delivered import DeliveryState, delivery_state
+from app.domain.concerns import ConcernView, get_concern, my_concerns
+from app.store.session import Session
 from ui.categories_widget import category_labels
 from ui.concern_text import concern_html
 from ui.ops import Db

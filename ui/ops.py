@@ -21,7 +21,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.errors import ConcernDeskError
-from app.session import Session
+from app.store.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
 try:
-    from app import packs as core
+    from app.pack import assembly as core
 except ImportError:  # pragma: no cover - depends on the core's version
     core = None  # type: ignore[assignment]
 

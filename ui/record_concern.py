@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock, SystemClock
-from app.concerns import ConcernDraft, record_concern
-from app.drafts import discard_draft, load_draft, save_draft
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import Child
+from app.domain.records import BodyMark
 from app.errors import InputError
-from app.pupils import Child
-from app.records import BodyMark
+from app.store.drafts import discard_draft, load_draft, save_draft
 from ui.attachments_widget import FilePicker, attach_all, read_files
 from ui.body_map import BodyMapEditor
 from ui.categories_widget import CategoryList

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from app.clock import Clock
 from app.errors import InputError
-from app.store import recover
-from app.users import reset_passphrase
+from app.store.access import recover
+from app.store.users import reset_passphrase
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 

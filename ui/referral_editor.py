@@ -1,7 +1,7 @@
 """Referrals (DSL): a form prefilled from the child's record, the chronology entries to send,
 the consent section; then approve, release for print (the office's queue) or send to the LA
 front door, with each referral's delivery state (queued, refused, received with the receipt's
-time). Built over ``app.referrals``, ``app.referral_delivery`` and ``app.outbox``.
+time). Built over ``app.domain.referrals``, ``app.delivery.referral`` and ``app.delivery.outbox``.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chronology import ChronologyItem, chronology
 from app.clock import Clock, parse_iso
+from app.delivery.outbox import OutboxItem
+from app.delivery.outbox import items as outbox_items
+from app.delivery.referral import queue_referral
+from app.delivery.status import summary as sync_summary
+from app.domain.chronology import ChronologyItem, chronology
+from app.domain.pupils import child_by_id
 from app.errors import InputError, InputErrors, NotFound
-from app.outbox import OutboxItem
-from app.outbox import items as outbox_items
-from app.packs import PrintedMark, printed_marks
-from app.pupils import child_by_id
-from app.referral_delivery import queue_referral
-from app.sync_status import summary as sync_summary
+from app.pack.assembly import PrintedMark, printed_marks
 from ui.chronology_model import KIND_WORDS, first_line
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
@@ -41,8 +41,8 @@ from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
 try:  # the referral core is being built alongside this screen
-    from app import referrals as core
-    from app.referral_form import FIELDS, SECTIONS
+    from app.domain import referrals as core
+    from app.domain.referral_form import FIELDS, SECTIONS
 except ImportError:  # pragma: no cover - depends on the core's version
     core = None  # type: ignore[assignment]
     FIELDS, SECTIONS = (), ()

@@ -1,5 +1,5 @@
 """The referral form's fields as widgets, one group per section, built from the core's field
-table (``app.referral_form.FIELDS``): the core decides what each field accepts."""
+table (``app.domain.referral_form.FIELDS``): the core decides what each field accepts."""
 
 from __future__ import annotations
 

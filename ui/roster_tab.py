@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.pupils import Child, ImportResult, import_roster, list_pupils
+from app.domain.roster_csv import CANONICAL_COLUMNS, REQUIRED
 from app.errors import InputErrors
-from app.pupils import Child, ImportResult, import_roster, list_pupils
-from app.roster_csv import CANONICAL_COLUMNS, REQUIRED
 from app.wording import date_text
 from ui.errors import message_for
 from ui.ops import Db

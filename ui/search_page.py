@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.school_search import SchoolSearch, SearchRow, school_search
+from app.domain.school_search import SchoolSearch, SearchRow, school_search
 from ui.chronology_model import KIND_WORDS
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db

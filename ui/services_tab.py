@@ -2,9 +2,9 @@
 fingerprint its own admin reads out; this PC's fingerprint, to read back to them; and once a hub
 is set, the PCs of this school (``ui.devices_widget``).
 
-``app.services.set_service`` fetches the service's key and refuses one whose fingerprint does
+``app.delivery.services.set_service`` fetches the service's key and refuses one whose fingerprint does
 not match (nothing is saved): that message appears at the fingerprint field. The hub is set as
-``hub set`` sets it (``app.devices_view.set_hub``): an admin's first hub also makes the team keys,
+``hub set`` sets it (``app.hub.devices.set_hub``): an admin's first hub also makes the team keys,
 so this PC can approve others.
 """
 
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.devices_view import HubSet, set_hub
+from app.delivery.identity import store_identity
+from app.delivery.services import ROLES, Service, get_service, set_service
 from app.errors import InputError, NotFound
-from app.identity import store_identity
-from app.services import ROLES, Service, get_service, set_service
-from app.sync.client import FingerprintMismatch
+from app.hub.devices import HubSet, set_hub
+from app.protocol.client import FingerprintMismatch
 from ui.devices_widget import SchoolPcsBox
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.accounts import account_names
 from app.clock import Clock
 from app.errors import UnlockError
-from app.ratelimit import UnlockState
-from app.settings import auto_lock_minutes
-from app.store import unlock
+from app.store.access import unlock
+from app.store.accounts import account_names
+from app.store.ratelimit import UnlockState
+from app.store.settings import auto_lock_minutes
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.theme import heading

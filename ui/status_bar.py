@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
-from app.sync_status import SyncSummary
+from app.delivery.status import SyncSummary
 from ui.errors import clean
 
 SYNC_NOT_SET_UP = "Sync: not set up"

@@ -16,13 +16,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from app.delivery.outbox import drain
+from app.delivery.services import get_service, make_client
+from app.delivery.status import SyncSummary, summary
 from app.errors import ConcernDeskError
-from app.hub_sync import sync_hub
-from app.outbox import drain
-from app.roles import Perm
-from app.services import get_service, make_client
-from app.session import Session
-from app.sync_status import SyncSummary, summary
+from app.hub.sync import sync_hub
+from app.store.roles import Perm
+from app.store.session import Session
 from ui.errors import message_for
 from ui.ops import Db
 

@@ -11,8 +11,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QStackedWidget, QWidget
 
 from app.clock import Clock
-from app.keys import KdfParams
-from app.roles import Perm, permissions
+from app.store.keys import KdfParams
+from app.store.roles import Perm, permissions
 from ui.clipboard import Clipboard
 from ui.ops import Db
 from ui.signin import SignedIn

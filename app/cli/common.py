@@ -13,8 +13,8 @@ from typing import Any
 
 from app.errors import InputError
 from app.paths import default_data_dir
-from app.session import Session
-from app.store import unlock
+from app.store.access import unlock
+from app.store.session import Session
 
 PASSPHRASE_ENV = "CONCERNDESK_PASSPHRASE"
 RECOVERY_ENV = "CONCERNDESK_RECOVERY_KEY"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from app import __version__
 from app.cli import people_commands, record_commands, store_commands
-from app.db import DatabaseError, storage_error
 from app.errors import ConcernDeskError
 from app.paths import default_data_dir
+from app.store.db import DatabaseError, storage_error
 
 log = logging.getLogger("concerndesk")
 

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
+from app.domain.pupils import import_roster, list_pupils
 from app.errors import InputError
-from app.pupils import import_roster, list_pupils
-from app.users import add_user as add_account
-from app.users import change_role, disable_user
+from app.store.users import add_user as add_account
+from app.store.users import change_role, disable_user
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

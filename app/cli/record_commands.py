@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from app.chronology import ChronologyItem, chronology
 from app.cli.common import add_data, add_json, add_user, emit, open_as_user
 from app.cli.text_input import add_text_option, marks_from, text_from
 from app.clock import iso
-from app.concerns import ConcernDraft, amend_concern, concern_time, record_concern
-from app.pupils import child_by_upn
-from app.search import RANK_WINDOW, search
+from app.domain.chronology import ChronologyItem, chronology
+from app.domain.concerns import ConcernDraft, amend_concern, concern_time, record_concern
+from app.domain.pupils import child_by_upn
+from app.domain.search import RANK_WINDOW, search
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -7,18 +7,9 @@ from pathlib import Path
 
 from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
 from app.clock import iso
-from app.errors import AccessDenied
-from app.pack import write_atomically
-from app.packs import (
-    child_pack_data,
-    latest_released_pack_id,
-    referral_pack_data,
-    released_pack_pdf,
-    write_pack,
-)
-from app.pupils import child_by_id, child_by_upn
-from app.referral_form import parse_assignment
-from app.referrals import (
+from app.domain.pupils import child_by_id, child_by_upn
+from app.domain.referral_form import parse_assignment
+from app.domain.referrals import (
     Referral,
     approve_referral,
     create_referral,
@@ -27,7 +18,16 @@ from app.referrals import (
     release_referral,
     update_referral,
 )
-from app.roles import Perm
+from app.errors import AccessDenied
+from app.pack import write_atomically
+from app.pack.assembly import (
+    child_pack_data,
+    latest_released_pack_id,
+    referral_pack_data,
+    released_pack_pdf,
+    write_pack,
+)
+from app.store.roles import Perm
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -156,7 +156,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from app.referral_delivery import queue_referral
+    from app.delivery.referral import queue_referral
 
     with open_as_user(args) as session:
         ids = queue_referral(session, args.id)

@@ -1,10 +1,10 @@
-"""``self-test``: check this installation end to end on a throwaway store (see app/selftest.py)."""
+"""``self-test``: check this installation end to end on a throwaway store (see app/cli/selftest.py)."""
 
 from __future__ import annotations
 
 import argparse
 
-from app.selftest import run_self_test
+from app.cli.selftest import run_self_test
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -6,7 +6,6 @@ import argparse
 import os
 from pathlib import Path
 
-from app.backup import backup, read_manifest, restore
 from app.cli.common import (
     PASSPHRASE_ENV,
     RECOVERY_ENV,
@@ -20,12 +19,13 @@ from app.cli.common import (
     passphrase,
     secret_from,
 )
+from app.delivery.identity import store_identity
 from app.errors import ConcernDeskError
-from app.identity import store_identity
-from app.keyfile import KeyFile
-from app.session import Session
-from app.store import create_store, load_user, recover, unlock_any
-from app.verify import verify_store
+from app.store.access import create_store, load_user, recover, unlock_any
+from app.store.backup import backup, read_manifest, restore
+from app.store.keyfile import KeyFile
+from app.store.session import Session
+from app.store.verify import verify_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -92,7 +92,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import build_demo
+    from app.demo.school import build_demo
 
     directory = data_dir(args)
     secret = os.environ.get(PASSPHRASE_ENV) or "demo"
@@ -141,7 +141,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from app.users import reset_passphrase
+    from app.store.users import reset_passphrase
 
     key = secret_from(RECOVERY_ENV, "Recovery key: ", "recovery key")
     with recover(data_dir(args), key) as session:

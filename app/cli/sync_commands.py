@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import add_data, add_user, data_dir, open_as_user
-from app.devices_view import set_hub
+from app.delivery.outbox import Delivery, drain, items
+from app.delivery.services import Service, get_service, make_client, set_service
 from app.errors import ConcernDeskError
-from app.hub_sync import sync_hub
-from app.join import join_school, provision_from_hub
-from app.join_file import awaiting_provisioning
-from app.outbox import Delivery, drain, items
-from app.provision import PURPOSES, approve_device, remove_device
-from app.roles import Perm
-from app.services import Service, get_service, make_client, set_service
-from app.session import Session
-from app.sync.fingerprint import normalise_fingerprint
+from app.hub.devices import set_hub
+from app.hub.join import join_school, provision_from_hub
+from app.hub.provision import PURPOSES, approve_device, remove_device
+from app.hub.sync import sync_hub
+from app.protocol.fingerprint import normalise_fingerprint
+from app.store.joinfile import awaiting_provisioning
+from app.store.roles import Perm
+from app.store.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.body_regions import region_point, side_of
+from app.domain.body_regions import region_point, side_of
+from app.domain.records import MAX_TEXT, BodyMark
 from app.errors import InputError
-from app.records import MAX_TEXT, BodyMark
 
 STDIN = "-"
 # The most a field may hold is MAX_TEXT characters, at most four bytes each in UTF-8; a file

@@ -9,13 +9,13 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from app.categories import load_categories
-from app.chronology import add_entry
 from app.cli.common import add_data, add_json, add_user, emit, open_as_user, subcommands
 from app.cli.text_input import add_text_option, text_from
 from app.clock import iso
-from app.concern_views import concern_views
-from app.concerns import (
+from app.domain.categories import load_categories
+from app.domain.chronology import add_entry
+from app.domain.concern_views import concern_views
+from app.domain.concerns import (
     StatusEvent,
     assign,
     concern_history,
@@ -23,10 +23,10 @@ from app.concerns import (
     set_status,
     status_trail,
 )
+from app.domain.pupils import child_by_upn
+from app.domain.records import ENTRY_KINDS, Version, resolve_record_id
 from app.errors import InputError
-from app.pupils import child_by_upn
-from app.records import ENTRY_KINDS, Version, resolve_record_id
-from app.roles import Perm
+from app.store.roles import Perm
 
 TO = ("acknowledged", "actioned", "closed")
 ENTRY_CHOICES = tuple(k for k in ENTRY_KINDS if k != "concern")

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.sync.client import FrontDoorClient
-from app.sync.enrolment import sign_enrolment
-from app.sync.fingerprint import KeyPairs, b64e
+from app.protocol.client import FrontDoorClient
+from app.protocol.enrolment import sign_enrolment
+from app.protocol.fingerprint import KeyPairs, b64e
 from frontdoor import cli, keys
 from frontdoor.storage import Storage, open_storage
 

@@ -13,9 +13,9 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
-from app.sync.envelope import parse
-from app.sync.fingerprint import KeyPairs, normalise_fingerprint
-from app.sync.payload import Attachment, seal_referral
+from app.protocol.envelope import parse
+from app.protocol.fingerprint import KeyPairs, normalise_fingerprint
+from app.protocol.payload import Attachment, seal_referral
 from frontdoor import cli, keys
 
 REPO = Path(__file__).resolve().parents[2]

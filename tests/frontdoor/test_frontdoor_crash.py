@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from app.sync import httpsig
-from app.sync.client import FrontDoorClient, Unreachable
-from app.sync.envelope import new_header, parse, seal
+from app.protocol import httpsig
+from app.protocol.client import FrontDoorClient, Unreachable
+from app.protocol.envelope import new_header, parse, seal
 
 
 def _referral(service, school, size: int) -> bytes:

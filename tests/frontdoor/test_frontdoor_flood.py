@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from app.clock import SystemClock, iso
-from app.sync.envelope import new_header, seal
-from app.sync.fingerprint import KeyPairs
+from app.protocol.envelope import new_header, seal
+from app.protocol.fingerprint import KeyPairs
 from tests.frontdoor.conftest import Service, enrolment_body, from_address
 
 REQUESTS = "/v1/enrolment-requests"

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from app.sync import httpsig
-from app.sync.enrolment import sign_enrolment, sign_holding
-from app.sync.envelope import new_header, seal
-from app.sync.fingerprint import KeyPairs, b64e
+from app.protocol import httpsig
+from app.protocol.enrolment import sign_enrolment, sign_holding
+from app.protocol.envelope import new_header, seal
+from app.protocol.fingerprint import KeyPairs, b64e
 from frontdoor import keys
 from tests.frontdoor.conftest import PASSPHRASE, Service
 

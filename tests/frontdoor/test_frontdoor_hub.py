@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.sync.client import NotEnrolled, Refused
-from app.sync.envelope import new_header, open_payload, parse, seal, verify_signature
-from app.sync.fingerprint import KeyPairs
+from app.protocol.client import NotEnrolled, Refused
+from app.protocol.envelope import new_header, open_payload, parse, seal, verify_signature
+from app.protocol.fingerprint import KeyPairs
 
 
 def sealed(sender: KeyPairs, recipient: KeyPairs, kind: str, payload: bytes) -> bytes:
@@ -59,7 +59,7 @@ def test_removed_and_unknown_devices_are_refused(hub_service) -> None:
     with pytest.raises(NotEnrolled):
         client.inbox()
     stranger = KeyPairs.generate()
-    from app.sync.client import FrontDoorClient
+    from app.protocol.client import FrontDoorClient
 
     with pytest.raises(NotEnrolled):
         FrontDoorClient(hub_service.url, stranger.signing, stranger.fingerprint,

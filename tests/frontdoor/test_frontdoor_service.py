@@ -9,11 +9,17 @@ import time
 import httpx
 import pytest
 
-from app.sync import httpsig
-from app.sync.client import Conflict, FingerprintMismatch, FrontDoorClient, NotEnrolled, TooLarge
-from app.sync.envelope import new_header, parse, seal
-from app.sync.fingerprint import KeyPairs
-from app.sync.receipt import Receipt, verify_receipt
+from app.protocol import httpsig
+from app.protocol.client import (
+    Conflict,
+    FingerprintMismatch,
+    FrontDoorClient,
+    NotEnrolled,
+    TooLarge,
+)
+from app.protocol.envelope import new_header, parse, seal
+from app.protocol.fingerprint import KeyPairs
+from app.protocol.receipt import Receipt, verify_receipt
 
 
 def referral_envelope(school: KeyPairs, service, payload: bytes = b'{"synthetic": true}',

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.sync.client import CertificateError, FrontDoorClient
+from app.protocol.client import CertificateError, FrontDoorClient
 
 
 @pytest.fixture()

@@ -9,18 +9,18 @@ from datetime import timedelta
 
 import pytest
 
-from app.concerns import ConcernDraft, record_concern
+from app.delivery.identity import store_identity
+from app.delivery.outbox import drain, items
+from app.delivery.referral import queue_referral
+from app.delivery.services import make_client, set_service
+from app.delivery.status import summary
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import child_by_upn
+from app.domain.referrals import approve_referral, create_referral, get_referral
 from app.errors import ConcernDeskError, NotFound
-from app.identity import store_identity
-from app.outbox import drain, items
-from app.pupils import child_by_upn
-from app.referral_delivery import queue_referral
-from app.referrals import approve_referral, create_referral, get_referral
-from app.services import make_client, set_service
-from app.session import Session
-from app.sync.client import FingerprintMismatch
-from app.sync.receipt import Receipt, verify_receipt
-from app.sync_status import summary
+from app.protocol.client import FingerprintMismatch
+from app.protocol.receipt import Receipt, verify_receipt
+from app.store.session import Session
 from tests.conftest import SmallSchool
 from tests.frontdoor.conftest import Service
 
@@ -135,8 +135,8 @@ def test_a_backlog_goes_several_at_a_time_each_once_in_outbox_order(
         school: SmallSchool, fresh_la_service: Service) -> None:
     """After a week offline: every queued envelope is delivered exactly once, the results and
     the receipts line up with the outbox, whatever order the uploads finished in."""
-    from app.outbox import enqueue
-    from app.sync.envelope import new_header, seal
+    from app.delivery.outbox import enqueue
+    from app.protocol.envelope import new_header, seal
 
     service = fresh_la_service
     service.start()

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from app.clock import FakeClock, SystemClock
-from app.hub_sync import HubReport, sync_hub
-from app.join import join_school, provision_from_hub
-from app.provision import approve_device
-from app.replicate import backfill
-from app.services import set_service
-from app.session import Session
-from app.store import unlock
-from app.team_keys import device_fingerprint, ensure_team_keys
+from app.delivery.services import set_service
+from app.delivery.team_keys import device_fingerprint, ensure_team_keys
+from app.hub.join import join_school, provision_from_hub
+from app.hub.provision import approve_device
+from app.hub.replicate import backfill
+from app.hub.sync import HubReport, sync_hub
+from app.store.access import unlock
+from app.store.session import Session
 from frontdoor import keys
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 from tests.frontdoor.conftest import PASSPHRASE, Service, _make_service

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import UnlockError
-from app.store import unlock
-from app.users import change_role, disable_user
+from app.store.access import unlock
+from app.store.users import change_role, disable_user
 from tests.conftest import STAFF_PASS
 from tests.hub.conftest import HubSchool
 

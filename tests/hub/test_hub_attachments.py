@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from app.attachments import MAX_BYTES, add_attachment, attachment_data, attachments
 from app.clock import FakeClock, iso
-from app.hub_sync import directory, hub_client, my_keys, receive
-from app.replicate import canonical, user_rows
-from app.session import Session
-from app.sync.client import InboxItem
-from app.sync.envelope import new_header, seal
-from app.sync.fingerprint import KeyPairs, b64e
-from app.team_keys import device_fingerprint, team_bundle
+from app.delivery.team_keys import device_fingerprint, team_bundle
+from app.domain.attachments import MAX_BYTES, add_attachment, attachment_data, attachments
+from app.hub.replicate import canonical, user_rows
+from app.hub.sync import directory, hub_client, my_keys, receive
+from app.protocol.client import InboxItem
+from app.protocol.envelope import new_header, seal
+from app.protocol.fingerprint import KeyPairs, b64e
+from app.store.session import Session
 from frontdoor import keys
 from tests.conftest import SmallSchool
 from tests.frontdoor.conftest import PASSPHRASE, Service, _make_service
@@ -284,7 +284,7 @@ def test_chunks_queued_for_a_larger_limit_are_split_again_when_the_hub_lowers_it
 def test_a_split_missing_a_chunk_for_thirty_days_is_dropped(school: HubSchool) -> None:
     from datetime import timedelta
 
-    from app.audit import events
+    from app.store.audit import events
 
     def staged_for(session: Session, record_id: str) -> int:
         return int(session.conn.execute("SELECT count(*) FROM attachment_chunks WHERE "

@@ -13,10 +13,10 @@ import pytest
 
 from app.cli.main import main
 from app.clock import FakeClock
-from app.concerns import ConcernDraft, record_concern
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import apply_roster, child_by_upn
+from app.domain.roster_csv import RosterRow
 from app.identifiers import make_upn
-from app.pupils import apply_roster, child_by_upn
-from app.roster_csv import RosterRow
 from tests.conftest import ADMIN_PASS, PUPILS, STAFF_PASS, SmallSchool
 from tests.frontdoor.conftest import Service
 from tests.hub.conftest import HubSchool, enrol

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.chronology import add_entry, chronology
 from app.clock import FakeClock
-from app.concerns import ConcernDraft, amend_concern, record_concern, set_status
-from app.delivery import delivery_state
+from app.delivery.delivered import delivery_state
+from app.domain.chronology import add_entry, chronology
+from app.domain.concerns import ConcernDraft, amend_concern, record_concern, set_status
+from app.domain.pupils import child_by_upn
 from app.errors import InputError
-from app.hub_sync import sync_hub
-from app.pupils import child_by_upn
-from app.session import Session
+from app.hub.sync import sync_hub
+from app.store.session import Session
 from tests.conftest import PUPILS
 from tests.frontdoor.conftest import Service
 from tests.hub.conftest import HubSchool, make_school
@@ -102,7 +102,7 @@ def state_of(session: Session) -> dict[str, object]:
             "versions": sorted(r[0] for r in q("SELECT id FROM record_versions")),
             "statuses": sorted(r[0] for r in q("SELECT id FROM record_status")),
             # The current status and assignee each PC shows: events ordered by (at, id), the
-            # same on every PC whatever order they arrived in (app/event_order.py).
+            # same on every PC whatever order they arrived in (app/domain/event_order.py).
             "current": sorted(q("SELECT record_id, status, assignee FROM concern_state"))}
 
 

@@ -7,11 +7,11 @@ import copy
 import uuid
 from typing import Any
 
-from app.chronology import chronology
-from app.concerns import add_further_information, inbox
-from app.pupils import child_by_upn
-from app.session import Session
-from app.team_keys import device_fingerprint, team_bundle
+from app.delivery.team_keys import device_fingerprint, team_bundle
+from app.domain.chronology import chronology
+from app.domain.concerns import add_further_information, inbox
+from app.domain.pupils import child_by_upn
+from app.store.session import Session
 from tests.hub.conftest import HubSchool
 from tests.hub.test_hub_sync import UPN, record
 from tests.hub.test_hub_trust_list import counts, put_as, snapshot_of

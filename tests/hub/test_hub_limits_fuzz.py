@@ -1,5 +1,5 @@
 """Property: whatever a staff or office PC's payload holds, applying it within that PC's limits
-(app/apply.py) either succeeds or is refused with an EnvelopeError (or an SQLite error, which
+(app/hub/apply.py) either succeeds or is refused with an EnvelopeError (or an SQLite error, which
 hub_sync refuses as "does not fit") — never another exception — and a refused payload changes
 nothing. Payloads are real ones (a concern the teacher recorded, a referral the office printed)
 with one to three values anywhere in them replaced by arbitrary JSON. No hub needed: this is
@@ -17,14 +17,14 @@ import sqlcipher3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.apply import apply_snapshot
-from app.apply_attachments import apply_attachment_chunk
 from app.clock import iso
-from app.concerns import ConcernDraft, record_concern
-from app.pupils import child_by_upn
-from app.replicate import Snapshot, user_rows
-from app.session import Session
-from app.sync.envelope import EnvelopeError
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import child_by_upn
+from app.hub.apply import apply_snapshot
+from app.hub.apply_attachments import apply_attachment_chunk
+from app.hub.replicate import Snapshot, user_rows
+from app.protocol.envelope import EnvelopeError
+from app.store.session import Session
 from tests.conftest import SmallSchool
 
 FIXTURE_OK = settings(deadline=None, max_examples=400,
@@ -79,7 +79,7 @@ def bases(school: SmallSchool) -> tuple[Session, dict[str, Any]]:
     """One session for all examples (an unlock per example is slow) and the real payloads."""
     cache = school.__dict__.setdefault("_fuzz", {})
     if not cache:
-        from app.referrals import create_referral
+        from app.domain.referrals import create_referral
         from tests.frontdoor.test_school_delivery import READY
 
         with school.open("teacher") as teacher:

@@ -3,8 +3,8 @@ released pack and when."""
 
 from __future__ import annotations
 
-from app.packs import mark_printed, printed_marks, released_packs
-from app.referrals import get_referral
+from app.domain.referrals import get_referral
+from app.pack.assembly import mark_printed, printed_marks, released_packs
 from tests.hub.conftest import HubSchool
 from tests.hub.test_hub_sync import release_with_an_office_pc
 

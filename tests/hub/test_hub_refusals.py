@@ -7,14 +7,14 @@ import json
 from datetime import timedelta
 
 from app.clock import SystemClock
-from app.hub_sync import directory, hub_client, my_keys, receive
-from app.provision import approve_device
-from app.replicate import Snapshot, canonical
-from app.session import Session
-from app.sync.client import FrontDoorClient, InboxItem
-from app.sync.envelope import new_header, seal
-from app.sync.fingerprint import KeyPairs
-from app.team_keys import device_fingerprint, team_bundle
+from app.delivery.team_keys import device_fingerprint, team_bundle
+from app.hub.provision import approve_device
+from app.hub.replicate import Snapshot, canonical
+from app.hub.sync import directory, hub_client, my_keys, receive
+from app.protocol.client import FrontDoorClient, InboxItem
+from app.protocol.envelope import new_header, seal
+from app.protocol.fingerprint import KeyPairs
+from app.store.session import Session
 from tests.hub.conftest import HubSchool, enrol
 from tests.hub.test_hub_sync import record
 

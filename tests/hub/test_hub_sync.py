@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from app.chronology import add_entry, chronology
-from app.concerns import ConcernDraft, amend_concern, get_concern, record_concern, set_status
-from app.delivery import delivery_state
+from app.delivery.delivered import delivery_state
+from app.domain.chronology import add_entry, chronology
+from app.domain.concerns import ConcernDraft, amend_concern, get_concern, record_concern, set_status
+from app.domain.pupils import child_by_upn
+from app.domain.records import history
 from app.errors import NotFound, UnlockError
-from app.pupils import child_by_upn
-from app.records import history
-from app.session import Session
-from app.store import unlock
+from app.store.access import unlock
+from app.store.session import Session
 from tests.conftest import STAFF_PASS
 from tests.hub.conftest import HubSchool
 
@@ -156,7 +156,7 @@ def test_first_sign_in_on_a_joined_pc_needs_the_right_passphrase(school4: HubSch
 def release_with_an_office_pc(school4: HubSchool, concern: str) -> tuple[str, str]:
     """An office PC joins; a teacher's concern reaches the DSL, who refers the child and
     releases the pack: (referral id, pack id), nothing synced after the release."""
-    from app.referrals import approve_referral, create_referral, release_referral
+    from app.domain.referrals import approve_referral, create_referral, release_referral
     from tests.frontdoor.test_school_delivery import READY
 
     school4.join("office", "office")
@@ -171,7 +171,7 @@ def release_with_an_office_pc(school4: HubSchool, concern: str) -> tuple[str, st
 
 
 def test_released_packs_reach_the_office_pc_and_nothing_else_does(school4: HubSchool) -> None:
-    from app.packs import released_pack_pdf, released_packs
+    from app.pack.assembly import released_pack_pdf, released_packs
 
     referral_id, pack_id = release_with_an_office_pc(school4,
                                                      "Told a friend she is scared to go home")
@@ -187,14 +187,14 @@ def test_released_packs_reach_the_office_pc_and_nothing_else_does(school4: HubSc
         assert office.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
         assert office.conn.execute("SELECT count(*) FROM children").fetchone()[0] == 1
     with school4.open("deputy") as deputy:  # the DSL team sees the referral's state
-        from app.referrals import get_referral
+        from app.domain.referrals import get_referral
 
         assert get_referral(deputy, referral_id).status == "released"
 
 
 def test_accounts_added_or_removed_later_reach_the_joined_pcs(school4: HubSchool) -> None:
-    from app.keys import TEST_KDF
-    from app.users import add_user, remove_user
+    from app.store.keys import TEST_KDF
+    from app.store.users import add_user, remove_user
 
     with school4.main.open("admin") as admin:
         add_user(admin, "newdsl", "Nia Newlead", "dsl", STAFF_PASS, kdf=TEST_KDF)

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 
 from app.clock import iso
+from app.delivery.team_keys import device_fingerprint, team_bundle
 from app.errors import InputError
-from app.hub_sync import directory, hub_client
-from app.join import provision_from_hub
-from app.provision import approve_device, remove_device
-from app.replicate import Snapshot, canonical, user_rows
-from app.session import Session
-from app.sync.client import FrontDoorClient
-from app.sync.envelope import new_header, seal
-from app.sync.fingerprint import KeyBundle, KeyPairs, b64e
-from app.team_keys import device_fingerprint, team_bundle
+from app.hub.join import provision_from_hub
+from app.hub.provision import approve_device, remove_device
+from app.hub.replicate import Snapshot, canonical, user_rows
+from app.hub.sync import directory, hub_client
+from app.protocol.client import FrontDoorClient
+from app.protocol.envelope import new_header, seal
+from app.protocol.fingerprint import KeyBundle, KeyPairs, b64e
+from app.store.session import Session
 from tests.hub.conftest import HubSchool, enrol
 from tests.hub.test_hub_sync import UPN, record
 
@@ -122,7 +122,7 @@ def test_the_hub_cannot_add_a_pc_an_account_or_provision_a_joining_pc(
     school4.join("late", "dsl", approve=False)
     late_key = hub_bundle(school4, school4.fingerprints["late"])
     with school4.main.open("admin") as admin:
-        from app.provision import device_list, provision_payload
+        from app.hub.provision import device_list, provision_payload
 
         fake = provision_payload(admin, "dsl", device_list(admin, 1))
     put_as(school4, operator.signing, operator.fingerprint, late_key, "provision", fake)
@@ -262,7 +262,7 @@ def test_a_staff_pc_may_send_only_its_own_concerns(school4: HubSchool) -> None:
             held = session.conn.execute("SELECT count(*) FROM inbox_held").fetchone()[0]
             assert held == 1  # the unknown account's: fetched again after an accounts update
     # The teacher's own concern, amended by its author, still applies.
-    from app.concerns import amend_concern, get_concern
+    from app.domain.concerns import amend_concern, get_concern
 
     with school4.open("teacher") as teacher:
         amend_concern(teacher, mine, "detail", text="Recorded by the teacher, with more")

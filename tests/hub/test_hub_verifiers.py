@@ -9,8 +9,8 @@ import pytest
 
 from app.clock import FakeClock
 from app.errors import UnlockError
-from app.store import unlock
-from app.verifier import load_verifiers
+from app.store.access import unlock
+from app.store.verifier import load_verifiers
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.frontdoor.conftest import Service
 from tests.hub.conftest import make_school

@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import atheris
 
 with atheris.instrument_imports():
+    from app.domain.roster_csv import parse_roster
     from app.errors import ConcernDeskError
     from app.identifiers import check_nhs_number, check_upn
-    from app.keys import parse_recovery_key
-    from app.roster_csv import parse_roster
-    from app.sync import httpsig
-    from app.sync.envelope import parse as parse_envelope
-    from app.sync.payload import read_chunk, read_referral
+    from app.protocol import httpsig
+    from app.protocol.envelope import parse as parse_envelope
+    from app.protocol.payload import read_chunk, read_referral
+    from app.store.keys import parse_recovery_key
 
 TODAY = date(2026, 3, 2)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.clock import FakeClock, SystemClock
-from app.concerns import ConcernDraft, record_concern
+from app.domain.concerns import ConcernDraft, record_concern
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 from tests.ui.conftest import demo_store, demo_template, make_window  # noqa: F401  (UI tests)
 
@@ -216,8 +216,8 @@ class FrontDoorProcess:
 
     def enrol(self, name: str = "Synthetic Primary School"):  # type: ignore[no-untyped-def]
         """A school device key, enrolled the way an LA admin does it."""
-        from app.sync.client import FrontDoorClient
-        from app.sync.fingerprint import KeyPairs
+        from app.protocol.client import FrontDoorClient
+        from app.protocol.fingerprint import KeyPairs
         from frontdoor import cli, keys
 
         pairs = KeyPairs.generate()

@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.chronology import add_entry
-from app.concerns import (
+from app.domain.chronology import add_entry
+from app.domain.concerns import (
     concern_history,
     get_concern,
     my_concerns,
     record_concern,
 )
+from app.domain.search import search
 from app.errors import AccessDenied, InputError
-from app.search import search
 from tests.conftest import SmallSchool
 from tests.reliability.conftest import LiveSchool
 
@@ -100,7 +100,7 @@ def test_the_owner_and_the_dsl_do_see_it(paths_school: tuple[LiveSchool, str, st
 def test_core_paths_by_id_history_and_entry(school: SmallSchool) -> None:
     with school.open("teacher") as teacher:
         child = teacher.conn.execute("SELECT id FROM children LIMIT 1").fetchone()[0]
-        from app.concerns import ConcernDraft
+        from app.domain.concerns import ConcernDraft
 
         mine = record_concern(teacher, ConcernDraft(
             children=[(child, "subject")], categories=["neglect"], text=SECRET_TEXT,
@@ -132,7 +132,7 @@ def test_no_search_text_widens_a_staff_members_scope(school: SmallSchool, query:
     if not hasattr(school, "_other_session"):
         with school.open("teacher") as teacher:
             child = teacher.conn.execute("SELECT id FROM children LIMIT 1").fetchone()[0]
-            from app.concerns import ConcernDraft
+            from app.domain.concerns import ConcernDraft
 
             record_concern(teacher, ConcernDraft(
                 children=[(child, "subject")], categories=["neglect"], text=SECRET_TEXT,

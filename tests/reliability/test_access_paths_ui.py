@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store import unlock
+from app.store.access import unlock
 from tests.ui.conftest import PASSPHRASE, settle, sign_in, wait_for
 
 # The fixtures demo_store and make_window come from tests/ui/conftest.py through
@@ -55,9 +55,9 @@ class Planted:
 def plant(store: Path, viewer: str) -> Planted:
     """Another teacher's concern and a DSL entry about one child; and the text of every record
     ``viewer`` may not read (the demo school's own concerns and entries included)."""
-    from app.chronology import add_entry
-    from app.concerns import ConcernDraft, record_concern
-    from app.pupils import list_pupils
+    from app.domain.chronology import add_entry
+    from app.domain.concerns import ConcernDraft, record_concern
+    from app.domain.pupils import list_pupils
 
     with unlock(store, "teacher2", PASSPHRASE) as teacher2:
         child = list_pupils(teacher2)[1].id
@@ -178,13 +178,13 @@ def assert_refused(qtbot, window, fn: Callable[[Any], Any], message: str) -> Non
 
 def test_a_staff_user_in_the_app_reaches_no_one_elses_record(qtbot, make_window, demo_store
                                                             ) -> None:  # type: ignore[no-untyped-def]
-    from app.attachments import attachments
-    from app.child_flags import flags, linked_children
-    from app.chronology import chronology, record_history
-    from app.concerns import concern_history, get_concern, my_concerns
-    from app.delivery import delivery_state
-    from app.search import search
-    from app.stats import statistics
+    from app.delivery.delivered import delivery_state
+    from app.domain.attachments import attachments
+    from app.domain.child_flags import flags, linked_children
+    from app.domain.chronology import chronology, record_history
+    from app.domain.concerns import concern_history, get_concern, my_concerns
+    from app.domain.search import search
+    from app.domain.stats import statistics
     from ui.child_page import ChildPage
 
     planted = plant(demo_store, "teacher")
@@ -212,7 +212,7 @@ def test_a_staff_user_in_the_app_reaches_no_one_elses_record(qtbot, make_window,
     record = workspace.show_page("record")
     settle(qtbot, window)
     with unlock(demo_store, "dsl", PASSPHRASE) as dsl:
-        from app.pupils import child_by_id
+        from app.domain.pupils import child_by_id
 
         upn = child_by_id(dsl, planted.child_id).upn
     qtbot.keyClicks(record.picker.search, upn)
@@ -265,10 +265,10 @@ def test_a_staff_user_in_the_app_reaches_no_one_elses_record(qtbot, make_window,
 
 def test_an_office_user_in_the_app_sees_released_packs_only(qtbot, make_window, demo_store
                                                            ) -> None:  # type: ignore[no-untyped-def]
-    from app.chronology import chronology, record_history
-    from app.concerns import concern_history, get_concern, inbox, my_concerns
-    from app.pupils import find_pupils
-    from app.search import search
+    from app.domain.chronology import chronology, record_history
+    from app.domain.concerns import concern_history, get_concern, inbox, my_concerns
+    from app.domain.pupils import find_pupils
+    from app.domain.search import search
     from tests.ui.test_office_admin import release_a_pack
 
     planted = plant(demo_store, "office")

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from app.chronology import chronology
-from app.db import DB_FILE, DatabaseError
-from app.device import forget_device_keys
+from app.domain.chronology import chronology
 from app.errors import ConcernDeskError, StoreDamaged, UnlockError
-from app.highwater import MARK_FILE
-from app.keyfile import KEYFILE
-from app.store import recover, unlock
-from app.verify import verify_store
+from app.store.access import recover, unlock
+from app.store.db import DB_FILE, DatabaseError
+from app.store.device import forget_device_keys
+from app.store.highwater import MARK_FILE
+from app.store.keyfile import KEYFILE
+from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.reliability.conftest import LiveSchool, store_files
 from tests.reliability.conftest import run_cli_in_process as run_cli
@@ -152,7 +152,7 @@ def _power_cut_copy(school: LiveSchool, target: Path, *, mark_as_before: bool = 
     try:
         from datetime import timedelta
 
-        from app.concerns import ConcernDraft, record_concern
+        from app.domain.concerns import ConcernDraft, record_concern
 
         child = session.conn.execute("SELECT id FROM children LIMIT 1").fetchone()[0]
         ids = [record_concern(session, ConcernDraft(
@@ -202,7 +202,7 @@ def test_a_cut_write_ahead_log_is_noticed(live_school: LiveSchool, tmp_path: Pat
 
 def _last_seq(directory: Path, key: bytes) -> int:
     """The audit trail's last event, read with the raw key (no unlock, no mark check)."""
-    from app.db import connect
+    from app.store.db import connect
 
     conn = connect(directory / DB_FILE, key)
     try:
@@ -242,7 +242,7 @@ def test_a_cut_write_ahead_log_is_refused_naming_the_loss_and_the_last_backup(
 def test_a_lagging_or_unreadable_mark_never_alarms(live_school: LiveSchool) -> None:
     """A crash between a commit and its mark, a torn mark, garbage, a mark of another store
     (another data key) or none at all: each means "unknown", and the store opens."""
-    from app.highwater import SLOT
+    from app.store.highwater import SLOT
 
     mark = live_school.directory / MARK_FILE
     old = mark.read_bytes()
@@ -263,7 +263,7 @@ def _mark_of_another_store(school: LiveSchool) -> bytes:
     """The mark a store with another data key would leave, far ahead of this one."""
     import secrets
 
-    from app.highwater import Mark, record
+    from app.store.highwater import Mark, record
 
     other = school.directory.parent / "other-mark"
     other.mkdir()
@@ -283,7 +283,7 @@ def test_many_connections_writing_at_once_never_alarm(live_school: LiveSchool) -
         def write(session: object) -> None:
             from datetime import timedelta
 
-            from app.concerns import ConcernDraft, record_concern
+            from app.domain.concerns import ConcernDraft, record_concern
 
             for i in range(8):
                 child = session.conn.execute(  # type: ignore[attr-defined]
@@ -373,7 +373,7 @@ def test_one_damaged_wrap_reads_as_a_wrong_passphrase_and_the_admin_can_reset_it
     with pytest.raises(UnlockError, match="wrong"):
         live_school.open("teacher")
     live_school.open("dsl").close()  # the others are unaffected
-    from app.users import reset_passphrase
+    from app.store.users import reset_passphrase
 
     with live_school.open("admin") as admin:
         reset_passphrase(admin, "teacher", "a freshly issued passphrase")
@@ -404,7 +404,7 @@ def test_wrong_recovery_keys_are_refused_and_change_nothing(live_school: LiveSch
     after = store_files(live_school.directory)
     assert after[DB_FILE] == before[DB_FILE] and after[KEYFILE] == before[KEYFILE]
     # The failures are remembered across processes (usernames and times only).
-    from app.ratelimit import STATE_FILE
+    from app.store.ratelimit import STATE_FILE
 
     state = json.loads((live_school.directory / STATE_FILE).read_text())
     assert state["failures"]["recovery"]["count"] == 2

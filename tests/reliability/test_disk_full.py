@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.drafts import load_draft
-from app.verify import verify_store
+from app.store.drafts import load_draft
+from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS
 from tests.reliability.conftest import REPO, LiveSchool, fill_disk, run_cli_in_process
 
@@ -84,10 +84,10 @@ CHILD = textwrap.dedent("""
     import resource, signal, sys
     from pathlib import Path
     from datetime import timedelta
-    from app.concerns import ConcernDraft, record_concern
-    from app.drafts import save_draft
+    from app.domain.concerns import ConcernDraft, record_concern
+    from app.store.drafts import save_draft
     from app.errors import ConcernDeskError
-    from app.store import unlock
+    from app.store.access import unlock
 
     store = Path(sys.argv[1])
     session = unlock(store, "teacher", sys.argv[2])

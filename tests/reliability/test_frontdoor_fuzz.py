@@ -21,7 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NotSet
 
-from app.sync import httpsig
+from app.protocol import httpsig
 from tests.reliability.conftest import FrontDoorProcess
 
 # Envelopes travel as opaque bytes: fuzz them as schemathesis fuzzes any binary body.
@@ -112,7 +112,7 @@ def test_nothing_was_stored_from_fuzzed_requests(service: FrontDoorProcess) -> N
 
 def test_the_service_still_works_after_the_fuzzing(service: FrontDoorProcess,
                                                    tmp_path: Path) -> None:
-    from app.sync.envelope import new_header, seal
+    from app.protocol.envelope import new_header, seal
 
     pairs, client = service.school  # type: ignore[attr-defined]
     if service.info.mode == "la":

@@ -17,17 +17,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.backup import read_manifest
-from app.concerns import ConcernDraft, concern_time, record_concern
+from app.domain.concerns import ConcernDraft, concern_time, record_concern
+from app.domain.pupils import import_roster
+from app.domain.records import latest_version
+from app.domain.search import fts_query
 from app.errors import ConcernDeskError, InputError, InputErrors
 from app.identifiers import check_nhs_number, check_upn
-from app.keyfile import KEYFILE
-from app.keys import format_recovery_key, parse_recovery_key
-from app.pupils import import_roster
-from app.records import latest_version
-from app.search import fts_query
-from app.session import Session
-from app.store import unlock
+from app.store.access import unlock
+from app.store.backup import read_manifest
+from app.store.keyfile import KEYFILE
+from app.store.keys import format_recovery_key, parse_recovery_key
+from app.store.session import Session
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.reliability.conftest import REPO, run_cli_in_process
 
@@ -266,12 +266,12 @@ def test_a_synced_payload_applies_or_is_refused_whole(school: SmallSchool,
     """What hub_sync.receive expects of apply: success, or an EnvelopeError (refused, with a
     reason), or an SQLite constraint (refused as "does not fit"); anything else is a crash of
     the sync, and a refused payload leaves every table as it was."""
-    pytest.importorskip("app.apply")
+    pytest.importorskip("app.hub.apply")
     import sqlcipher3
 
-    from app.apply import apply_pack, apply_snapshot
-    from app.apply_checks import parse_payload
-    from app.sync.envelope import EnvelopeError
+    from app.hub.apply import apply_pack, apply_snapshot
+    from app.hub.apply_checks import parse_payload
+    from app.protocol.envelope import EnvelopeError
 
     session = _session(school, "dsl")
     before = _all_counts(session.conn)
@@ -292,9 +292,9 @@ class _RollBack(Exception):
 
 @given(st.binary(max_size=200))
 def test_a_synced_payload_that_is_not_json_is_refused(raw: bytes) -> None:
-    pytest.importorskip("app.apply")
-    from app.apply_checks import parse_payload
-    from app.sync.envelope import EnvelopeError
+    pytest.importorskip("app.hub.apply")
+    from app.hub.apply_checks import parse_payload
+    from app.protocol.envelope import EnvelopeError
 
     with contextlib.suppress(EnvelopeError):
         assert isinstance(parse_payload(raw), dict)

@@ -1,9 +1,9 @@
 """SECURITY.md, threat 3 (a compromised hub): "a hub cannot forge, alter or re-address an
 envelope". Found while building the hub leak scenario: a receiving PC took its senders' keys
-from the hub's own directory (``app.hub_sync.directory`` → ``open_envelope``), so whoever runs
+from the hub's own directory (``app.hub.sync.directory`` → ``open_envelope``), so whoever runs
 the hub could enrol a key of their own and send the DSL team a well-formed, validly signed record
 snapshot. Fixed: PCs trust only the devices the school's admin PC approved, from its signed list
-kept in each store (``app.provision``); the hub's directory adds no trust. More cases (removed
+kept in each store (``app.hub.provision``); the hub's directory adds no trust. More cases (removed
 PCs, a staff PC sending DSL-only things, provisioning from another PC) in tests/hub/."""
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ def test_a_key_the_school_never_approved_cannot_add_records(tmp_path: Path) -> N
     from datetime import timedelta
 
     from app.clock import FakeClock
-    from app.concerns import ConcernDraft, record_concern
-    from app.hub_sync import sync_hub
-    from app.pupils import child_by_upn
-    from app.replicate import Snapshot, canonical
-    from app.sync.client import FrontDoorClient
-    from app.sync.envelope import new_header, seal
-    from app.sync.fingerprint import KeyPairs
-    from app.team_keys import team_bundle
+    from app.delivery.team_keys import team_bundle
+    from app.domain.concerns import ConcernDraft, record_concern
+    from app.domain.pupils import child_by_upn
+    from app.hub.replicate import Snapshot, canonical
+    from app.hub.sync import sync_hub
+    from app.protocol.client import FrontDoorClient
+    from app.protocol.envelope import new_header, seal
+    from app.protocol.fingerprint import KeyPairs
     from tests.hub.conftest import enrol, make_school
     from tests.reliability.conftest import FrontDoorProcess
 

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from app.identifiers import make_nhs_number, make_upn
-from app.keys import TEST_KDF
-from app.store import create_store
-from app.users import add_user
+from app.store.access import create_store
+from app.store.keys import TEST_KDF
+from app.store.users import add_user
 from tests.reliability.conftest import CLI, run_cli
 
 PASS = "correct horse battery staple"
@@ -145,7 +145,7 @@ def test_the_front_door_keeps_no_child_data_in_the_clear(tmp_path: Path) -> None
     import json
     import os
 
-    from app.sync.envelope import new_header, seal
+    from app.protocol.envelope import new_header, seal
     from tests.reliability.conftest import FrontDoorProcess
 
     tmp = tmp_path / "service-tmp"
@@ -196,16 +196,16 @@ def test_nothing_leaks_through_a_school_hub(tmp_path: Path, monkeypatch) -> None
 
     import pytest
 
-    from app.chronology import add_entry
     from app.clock import FakeClock
-    from app.concerns import ConcernDraft, amend_concern, record_concern, set_status
+    from app.domain.chronology import add_entry
+    from app.domain.concerns import ConcernDraft, amend_concern, record_concern, set_status
+    from app.domain.pupils import child_by_upn
+    from app.domain.referrals import approve_referral, create_referral, release_referral
     from app.errors import UnlockError
-    from app.hub_sync import sync_hub
-    from app.packs import released_pack_pdf, released_packs
-    from app.pupils import child_by_upn
-    from app.referrals import approve_referral, create_referral, release_referral
-    from app.store import unlock
-    from app.sync.envelope import new_header, seal
+    from app.hub.sync import sync_hub
+    from app.pack.assembly import released_pack_pdf, released_packs
+    from app.protocol.envelope import new_header, seal
+    from app.store.access import unlock
     from tests.frontdoor.test_school_delivery import READY
     from tests.hub.conftest import make_school
     from tests.reliability.conftest import FrontDoorProcess
@@ -236,14 +236,14 @@ def test_nothing_leaks_through_a_school_hub(tmp_path: Path, monkeypatch) -> None
             sync_hub(dsl)
         # A forged envelope on the hub (sealed to the DSL team, signed by an unknown key): the
         # PCs refuse it, and say why without quoting what it carried.
-        from app.sync.fingerprint import KeyPairs
+        from app.protocol.fingerprint import KeyPairs
 
         with school.open("dsl") as dsl:
-            from app.team_keys import team_bundle
+            from app.delivery.team_keys import team_bundle
 
             team = team_bundle(dsl.conn, "dsl")
         forger = KeyPairs.generate()
-        from app.sync.client import FrontDoorClient
+        from app.protocol.client import FrontDoorClient
 
         with FrontDoorClient(hub.url, forger.signing, forger.fingerprint,
                              service_bundle=hub.info.bundle) as forged:

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from app.errors import InputError, UnlockError
-from app.keys import TEST_KDF
-from app.passphrase import check_passphrase_strength, passphrase_problem
-from app.ratelimit import MAX_DELAY_SECONDS, STATE_FILE, delay_after
-from app.store import create_store, unlock, unlock_any
-from app.users import add_user, change_passphrase, reset_passphrase
+from app.store.access import create_store, unlock, unlock_any
+from app.store.keys import TEST_KDF
+from app.store.passphrase import check_passphrase_strength, passphrase_problem
+from app.store.ratelimit import MAX_DELAY_SECONDS, STATE_FILE, delay_after
+from app.store.users import add_user, change_passphrase, reset_passphrase
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.reliability.conftest import LiveSchool, run_cli
 
@@ -174,7 +174,7 @@ def test_parallel_guesses_fare_no_better_than_serial_ones(school: SmallSchool) -
 
 
 def test_a_guess_stopped_during_the_key_check_still_counts(school: SmallSchool) -> None:
-    from app.ratelimit import INTERRUPTED, UnlockState
+    from app.store.ratelimit import INTERRUPTED, UnlockState
 
     # What a guess killed between counting itself and its verdict leaves behind.
     UnlockState(school.directory, school.clock).begin_attempt("teacher")

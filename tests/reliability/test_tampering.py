@@ -10,10 +10,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from app.audit import HEAD_KEY, _head_message, canonical, chain_hash
-from app.db import Connection
-from app.highwater import MARK_FILE
-from app.keys import b64e
+from app.store.audit import HEAD_KEY, _head_message, canonical, chain_hash
+from app.store.db import Connection
+from app.store.highwater import MARK_FILE
+from app.store.keys import b64e
 from tests.reliability.conftest import LiveSchool
 
 
@@ -27,8 +27,8 @@ def busy(live_school: LiveSchool) -> LiveSchool:
 def _tamper(school: LiveSchool, change: Callable[[Connection], None]) -> None:
     """Edits the store with the raw data key only, as a forensic editor would: no session,
     no audit, no device key."""
-    from app.db import DB_FILE, connect
-    from app.keyfile import KeyFile
+    from app.store.db import DB_FILE, connect
+    from app.store.keyfile import KeyFile
 
     with school.open("admin") as session:  # only to learn the data key
         key = session.data_key
@@ -176,7 +176,7 @@ def test_a_forged_head_is_not_signed_over_by_the_next_audited_action(busy: LiveS
 
 
 def _max_seq(school: LiveSchool) -> int:
-    from app.db import DB_FILE, connect
+    from app.store.db import DB_FILE, connect
 
     with school.open("admin") as session:
         key = session.data_key
@@ -191,9 +191,9 @@ def test_the_head_is_signed_with_a_key_derived_from_the_device_secret(busy: Live
                                                                       ) -> None:
     """Not the device's random signing key: the recovery key brings the device secret, hence
     this key, back onto a replacement PC, so a recovered trail still verifies."""
-    from app.audit import audit_signing_key
-    from app.device import load_device_keys
-    from app.keyfile import KeyFile
+    from app.store.audit import audit_signing_key
+    from app.store.device import load_device_keys
+    from app.store.keyfile import KeyFile
 
     store_id = KeyFile.load(busy.directory).store_id
     device = load_device_keys(store_id)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.errors import InputError
-from app.sync.envelope import (
+from app.protocol.envelope import (
     MAGIC,
     EnvelopeError,
     new_header,
@@ -21,8 +21,8 @@ from app.sync.envelope import (
     seal,
     verify_signature,
 )
-from app.sync.fingerprint import KeyBundle, KeyPairs, fingerprint, normalise_fingerprint
-from app.sync.receipt import Receipt, ReceiptError, make_receipt, verify_receipt
+from app.protocol.fingerprint import KeyBundle, KeyPairs, fingerprint, normalise_fingerprint
+from app.protocol.receipt import Receipt, ReceiptError, make_receipt, verify_receipt
 
 SENDER, RECIPIENT, STRANGER = KeyPairs.generate(), KeyPairs.generate(), KeyPairs.generate()
 
@@ -91,7 +91,7 @@ def test_a_header_cannot_be_moved_onto_another_payload() -> None:
     other = new_header(SENDER.fingerprint, RECIPIENT.fingerprint, "referral")
     body = (MAGIC + struct.pack(">I", len(other.to_bytes())) + other.to_bytes()
             + struct.pack(">Q", len(env.ciphertext)) + env.ciphertext)
-    from app.sync.envelope import DOMAIN
+    from app.protocol.envelope import DOMAIN
 
     forged = parse(body + SENDER.signing.sign(DOMAIN + body))
     verify_signature(forged, SENDER.signing.public_key())

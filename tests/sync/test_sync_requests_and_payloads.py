@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.sync import httpsig
-from app.sync.client import FrontDoorClient, ServerError, TimedOut, Unreachable
-from app.sync.envelope import EnvelopeError, open_payload, parse, verify_signature
-from app.sync.fingerprint import KeyPairs
-from app.sync.payload import Attachment, assemble, read_chunk, read_referral, seal_referral
+from app.protocol import httpsig
+from app.protocol.client import FrontDoorClient, ServerError, TimedOut, Unreachable
+from app.protocol.envelope import EnvelopeError, open_payload, parse, verify_signature
+from app.protocol.fingerprint import KeyPairs
+from app.protocol.payload import Attachment, assemble, read_chunk, read_referral, seal_referral
 
 DEVICE, SERVICE = KeyPairs.generate(), KeyPairs.generate()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.sync import httpsig
-from app.sync.envelope import new_header, open_payload, parse, seal, verify_signature
-from app.sync.fingerprint import KeyPairs
+from app.protocol import httpsig
+from app.protocol.envelope import new_header, open_payload, parse, seal, verify_signature
+from app.protocol.fingerprint import KeyPairs
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text("utf-8")
 DEVICE = KeyPairs.from_private_bytes(bytes(range(64)))

@@ -15,8 +15,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.demo import build_demo
-from app.keys import TEST_KDF
+from app.demo.school import build_demo
+from app.store.keys import TEST_KDF
 
 PASSPHRASE = "demo"
 

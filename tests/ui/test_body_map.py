@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
 
-from app.records import BodyMark
+from app.domain.records import BodyMark
 from ui.body_map import BodyMapEditor
 
 

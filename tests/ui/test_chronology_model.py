@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
-from app.chronology import ChronologyItem
+from app.domain.chronology import ChronologyItem
 from tests.ui.conftest import wait_for
 from ui.chronology_model import ChronologyModel, item_as_text
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.concerns import ConcernDraft, add_further_information, record_concern
+from app.domain.concerns import ConcernDraft, add_further_information, record_concern
+from app.domain.pupils import list_pupils
+from app.domain.records import BodyMark
 from app.errors import UnlockError
-from app.pupils import list_pupils
-from app.records import BodyMark
-from app.store import unlock
+from app.store.access import unlock
 from tests.ui.conftest import PASSPHRASE, settle, sign_in, wait_for
 from tests.ui.test_dsl import open_dialog
 from tests.ui.test_staff import nav_titles
@@ -79,9 +79,9 @@ def test_the_dsl_searches_the_school_and_opens_the_child_at_the_hit(
     assert "Further information to the concern of" in page.detail.toPlainText()
 
     # Words too common to rank every match: the results say "newest only".
-    import app.search
+    import app.domain.search
 
-    monkeypatch.setattr(app.search, "RANK_WINDOW", 2)
+    monkeypatch.setattr(app.domain.search, "RANK_WINDOW", 2)
     window.workspace.show_page("search")
     search.box.setText("the")
     search.search()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog
 
-from app.concerns import ConcernDraft, record_concern
-from app.pupils import list_pupils
+from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.pupils import list_pupils
 from tests.ui.conftest import settle, sign_in
 from tests.ui.test_staff import nav_titles
 from ui.chronology_model import item_as_text

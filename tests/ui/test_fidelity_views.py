@@ -4,9 +4,9 @@ view names a body-map mark's full place ("Front: Left arm")."""
 
 from __future__ import annotations
 
-from app.chronology import record_history
-from app.concerns import get_concern
-from app.pupils import child_by_upn
+from app.domain.chronology import record_history
+from app.domain.concerns import get_concern
+from app.domain.pupils import child_by_upn
 from tests.conftest import SmallSchool
 from tests.test_fidelity import (
     ACTION,

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from app.child_flags import FLAGS
+from app.domain.child_flags import FLAGS
 from tests.ui.conftest import settle, sign_in, wait_for
 
 

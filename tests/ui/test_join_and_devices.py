@@ -23,8 +23,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.devices_view import joined_pc_fingerprint
-from app.store import store_exists
+from app.hub.devices import joined_pc_fingerprint
+from app.store.access import store_exists
 from frontdoor import keys
 from tests.frontdoor.conftest import PASSPHRASE as SERVICE_PASSPHRASE
 from tests.frontdoor.conftest import Service, _make_service, free_port
@@ -184,7 +184,7 @@ def test_a_pc_joins_waits_is_approved_and_a_provisioned_user_signs_in(
     assert "no admin PC fingerprint" not in window.messages.text  # it was pinned at join
     assert "teacher" in [window.signin.account.itemText(i)
                          for i in range(window.signin.account.count())], \
-        "the sign-in page lists no provisioned account (app.accounts.account_names)"
+        "the sign-in page lists no provisioned account (app.store.accounts.account_names)"
     sign_in(qtbot, window, "teacher")
     assert window.info.username == "teacher" and window.info.school_name
 

@@ -61,7 +61,7 @@ def test_no_dialog_has_two_controls_with_one_access_key(qtbot, tmp_path) -> None
 
     from PySide6.QtWidgets import QAbstractButton
 
-    from app.records import Version, VersionFields
+    from app.domain.records import Version, VersionFields
     from tests.ui.walk import clashes
     from ui.admin import AddUserDialog, ResetDialog
     from ui.entry_dialogs import AddEntryDialog, AmendDialog

@@ -9,16 +9,16 @@ import pytest
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QDialog
 
-from app.audit import events
-from app.store import unlock
+from app.store.access import unlock
+from app.store.audit import events
 from tests.ui.conftest import PASSPHRASE, settle, sign_in, wait_for
 from tests.ui.test_staff import nav_titles
 
-referrals = pytest.importorskip("app.referrals")
+referrals = pytest.importorskip("app.domain.referrals")
 
 
 def release_a_pack(store: Path) -> str:
-    from app.pupils import list_pupils
+    from app.domain.pupils import list_pupils
 
     with unlock(store, "dsl", PASSPHRASE) as session:
         child = list_pupils(session)[0]

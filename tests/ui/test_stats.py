@@ -1,16 +1,16 @@
-"""app/stats.py (the dashboard's core queries): counts agree with the records, roles hold."""
+"""app/domain/stats.py (the dashboard's core queries): counts agree with the records, roles hold."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.accounts import dsl_team
-from app.audit import events
-from app.child_flags import linked_children
-from app.concerns import inbox
+from app.domain.child_flags import linked_children
+from app.domain.concerns import inbox
+from app.domain.stats import statistics, triage_sorted
 from app.errors import AccessDenied
-from app.stats import statistics, triage_sorted
-from app.store import unlock
+from app.store.access import unlock
+from app.store.accounts import dsl_team
+from app.store.audit import events
 from tests.ui.conftest import PASSPHRASE
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.pupils import list_pupils
-from app.referrals import approve_referral, create_referral
+from app.domain.pupils import list_pupils
+from app.domain.referrals import approve_referral, create_referral
 from frontdoor import keys
 from tests.frontdoor.conftest import PASSPHRASE as SERVICE_PASSPHRASE
 from tests.frontdoor.conftest import Service, _make_service

@@ -25,7 +25,7 @@ def test_every_screen_writes_dates_through_one_helper() -> None:
 
 
 def test_referral_choices_are_words_and_save_as_values(qtbot) -> None:  # type: ignore[no-untyped-def]
-    referral_form = pytest.importorskip("app.referral_form")
+    referral_form = pytest.importorskip("app.domain.referral_form")
     from ui.referral_form_widget import ReferralFormWidget
 
     form = ReferralFormWidget(referral_form.FIELDS, referral_form.SECTIONS)
@@ -101,7 +101,7 @@ def test_send_to_the_la_is_greyed_out_with_the_reason_when_no_front_door(
 
 
 def test_the_pack_preview_fits_the_window_width(qtbot, make_window, demo_store) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("app.referrals")
+    pytest.importorskip("app.domain.referrals")
     from tests.ui.test_office_admin import release_a_pack
 
     release_a_pack(demo_store)

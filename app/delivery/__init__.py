@@ -1,0 +1,1 @@
+"""Delivery of envelopes (filled in by a later commit)."""

@@ -1,0 +1,54 @@
+"""Has a concern reached the DSL team? For the teacher who recorded it: "delivered to DSL team
+at 10:42", from the hub's signed receipts kept in the outbox (app/delivery/outbox.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.delivery.team_keys import team_bundle
+from app.domain.concerns import check_can_read
+from app.domain.records import resolve_record_id
+from app.protocol.receipt import Receipt
+from app.store.session import Session
+from app.wording import date_time_text, plural
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    state: str  # "delivered" | "waiting" | "received" (from another PC) | "not-shared"
+    delivered_at: datetime | None  # when the hub first stored it (its receipt says so)
+    waiting: int  # envelopes (e.g. amendments) not yet receipted
+
+    @property
+    def text(self) -> str:
+        if self.state == "delivered" and self.delivered_at is not None:
+            local = self.delivered_at.astimezone()
+            more = f" ({plural(self.waiting, 'change')} still to send)" if self.waiting else ""
+            return f"delivered to DSL team at {date_time_text(local)}{more}"
+        if self.state == "waiting":
+            return "waiting to be sent; safe on this PC"
+        if self.state == "received":
+            return "with the DSL team"
+        return "on this PC (no school hub)"
+
+
+def delivery_state(session: Session, concern_id: str) -> DeliveryState:
+    """The concern's way to the DSL team; the author and the DSL team may ask."""
+    record_id = resolve_record_id(session.conn, concern_id)
+    check_can_read(session, record_id)
+    team = team_bundle(session.conn, "dsl")
+    rows = session.conn.execute(
+        "SELECT state, receipt FROM outbox WHERE object_type = 'record' AND object_id = ? AND "
+        "recipient = ? ORDER BY created_at, rowid",
+        (record_id, team.fingerprint if team else "")).fetchall()
+    if not rows:
+        # Recorded before the hub was set, or it came to this DSL PC from another one.
+        return DeliveryState("received" if session.conn.execute(
+            "SELECT 1 FROM inbox_applied LIMIT 1").fetchone() else "not-shared", None, 0)
+    received = [Receipt.from_bytes(r[1].encode()).received for r in rows
+                if r[0] == "receipted" and r[1]]
+    waiting = sum(1 for r in rows if r[0] != "receipted")
+    if not received:
+        return DeliveryState("waiting", None, waiting)
+    return DeliveryState("delivered", min(received), waiting)

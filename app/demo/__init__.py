@@ -1,0 +1,1 @@
+"""The demo school (filled in by a later commit)."""

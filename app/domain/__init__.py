@@ -1,0 +1,1 @@
+"""The safeguarding domain (filled in by a later commit)."""

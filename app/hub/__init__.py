@@ -1,0 +1,1 @@
+"""Replication through the school hub (filled in by a later commit)."""

@@ -1,0 +1,438 @@
+"""Incoming replication: a snapshot payload applied as a union, insert-if-absent by id.
+
+Records, versions, status events, flag events and referral versions have random ids made where
+they were born and are never changed, so applying is "insert what is missing": the same
+envelope twice, or two snapshots of one record from two PCs, change nothing the second time.
+Two DSL PCs amending one record apart give two versions; both are kept and the latest (by
+version number, then time written, then id) is shown on every PC alike.
+
+Children are matched by UPN (each PC's roster rows have their own ids). A roster row is the one
+mutable thing: the newer ``updated_at`` wins (ties broken by the values themselves, so every PC
+picks the same) and the row it replaces is kept in ``child_history``.
+
+Attachments come in chunks (app/hub/apply_attachments.py); the field checks every step shares are
+in app/hub/apply_checks.py.
+
+Everything is checked before it is written; the caller runs this inside one transaction, so a
+payload that does not fit changes nothing.
+
+What a payload may carry depends on what the school's admin approved its sending PC for
+(``sender``; docs/hub-sync.md, "Trust"): a staff PC sends its concerns (their versions by their
+author, their first "new" status) and their attachments, naming only accounts and children
+this PC knows, and never changes a roster row; an office PC sends only its "printed" marks on
+referrals this PC holds; a DSL PC (and the admin's) sends what the DSL team does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+from app.domain.records import CHILD_ROLES, ENTRY_KINDS
+from app.errors import InputError
+from app.hub.apply_checks import (
+    LIMITED,
+    Applied,
+    BadPayload,
+    NotAllowed,
+    NotKnownYet,
+    as_list,
+    as_object,
+    id_field,
+    known_user,
+    text_field,
+    time_field,
+)
+from app.identifiers import check_upn
+from app.store.db import Connection
+from app.store.roles import ROLES
+
+_CHILD_FIELDS = ("legal_forename", "legal_surname", "preferred_forename", "date_of_birth",
+                 "gender", "year_group", "nhs_number")
+
+
+# -- applying ------------------------------------------------------------------------------
+
+def apply_users(conn: Connection, users: list[Any], applied: Applied, *,
+                known_only: bool = False) -> None:
+    """Adds accounts this PC lacks (``known_only``: refuses them instead)."""
+    for i, raw in enumerate(users):
+        u = as_object(raw, f"user {i + 1}")
+        where = f"user {i + 1}"
+        uid, username = id_field(u, "id", where), text_field(u, "username", where, limit=200)
+        display = text_field(u, "display_name", where, limit=200)
+        roles = as_list(u.get("roles"), f"{where} roles")
+        if not roles or not all(r in ROLES for r in roles):
+            raise BadPayload(f"{where} roles must be from {', '.join(ROLES)}")
+        created = time_field(u, "created_at", where)
+        row = conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+        if row is not None:
+            if row[0] != uid:
+                raise BadPayload(f"{where}: the account '{username}' is another person's here")
+            continue
+        if conn.execute("SELECT 1 FROM users WHERE id = ?", (uid,)).fetchone():
+            raise BadPayload(f"{where}: that account has another username here")
+        if known_only:
+            raise NotKnownYet(f"{where} is an account this PC does not know yet")
+        conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
+                     "VALUES (?,?,?,?,?)", (uid, username, display, ",".join(roles), created))
+        applied.add("users")
+
+
+def apply_children(conn: Connection, children: list[Any], actor_id: str | None,
+                   applied: Applied, *, known_only: bool = False) -> None:
+    """Adds children this PC lacks; a newer row for a known UPN updates it (history kept).
+    ``known_only`` (a staff or office PC's payload): refuses a child not here, changes none."""
+    for i, raw in enumerate(children):
+        where = f"child {i + 1}"
+        c = as_object(raw, where)
+        try:
+            upn = check_upn(text_field(c, "upn", where, limit=20) or "")
+            date.fromisoformat(text_field(c, "date_of_birth", where, limit=10) or "")
+        except (ValueError, InputError):
+            raise BadPayload(f"{where} needs a valid UPN and date of birth") from None
+        values = tuple(text_field(c, k, where, optional=k in {"preferred_forename", "nhs_number"},
+                             limit=200) for k in _CHILD_FIELDS)
+        updated = time_field(c, "updated_at", where)
+        row = conn.execute("SELECT id, updated_at, " + ", ".join(_CHILD_FIELDS) +
+                           " FROM children WHERE upn = ?", (upn,)).fetchone()
+        if row is None and known_only:
+            raise NotKnownYet(f"{where} is not on this PC's roster yet")
+        if row is None:
+            cid = id_field(c, "id", where)
+            if conn.execute("SELECT 1 FROM children WHERE id = ?", (cid,)).fetchone():
+                cid = str(uuid.uuid4())
+            conn.execute("INSERT INTO children (id, upn, " + ", ".join(_CHILD_FIELDS) +
+                         ", updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", (cid, upn, *values,
+                                                                       updated))
+            applied.add("children")
+        elif tuple(row[2:]) != values and actor_id is not None and not known_only and \
+                (updated, json.dumps(values)) > (row[1], json.dumps(list(row[2:]))):
+            # The newer row wins; at the same instant, a fixed order of the values, so every
+            # PC picks the same one.
+            previous = {"id": row[0], "upn": upn, **dict(zip(_CHILD_FIELDS, row[2:],
+                                                             strict=True))}
+            conn.execute("INSERT INTO child_history (child_id, changed_at, changed_by, "
+                         "previous) VALUES (?,?,?,?)", (row[0], updated, actor_id,
+                                                        json.dumps(previous)))
+            conn.execute("UPDATE children SET " + ", ".join(f"{k} = ?" for k in _CHILD_FIELDS) +
+                         ", updated_at = ? WHERE id = ?", (*values, updated, row[0]))
+            applied.add("children updated")
+
+
+def _child_id(conn: Connection, upn: object, where: str) -> str:
+    row = conn.execute("SELECT id FROM children WHERE upn = ?", (upn,)).fetchone()
+    if row is None:
+        raise BadPayload(f"{where} names a child it does not carry")
+    return str(row[0])
+
+
+def _insert(conn: Connection, table: str, row: dict[str, Any]) -> int:
+    columns = ", ".join(row)
+    cur = conn.execute(f"INSERT INTO {table} ({columns}) VALUES "
+                       f"({', '.join('?' for _ in row)}) ON CONFLICT DO NOTHING",
+                       tuple(row.values()))
+    return int(cur.rowcount or 0)
+
+
+def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    where = f"record {n}"
+    r = as_object(raw, where)
+    rid = id_field(r, "id", where)
+    kind = r.get("kind")
+    if kind not in {"concern", "entry"}:
+        raise BadPayload(f"{where} kind must be concern or entry")
+    existing = conn.execute("SELECT kind FROM records WHERE id = ?", (rid,)).fetchone()
+    if existing is not None and existing[0] != kind:
+        raise BadPayload(f"{where} is another kind of record here")
+    added = _insert(conn, "records", {
+        "id": rid, "kind": kind, "created_by": known_user(conn, id_field(r,
+        "created_by", where), where),
+        "created_at": time_field(r, "created_at", where)})
+    applied.add("records", added)
+    if added:  # attachments that arrived before their record
+        from app.hub.apply_attachments import complete_waiting_attachments  # it imports this
+
+        applied.add("attachments", complete_waiting_attachments(conn, rid))
+    links = as_list(r.get("children"), f"{where} children")
+    if not links:
+        raise BadPayload(f"{where} names no child")
+    for link in links:
+        link = as_object(link, f"{where} child")
+        if link.get("role") not in CHILD_ROLES:
+            raise BadPayload(f"{where} child role is not known")
+        _insert(conn, "record_children", {"record_id": rid,
+                                          "child_id": _child_id(conn, link.get("upn"), where),
+                                          "role": link["role"]})
+    versions = as_list(r.get("versions"), f"{where} versions")
+    if not versions:
+        raise BadPayload(f"{where} has no version")
+    for i, rawv in enumerate(versions):
+        apply_version(conn, rid, as_object(rawv, f"{where} version {i + 1}"),
+                      f"{where} version {i + 1}", applied)
+    for i, raws in enumerate(as_list(r.get("statuses"), f"{where} statuses")):
+        s = as_object(raws, f"{where} status {i + 1}")
+        w = f"{where} status {i + 1}"
+        applied.add("status events", _insert(conn, "record_status", {
+            "id": id_field(s, "id", w), "record_id": rid,
+            "status": text_field(s, "status", w, limit=32),
+            "actor_id": known_user(conn, id_field(s, "actor_id", w), w), "at": time_field(s,
+            "at", w),
+            "note": text_field(s, "note", w, optional=True)}))
+    if "further_to" in r:
+        apply_link(conn, rid, r, where, new=bool(added))
+
+
+def apply_link(conn: Connection, rid: str, r: dict[str, Any], where: str, *, new: bool) -> None:
+    """Further information's link to the concern it adds to, born with the record and never
+    changed: the concern must be here already (a snapshot carries it first), be by the same
+    author (or the further information by a member of the DSL team) and name the same
+    children. Anything else is refused, and the payload with it."""
+    target = id_field(r, "further_to", where)
+    here = conn.execute("SELECT further_to FROM record_links WHERE record_id = ?",
+                        (rid,)).fetchone()
+    if here is not None:
+        if here[0] != target:
+            raise BadPayload(f"{where} is further information to another concern here")
+        return
+    if not new:
+        raise BadPayload(f"{where} was not further information when it reached this PC")
+    row = conn.execute("SELECT kind, created_by FROM records WHERE id = ?", (target,)).fetchone()
+    if row is None:
+        raise BadPayload(f"{where} is further information to a concern it does not carry")
+    kind, author = conn.execute("SELECT kind, created_by FROM records WHERE id = ?",
+                                (rid,)).fetchone()
+    if row[0] != "concern" or kind != "concern" or target == rid or \
+            conn.execute("SELECT 1 FROM record_links WHERE record_id = ?", (target,)).fetchone():
+        raise BadPayload(f"{where} is further information to something that is not a concern")
+    roles = conn.execute("SELECT roles FROM users WHERE id = ?", (author,)).fetchone()
+    if author != row[1] and "dsl" not in (roles[0] if roles else "").split(","):
+        raise BadPayload(f"{where} is further information to another person's concern")
+    children = "SELECT child_id FROM record_children WHERE record_id = ? ORDER BY child_id"
+    if [c for (c,) in conn.execute(children, (rid,))] != \
+            [c for (c,) in conn.execute(children, (target,))]:
+        raise BadPayload(f"{where} is further information about other children than its "
+                         "concern")
+    _insert(conn, "record_links", {"record_id": rid, "further_to": target})
+
+
+def apply_version(conn: Connection, record_id: str | None, v: dict[str, Any], where: str,
+                  applied: Applied) -> None:
+    vid = id_field(v, "id", where)
+    row = conn.execute("SELECT record_id FROM record_versions WHERE id = ?", (vid,)).fetchone()
+    if row is not None:
+        if row[0] != record_id:
+            raise BadPayload(f"{where} belongs to another record here")
+        return
+    number = v.get("version")
+    if type(number) is not int or number < 1:
+        raise BadPayload(f"{where} number must be a positive integer")
+    if v.get("entry_kind") not in ENTRY_KINDS:
+        raise BadPayload(f"{where} kind is not known")
+    categories, marks = v.get("categories"), v.get("body_marks")
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories) \
+            or not isinstance(marks, list):
+        raise BadPayload(f"{where} categories and body marks must be lists")
+    supersedes = id_field(v, "supersedes", where, optional=True)
+    if supersedes and not conn.execute("SELECT 1 FROM record_versions WHERE id = ? AND "
+                                       "record_id = ?", (supersedes, record_id)).fetchone():
+        raise BadPayload(f"{where} corrects a version it does not carry")
+    values = {"id": vid, "record_id": record_id, "version": number, "supersedes": supersedes,
+              "author_id": known_user(conn, id_field(v, "author_id", where), where),
+              "written_at": time_field(v, "written_at", where),
+              "reason": text_field(v, "reason", where, optional=True),
+              "occurred_at": time_field(v, "occurred_at", where), "entry_kind": v["entry_kind"],
+              "categories": json.dumps(categories), "location": text_field(v, "location", where,
+                                                                       optional=True),
+              "summary": text_field(v, "summary", where),
+              "child_words": text_field(v, "child_words", where, optional=True),
+              "action_taken": text_field(v, "action_taken", where, optional=True),
+              "witnesses": text_field(v, "witnesses", where, optional=True),
+              "significant": int(bool(v.get("significant"))), "body_marks": json.dumps(marks)}
+    cur = conn.execute("INSERT INTO record_versions (" + ", ".join(values) + ") VALUES (" +
+                       ", ".join("?" for _ in values) + ")", tuple(values.values()))
+    conn.execute("INSERT INTO record_fts (rowid, summary, child_words, action_taken, location) "
+                 "VALUES (?,?,?,?,?)", (cur.lastrowid, values["summary"],
+                                        values["child_words"] or "",
+                                        values["action_taken"] or "", values["location"] or ""))
+    applied.add("versions")
+
+
+def apply_flag(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    where = f"flag event {n}"
+    f = as_object(raw, where)
+    if f.get("value") not in (0, 1):
+        raise BadPayload(f"{where} value must be 0 or 1")
+    applied.add("flag events", _insert(conn, "child_flag_events", {
+        "id": id_field(f, "id", where), "child_id": _child_id(conn, f.get("upn"), where),
+        "flag": text_field(f, "flag", where, limit=64), "value": f["value"],
+        "actor_id": known_user(conn, id_field(f, "actor_id", where), where), "at": time_field(f,
+        "at", where),
+        "note": text_field(f, "note", where, optional=True)}))
+
+
+def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    where = f"referral {n}"
+    r = as_object(raw, where)
+    rid = id_field(r, "id", where)
+    applied.add("referrals", _insert(conn, "referrals", {
+        "id": rid, "child_id": _child_id(conn, r.get("upn"), where),
+        "created_by": known_user(conn, id_field(r, "created_by", where), where),
+        "created_at": time_field(r, "created_at", where)}))
+    for i, rawv in enumerate(as_list(r.get("versions"), f"{where} versions")):
+        w = f"{where} version {i + 1}"
+        v = as_object(rawv, w)
+        if type(v.get("version")) is not int:
+            raise BadPayload(f"{w} number must be an integer")
+        applied.add("referral versions", _insert(conn, "referral_versions", {
+            "id": id_field(v, "id", w), "referral_id": rid, "version": v["version"],
+            "author_id": known_user(conn, id_field(v, "author_id", w), w),
+            "written_at": time_field(v, "written_at", w), "form": text_field(v,
+            "form", w, limit=200_000),
+            "entry_ids": text_field(v, "entry_ids", w, limit=200_000)}))
+    for i, raws in enumerate(as_list(r.get("statuses"), f"{where} statuses")):
+        w = f"{where} status {i + 1}"
+        s = as_object(raws, w)
+        applied.add("referral states", _insert(conn, "referral_status", {
+            "id": id_field(s, "id", w), "referral_id": rid, "status": text_field(s,
+            "status", w, limit=32),
+            "actor_id": known_user(conn, id_field(s, "actor_id", w), w), "at": time_field(s,
+            "at", w),
+            "note": text_field(s, "note", w, optional=True)}))
+
+
+def _check_staff(conn: Connection, payload: dict[str, Any]) -> None:
+    """A staff PC's snapshot: its concerns, each with versions by the concern's author and at
+    most its first "new" status; nothing of anyone else's record, no entry, flag or referral."""
+    for key, what in (("flags", "flag events"), ("referrals", "referrals")):
+        if as_list(payload.get(key), key):
+            raise NotAllowed("staff", what)
+    records = as_list(payload.get("records"), "records")
+    if not records:
+        raise NotAllowed("staff", "roster changes")
+    for n, raw in enumerate(records, start=1):
+        r = as_object(raw, f"record {n}")
+        if r.get("kind") != "concern":
+            raise NotAllowed("staff", "chronology entries")
+        rid, creator = id_field(r, "id", f"record {n}"), id_field(r, "created_by", f"record {n}")
+        here = conn.execute("SELECT kind, created_by FROM records WHERE id = ?",
+                            (rid,)).fetchone()
+        if here is not None and tuple(here) != ("concern", creator):
+            raise NotAllowed("staff", "another person's record")
+        if here is not None:
+            linked = {tuple(x) for x in conn.execute(
+                "SELECT c.upn, rc.role FROM record_children rc JOIN children c ON c.id = "
+                "rc.child_id WHERE rc.record_id = ?", (rid,))}
+            if any((str(as_object(x, f"record {n} child").get("upn")), str(x.get("role")))
+                   not in linked for x in as_list(r.get("children"), f"record {n} children")):
+                raise NotAllowed("staff", "children added to a concern already recorded")
+        follows = r.get("further_to")
+        if follows is not None:
+            target = conn.execute("SELECT created_by FROM records WHERE id = ?",
+                                  (follows,)).fetchone()
+            if target is not None and target[0] != creator:
+                raise NotAllowed("staff", "further information to another person's concern")
+        for rawv in as_list(r.get("versions"), f"record {n} versions"):
+            v = as_object(rawv, f"record {n} version")
+            if v.get("author_id") != creator or v.get("entry_kind") != "concern":
+                raise NotAllowed("staff", "versions of a concern by anyone but its author")
+        statuses = [as_object(x, f"record {n} status") for x in
+                    as_list(r.get("statuses"), f"record {n} statuses")]
+        known = {row[0] for row in conn.execute("SELECT id FROM record_status WHERE "
+                                                "record_id = ?", (rid,))}
+        new = [x for x in statuses if id_field(x, "id", f"record {n} status") not in known]
+        if any(x.get("status") != "new" or x.get("actor_id") != creator for x in new) \
+                or (new and (here is not None or len(new) > 1)):
+            raise NotAllowed("staff", "triage statuses")
+
+
+def _check_office(conn: Connection, payload: dict[str, Any]) -> None:
+    """An office PC's snapshot: referrals this PC holds, adding nothing but "printed" marks."""
+    for key, what in (("records", "records"), ("flags", "flag events")):
+        if as_list(payload.get(key), key):
+            raise NotAllowed("office", what)
+    referrals = as_list(payload.get("referrals"), "referrals")
+    if not referrals:
+        raise NotAllowed("office", "roster changes")
+    for n, raw in enumerate(referrals, start=1):
+        r = as_object(raw, f"referral {n}")
+        rid = id_field(r, "id", f"referral {n}")
+        if not conn.execute("SELECT 1 FROM referrals WHERE id = ?", (rid,)).fetchone():
+            raise NotKnownYet(f"referral {n} is not on this PC yet")
+        versions = {row[0] for row in conn.execute("SELECT id FROM referral_versions WHERE "
+                                                   "referral_id = ?", (rid,))}
+        if any(id_field(as_object(v, f"referral {n} version"), "id", f"referral {n} version")
+               not in versions for v in as_list(r.get("versions"), f"referral {n} versions")):
+            raise NotAllowed("office", "referral versions")
+        known = {row[0] for row in conn.execute("SELECT id FROM referral_status WHERE "
+                                                "referral_id = ?", (rid,))}
+        for x in as_list(r.get("statuses"), f"referral {n} statuses"):
+            s = as_object(x, f"referral {n} status")
+            if id_field(s, "id", f"referral {n} status") not in known \
+                    and s.get("status") != "printed":
+                raise NotAllowed("office", "referral states other than its printed mark")
+
+
+def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl") -> Applied:
+    """Applies a "record" or "roster" payload from a PC approved for ``sender`` (admin, dsl,
+    staff or office). Call inside one transaction."""
+    if payload.get("type") != "snapshot":
+        raise BadPayload("not a snapshot")
+    if sender == "staff":
+        _check_staff(conn, payload)
+    elif sender == "office":
+        _check_office(conn, payload)
+    limited = sender in LIMITED
+    applied = Applied()
+    users = as_list(payload.get("users"), "users")
+    apply_users(conn, users, applied, known_only=limited)
+    by = payload.get("by")
+    actor = by if isinstance(by, str) and conn.execute(
+        "SELECT 1 FROM users WHERE id = ?", (by,)).fetchone() else None
+    apply_children(conn, as_list(payload.get("children"), "children"), actor, applied,
+                   known_only=limited)
+    for n, record in enumerate(as_list(payload.get("records"), "records"), start=1):
+        apply_record(conn, record, n, applied)
+    for n, flag in enumerate(as_list(payload.get("flags"), "flags"), start=1):
+        apply_flag(conn, flag, n, applied)
+    for n, referral in enumerate(as_list(payload.get("referrals"), "referrals"), start=1):
+        apply_referral(conn, referral, n, applied)
+    return applied
+
+
+def apply_pack(conn: Connection, payload: dict[str, Any]) -> Applied:
+    """A released pack for the office print queue: the child's row, the referral and the
+    approved version it was rendered from, and the PDF, byte for byte (its SHA-256 checked)."""
+    if payload.get("type") != "pack":
+        raise BadPayload("not a released pack")
+    applied = Applied()
+    apply_users(conn, as_list(payload.get("users"), "users"), applied)
+    by = payload.get("by")
+    actor = by if isinstance(by, str) and conn.execute(
+        "SELECT 1 FROM users WHERE id = ?", (by,)).fetchone() else None
+    apply_children(conn, as_list(payload.get("children"), "children"), actor, applied)
+    apply_referral(conn, payload.get("referral"), 1, applied)
+    pack = as_object(payload.get("pack"), "pack")
+    try:
+        pdf = base64.b64decode(text_field(pack, "pdf", "pack", limit=12_000_000) or "",
+                               validate=True)
+    except ValueError:
+        raise BadPayload("pack pdf is not base64") from None
+    if hashlib.sha256(pdf).hexdigest() != pack.get("sha256") or not pdf.startswith(b"%PDF"):
+        raise BadPayload("pack pdf does not match its sha256")
+    referral_id = id_field(pack, "referral_id", "pack")
+    version_id = id_field(pack, "referral_version_id", "pack")
+    if not conn.execute("SELECT 1 FROM referral_versions WHERE id = ? AND referral_id = ?",
+                        (version_id, referral_id)).fetchone():
+        raise BadPayload("pack names a referral version it does not carry")
+    applied.add("packs", _insert(conn, "referral_packs", {
+        "id": id_field(pack, "id", "pack"), "referral_id": referral_id,
+        "referral_version_id": version_id,
+        "created_by": known_user(conn, id_field(pack, "created_by", "pack"), "pack"),
+        "created_at": time_field(pack, "created_at", "pack"), "sha256": pack["sha256"],
+        "pdf": pdf, "twin": text_field(pack, "twin", "pack", limit=12_000_000)}))
+    return applied

@@ -1,0 +1,413 @@
+"""Outgoing replication: every change to safeguarding records becomes a "record" envelope to the
+DSL team key, queued in the same transaction as the change, so nothing is lost offline.
+
+Each envelope carries a *snapshot*: the whole of each record it names as this PC knows it (the
+record, every version, every status event, the children by UPN with their roster rows, and the
+accounts it mentions). Applying a snapshot is a union, insert-if-absent by id, so envelopes may
+arrive in any order, twice, or from several PCs, and every DSL PC still converges
+(app/hub/apply.py). When no school hub is set, nothing is queued: a single-PC school works as before.
+
+Attachments travel apart, as "attachment" envelopes each carrying one chunk of the file and its
+metadata, sized under the hub's body limit (``attachment_envelopes``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from app.delivery.outbox import enqueue
+from app.delivery.team_keys import device_fingerprint, team_bundle
+from app.domain.event_order import ORDER
+from app.errors import ConcernDeskError
+from app.protocol.envelope import (
+    AEAD_TAG_LEN,
+    HPKE_ENC_LEN,
+    MAX_ENVELOPE_LEN,
+    MAX_HEADER_LEN,
+    SIGNATURE_LEN,
+    new_header,
+    seal,
+)
+from app.protocol.fingerprint import b64e
+from app.store.db import Connection
+from app.store.session import Session
+
+PAYLOAD_VERSION = 1
+BATCH_BYTES = 48 * 1024  # a backfill envelope stays well under any hub's body limit
+# The hub's body limit as it last told us (``sync_hub`` asks; ``join`` learns it first). Until
+# then a modest guess: a chunk sized for a larger limit than the hub's is split again at sync.
+HUB_LIMIT_META = "hub_max_body"
+DEFAULT_HUB_BODY = 1024 * 1024
+MIN_CHUNK_BYTES = 4096
+MIN_HUB_BODY = 64 * 1024
+# Everything in a chunk envelope but its data: magic, lengths, header, HPKE, signature, and the
+# JSON around the data (index, count, keys); the attachment's metadata is measured each time.
+_CHUNK_OVERHEAD = 16 + MAX_HEADER_LEN + HPKE_ENC_LEN + AEAD_TAG_LEN + SIGNATURE_LEN + 256
+ATTACHMENT_FIELDS = ("id", "record_id", "filename", "media_type", "size", "sha256", "added_by",
+                     "added_at")
+
+_CHILD_COLUMNS = ("id", "upn", "legal_forename", "legal_surname", "preferred_forename",
+                  "date_of_birth", "gender", "year_group", "nhs_number", "updated_at")
+_VERSION_COLUMNS = ("id", "version", "supersedes", "author_id", "written_at", "reason",
+                    "occurred_at", "entry_kind", "categories", "location", "summary",
+                    "child_words", "action_taken", "witnesses", "significant", "body_marks")
+
+
+def canonical(obj: object) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def hub_is_set(conn: Connection) -> bool:
+    return conn.execute("SELECT 1 FROM services WHERE role = 'hub'").fetchone() is not None
+
+
+# -- snapshots -----------------------------------------------------------------------------
+
+def _rows(conn: Connection, sql: str, params: tuple[Any, ...], columns: tuple[str, ...]
+          ) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in conn.execute(sql, params)]
+
+
+def child_rows(conn: Connection, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return _rows(conn, f"SELECT {', '.join(_CHILD_COLUMNS)} FROM children WHERE {where}",
+                 params, _CHILD_COLUMNS)
+
+
+def user_rows(conn: Connection, user_ids: Iterable[str]) -> list[dict[str, Any]]:
+    ids = sorted(set(user_ids))
+    rows = conn.execute("SELECT id, username, display_name, roles, created_at FROM users WHERE "
+                        "id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                        (json.dumps(ids),)).fetchall()
+    return [{"id": r[0], "username": r[1], "display_name": r[2], "roles": r[3].split(","),
+             "created_at": r[4]} for r in rows]
+
+
+def record_snapshot(conn: Connection, record_id: str) -> tuple[dict[str, Any], set[str],
+                                                                   set[str]]:
+    """(record, user ids it mentions, child ids it names)."""
+    kind, created_by, created_at = conn.execute(
+        "SELECT kind, created_by, created_at FROM records WHERE id = ?", (record_id,)).fetchone()
+    links = conn.execute("SELECT c.upn, rc.role, c.id FROM record_children rc JOIN children c ON "
+                         "c.id = rc.child_id WHERE rc.record_id = ? ORDER BY c.upn",
+                         (record_id,)).fetchall()
+    versions = _rows(conn, f"SELECT {', '.join(_VERSION_COLUMNS)} FROM record_versions WHERE "
+                     "record_id = ? ORDER BY version, written_at, id", (record_id,),
+                     _VERSION_COLUMNS)
+    for v in versions:
+        v["categories"] = json.loads(v["categories"])
+        v["body_marks"] = json.loads(v["body_marks"])
+        v["significant"] = bool(v["significant"])
+    statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM record_status WHERE "
+                     f"record_id = ? ORDER BY {ORDER}", (record_id,),
+                     ("id", "status", "actor_id", "at", "note"))
+    users = {created_by, *(v["author_id"] for v in versions), *(s["actor_id"] for s in statuses),
+             *(s["note"] for s in statuses if s["status"] == "assigned" and s["note"])}
+    record = {"id": record_id, "kind": kind, "created_by": created_by, "created_at": created_at,
+              "children": [{"upn": upn, "role": role} for upn, role, _ in links],
+              "versions": versions, "statuses": statuses}
+    follows = further_to_id(conn, record_id)
+    if follows is not None:  # further information: the concern it adds to (apply.py checks it)
+        record["further_to"] = follows
+    return record, users, {cid for _, _, cid in links}
+
+
+def further_to_id(conn: Connection, record_id: str) -> str | None:
+    row = conn.execute("SELECT further_to FROM record_links WHERE record_id = ?",
+                       (record_id,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def flag_events(conn: Connection, child_id: str) -> tuple[list[dict[str, Any]], set[str]]:
+    rows = conn.execute("SELECT f.id, c.upn, f.flag, f.value, f.actor_id, f.at, f.note FROM "
+                        "child_flag_events f JOIN children c ON c.id = f.child_id WHERE "
+                        "f.child_id = ? ORDER BY f.at, f.id", (child_id,)).fetchall()
+    events = [{"id": r[0], "upn": r[1], "flag": r[2], "value": r[3], "actor_id": r[4],
+               "at": r[5], "note": r[6]} for r in rows]
+    return events, {e["actor_id"] for e in events}
+
+
+def referral_snapshot(conn: Connection, referral_id: str) -> tuple[dict[str, Any], set[str],
+                                                                       set[str]]:
+    child_id, upn, created_by, created_at = conn.execute(
+        "SELECT r.child_id, c.upn, r.created_by, r.created_at FROM referrals r JOIN children c "
+        "ON c.id = r.child_id WHERE r.id = ?", (referral_id,)).fetchone()
+    versions = _rows(conn, "SELECT id, version, author_id, written_at, form, entry_ids FROM "
+                     "referral_versions WHERE referral_id = ? ORDER BY version, written_at, id",
+                     (referral_id,), ("id", "version", "author_id", "written_at", "form",
+                                      "entry_ids"))
+    statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM referral_status WHERE "
+                     f"referral_id = ? ORDER BY {ORDER}", (referral_id,),
+                     ("id", "status", "actor_id", "at", "note"))
+    users = {created_by, *(v["author_id"] for v in versions), *(s["actor_id"] for s in statuses)}
+    return ({"id": referral_id, "upn": upn, "created_by": created_by, "created_at": created_at,
+             "versions": versions, "statuses": statuses}, users, {child_id})
+
+
+class Snapshot:
+    """Builds one payload: records, flag events, referrals, and the roster rows and accounts
+    they need."""
+
+    def __init__(self, conn: Connection, by: str) -> None:
+        self.conn = conn
+        self.by = by
+        self.records: list[dict[str, Any]] = []
+        self.flags: list[dict[str, Any]] = []
+        self.referrals: list[dict[str, Any]] = []
+        self.child_ids: set[str] = set()
+        self.user_ids: set[str] = {by}
+
+    def add_record(self, record_id: str) -> None:
+        """The record; further information goes with the concern it adds to, first, so a PC
+        applying it always holds what it is linked to."""
+        if any(r["id"] == record_id for r in self.records):
+            return
+        follows = further_to_id(self.conn, record_id)
+        if follows is not None:
+            self.add_record(follows)
+        record, users, children = record_snapshot(self.conn, record_id)
+        self.records.append(record)
+        self.user_ids |= users
+        self.child_ids |= children
+
+    def add_flags(self, child_id: str) -> None:
+        events, users = flag_events(self.conn, child_id)
+        self.flags += events
+        self.user_ids |= users
+        self.child_ids.add(child_id)
+
+    def add_referral(self, referral_id: str) -> None:
+        referral, users, children = referral_snapshot(self.conn, referral_id)
+        self.referrals.append(referral)
+        self.user_ids |= users
+        self.child_ids |= children
+
+    def add_children(self, child_ids: Iterable[str]) -> None:
+        self.child_ids |= set(child_ids)
+
+    def payload(self) -> dict[str, Any]:
+        children = child_rows(self.conn, "id IN (SELECT value FROM json_each(?)) ORDER BY upn",
+                              (json.dumps(sorted(self.child_ids)),))
+        return {"v": PAYLOAD_VERSION, "type": "snapshot", "by": self.by,
+                "users": user_rows(self.conn, self.user_ids), "children": children,
+                "records": self.records, "flags": self.flags, "referrals": self.referrals}
+
+
+# -- queueing ------------------------------------------------------------------------------
+
+def queue_to_team(session: Session, team: str, kind: str, payload: dict[str, Any],
+                  object_type: str, object_id: str | None) -> str | None:
+    """Seals ``payload`` to the team's key and queues it; None when no hub or team key is set.
+    Call inside the transaction that made the change."""
+    conn = session.conn
+    bundle = team_bundle(conn, team)
+    if bundle is None or not hub_is_set(conn):
+        return None
+    header = new_header(device_fingerprint(session), bundle.fingerprint, kind,
+                        created=session.clock.now())
+    raw = seal(header, canonical(payload), bundle.hpke_key(), session.device.signing_key)
+    return enqueue(session, [raw], bundle.fingerprint, object_type, object_id or "")[0]
+
+
+def _replicating(session: Session) -> bool:
+    return team_bundle(session.conn, "dsl") is not None and hub_is_set(session.conn)
+
+
+def _replicate(session: Session, add: Callable[[Snapshot, str], None], object_type: str,
+               object_id: str) -> None:
+    """Queues to the DSL team a snapshot holding what ``add`` puts in it about ``object_id``."""
+    if not _replicating(session):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    add(snap, object_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), object_type, object_id)
+
+
+def replicate_record(session: Session, record_id: str) -> None:
+    """Hook: a concern or entry was recorded, amended, triaged or assigned."""
+    _replicate(session, Snapshot.add_record, "record", record_id)
+
+
+def replicate_flags(session: Session, child_id: str) -> None:
+    """Hook: a child's safeguarding flag was set or cleared."""
+    _replicate(session, Snapshot.add_flags, "child-flags", child_id)
+
+
+def replicate_referral(session: Session, referral_id: str) -> None:
+    """Hook: a referral was created, edited, approved, released, queued or receipted."""
+    _replicate(session, Snapshot.add_referral, "referral", referral_id)
+
+
+def replicate_roster(session: Session, upns: Iterable[str]) -> None:
+    """Hook: roster rows were added or changed (by UPN)."""
+    wanted = sorted(set(upns))
+    if not wanted or not _replicating(session):
+        return
+    ids = [r[0] for r in session.conn.execute(
+        "SELECT id FROM children WHERE upn IN (SELECT value FROM json_each(?))",
+        (json.dumps(wanted),))]
+    for batch in _batches(ids, 150):
+        snap = Snapshot(session.conn, session.user.id)
+        snap.add_children(batch)
+        queue_to_team(session, "dsl", "roster", snap.payload(), "roster", None)
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def backfill(session: Session) -> int:
+    """Queues everything this store already holds to the DSL team (run once, when the team key
+    is made), so a DSL PC that joins later receives the full history. Returns envelopes queued."""
+    if not _replicating(session):
+        return 0
+    conn = session.conn
+    queued = 0
+    with session.tx():
+        roster = [r[0] for r in conn.execute("SELECT upn FROM children ORDER BY upn")]
+        before = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        replicate_roster(session, roster)
+        queued += conn.execute("SELECT count(*) FROM outbox").fetchone()[0] - before
+        snap, size = Snapshot(conn, session.user.id), 0
+        def flush() -> None:
+            nonlocal snap, size, queued
+            if snap.records or snap.flags or snap.referrals:
+                queue_to_team(session, "dsl", "record", snap.payload(), "backfill", None)
+                queued += 1
+            snap, size = Snapshot(conn, session.user.id), 0
+        for (record_id,) in conn.execute("SELECT id FROM records ORDER BY created_at, id"
+                                         ).fetchall():
+            snap.add_record(record_id)
+            size += len(canonical(snap.records[-1]))
+            if size > BATCH_BYTES:
+                flush()
+        for (child_id,) in conn.execute("SELECT DISTINCT child_id FROM child_flag_events"
+                                        ).fetchall():
+            snap.add_flags(child_id)
+        for (referral_id,) in conn.execute("SELECT id FROM referrals ORDER BY created_at, id"
+                                           ).fetchall():
+            snap.add_referral(referral_id)
+            size += len(canonical(snap.referrals[-1]))
+            if size > BATCH_BYTES:
+                flush()
+        flush()
+        limit = hub_body_limit(conn)
+        for (attachment_id,) in conn.execute("SELECT id FROM attachments ORDER BY added_at, id"
+                                             ).fetchall():
+            queued += len(queue_attachment(session, attachment_id, limit))
+        session.audit("sync", "outbox", None, backfill=queued)
+    return queued
+
+
+def replicate_pack(session: Session, pack_id: str) -> None:
+    """Hook: a pack was released for print. It goes to the office print-queue key with just
+    what the office PC needs to list and print it: the pack, its referral, the child's row."""
+    conn = session.conn
+    if team_bundle(conn, "office") is None or not hub_is_set(conn):
+        return
+    pack = _rows(conn, "SELECT id, referral_id, referral_version_id, created_by, created_at, "
+                 "sha256, pdf, twin FROM referral_packs WHERE id = ?", (pack_id,),
+                 ("id", "referral_id", "referral_version_id", "created_by", "created_at",
+                  "sha256", "pdf", "twin"))[0]
+    pack["pdf"] = base64.b64encode(bytes(pack["pdf"])).decode("ascii")
+    referral = _rows(conn, "SELECT r.id, c.upn, r.created_by, r.created_at, r.child_id FROM "
+                     "referrals r JOIN children c ON c.id = r.child_id WHERE r.id = ?",
+                     (pack["referral_id"],), ("id", "upn", "created_by", "created_at",
+                                              "child_id"))[0]
+    version = _rows(conn, "SELECT id, version, author_id, written_at, form, entry_ids FROM "
+                    "referral_versions WHERE id = ?", (pack["referral_version_id"],),
+                    ("id", "version", "author_id", "written_at", "form", "entry_ids"))
+    users = {pack["created_by"], referral["created_by"], *(v["author_id"] for v in version),
+             session.user.id}
+    referral["versions"] = version
+    referral["statuses"] = []
+    payload = {"v": PAYLOAD_VERSION, "type": "pack", "by": session.user.id,
+               "users": user_rows(conn, users),
+               "children": child_rows(conn, "id = ?", (referral.pop("child_id"),)),
+               "referral": referral, "pack": pack}
+    queue_to_team(session, "office", "pack-release", payload, "pack", pack_id)
+
+
+# -- attachments, in chunks ----------------------------------------------------------------
+
+def hub_body_limit(conn: Connection) -> int:
+    """The largest envelope the hub takes, as it last told us (or the default guess)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HUB_LIMIT_META,)).fetchone()
+    try:
+        limit = int(row[0]) if row else DEFAULT_HUB_BODY
+    except ValueError:
+        limit = DEFAULT_HUB_BODY
+    # Never so small that adding a file fails here: a hub that takes less is told at sync.
+    return max(min(limit, MAX_ENVELOPE_LEN), MIN_HUB_BODY)
+
+
+def chunk_data_bytes(limit: int, meta_len: int) -> int:
+    """How many of the file's bytes fit one envelope of at most ``limit`` bytes (base64 in JSON:
+    four characters for every three bytes)."""
+    room = (limit - _CHUNK_OVERHEAD - meta_len) // 4 * 3
+    if room < MIN_CHUNK_BYTES:
+        raise ConcernDeskError(f"The school hub takes envelopes of at most {limit} bytes: too "
+                               "small to carry attachments. Its administrator raises "
+                               "--max-body.")
+    return room
+
+
+def attachment_envelopes(session: Session, attachment_id: str, limit: int) -> list[bytes]:
+    """The attachment as "attachment" envelopes to the DSL team, each at most ``limit`` bytes:
+    every chunk carries the file's metadata (id, record, name, type, size, SHA-256, who added
+    it and when) and its index and count, so chunks may arrive in any order and alone."""
+    conn = session.conn
+    bundle = team_bundle(conn, "dsl")
+    assert bundle is not None
+    row = conn.execute(f"SELECT {', '.join(ATTACHMENT_FIELDS)}, data FROM attachments WHERE "
+                       "id = ?", (attachment_id,)).fetchone()
+    meta = dict(zip(ATTACHMENT_FIELDS, row[:-1], strict=True))
+    data = bytes(row[-1])
+    base = {"v": PAYLOAD_VERSION, "type": "attachment-chunk",
+            "users": user_rows(conn, [meta["added_by"]]), "attachment": meta}
+    size = chunk_data_bytes(limit, len(canonical(base)))
+    pieces = [data[i : i + size] for i in range(0, len(data), size)]
+    me, now = device_fingerprint(session), session.clock.now()
+    envelopes = []
+    for index, piece in enumerate(pieces):
+        payload = {**base, "index": index, "count": len(pieces), "data": b64e(piece)}
+        header = new_header(me, bundle.fingerprint, "attachment", created=now)
+        envelopes.append(seal(header, canonical(payload), bundle.hpke_key(),
+                              session.device.signing_key, max_size=limit))
+    return envelopes
+
+
+def queue_attachment(session: Session, attachment_id: str, limit: int) -> list[str]:
+    bundle = team_bundle(session.conn, "dsl")
+    assert bundle is not None
+    return enqueue(session, attachment_envelopes(session, attachment_id, limit),
+                   bundle.fingerprint, "attachment", attachment_id)
+
+
+def replicate_attachment(session: Session, attachment_id: str) -> None:
+    """Hook: a file was attached. Call inside the transaction that stored it."""
+    if _replicating(session):
+        queue_attachment(session, attachment_id, hub_body_limit(session.conn))
+
+
+def resplit_attachments(session: Session, limit: int) -> int:
+    """Before a sync: an attachment whose unsent chunks are larger than the hub now takes (the
+    limit was not known, or lowered, when it was queued) is queued again in smaller chunks.
+    Chunks the hub already receipted stay; a DSL PC completes the file from either split."""
+    conn = session.conn
+    oversized = [r[0] for r in conn.execute(
+        "SELECT DISTINCT object_id FROM outbox WHERE object_type = 'attachment' AND state != "
+        "'receipted' AND length(envelope) > ? ORDER BY object_id", (limit,))]
+    for attachment_id in oversized:
+        with session.tx():
+            conn.execute("DELETE FROM outbox WHERE object_type = 'attachment' AND object_id = ? "
+                         "AND state != 'receipted'", (attachment_id,))
+            chunks = 0
+            if conn.execute("SELECT 1 FROM attachments WHERE id = ?", (attachment_id,)
+                            ).fetchone() and _replicating(session):
+                chunks = len(queue_attachment(session, attachment_id, limit))
+            session.audit("sync", "attachment", attachment_id, resplit=chunks, limit=limit)
+    return len(oversized)

@@ -1,0 +1,426 @@
+"""One sync with the school hub: deliver what is queued for it, then fetch and apply the inbox.
+
+Receiving an envelope, in order (any failure refuses it with a clear reason, audited, and
+changes nothing else; the inbox cursor moves past it so one bad envelope cannot block the rest):
+
+1. parse it (structure, sizes, canonical header) and check the id is the one the hub listed;
+2. check it is addressed to a key this PC holds: its own device key, or a team key it holds;
+3. find the sender among the PCs the school's admin approved (``app.hub.provision``: the admin's
+   signed list, kept in this store — never the hub's word); refuse what a PC the admin removed
+   signed as made after its removal, and what the hub received after the hub removed it;
+4. verify the sender's signature with the keys from that list, then open the payload;
+5. check the kind fits the key (snapshots and attachment chunks to the DSL team, packs to the
+   office, provisioning to this device alone) and the sender's purpose (a staff PC sends
+   concerns, an office PC printed marks, only the admin's PC accounts and lists); apply it in
+   one transaction with ``inbox_applied``, the cursor and an audit event — so an envelope
+   applied twice changes nothing, and ``app.hub.apply`` refuses what the sender may not send.
+
+An envelope refused only because its sender (or an account it names) is not known here yet is
+also kept by id in ``inbox_held`` and fetched again when the admin PC's next list or accounts
+update is applied: lists and envelopes may reach the hub in any order.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.clock import iso, parse_iso
+from app.delivery.outbox import Delivery, drain
+from app.delivery.services import Service, get_service
+from app.delivery.team_keys import device_fingerprint, held_teams
+from app.errors import ConcernDeskError, InputError
+from app.hub.apply import apply_pack, apply_snapshot
+from app.hub.apply_attachments import apply_attachment_chunk, purge_stale_chunks
+from app.hub.apply_checks import Applied, NotKnownYet, parse_payload
+from app.hub.provision import (
+    ADMIN,
+    TrustedDevice,
+    admin_device,
+    apply_accounts,
+    apply_devices,
+    ensure_device_lists,
+    trusted_devices,
+)
+from app.hub.replicate import HUB_LIMIT_META, resplit_attachments
+from app.protocol.client import FrontDoorClient, FrontDoorError, InboxItem, NotEnrolled
+from app.protocol.envelope import (
+    MAX_ENVELOPE_LEN,
+    EnvelopeError,
+    open_payload,
+    parse,
+    verify_signature,
+)
+from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
+from app.store.roles import Perm
+from app.store.session import Session
+
+CURSOR_META = "hub_holdings"
+PAGE = 100
+# What may arrive addressed to which of this PC's keys.
+KINDS_FOR = {"dsl": {"record", "roster", "attachment"}, "office": {"pack-release"},
+             "device": {"provision", "accounts", "devices"}}
+# What each kind of approved PC may send (the payload is then checked by ``app.hub.apply``).
+SENDS = {ADMIN: {"record", "roster", "attachment", "pack-release", "provision", "accounts",
+                 "devices"},
+         "dsl": {"record", "roster", "attachment", "pack-release"},
+         "staff": {"record", "attachment"},
+         "office": {"record"}}
+# The payload each envelope kind carries.
+PAYLOAD_TYPE = {"record": "snapshot", "roster": "snapshot", "attachment": "attachment-chunk",
+                "pack-release": "pack", "provision": "provision", "accounts": "accounts",
+                "devices": "devices"}
+MAX_HELD = 1000  # envelopes kept to fetch again; beyond it, refused for good
+
+
+class Refused(ConcernDeskError):
+    """An envelope we will not apply; the message says why (never a child's data)."""
+
+
+class Unapproved(Refused):
+    """Refused because its sender is not (yet) a PC the school's admin approved."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    purpose: str  # which of this PC's keys it was sealed to: device, dsl or office
+    sender: str
+    sender_purpose: str  # admin, dsl, staff or office: what the admin approved it for
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class DirectoryKey:
+    fingerprint: str
+    name: str
+    status: str
+    bundle: KeyBundle
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class Received:
+    envelope_id: str
+    kind: str
+    outcome: str  # applied | already | refused
+    detail: str
+
+
+@dataclass
+class HubReport:
+    sent: list[Delivery] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    waiting: str | None = None  # why nothing more could be done now
+
+
+_TLS: ssl.SSLContext | None = None
+
+
+def tls_context() -> ssl.SSLContext:
+    """One default TLS context for every hub client: loading the system's CAs costs ~0.15 s,
+    too much to repeat for each sync."""
+    global _TLS
+    if _TLS is None:
+        _TLS = ssl.create_default_context()
+    return _TLS
+
+
+def hub_client(url: str, session: Session, pinned: KeyBundle | None) -> FrontDoorClient:
+    """A client signed by this PC's device key (already in the session: no keyring reads)."""
+    return FrontDoorClient(url, session.device.signing_key, device_fingerprint(session),
+                           service_bundle=pinned, timeout=20.0, verify=tls_context())
+
+
+def directory(client: FrontDoorClient) -> dict[str, DirectoryKey]:
+    """The hub's directory, with when each key last changed (removal time)."""
+    obj = client._json(client._send("GET", "/v1/directory"))
+    keys: dict[str, DirectoryKey] = {}
+    try:
+        for k in obj["keys"]:  # type: ignore[union-attr]
+            bundle = KeyBundle.from_json(k["bundle"])
+            fp = normalise_fingerprint(k["fingerprint"])
+            if bundle.fingerprint != fp:
+                raise ValueError("a fingerprint does not match its keys")
+            keys[fp] = DirectoryKey(fp, str(k["name"]), str(k["status"]), bundle,
+                                    parse_iso(k["updated"]))
+    except (KeyError, TypeError, ValueError, InputError) as exc:
+        raise FrontDoorError(f"the hub's directory answer is malformed: {exc}") from None
+    return keys
+
+
+def my_keys(session: Session) -> dict[str, tuple[str, Any]]:
+    """recipient fingerprint → (purpose, X25519 private key) for every key this PC holds."""
+    keys: dict[str, tuple[str, Any]] = {device_fingerprint(session): ("device",
+                                                                     session.device.hpke_key)}
+    for team, pairs in held_teams(session.conn).items():
+        keys[pairs.fingerprint] = (team, pairs.hpke)
+    return keys
+
+
+def open_envelope(item: InboxItem, keys: dict[str, tuple[str, Any]],
+                  senders: dict[str, DirectoryKey], trusted: dict[str, TrustedDevice], *,
+                  first_come: bool = False) -> Opened:
+    """A verified, opened envelope from a PC the school's admin approved, or ``Refused``.
+
+    ``trusted`` is the admin's list as this store holds it (``provision.trusted_devices``);
+    ``senders`` is the hub's directory, used only to refuse more (a removal) and for the keys
+    of an admin PC pinned by fingerprint alone (a bundle whose fingerprint is the pinned one is
+    that PC's). ``first_come``: a PC joined without pinning its admin PC takes the first
+    provisioning from an enrolled sender (the caller reports the fingerprint it pinned)."""
+    try:
+        env = parse(item.body)
+    except EnvelopeError as exc:
+        raise Refused(f"malformed: {exc.reason}") from None
+    if env.id != item.id:
+        raise Refused("the hub listed it under another id")
+    held = keys.get(env.header.recipient)
+    if held is None:
+        raise Refused("not addressed to any key this PC holds")
+    sender, kind = env.header.sender, env.header.kind
+    listed = senders.get(sender)
+    device = trusted.get(sender)
+    if device is None and first_come and kind == "provision" and listed is not None \
+            and listed.status == "enrolled":
+        device = TrustedDevice(sender, ADMIN, listed.bundle, None)
+    if device is None and kind == "provision":
+        raise Refused("provisioning is taken only from the admin PC given at join")
+    if device is None:
+        raise Unapproved("its sender is not a PC the school's admin approved")
+    if device.removed_at is not None and env.header.created >= device.removed_at:
+        raise Refused("its sender was removed by the school's admin before making it")
+    if listed is not None and listed.status == "removed" and item.received >= listed.updated:
+        raise Refused("its sender was removed from the hub before sending it")
+    bundle = device.bundle or (listed.bundle if listed is not None else None)
+    if bundle is None or bundle.fingerprint != sender:
+        raise Unapproved("the admin PC's keys are not known here yet")
+    try:
+        verify_signature(env, bundle.signing_key())
+        payload = open_payload(env, held[1])
+    except EnvelopeError as exc:
+        raise Refused(exc.reason) from None
+    if kind not in KINDS_FOR[held[0]]:
+        raise Refused(f"a '{kind}' envelope is not accepted for the {held[0]} key")
+    if kind not in SENDS[device.purpose]:
+        what = {ADMIN: "the admin's PC", "office": "an office PC"}.get(
+            device.purpose, f"a {device.purpose} PC")
+        raise Refused(f"{what} may not send a '{kind}' envelope")
+    return Opened(held[0], sender, device.purpose, payload)
+
+
+def _set_cursor(session: Session, cursor: str | None) -> None:
+    session.conn.execute("UPDATE services SET inbox_cursor = ? WHERE role = 'hub'", (cursor,))
+
+
+def _apply(session: Session, opened: Opened, payload: dict[str, Any], kind: str,
+           on_provision: Callable[[Session, dict[str, Any], str], Applied] | None) -> Applied:
+    conn, sender = session.conn, opened.sender
+    if payload.get("type") != PAYLOAD_TYPE.get(kind):
+        raise Refused(f"payload: not a {PAYLOAD_TYPE.get(kind, 'known payload')}, as a "
+                      f"'{kind}' envelope carries")
+    if opened.purpose == "device":
+        if kind == "accounts":
+            return apply_accounts(session, payload, sender)
+        if kind == "devices":
+            return apply_devices(session, payload, sender)
+        if on_provision is None:
+            raise Refused("this PC was provisioned already")
+        return on_provision(session, payload, sender)
+    if sender == device_fingerprint(session):
+        return Applied()  # our own envelope, back from the hub: we have it all
+    if opened.purpose == "office":
+        return apply_pack(conn, payload)
+    if kind == "attachment":
+        return apply_attachment_chunk(conn, payload, iso(session.clock.now()),
+                                      opened.sender_purpose)
+    return apply_snapshot(conn, payload, opened.sender_purpose)
+
+
+def _hold(session: Session, item: InboxItem, reason: str) -> bool:
+    """Keeps the id of an envelope refused for now, to fetch again later; False when full."""
+    conn = session.conn
+    if conn.execute("SELECT count(*) FROM inbox_held").fetchone()[0] >= MAX_HELD:
+        return False
+    conn.execute("INSERT INTO inbox_held (envelope_id, kind, received_at, reason, held_at) "
+                 "VALUES (?,?,?,?,?) ON CONFLICT (envelope_id) DO NOTHING",
+                 (item.id, item.kind, iso(item.received), reason, iso(session.clock.now())))
+    return True
+
+
+def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
+            senders: dict[str, DirectoryKey],
+            on_provision: Callable[[Session, dict[str, Any], str], Applied] | None = None,
+            *, again: bool = False) -> Received:
+    """Verifies, opens and applies one envelope; moves the cursor past it either way (not when
+    ``again``: a held envelope fetched again, long after the cursor passed it)."""
+    conn = session.conn
+    if conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?", (item.id,)).fetchone():
+        with session.tx():
+            if not again:
+                _set_cursor(session, item.cursor)
+            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+        return Received(item.id, item.kind, "already", "applied before")
+    try:
+        first_come = on_provision is not None and admin_device(session) is None
+        opened = open_envelope(item, keys, senders, trusted_devices(session),
+                               first_come=first_come)
+        payload = parse_payload(opened.payload)
+        with session.tx():
+            applied = _apply(session, opened, payload, item.kind, on_provision)
+            conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
+                         "(?,?,?)", (item.id, item.kind, iso(session.clock.now())))
+            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+            if not again:
+                _set_cursor(session, item.cursor)
+            if opened.sender != device_fingerprint(session):
+                session.audit("sync", "envelope", item.id, outcome="applied", kind=item.kind,
+                              sender=opened.sender, **applied.counts)
+    except (Unapproved, NotKnownYet) as exc:
+        reason = str(exc) if isinstance(exc, Refused) else exc.reason
+        with session.tx():
+            if not again:
+                _set_cursor(session, item.cursor)
+                kept = _hold(session, item, reason)
+                session.audit("sync", "envelope", item.id, outcome="refused", kind=item.kind,
+                              reason=reason, kept=kept)
+        return Received(item.id, item.kind, "refused", reason)
+    except (Refused, EnvelopeError) as exc:
+        reason = str(exc) if isinstance(exc, Refused) else exc.reason
+        with session.tx():
+            if not again:
+                _set_cursor(session, item.cursor)
+            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+            session.audit("sync", "envelope", item.id, outcome="refused", kind=item.kind,
+                          reason=reason)
+        return Received(item.id, item.kind, "refused", reason)
+    except Exception as exc:  # a payload that does not fit this store (e.g. a constraint)
+        if type(exc).__module__.startswith("sqlcipher3"):
+            with session.tx():
+                if not again:
+                    _set_cursor(session, item.cursor)
+                conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+                session.audit("sync", "envelope", item.id, outcome="refused", kind=item.kind,
+                              reason="does not fit this store")
+            return Received(item.id, item.kind, "refused", "its content does not fit this "
+                            "store")
+        raise
+    what = ", ".join(f"{n} {k}" for k, n in sorted(applied.counts.items())) or "nothing new"
+    return Received(item.id, item.kind, "applied", what)
+
+
+def receive_held(session: Session, client: FrontDoorClient, keys: dict[str, tuple[str, Any]],
+                 senders: dict[str, DirectoryKey]) -> list[Received]:
+    """After the admin PC's list, accounts or roster changed here: each held envelope, fetched
+    again by id and received as if new (still unknown: it stays held, reported once already)."""
+    results = []
+    held = session.conn.execute("SELECT envelope_id, kind, received_at FROM inbox_held ORDER BY "
+                                "received_at, envelope_id").fetchall()
+    for envelope_id, kind, received in held:
+        try:
+            body = client.fetch(envelope_id)
+        except FrontDoorError as exc:
+            if getattr(exc, "status", None) == 404:  # gone from the hub: nothing to wait for
+                with session.tx():
+                    session.conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?",
+                                         (envelope_id,))
+                continue
+            raise
+        item = InboxItem(cursor="", id=envelope_id, kind=kind, sender="", recipient="",
+                         received=parse_iso(received), body=body)
+        result = receive(session, item, keys, senders, again=True)
+        if not session.conn.execute("SELECT 1 FROM inbox_held WHERE envelope_id = ?",
+                                    (envelope_id,)).fetchone():
+            results.append(result)  # still held: reported (and audited) once, when it came
+    return results
+
+
+def register_holdings(session: Session, client: FrontDoorClient) -> bool:
+    """Tells the hub which team keys this PC holds; True when one is new here (the cursor then
+    starts again from the beginning, so a DSL PC added later receives the full history)."""
+    held = held_teams(session.conn)
+    told = set((session.meta(CURSOR_META) or "").split(",")) - {""}
+    for pairs in held.values():
+        client.register_holding(pairs.bundle, pairs.signing)
+    new = {p.fingerprint for p in held.values()} - told
+    if new:
+        with session.tx():
+            session.set_meta(CURSOR_META, ",".join(sorted(told | new)))
+            _set_cursor(session, None)
+    return bool(new)
+
+
+def pull(session: Session, client: FrontDoorClient, service: Service,
+         on_provision: Callable[[Session, dict[str, Any], str], Applied] | None = None
+         ) -> list[Received]:
+    keys = my_keys(session)
+    senders: dict[str, DirectoryKey] | None = None
+    results: list[Received] = []
+    cursor = service.inbox_cursor
+    while True:
+        batch = client.inbox(after=cursor, limit=PAGE)
+        if not batch:
+            break
+        for item in batch:
+            if senders is None or item.sender not in senders:
+                senders = directory(client)  # a device enrolled since we last looked
+            results.append(receive(session, item, keys, senders, on_provision))
+            cursor = item.cursor
+    trust_changed = any(r.outcome == "applied" and r.kind in {"devices", "accounts", "roster"}
+                        for r in results)
+    if trust_changed and session.conn.execute("SELECT 1 FROM inbox_held LIMIT 1").fetchone():
+        results += receive_held(session, client, my_keys(session),
+                                senders if senders is not None else directory(client))
+    return results
+
+
+def fit_attachments_to_hub(session: Session, client: FrontDoorClient, service: Service) -> None:
+    """When attachment chunks wait to go (or the hub's body limit is not known yet), asks the
+    hub its limit, keeps it for the next attachment, and splits again any waiting attachment
+    whose chunks are now too large for it. Offline, nothing changes."""
+    conn = session.conn
+    waiting = conn.execute("SELECT 1 FROM outbox WHERE object_type = 'attachment' AND state != "
+                           "'receipted' LIMIT 1").fetchone()
+    if waiting is None and session.meta(HUB_LIMIT_META) is not None:
+        return
+    try:
+        key = client.service_key()
+    except FrontDoorError:
+        return  # the drain that follows says why
+    if key.fingerprint != service.fingerprint:
+        return  # not the pinned hub: its word on sizes counts for nothing
+    if session.meta(HUB_LIMIT_META) != str(key.max_body):
+        with session.tx():
+            session.set_meta(HUB_LIMIT_META, str(key.max_body))
+    if waiting is not None:
+        resplit_attachments(session, min(key.max_body, MAX_ENVELOPE_LEN))
+
+
+def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = hub_client,
+             exclude: set[str] | None = None, now_only_due: bool = False) -> HubReport:
+    """Deliver everything queued for the hub, tell it our team keys, fetch and apply the inbox.
+    Never raises for a network problem: the report says what is still waiting and why."""
+    session.require(Perm.SYNC)
+    report = HubReport()
+    service = get_service(session, "hub")
+    with client_factory(service.url, session, service.bundle) as client:
+        ensure_device_lists(session)  # an admin PC from before lists sends one, once
+        try:
+            fit_attachments_to_hub(session, client, service)
+        except ConcernDeskError as exc:
+            report.waiting = str(exc)
+        report.sent = drain(session, client, exclude=exclude, now_only_due=now_only_due)
+        try:
+            register_holdings(session, client)
+            report.received = pull(session, client, get_service(session, "hub"))
+        except NotEnrolled:
+            report.waiting = (f"this PC is not enrolled with the hub yet: its administrator "
+                              f"enrols fingerprint {device_fingerprint(session)}")
+        except FrontDoorError as exc:
+            report.waiting = str(exc)
+    with session.tx():
+        purged = purge_stale_chunks(session.conn, iso(session.clock.now()))
+        if purged:
+            session.audit("sync", "attachment-chunks", None, purged=purged)
+    return report

@@ -1,0 +1,320 @@
+"""A small HTTP client for a front door or school hub; the outbox worker calls it.
+
+Every call either returns a checked result or raises one ``FrontDoorError`` subclass whose
+``retryable`` says whether trying again later can help (network down, timeout, 5xx) or a person
+must act (refused: not enrolled, conflict, too large, bad clock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.clock import parse_iso
+from app.errors import ConcernDeskError, InputError
+from app.protocol import httpsig
+from app.protocol.enrolment import sign_enrolment, sign_holding
+from app.protocol.envelope import parse
+from app.protocol.fingerprint import KeyBundle, b64d, b64e, normalise_fingerprint
+from app.protocol.receipt import Receipt, ReceiptError, verify_receipt
+
+if TYPE_CHECKING:
+    # Imported where a client is made: the many modules that only name these errors (and the
+    # app, before anyone signs in) do not pay for loading httpx.
+    import httpx
+
+
+class FrontDoorError(ConcernDeskError):
+    """Anything that stopped a call to the service. ``retryable``: try again later."""
+
+    retryable = False
+
+
+class Unreachable(FrontDoorError):
+    """No connection, or it dropped before an answer came."""
+
+    retryable = True
+
+
+class TimedOut(FrontDoorError):
+    retryable = True
+
+
+class ServerError(FrontDoorError):
+    """The service failed (HTTP 5xx)."""
+
+    retryable = True
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class Refused(FrontDoorError):
+    """The service refused the request (HTTP 4xx); retrying the same thing will not help."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        self.status = status
+        self.code = code
+        self.detail = detail
+        super().__init__(f"refused by the service ({status} {code}): {detail}")
+
+
+class NotEnrolled(Refused):
+    """403: this device's key is not (or no longer) enrolled with the service."""
+
+
+class Conflict(Refused):
+    """409: the service holds a different envelope under this id."""
+
+
+class TooLarge(Refused):
+    """413: over the service's size limit."""
+
+
+class BadResponse(FrontDoorError):
+    """The service answered something that does not check out (e.g. a receipt that fails)."""
+
+
+class CertificateError(FrontDoorError):
+    """TLS failed: the service's certificate is not trusted here (a person must fix it)."""
+
+
+class FingerprintMismatch(FrontDoorError):
+    """The service's key is not the one whose fingerprint was given: nothing is trusted."""
+
+
+@dataclass(frozen=True)
+class ServiceKey:
+    name: str
+    mode: str  # "la" or "school"
+    fingerprint: str
+    bundle: KeyBundle
+    max_body: int
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    cursor: str  # opaque: pass the last one seen as ``after``
+    id: str
+    kind: str
+    sender: str
+    recipient: str
+    received: datetime
+    body: bytes  # the envelope as uploaded: parse, verify_signature, open_payload
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """The TLS verification error behind a transport error, if that is what it was."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or "certificate not trusted"
+        if isinstance(seen, ssl.SSLError):
+            return seen.reason or "TLS error"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    fingerprint: str
+    name: str
+    status: str  # "enrolled" or "removed"
+    bundle: KeyBundle
+
+
+_REFUSALS: dict[int, type[Refused]] = {403: NotEnrolled, 409: Conflict, 413: TooLarge}
+
+
+class FrontDoorClient:
+    """Signed calls to one service as one device.
+
+    ``service_bundle`` is the service key pinned by ``frontdoor set`` / ``hub set``; receipts
+    are verified with it. Without it, ``check_service`` must be called before ``put_envelope``.
+    Envelopes from ``inbox``/``fetch`` are returned as stored: the caller parses them, verifies
+    the sender's signature with a key it trusts, then opens the payload.
+    """
+
+    def __init__(self, base_url: str, device_signing_key: Ed25519PrivateKey,
+                 device_fingerprint: str, *, service_bundle: KeyBundle | None = None,
+                 timeout: float = 30.0, verify: bool | str | ssl.SSLContext = True,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._key = device_signing_key
+        self.device_fingerprint = normalise_fingerprint(device_fingerprint)
+        self.service_bundle = service_bundle
+        # A str is a CA file (e.g. an LA's own CA or a hub's self-signed certificate).
+        tls: bool | ssl.SSLContext = verify
+        if isinstance(verify, str):
+            try:
+                tls = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError):
+                raise InputError("CA file", f"cannot read certificates from {verify}") from None
+        import httpx
+
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=tls,
+                                  transport=transport, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> FrontDoorClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- the calls -------------------------------------------------------------------------
+
+    def service_key(self) -> ServiceKey:
+        """The service's public keys (unauthenticated; check the fingerprint out of band)."""
+        obj = self._json(self._send("GET", "/v1/service-key", signed=False))
+        try:
+            bundle = KeyBundle.from_json(obj["bundle"])
+            key = ServiceKey(name=str(obj["name"]), mode=str(obj["mode"]),
+                             fingerprint=normalise_fingerprint(obj["fingerprint"]),
+                             bundle=bundle, max_body=int(obj["max_body"]))
+        except (KeyError, TypeError, ValueError, InputError) as exc:
+            raise BadResponse(f"service key answer is malformed: {exc}") from None
+        if key.fingerprint != bundle.fingerprint:
+            raise BadResponse("service key answer: fingerprint does not match its keys")
+        return key
+
+    def check_service(self, expected_fingerprint: str) -> ServiceKey:
+        """Fetch the service key and pin it if its fingerprint is the expected one."""
+        expected = normalise_fingerprint(expected_fingerprint)
+        key = self.service_key()
+        if key.fingerprint != expected:
+            raise FingerprintMismatch(
+                f"the service at {self._http.base_url} has fingerprint {key.fingerprint}, "
+                f"not {expected}: nothing was saved; check the URL and the fingerprint")
+        self.service_bundle = key.bundle
+        return key
+
+    def request_enrolment(self, bundle: KeyBundle, name: str) -> str:
+        """Register this device's public bundle as pending; returns "pending" or "enrolled"."""
+        body = json.dumps({"bundle": bundle.to_json(), "name": name,
+                           "proof": b64e(sign_enrolment(bundle, name, self._key))}).encode()
+        obj = self._json(self._send("POST", "/v1/enrolment-requests", body=body, signed=False))
+        return str(obj.get("status"))
+
+    def register_holding(self, held: KeyBundle, held_signing_private: Ed25519PrivateKey) -> None:
+        """Tell the hub this device also holds ``held`` (e.g. the DSL team key)."""
+        proof = sign_holding(held, self.device_fingerprint, held_signing_private)
+        body = json.dumps({"bundle": held.to_json(), "proof": b64e(proof)}).encode()
+        self._json(self._send("POST", "/v1/holdings", body=body))
+
+    def put_envelope(self, env_bytes: bytes) -> Receipt:
+        """Upload once; the same bytes again get the same receipt. The receipt is verified."""
+        env = parse(env_bytes, max_size=max(len(env_bytes), 1))
+        response = self._send("PUT", f"/v1/envelopes/{env.id}", body=env_bytes,
+                              content_type="application/vnd.concerndesk.envelope")
+        try:
+            receipt = Receipt.from_json(self._json(response))
+        except ReceiptError as exc:
+            raise BadResponse(f"the service's receipt is malformed: {exc}") from None
+        if receipt.envelope_id != env.id or receipt.sha256 != hashlib.sha256(env_bytes).hexdigest():
+            raise BadResponse("the receipt names another envelope or other bytes")
+        service = self.service_bundle
+        if service is None:
+            raise FrontDoorError("no pinned service key to check the receipt with: "
+                                 "pass service_bundle or call check_service(fingerprint) first")
+        if receipt.service != service.fingerprint:
+            raise BadResponse("the receipt was signed by another service")
+        try:
+            verify_receipt(receipt, service.signing_key())
+        except ReceiptError as exc:
+            raise BadResponse(str(exc)) from None
+        return receipt
+
+    def inbox(self, after: str | None = None, limit: int = 100) -> list[InboxItem]:
+        """Envelopes for this device's keys after ``after``, oldest first; [] when none."""
+        params = {"limit": str(limit)}
+        if after:
+            params["after"] = after
+        obj = self._json(self._send("GET", "/v1/inbox", params=params))
+        try:
+            return [InboxItem(cursor=str(e["cursor"]), id=str(e["id"]), kind=str(e["kind"]),
+                              sender=str(e["sender"]), recipient=str(e["recipient"]),
+                              received=parse_iso(e["received"]),
+                              body=b64d(e["body"], "inbox body"))
+                    for e in obj["envelopes"]]
+        except (KeyError, TypeError, ValueError, InputError) as exc:
+            raise BadResponse(f"inbox answer is malformed: {exc}") from None
+
+    def directory(self) -> list[DirectoryEntry]:
+        """School hub only: the devices its admin enrolled (or removed), with their keys."""
+        obj = self._json(self._send("GET", "/v1/directory"))
+        try:
+            entries = [DirectoryEntry(fingerprint=normalise_fingerprint(k["fingerprint"]),
+                                      name=str(k["name"]), status=str(k["status"]),
+                                      bundle=KeyBundle.from_json(k["bundle"]))
+                       for k in obj["keys"]]
+        except (KeyError, TypeError, InputError) as exc:
+            raise BadResponse(f"directory answer is malformed: {exc}") from None
+        if any(e.bundle.fingerprint != e.fingerprint for e in entries):
+            raise BadResponse("directory answer: a fingerprint does not match its keys")
+        return entries
+
+    def fetch(self, envelope_id: str) -> bytes:
+        """One envelope addressed to (or sent by) this device's keys, as uploaded."""
+        return self._send("GET", f"/v1/envelopes/{envelope_id}").content
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, body: bytes = b"", signed: bool = True,
+              params: dict[str, str] | None = None,
+              content_type: str = "application/json") -> httpx.Response:
+        import httpx  # loaded already: the client was made with it
+
+        request = self._http.build_request(method, path, params=params, content=body,
+                                           headers={"Content-Type": content_type} if body else {})
+        if signed:
+            if self.service_bundle is None:
+                raise FrontDoorError("no pinned service key: pass service_bundle or call "
+                                     "check_service(fingerprint) first")
+            raw_path, _, query = request.url.raw_path.decode("ascii").partition("?")
+            request.headers.update(httpsig.sign_request(
+                method, raw_path, query, body, self.device_fingerprint, self._key,
+                service=self.service_bundle.fingerprint))
+        try:
+            response = self._http.send(request)
+        except httpx.TimeoutException:
+            raise TimedOut(f"no answer from {self._http.base_url} in time; will retry") from None
+        except httpx.TransportError as exc:
+            tls = _tls_failure(exc)
+            if tls is not None:
+                raise CertificateError(f"TLS with {self._http.base_url} failed: {tls}") from None
+            raise Unreachable(f"cannot reach {self._http.base_url} "
+                              f"({type(exc).__name__}); will retry") from None
+        if response.status_code >= 500:
+            raise ServerError(response.status_code,
+                              f"the service failed (HTTP {response.status_code}); will retry")
+        if response.status_code >= 400:
+            code, detail = "refused", response.reason_phrase
+            try:
+                err = response.json()
+                code, detail = str(err["error"]), str(err["detail"])
+            except (ValueError, KeyError, TypeError):
+                pass
+            cls = _REFUSALS.get(response.status_code, Refused)
+            raise cls(response.status_code, code, detail)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, object]:
+        try:
+            obj = response.json()
+        except ValueError:
+            raise BadResponse("the service did not answer JSON") from None
+        if not isinstance(obj, dict):
+            raise BadResponse("the service did not answer a JSON object")
+        return obj

@@ -1,0 +1,1 @@
+"""The encrypted store (filled in by a later commit)."""

@@ -1,0 +1,290 @@
+"""Creating and unlocking a store: a directory holding ``store.db`` and ``keys.json``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.clock import Clock, SystemClock, iso
+from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
+from app.store import highwater
+from app.store.db import DB_FILE, connect, migrate, transaction
+from app.store.device import DeviceKeys, create_device_keys, load_device_keys
+from app.store.keyfile import KEYFILE, KeyFile
+from app.store.keys import (
+    KdfParams,
+    UnwrapFailed,
+    format_recovery_key,
+    new_data_key,
+    new_recovery_key,
+    parse_recovery_key,
+)
+from app.store.passphrase import check_passphrase_strength
+from app.store.ratelimit import UnlockState, attempt_lock
+from app.store.session import Session, User
+from app.store.verifier import set_verifier
+
+log = logging.getLogger(__name__)
+
+
+def seconds(n: int) -> str:
+    return "1 second" if n == 1 else f"{n} seconds"
+
+
+def store_exists(directory: Path) -> bool:
+    return (directory / KEYFILE).exists() or (directory / DB_FILE).exists()
+
+
+def _require_store(directory: Path) -> KeyFile:
+    if not directory.is_dir():
+        raise InputError("data", f"there is no store at {directory} (create one with "
+                         "'concerndesk-cli init')")
+    try:
+        return KeyFile.load(directory)
+    except FileNotFoundError:
+        if (directory / DB_FILE).exists():
+            raise StoreDamaged(f"The key file {KEYFILE} is missing from {directory}: restore "
+                               "the store from a backup.") from None
+        raise InputError("data", f"there is no store at {directory} (create one with "
+                         "'concerndesk-cli init')") from None
+
+
+@dataclass(frozen=True)
+class NewStore:
+    session: Session
+    recovery_key: str
+
+
+def create_store(directory: Path, *, school_name: str, admin_username: str,
+                 admin_display_name: str, passphrase: str, clock: Clock | None = None,
+                 kdf: KdfParams | None = None, demo: bool = False) -> NewStore:
+    """A new empty store with one admin; returns the admin's session and the recovery key."""
+    clock = clock or SystemClock()
+    school_name = school_name.strip()
+    if not school_name:
+        raise InputError("school", "give the school's name")
+    _check_username(admin_username)
+    if not demo:
+        check_passphrase_strength(passphrase)
+    if store_exists(directory):
+        raise InputError("data", f"a store already exists in {directory}")
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise InputError("data", f"{directory} is not an empty folder; choose a new one")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    # Built in a scratch folder and renamed into place when whole, so a crash part-way leaves
+    # no half-made store where the real one belongs (and 'init' can simply be run again).
+    scratch = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".concerndesk-init-"))
+    os.chmod(scratch, 0o700)
+
+    store_id = str(uuid.uuid4())
+    data_key, recovery = new_data_key(), new_recovery_key()
+    device = create_device_keys(store_id)
+    keyfile = KeyFile(store_id)
+    keyfile.add_user(admin_username, passphrase, data_key, device.secret, kdf or KdfParams())
+    keyfile.set_recovery(recovery, data_key, device.secret)
+    admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
+                 or admin_username, ("admin",))
+    try:
+        conn = connect(scratch / DB_FILE, data_key, create=True)
+        try:
+            migrate(conn)
+            now = iso(clock.now())
+            with transaction(conn):
+                for key, value in (("store_id", store_id), ("school_name", school_name),
+                                   ("created_at", now), ("demo", "1" if demo else "0"),
+                                   ("kdf", "argon2id")):
+                    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+                conn.execute("INSERT INTO users (id, username, display_name, roles, "
+                             "created_at) VALUES (?,?,?,?,?)",
+                             (admin.id, admin.username, admin.display_name,
+                              ",".join(admin.roles), now))
+                set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
+                             clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
+            made = Session(scratch, store_id, conn, device, data_key, clock, admin)
+            with made.tx():
+                made.audit("create", "store", store_id)
+                made.audit("user", "user", admin.id, change="added", roles=list(admin.roles))
+        finally:
+            conn.close()
+        keyfile.save(scratch)
+        if directory.exists():
+            directory.rmdir()  # empty, checked above
+        scratch.rename(directory)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    session = Session(directory, store_id, connect(directory / DB_FILE, data_key), device,
+                      data_key, clock, admin)
+    return NewStore(session, format_recovery_key(recovery))
+
+
+def _check_username(username: str) -> None:
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise InputError("user", "a username is letters, digits, '.', '-' or '_', no spaces")
+
+
+def _device_keys(keyfile: KeyFile) -> DeviceKeys:
+    device = load_device_keys(keyfile.store_id)
+    if device is None:
+        raise ConcernDeskError(
+            "This PC does not hold the device keys for this store (it was copied or restored "
+            "from another PC). An admin can re-open it here with the recovery key: "
+            "concerndesk-cli recover --data DIR.")
+    return device
+
+
+def unlock(directory: Path, username: str, passphrase: str, *,
+           clock: Clock | None = None) -> Session:
+    from app.hub.join import claim_provisioned_account  # (hub-sync.md)
+    from app.store.joinfile import has_provisional_wrap
+
+    clock = clock or SystemClock()
+    keyfile = _require_store(directory)
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
+        wait = state.seconds_to_wait(username)
+        if wait:
+            raise UnlockError(f"Too many wrong passphrases for '{username}': try again in "
+                              f"{seconds(wait)}.")
+        joining = username not in keyfile.users and has_provisional_wrap(directory, username)
+        if username not in keyfile.users and not joining:
+            state.record_failure(username, "unknown user")
+            raise UnlockError(f"There is no account '{username}' on this PC's store.")
+        device = _device_keys(keyfile)
+        attempt = state.begin_attempt(username)
+        try:
+            data_key = (claim_provisioned_account(directory, keyfile, username, passphrase,
+                                                  device)
+                        if joining else keyfile.unwrap_user(username, passphrase, device.secret))
+        except UnwrapFailed:
+            state.attempt_failed(attempt, "wrong passphrase")
+            wait = state.seconds_to_wait(username)
+            hint = f" Wait {seconds(wait)} before the next try." if wait else ""
+            raise UnlockError(f"The passphrase for '{username}' is wrong.{hint}") from None
+        try:
+            session = _open_session(directory, keyfile, device, data_key, username, clock,
+                                    state, attempt)
+        except UnlockError:
+            state.attempt_failed(attempt, "account removed")
+            raise
+        except BaseException:
+            state.take_back(username, attempt)
+            raise
+    try:  # an account from before the hub gets its verifier now (hub-sync.md)
+        from app.store.verifier import ensure_verifier
+
+        ensure_verifier(session, passphrase)
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) -> Session:
+    """Signs in as whichever account this passphrase belongs to (for ``verify``)."""
+    clock = clock or SystemClock()
+    keyfile = _require_store(directory)
+    device = _device_keys(keyfile)
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
+        wait = state.seconds_to_wait("*")
+        if wait:
+            raise UnlockError(f"Too many wrong passphrases: try again in {seconds(wait)}.")
+        attempt = state.begin_attempt("*")
+        for username in sorted(keyfile.users):
+            if state.seconds_to_wait(username):
+                continue
+            try:
+                data_key = keyfile.unwrap_user(username, passphrase, device.secret)
+            except UnwrapFailed:
+                continue
+            state.record_success("*", attempt)
+            return _open_session(directory, keyfile, device, data_key, username, clock, state)
+        state.attempt_failed(attempt, "passphrase matched no account")
+    raise UnlockError("That passphrase does not open this store for any account.")
+
+
+def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_key: bytes,
+                  username: str, clock: Clock, state: UnlockState,
+                  attempt: dict[str, str] | None = None) -> Session:
+    conn = connect(directory / DB_FILE, data_key)
+    try:
+        highwater.check(conn, directory, data_key)  # committed work lost? (before any write)
+        migrate(conn)
+        user = load_user(conn, username)
+        if user is None:
+            raise UnlockError(f"The account '{username}' has been removed.")
+        session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
+        pending = state.record_success(username, attempt)
+        if pending:
+            with session.tx():
+                for failure in pending:
+                    session.audit("failed-login", "user", None, username=failure["user"],
+                                  at=failure["at"], reason=failure["reason"])
+        # The login itself is audited with the session's first audited act, so a command that
+        # stops on bad input writes nothing at all (CONTRACT.md).
+        session.defer_login()
+        return session
+    except BaseException:
+        conn.close()
+        raise
+
+
+def load_user(conn: object, username: str) -> User | None:
+    row = conn.execute(  # type: ignore[attr-defined]
+        "SELECT id, username, display_name, roles FROM users WHERE username = ? AND "
+        "removed_at IS NULL", (username,)).fetchone()
+    if row is None:
+        return None
+    return User(row[0], row[1], row[2], tuple(row[3].split(",")))
+
+
+def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = None) -> Session:
+    """Opens the store with the recovery key, on this PC or a replacement one.
+
+    The session acts as the first admin account; on a PC without the device keys they are
+    re-created from the recovered device secret, so everyone's passphrase works again here.
+    """
+    clock = clock or SystemClock()
+    keyfile = _require_store(directory)
+    key = parse_recovery_key(recovery_key_text)
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
+        wait = state.seconds_to_wait("recovery")
+        if wait:
+            raise UnlockError(f"Too many wrong recovery keys: try again in {seconds(wait)}.")
+        attempt = state.begin_attempt("recovery")
+        try:
+            data_key, device_secret = keyfile.unwrap_recovery(key)
+        except UnwrapFailed:
+            state.attempt_failed(attempt, "wrong recovery key")
+            raise UnlockError("That recovery key does not open this store.") from None
+        state.record_success("recovery", attempt)
+    device = load_device_keys(keyfile.store_id)
+    new_device = device is None or device.secret != device_secret
+    if new_device:
+        device = create_device_keys(keyfile.store_id, device_secret)
+    assert device is not None
+    conn = connect(directory / DB_FILE, data_key)
+    try:
+        highwater.check(conn, directory, data_key)
+        migrate(conn)
+        row = conn.execute("SELECT username FROM users WHERE removed_at IS NULL AND "
+                           "(',' || roles || ',') LIKE '%,admin,%' ORDER BY created_at"
+                           ).fetchone()
+        if row is None:
+            raise ConcernDeskError("This store has no admin account left to recover as.")
+        user = load_user(conn, row[0])
+        assert user is not None
+        session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
+        with session.tx():
+            session.audit("recovery", "store", keyfile.store_id, new_device=new_device)
+        return session
+    except BaseException:
+        conn.close()
+        raise

@@ -1,0 +1,175 @@
+"""An unlocked store with a signed-in user: the object every core operation takes first."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.clock import Clock, iso
+from app.errors import AccessDenied, ConcernDeskError
+from app.store import highwater
+from app.store.audit import AuditLog
+from app.store.db import Connection, transaction
+from app.store.device import DeviceKeys
+from app.store.roles import Perm, permissions, require
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class Session:
+    def __init__(self, directory: Path, store_id: str, conn: Connection, device: DeviceKeys,
+                 data_key: bytes, clock: Clock, user: User) -> None:
+        self.directory = directory
+        self.store_id = store_id
+        self.device = device
+        self.clock = clock
+        self.user = user
+        self._conn: Connection | None = conn
+        self._data_key: bytes | None = data_key
+        self._audit = AuditLog.for_device(conn, clock, device, store_id)
+        self._savepoints = 0
+        self._login_at: str | None = None
+
+    def clone(self) -> Session:
+        """The same user on a second connection to the same store, for one other thread (e.g.
+        a background sync worker); WAL lets the two read and write side by side."""
+        from app.store.db import DB_FILE, connect
+
+        twin = Session(self.directory, self.store_id, connect(self.directory / DB_FILE,
+                                                              self.data_key),
+                       self.device, self.data_key, self.clock, self.user)
+        twin._login_at = None
+        return twin
+
+    def as_user(self, user: User) -> Session:
+        """Another user's session over the same open connection (demo and bulk loading)."""
+        return Session(self.directory, self.store_id, self.conn, self.device, self.data_key,
+                       self.clock, user)
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise ConcernDeskError("The store is locked: sign in again.")
+        return self._conn
+
+    @property
+    def data_key(self) -> bytes:
+        if self._data_key is None:
+            raise ConcernDeskError("The store is locked: sign in again.")
+        return self._data_key
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    # -- roles ---------------------------------------------------------------------------------
+    def can(self, perm: Perm) -> bool:
+        return perm in permissions(self.user.roles)
+
+    def require(self, perm: Perm) -> None:
+        """Raises AccessDenied (auditing the attempt) unless the user's roles grant ``perm``."""
+        try:
+            require(self.user.roles, perm)
+        except AccessDenied:
+            self.audited("view", "permission", None, denied=perm.name)
+            raise
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """A transaction; nested inside another one it is a savepoint, so a bulk load can wrap
+        many operations in one commit and a failing one still undoes only itself."""
+        conn = self.conn
+        if not conn.in_transaction:
+            with transaction(conn):
+                yield conn
+                # Read inside the transaction, written outside the store only once it has
+                # committed: the high-water mark may lag the store, never lead it.
+                mark = highwater.pending(conn)
+            highwater.record(self.directory, self.data_key, mark)
+            return
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            raise
+        conn.execute(f"RELEASE {name}")
+
+    def defer_login(self) -> None:
+        self._login_at = iso(self.clock.now())
+
+    def audit(self, action: str, object_type: str | None = None, object_id: str | None = None,
+              **detail: Any) -> str:
+        """Appends an audit event as this user (inside the caller's transaction if any)."""
+        if self._login_at is not None:
+            self._audit.append(self.user.username, "login", "user", self.user.id,
+                               signed_in_at=self._login_at)
+            self._login_at = None
+        return self._audit.append(self.user.username, action, object_type, object_id, **detail)
+
+    def audited(self, action: str, object_type: str | None = None, object_id: str | None = None,
+                **detail: Any) -> str:
+        """An audit event in a transaction of its own (views, searches, exports)."""
+        with self.tx():
+            return self.audit(action, object_type, object_id, **detail)
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                          "UPDATE SET value = excluded.value", (key, value))
+
+    @property
+    def school_name(self) -> str:
+        return self.meta("school_name") or ""
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "1"
+
+    # -- ending --------------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Audits the lock, closes the connection and drops the key from this object."""
+        if self._conn is None:
+            return
+        try:
+            self.audited("lock")
+        except Exception:  # a damaged or busy store must still lock
+            log.warning("could not audit the lock")
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+                self._data_key = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

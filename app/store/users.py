@@ -1,0 +1,187 @@
+"""Staff accounts: added, changed and removed by an admin; each holds a wrap of the data key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.clock import iso, parse_iso
+from app.errors import InputError, NotFound
+from app.hub.provision import replicate_accounts
+from app.store.access import _check_username, load_user
+from app.store.db import Connection
+from app.store.keyfile import KeyFile
+from app.store.keys import KdfParams
+from app.store.passphrase import check_passphrase_strength
+from app.store.ratelimit import UnlockState
+from app.store.roles import Perm, parse_roles
+from app.store.session import Session, User
+from app.store.verifier import set_verifier
+
+
+def list_users(session: Session) -> list[User]:
+    session.require(Perm.MANAGE_USERS)
+    rows = session.conn.execute("SELECT id, username, display_name, roles FROM users WHERE "
+                                "removed_at IS NULL ORDER BY username").fetchall()
+    return [User(r[0], r[1], r[2], tuple(r[3].split(","))) for r in rows]
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the admin's list shows it: a disabled one stays, marked, for the record."""
+
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    disabled_at: datetime | None = None
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account that can sign in, and every disabled one (removed ones are left out)."""
+    session.require(Perm.MANAGE_USERS)
+    rows = session.conn.execute("SELECT username, display_name, roles, disabled_at FROM users "
+                                "WHERE removed_at IS NULL OR disabled_at IS NOT NULL ORDER BY "
+                                "disabled_at IS NOT NULL, username").fetchall()
+    return [Account(r[0], r[1], tuple(r[2].split(",")), parse_iso(r[3]) if r[3] else None)
+            for r in rows]
+
+
+def _is_last_admin(conn: Connection, user: User) -> bool:
+    others = conn.execute("SELECT count(*) FROM users WHERE removed_at IS NULL AND id != ? AND "
+                          "(',' || roles || ',') LIKE '%,admin,%'", (user.id,)).fetchone()[0]
+    return "admin" in user.roles and others == 0
+
+
+def _account(session: Session, username: str) -> User:
+    user = load_user(session.conn, username)
+    if user is None:
+        disabled = session.conn.execute("SELECT 1 FROM users WHERE username = ? AND "
+                                        "disabled_at IS NOT NULL", (username,)).fetchone()
+        if disabled:
+            raise InputError("name", f"the account '{username}' is disabled")
+        raise NotFound(f"There is no account '{username}'.")
+    return user
+
+
+def change_role(session: Session, username: str, roles: str | list[str]) -> User:
+    """An admin gives an account other roles (audited; reaches the PCs that joined)."""
+    session.require(Perm.MANAGE_USERS)
+    parsed = parse_roles(roles)
+    user = _account(session, username)
+    if parsed == user.roles:
+        raise InputError("role", f"'{username}' already has the role{'s' * (len(parsed) > 1)} "
+                         f"{', '.join(parsed)}")
+    if "admin" not in parsed and _is_last_admin(session.conn, user):
+        raise InputError("role", f"'{username}' is the last admin account: make another "
+                         "account admin first")
+    with session.tx() as conn:
+        conn.execute("UPDATE users SET roles = ? WHERE id = ?", (",".join(parsed), user.id))
+        session.audit("user", "user", user.id, change="roles changed", roles=list(parsed),
+                      was=list(user.roles))
+        replicate_accounts(session)  # names and roles come from the admin's PC (hub-sync.md)
+    return User(user.id, user.username, user.display_name, parsed)
+
+
+def disable_user(session: Session, username: str) -> None:
+    """The account can no longer sign in on any PC (its key wrap goes, as on removal) but stays
+    listed as disabled, and its name stays on everything it recorded."""
+    session.require(Perm.MANAGE_USERS)
+    user = _account(session, username)
+    if user.id == session.user.id:
+        raise InputError("name", "you cannot disable your own account")
+    if _is_last_admin(session.conn, user):
+        raise InputError("name", f"'{username}' is the last admin account")
+    keyfile = KeyFile.load(session.directory)
+    keyfile.remove_user(username)
+    now = iso(session.clock.now())
+    with session.tx() as conn:
+        conn.execute("UPDATE users SET removed_at = ?, disabled_at = ? WHERE id = ?",
+                     (now, now, user.id))
+        session.audit("user", "user", user.id, change="disabled")
+        replicate_accounts(session)  # joined PCs refuse it too (as a removed account)
+        keyfile.save(session.directory)
+
+
+def add_user(session: Session, username: str, display_name: str, roles: str | list[str],
+             passphrase: str, *, kdf: KdfParams | None = None, weak_ok: bool = False) -> User:
+    session.require(Perm.MANAGE_USERS)
+    _check_username(username)
+    parsed = parse_roles(roles)
+    if not weak_ok:
+        check_passphrase_strength(passphrase)
+    if session.conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+        # (a removed or disabled account keeps its name on the record: it is never reused)
+        raise InputError("name", f"an account '{username}' already exists or existed")
+    user = User(str(uuid.uuid4()), username, display_name.strip() or username, parsed)
+    keyfile = KeyFile.load(session.directory)
+    keyfile.add_user(username, passphrase, session.data_key, session.device.secret,
+                     kdf or KdfParams())
+    with session.tx() as conn:
+        conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
+                     "VALUES (?,?,?,?,?)", (user.id, user.username, user.display_name,
+                                            ",".join(user.roles), iso(session.clock.now())))
+        session.audit("user", "user", user.id, change="added", roles=list(parsed))
+        set_verifier(conn, user.id, username, passphrase, kdf or KdfParams(),  # (hub-sync.md)
+                     session.clock.now())
+        replicate_accounts(session)
+        # Saved inside the transaction: if the key file cannot be written, the row rolls back.
+        keyfile.save(session.directory)
+    return user
+
+
+def change_passphrase(session: Session, old: str, new: str) -> None:
+    """Rewraps the signed-in user's own copy of the data key."""
+    check_passphrase_strength(new, "new passphrase")
+    keyfile = KeyFile.load(session.directory)
+    from app.store.keys import UnwrapFailed
+
+    try:
+        keyfile.unwrap_user(session.user.username, old, session.device.secret)
+    except UnwrapFailed:
+        raise InputError("current passphrase", "is not right") from None
+    keyfile.add_user(session.user.username, new, session.data_key, session.device.secret,
+                     KdfParams())
+    with session.tx() as conn:
+        session.audit("user", "user", session.user.id, change="passphrase changed")
+        set_verifier(conn, session.user.id, session.user.username, new, KdfParams(),
+                     session.clock.now())
+        replicate_accounts(session)
+        keyfile.save(session.directory)
+
+
+def reset_passphrase(session: Session, username: str, new: str) -> None:
+    """An admin sets a new passphrase for someone who forgot theirs (or was locked out)."""
+    session.require(Perm.MANAGE_USERS)
+    check_passphrase_strength(new, "new passphrase")
+    user = load_user(session.conn, username)
+    if user is None:
+        raise NotFound(f"There is no account '{username}'.")
+    keyfile = KeyFile.load(session.directory)
+    keyfile.add_user(username, new, session.data_key, session.device.secret, KdfParams())
+    with session.tx() as conn:
+        session.audit("user", "user", user.id, change="passphrase reset by admin")
+        set_verifier(conn, user.id, username, new, KdfParams(), session.clock.now())
+        replicate_accounts(session)
+        keyfile.save(session.directory)
+    # The new passphrase must work at once: a reset also ends the account's lockout.
+    UnlockState(session.directory, session.clock).clear(username)
+
+
+def remove_user(session: Session, username: str) -> None:
+    session.require(Perm.MANAGE_USERS)
+    user = load_user(session.conn, username)
+    if user is None:
+        raise NotFound(f"There is no account '{username}'.")
+    if user.id == session.user.id:
+        raise InputError("name", "you cannot remove your own account")
+    if _is_last_admin(session.conn, user):
+        raise InputError("name", f"'{username}' is the last admin account")
+    keyfile = KeyFile.load(session.directory)
+    keyfile.remove_user(username)
+    with session.tx() as conn:
+        conn.execute("UPDATE users SET removed_at = ? WHERE id = ?",
+                     (iso(session.clock.now()), user.id))
+        session.audit("user", "user", user.id, change="removed")
+        replicate_accounts(session)  # to the PCs that joined (hub-sync.md)
+        keyfile.save(session.directory)
