@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def missing() -> str | None:
-    for module in ("frontdoor.cli", "frontdoor.keys", "app.protocol.client", "app.protocol.envelope"):
+    for module in ("frontdoor.cli", "frontdoor.keys", "app.protocol.client",
+                   "app.protocol.envelope"):
         if importlib.util.find_spec(module) is None:
             return f"not available yet ({module} is not built)"
     return None

@@ -1,4 +1,5 @@
-"""A child's safeguarding flags (DSL team): one checkbox per flag in ``app.domain.child_flags.FLAGS``.
+"""A child's safeguarding flags (DSL team): one checkbox per flag in
+``app.domain.child_flags.FLAGS``.
 
 Setting or clearing a flag is an event with a note (so "when did the plan start" stays
 answerable): ticking a box asks for the note first, and the box shows the store's answer only

@@ -2,8 +2,8 @@
 fingerprint its own admin reads out; this PC's fingerprint, to read back to them; and once a hub
 is set, the PCs of this school (``ui.devices_widget``).
 
-``app.delivery.services.set_service`` fetches the service's key and refuses one whose fingerprint does
-not match (nothing is saved): that message appears at the fingerprint field. The hub is set as
+``app.delivery.services.set_service`` fetches the service's key and refuses one whose fingerprint
+does not match (nothing is saved): that message appears at the fingerprint field. The hub is set as
 ``hub set`` sets it (``app.hub.devices.set_hub``): an admin's first hub also makes the team keys,
 so this PC can approve others.
 """

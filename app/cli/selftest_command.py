@@ -1,4 +1,5 @@
-"""``self-test``: check this installation end to end on a throwaway store (see app/cli/selftest.py)."""
+"""``self-test``: check this installation end to end on a throwaway store
+(see app/cli/selftest.py)."""
 
 from __future__ import annotations
 

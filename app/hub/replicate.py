@@ -5,7 +5,8 @@ Each envelope carries a *snapshot*: the whole of each record it names as this PC
 record, every version, every status event, the children by UPN with their roster rows, and the
 accounts it mentions). Applying a snapshot is a union, insert-if-absent by id, so envelopes may
 arrive in any order, twice, or from several PCs, and every DSL PC still converges
-(app/hub/apply.py). When no school hub is set, nothing is queued: a single-PC school works as before.
+(app/hub/apply.py). When no school hub is set, nothing is queued: a single-PC school works as
+before.
 
 Attachments travel apart, as "attachment" envelopes each carrying one chunk of the file and its
 metadata, sized under the hub's body limit (``attachment_envelopes``).
