@@ -713,6 +713,9 @@ def main(argv: list[str] | None = None) -> int:
                         "process (it commits the inbox cursor before applying the envelope) and "
                         "expect the harness to find lost concerns; exit 0 when it does")
     args = parser.parse_args(argv)
+    from app.hub.reactions import install
+
+    install()  # as the desktop app and the CLI do at start-up
     if args.child:
         return child_main(args.child, args.user)
     if args.self_check:

@@ -14,6 +14,7 @@ from app.clock import FakeClock
 from app.domain.pupils import apply_roster
 from app.domain.roster_csv import RosterRow
 from app.errors import KeyringUnavailable
+from app.hub.reactions import install as install_hub_reactions
 from app.store.access import create_store, unlock
 from app.store.device import check_keyring
 from app.store.keys import TEST_KDF
@@ -36,6 +37,7 @@ PUPILS = [
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    install_hub_reactions()  # as the desktop app and the CLI do at start-up
 
 
 @pytest.fixture(scope="session", autouse=True)

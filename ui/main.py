@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         return self_test()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from app.hub.reactions import install
+
+    install()  # on a PC that joined a hub, every change replicates (app/hub/reactions.py)
 
     from PySide6.QtWidgets import QApplication
 

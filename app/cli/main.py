@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.hub.reactions import install
+
+    install()  # on a PC that joined a hub, every change replicates (app/hub/reactions.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from app.clock import iso, parse_iso
+from app.delivery.outcomes import record_delivery
 from app.protocol.envelope import parse
 from app.store.session import Session
 
@@ -178,8 +179,6 @@ def _settle(session: Session, item: OutboxItem, upload: Future[Receipt],
         session.audit("receipt", "envelope", item.id, kind=item.kind,
                       received=iso(receipt.received), service=receipt.service)
         if item.kind == "referral" and item.object_type == "referral" and item.object_id:
-            from app.domain.referrals import record_delivery
-
             record_delivery(session, item.object_id, "receipted", iso(receipt.received))
     return Delivery(item, "receipted", f"receipt signed by {receipt.service} at "
                     f"{iso(receipt.received)}")

@@ -8,8 +8,9 @@ import uuid
 
 from app.delivery.identity import store_identity
 from app.delivery.outbox import enqueue
+from app.delivery.outcomes import record_delivery
 from app.delivery.services import get_service
-from app.domain.referrals import get_referral, record_delivery
+from app.domain.referrals import get_referral
 from app.errors import InputError
 from app.pack import pack_json, render_pack
 from app.pack.assembly import referral_pack_data

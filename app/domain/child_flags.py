@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from app.domain.event_order import ORDER, next_event_at
 from app.domain.pupils import Child, child_by_id
 from app.errors import InputError
-from app.hub.replicate import replicate_flags
 from app.store.roles import Perm
 from app.store.session import Session
 
@@ -44,7 +43,7 @@ def set_flag(session: Session, child_id: str, flag: str, on: bool, note: str | N
                                                                     session.clock.now()),
                                                       (note or "").strip() or None))
         session.audit("amend", "child-flag", child_id, flag=flag, on=on)
-        replicate_flags(session, child_id)  # to the DSL team (hub-sync.md)
+        session.changed("flags", child_id)  # to the DSL team (hub-sync.md)
 
 
 def flags(session: Session, child_id: str, *, audit: bool = True) -> list[str]:

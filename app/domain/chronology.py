@@ -28,7 +28,6 @@ from app.domain.records import (
 )
 from app.domain.status_events import StatusEvent, events_for_child
 from app.errors import InputError, NotFound
-from app.hub.replicate import replicate_record
 from app.store.roles import Perm
 from app.store.session import Session
 
@@ -87,7 +86,7 @@ def add_entry(session: Session, child_ids: list[str], kind: str, summary: str,
     with session.tx():
         version = insert_record(session, "entry", [(c, "subject") for c in child_ids], fields)
         session.audit("create", "entry", version.record_id, kind=kind)
-        replicate_record(session, version.record_id)  # to the DSL team (hub-sync.md)
+        session.changed("record", version.record_id)  # to the DSL team (hub-sync.md)
     return version
 
 

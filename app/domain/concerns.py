@@ -25,7 +25,6 @@ from app.domain.records import (
     resolve_record_id,
 )
 from app.errors import AccessDenied, InputError, NotFound
-from app.hub.replicate import replicate_record
 from app.store.db import Connection
 from app.store.roles import Perm
 from app.store.session import Session
@@ -94,7 +93,7 @@ def record_concern(session: Session, draft: ConcernDraft) -> ConcernView:
                      "VALUES (?,?,?,?,?)", (str(uuid.uuid4()), record_id, "new",
                                             session.user.id, iso(session.clock.now())))
         session.audit("create", "concern", record_id, children=len(draft.children))
-        replicate_record(session, record_id)  # to the DSL team through the hub (hub-sync.md)
+        session.changed("record", record_id)  # to the DSL team through the hub (hub-sync.md)
     return _view(session, record_id)
 
 
@@ -206,7 +205,7 @@ def set_status(session: Session, some_id: str, status: str, note: str | None = N
                                                             session.clock.now()),
                                               (note or "").strip() or None))
         session.audit("status", "concern", record_id, status=status)
-        replicate_record(session, record_id)
+        session.changed("record", record_id)
 
 
 def assign(session: Session, some_id: str, username: str) -> None:
@@ -223,7 +222,7 @@ def assign(session: Session, some_id: str, username: str) -> None:
                                               next_event_at(conn, "record_status", record_id,
                                                             session.clock.now()), row[0]))
         session.audit("status", "concern", record_id, assigned=row[0])
-        replicate_record(session, record_id)
+        session.changed("record", record_id)
 
 
 def _concern_id(session: Session, some_id: str) -> str:

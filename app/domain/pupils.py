@@ -11,7 +11,6 @@ from datetime import date
 from app.clock import iso
 from app.domain.roster_csv import RosterRow, parse_roster
 from app.errors import NotFound
-from app.hub.replicate import replicate_roster
 from app.identifiers import check_upn, normalise_upn
 from app.store.roles import Perm
 from app.store.session import Session
@@ -106,7 +105,7 @@ def apply_roster(session: Session, rows: Iterable[RosterRow]) -> ImportResult:
                 unchanged += 1
         session.audit("import", "roster", None, added=added, updated=updated,
                       unchanged=unchanged)
-        replicate_roster(session, changed)
+        session.changed("roster", *changed)
     return ImportResult(added, updated, unchanged)
 
 

@@ -223,9 +223,7 @@ def amend(session: Session, record_id: str, reason: str, **changes: Any) -> Vers
         version = insert_version(session, record_id, current.version + 1, current.id,
                                  reason_text, checked)
         session.audit("amend", "record", record_id, version=version.id)
-        from app.hub.replicate import replicate_record  # (hub-sync.md)
-
-        replicate_record(session, record_id)
+        session.changed("record", record_id)  # to the DSL team (hub-sync.md)
     return version
 
 

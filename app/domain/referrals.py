@@ -19,7 +19,6 @@ from app.domain.event_order import ORDER_DESC, next_event_at
 from app.domain.pupils import Child, child_by_id
 from app.domain.referral_form import check_ready_for_approval, set_field
 from app.errors import InputError, NotFound
-from app.hub.replicate import replicate_pack, replicate_referral
 from app.store.roles import Perm
 from app.store.session import Session
 
@@ -62,8 +61,10 @@ def status_of(session: Session, referral_id: str) -> str:
     return row[0] if row else "draft"
 
 
-def _set_status(session: Session, referral_id: str, status: str, note: str | None = None
-                ) -> None:
+def set_status(session: Session, referral_id: str, status: str, note: str | None = None
+               ) -> None:
+    """Appends a status event (inside the caller's transaction); the caller checks the step is
+    allowed. Delivery states are recorded by the delivery package (app/delivery/outcomes.py)."""
     session.conn.execute("INSERT INTO referral_status (id, referral_id, status, actor_id, at, "
                          "note) VALUES (?,?,?,?,?,?)", (str(uuid.uuid4()), referral_id, status,
                                                         session.user.id,
@@ -106,9 +107,9 @@ def create_referral(session: Session, child_id: str, fields: Sequence[tuple[str,
         conn.execute("INSERT INTO referrals (id, child_id, created_by, created_at) VALUES "
                      "(?,?,?,?)", (referral_id, child.id, session.user.id, now))
         _insert_version(session, referral_id, 1, form, entry_ids)
-        _set_status(session, referral_id, "draft")
+        set_status(session, referral_id, "draft")
         session.audit("create", "referral", referral_id)
-        replicate_referral(session, referral_id)  # to the DSL team (hub-sync.md)
+        session.changed("referral", referral_id)  # to the DSL team (hub-sync.md)
     return _current(session, referral_id)
 
 
@@ -142,9 +143,9 @@ def update_referral(session: Session, referral_id: str, fields: list[tuple[str, 
     with session.tx():
         _insert_version(session, referral_id, current.version + 1, form, chosen)
         if current.status != "draft":
-            _set_status(session, referral_id, "draft", "edited after " + current.status)
+            set_status(session, referral_id, "draft", "edited after " + current.status)
         session.audit("amend", "referral", referral_id, version=current.version + 1)
-        replicate_referral(session, referral_id)
+        session.changed("referral", referral_id)
     return _current(session, referral_id)
 
 
@@ -173,9 +174,9 @@ def approve_referral(session: Session, referral_id: str) -> Referral:
                          f"{current.status}")
     check_ready_for_approval(current.form)
     with session.tx():
-        _set_status(session, current.id, "approved", current.version_id)
+        set_status(session, current.id, "approved", current.version_id)
         session.audit("approve", "referral", current.id, version=current.version)
-        replicate_referral(session, current.id)
+        session.changed("referral", current.id)
     return _current(session, current.id)
 
 
@@ -189,18 +190,8 @@ def release_referral(session: Session, referral_id: str) -> str:
         raise InputError("referral", "approve the referral before releasing it for print")
     with session.tx():
         pack_id = store_released_pack(session, current)
-        _set_status(session, current.id, "released", pack_id)
+        set_status(session, current.id, "released", pack_id)
         session.audit("release", "referral", current.id, pack=pack_id)
-        replicate_referral(session, current.id)
-        replicate_pack(session, pack_id)  # to the office print queue (hub-sync.md)
+        session.changed("referral", current.id)
+        session.changed("pack", pack_id)  # to the office print queue (hub-sync.md)
     return pack_id
-
-
-def record_delivery(session: Session, referral_id: str, status: str, note: str | None = None
-                    ) -> None:
-    """A delivery state from the outbox: queued, sent, receipted or rejected (with the reason).
-    Call inside the transaction that records the delivery."""
-    if status not in {"queued", "sent", "receipted", "rejected"}:
-        raise InputError("status", "not a delivery state")
-    _set_status(session, referral_id, status, note)
-    replicate_referral(session, referral_id)

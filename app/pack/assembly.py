@@ -24,7 +24,6 @@ from app.domain.records import latest_version
 from app.domain.referral_form import FIELDS
 from app.domain.referrals import Referral
 from app.errors import InputError, NotFound
-from app.hub.replicate import replicate_referral
 from app.pack import (
     BodyMark,
     HouseholdMember,
@@ -210,7 +209,7 @@ def mark_printed(session: Session, pack_id: str) -> None:
         session.audit("print", "pack", pack_id, marked_printed=True)
         # Back to the DSL team (the office PC holds its public key): the referral's events as
         # this PC knows them, i.e. the printed marks; applied as a union there (hub-sync.md).
-        replicate_referral(session, row[0])
+        session.changed("referral", row[0])
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,19 @@ from app.store.device import DeviceKeys
 from app.store.roles import Perm, permissions, require
 
 log = logging.getLogger(__name__)
+
+# What an operation changed, reported while its transaction is open (Anki's ``OpChanges``): the
+# domain says what it changed, and whoever cares reacts in the same transaction — the hub
+# queues replication (app/hub/reactions.py). The domain never calls the code that reacts.
+ChangeHook = Callable[["Session", str, tuple[str, ...]], None]
+_change_hooks: list[ChangeHook] = []
+
+
+def on_change(hook: ChangeHook) -> None:
+    """Calls ``hook(session, kind, ids)`` for every change reported with ``Session.changed``,
+    inside the transaction that made it. Registering a hook twice registers it once."""
+    if hook not in _change_hooks:
+        _change_hooks.append(hook)
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,13 @@ class Session:
             conn.execute(f"RELEASE {name}")
             raise
         conn.execute(f"RELEASE {name}")
+
+    def changed(self, kind: str, *ids: str) -> None:
+        """Reports what this operation changed: ``record``, ``flags``, ``referral``, ``pack``,
+        ``attachment`` (one id each), ``roster`` (UPNs) or ``accounts`` (no id). Call inside the
+        transaction that made the change: what reacts (``on_change``) writes in it too."""
+        for hook in _change_hooks:
+            hook(self, kind, ids)
 
     def defer_login(self) -> None:
         self._login_at = iso(self.clock.now())

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
-from app.hub.provision import replicate_accounts
 from app.store.access import _check_username, load_user
 from app.store.db import Connection
 from app.store.keyfile import KeyFile
@@ -124,7 +123,7 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
         session.audit("user", "user", user.id, change="added", roles=list(parsed))
         set_verifier(conn, user.id, username, passphrase, kdf or KdfParams(),  # (hub-sync.md)
                      session.clock.now())
-        replicate_accounts(session)
+        session.changed("accounts")
         # Saved inside the transaction: if the key file cannot be written, the row rolls back.
         keyfile.save(session.directory)
     return user
@@ -146,7 +145,7 @@ def change_passphrase(session: Session, old: str, new: str) -> None:
         session.audit("user", "user", session.user.id, change="passphrase changed")
         set_verifier(conn, session.user.id, session.user.username, new, KdfParams(),
                      session.clock.now())
-        replicate_accounts(session)
+        session.changed("accounts")
         keyfile.save(session.directory)
 
 
@@ -162,7 +161,7 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
     with session.tx() as conn:
         session.audit("user", "user", user.id, change="passphrase reset by admin")
         set_verifier(conn, user.id, username, new, KdfParams(), session.clock.now())
-        replicate_accounts(session)
+        session.changed("accounts")
         keyfile.save(session.directory)
     # The new passphrase must work at once: a reset also ends the account's lockout.
     UnlockState(session.directory, session.clock).clear(username)
@@ -183,5 +182,5 @@ def remove_user(session: Session, username: str) -> None:
         conn.execute("UPDATE users SET removed_at = ? WHERE id = ?",
                      (iso(session.clock.now()), user.id))
         session.audit("user", "user", user.id, change="removed")
-        replicate_accounts(session)  # to the PCs that joined (hub-sync.md)
+        session.changed("accounts")  # to the PCs that joined (hub-sync.md)
         keyfile.save(session.directory)

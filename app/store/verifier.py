@@ -96,8 +96,8 @@ def ensure_verifier(session: Session, passphrase: str) -> bool:
     """At a successful sign-in: an account made before verifiers existed (or before the hub was
     set) gets one now, while its passphrase is in hand — only once the store has a school hub
     or team keys, since a single-PC school needs none. On the admin's PC it then travels to
-    every PC it approved (``replicate_accounts``); PCs approved later get it at provisioning.
-    True when one was made."""
+    every PC it approved (the hub reacts to ``changed("accounts")``); PCs approved later get
+    it at provisioning. True when one was made."""
     conn, user = session.conn, session.user
     if conn.execute("SELECT 1 FROM user_verifiers WHERE user_id = ?", (user.id,)).fetchone():
         return False
@@ -107,12 +107,10 @@ def ensure_verifier(session: Session, passphrase: str) -> bool:
     entry = KeyFile.load(session.directory).users.get(user.username)
     if entry is None:
         return False
-    from app.hub.provision import replicate_accounts  # provision imports this module
-
     with session.tx():
         # The account's own cost, as for its wrap: a guess at the verifier costs no less.
         set_verifier(conn, user.id, user.username, passphrase,
                      KdfParams.from_json(entry["params"]), session.clock.now())
         session.audit("user", "user", user.id, change="passphrase verifier made at sign-in")
-        replicate_accounts(session)
+        session.changed("accounts")
     return True

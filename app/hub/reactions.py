@@ -1,0 +1,43 @@
+"""What the hub does when the domain reports a change (``Session.changed``): it queues the
+envelopes that replicate it, in the same transaction (docs/hub-sync.md). The domain never calls
+the hub; the programs that open a store (the desktop app, ``concerndesk-cli``, the test suite)
+call ``install`` once at start-up.
+"""
+
+from __future__ import annotations
+
+from app.hub.provision import replicate_accounts
+from app.hub.replicate import (
+    replicate_attachment,
+    replicate_flags,
+    replicate_pack,
+    replicate_record,
+    replicate_referral,
+    replicate_roster,
+)
+from app.store.session import Session, on_change
+
+_ONE_EACH = {
+    "record": replicate_record,  # a concern or entry recorded, amended, triaged or assigned
+    "flags": replicate_flags,  # a child's flag set or cleared
+    "referral": replicate_referral,  # created, edited, approved, released, queued, receipted
+    "pack": replicate_pack,  # released for print: to the office print queue
+    "attachment": replicate_attachment,  # a file attached: to the DSL team, in chunks
+}
+
+
+def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
+    """Queues what replicates one reported change; a kind the hub does not replicate is
+    ignored."""
+    if kind == "roster":
+        replicate_roster(session, ids)
+    elif kind == "accounts":
+        replicate_accounts(session)  # to the PCs that joined
+    elif kind in _ONE_EACH:
+        for object_id in ids:
+            _ONE_EACH[kind](session, object_id)
+
+
+def install() -> None:
+    """Makes every open session's reported changes replicate (idempotent)."""
+    on_change(react)
