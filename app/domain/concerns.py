@@ -132,7 +132,7 @@ def add_further_information(session: Session, some_id: str, text: str, *,
                                             session.user.id, iso(session.clock.now())))
         session.audit("create", "concern", record_id, children=len(children),
                       further_to=original)
-        replicate_record(session, record_id)  # with the concern it adds to (hub-sync.md)
+        session.changed("record", record_id)  # the hub sends the concern it adds to too
     return _view(session, record_id)
 
 

@@ -78,7 +78,7 @@ def change_role(session: Session, username: str, roles: str | list[str]) -> User
         conn.execute("UPDATE users SET roles = ? WHERE id = ?", (",".join(parsed), user.id))
         session.audit("user", "user", user.id, change="roles changed", roles=list(parsed),
                       was=list(user.roles))
-        replicate_accounts(session)  # names and roles come from the admin's PC (hub-sync.md)
+        session.changed("accounts")  # names and roles come from the admin's PC (hub-sync.md)
     return User(user.id, user.username, user.display_name, parsed)
 
 
@@ -98,7 +98,7 @@ def disable_user(session: Session, username: str) -> None:
         conn.execute("UPDATE users SET removed_at = ?, disabled_at = ? WHERE id = ?",
                      (now, now, user.id))
         session.audit("user", "user", user.id, change="disabled")
-        replicate_accounts(session)  # joined PCs refuse it too (as a removed account)
+        session.changed("accounts")  # joined PCs refuse it too (as a removed account)
         keyfile.save(session.directory)
 
 
