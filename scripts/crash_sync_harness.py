@@ -124,8 +124,8 @@ def child_main(directory: Path, username: str) -> int:
     """One round of the desktop app's background sync worker (``ui.sync_worker.sync_once``, the
     code its thread runs every minute), on a store unlocked as ``username``."""
     import app.hub.sync
+    from app.hub.provisional import sign_in
     from app.protocol.client import FrontDoorClient
-    from app.store.access import unlock
 
     # Markers for the harness only, printed around the core's own calls, which run unchanged:
     # "apply" as an envelope starts being verified, opened and applied, "applied" once its
@@ -157,7 +157,7 @@ def child_main(directory: Path, username: str) -> int:
     from ui.sync_worker import sync_once  # the desktop app's background round (QtCore only)
 
     print("ready", flush=True)
-    session = unlock(directory, username, os.environ[PASS_ENV])
+    session = sign_in(directory, username, os.environ[PASS_ENV])
     print("unlocked", flush=True)
     outcome = sync_once(session, everything=True)
     print(f"synced {json.dumps({'problem': outcome.problem})}", flush=True)
@@ -243,10 +243,10 @@ class World:
     counter: int = 0
 
     def open(self, pc: str, username: str | None = None) -> Any:
-        from app.store.access import unlock
+        from app.hub.provisional import sign_in
 
         user = username or pc
-        return unlock(self.dirs[pc], user, passphrase_for(user))
+        return sign_in(self.dirs[pc], user, passphrase_for(user))
 
 
 def _new_store(directory: Path, school: str, users: tuple[tuple[str, str, str], ...]) -> Any:
@@ -461,12 +461,12 @@ def run_child_and_kill(directory: Path, username: str, kill: Kill) -> RoundResul
 def check_opens(world: World, pc: str, username: str) -> tuple[Any | None, list[str]]:
     """The killed PC's store opens, is at the latest schema and verifies."""
     from app.errors import ConcernDeskError
-    from app.store.access import unlock
+    from app.hub.provisional import sign_in
     from app.store.schema import LATEST
     from app.store.verify import verify_store
 
     try:
-        session = unlock(world.dirs[pc], username, passphrase_for(username))
+        session = sign_in(world.dirs[pc], username, passphrase_for(username))
     except ConcernDeskError as exc:
         return None, [f"the {pc} store did not open after the kill: {exc}"]
     problems = []

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.clock import Clock
 from app.errors import UnlockError
-from app.store.access import unlock
+from app.hub.provisional import sign_in
 from app.store.accounts import account_names
 from app.store.ratelimit import UnlockState
 from app.store.settings import auto_lock_minutes
@@ -51,7 +51,7 @@ class SignedIn:
 def open_session(db: Db, directory: Path, username: str, passphrase: str,
                  clock: Clock | None) -> SignedIn:
     """Runs on the DB thread: unlocks and keeps the session there."""
-    session = unlock(directory, username, passphrase, clock=clock)
+    session = sign_in(directory, username, passphrase, clock=clock)
     db.set_session(session)
     return signed_in(db)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import InputError
+from app.hub.provisional import sign_in
 from app.paths import default_data_dir
-from app.store.access import unlock
 from app.store.session import Session
 
 PASSPHRASE_ENV = "CONCERNDESK_PASSPHRASE"
@@ -56,7 +56,7 @@ def new_secret(env: str, what: str) -> str:
 def open_as_user(args: argparse.Namespace) -> Session:
     if not args.user:
         raise InputError("user", "name the account acting, with --user NAME")
-    return unlock(data_dir(args), args.user, passphrase(f"Passphrase for {args.user}: "))
+    return sign_in(data_dir(args), args.user, passphrase(f"Passphrase for {args.user}: "))
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:

@@ -112,7 +112,8 @@ class _State:
 
         from app.domain.pupils import apply_roster
         from app.domain.roster_csv import RosterRow
-        from app.store.access import create_store, unlock
+        from app.hub.provisional import sign_in
+        from app.store.access import create_store
         from app.store.users import add_user
 
         admin_passphrase = "self test " + secrets.token_urlsafe(24)
@@ -125,7 +126,7 @@ class _State:
             apply_roster(admin, [RosterRow(_UPN, _FORENAME, _SURNAME, None, date(2016, 5, 4),
                                            "X", "Y5", None, 0)])
         # Unlocking again runs the real passphrase unwrap (Argon2id + the keyring's secret).
-        self.session = unlock(self.directory, "selftest-dsl", self.dsl_passphrase)
+        self.session = sign_in(self.directory, "selftest-dsl", self.dsl_passphrase)
         version = self.session.conn.execute("PRAGMA cipher_version").fetchone()[0]
         return f"SQLCipher {version} (sqlite {sqlcipher3.sqlite_version}), Argon2id unlock"
 

@@ -34,12 +34,14 @@ from typing import Any
 
 from app.domain.records import CHILD_ROLES, ENTRY_KINDS
 from app.errors import InputError
+from app.hub.apply_attachments import complete_waiting_attachments
 from app.hub.apply_checks import (
     LIMITED,
     Applied,
     BadPayload,
     NotAllowed,
     NotKnownYet,
+    apply_users,
     as_list,
     as_object,
     id_field,
@@ -49,39 +51,12 @@ from app.hub.apply_checks import (
 )
 from app.identifiers import check_upn
 from app.store.db import Connection
-from app.store.roles import ROLES
 
 _CHILD_FIELDS = ("legal_forename", "legal_surname", "preferred_forename", "date_of_birth",
                  "gender", "year_group", "nhs_number")
 
 
 # -- applying ------------------------------------------------------------------------------
-
-def apply_users(conn: Connection, users: list[Any], applied: Applied, *,
-                known_only: bool = False) -> None:
-    """Adds accounts this PC lacks (``known_only``: refuses them instead)."""
-    for i, raw in enumerate(users):
-        u = as_object(raw, f"user {i + 1}")
-        where = f"user {i + 1}"
-        uid, username = id_field(u, "id", where), text_field(u, "username", where, limit=200)
-        display = text_field(u, "display_name", where, limit=200)
-        roles = as_list(u.get("roles"), f"{where} roles")
-        if not roles or not all(r in ROLES for r in roles):
-            raise BadPayload(f"{where} roles must be from {', '.join(ROLES)}")
-        created = time_field(u, "created_at", where)
-        row = conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
-        if row is not None:
-            if row[0] != uid:
-                raise BadPayload(f"{where}: the account '{username}' is another person's here")
-            continue
-        if conn.execute("SELECT 1 FROM users WHERE id = ?", (uid,)).fetchone():
-            raise BadPayload(f"{where}: that account has another username here")
-        if known_only:
-            raise NotKnownYet(f"{where} is an account this PC does not know yet")
-        conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
-                     "VALUES (?,?,?,?,?)", (uid, username, display, ",".join(roles), created))
-        applied.add("users")
-
 
 def apply_children(conn: Connection, children: list[Any], actor_id: str | None,
                    applied: Applied, *, known_only: bool = False) -> None:
@@ -155,8 +130,6 @@ def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> Non
         "created_at": time_field(r, "created_at", where)})
     applied.add("records", added)
     if added:  # attachments that arrived before their record
-        from app.hub.apply_attachments import complete_waiting_attachments  # it imports this
-
         applied.add("attachments", complete_waiting_attachments(conn, rid))
     links = as_list(r.get("children"), f"{where} children")
     if not links:

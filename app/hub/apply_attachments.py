@@ -11,12 +11,12 @@ from typing import Any
 
 from app.clock import iso, parse_iso
 from app.domain.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
-from app.hub.apply import apply_users
 from app.hub.apply_checks import (
     LIMITED,
     Applied,
     BadPayload,
     NotAllowed,
+    apply_users,
     as_list,
     as_object,
     id_field,

@@ -11,6 +11,7 @@ from typing import Any
 from app.clock import parse_iso
 from app.protocol.envelope import EnvelopeError
 from app.store.db import Connection
+from app.store.roles import ROLES
 
 
 @dataclass
@@ -112,3 +113,29 @@ def known_user(conn: Connection, user_id: str | None, where: str) -> str:
                                        ).fetchone() is None:
         raise BadPayload(f"{where} names an account it does not carry")
     return user_id
+
+
+def apply_users(conn: Connection, users: list[Any], applied: Applied, *,
+                known_only: bool = False) -> None:
+    """Adds accounts this PC lacks (``known_only``: refuses them instead)."""
+    for i, raw in enumerate(users):
+        u = as_object(raw, f"user {i + 1}")
+        where = f"user {i + 1}"
+        uid, username = id_field(u, "id", where), text_field(u, "username", where, limit=200)
+        display = text_field(u, "display_name", where, limit=200)
+        roles = as_list(u.get("roles"), f"{where} roles")
+        if not roles or not all(r in ROLES for r in roles):
+            raise BadPayload(f"{where} roles must be from {', '.join(ROLES)}")
+        created = time_field(u, "created_at", where)
+        row = conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
+        if row is not None:
+            if row[0] != uid:
+                raise BadPayload(f"{where}: the account '{username}' is another person's here")
+            continue
+        if conn.execute("SELECT 1 FROM users WHERE id = ?", (uid,)).fetchone():
+            raise BadPayload(f"{where}: that account has another username here")
+        if known_only:
+            raise NotKnownYet(f"{where} is an account this PC does not know yet")
+        conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
+                     "VALUES (?,?,?,?,?)", (uid, username, display, ",".join(roles), created))
+        applied.add("users")

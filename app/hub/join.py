@@ -17,7 +17,6 @@ hub's word about who sent it counting for nothing (docs/hub-sync.md, "Trust").
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import uuid
@@ -25,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, hpke
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from app.clock import Clock, SystemClock, iso
 from app.delivery.services import Service, check_url
 from app.errors import ConcernDeskError, InputError
+from app.hub.link import tls_context
+from app.hub.provision import ADMIN_META, apply_provision
+from app.hub.provisional import device_kek, provisional_wraps
+from app.hub.sync import pull
 from app.protocol.client import FrontDoorClient, FrontDoorError, NotEnrolled
 from app.protocol.enrolment import check_name
 from app.protocol.fingerprint import KeyBundle, KeyPairs, fingerprint, normalise_fingerprint
@@ -42,8 +41,6 @@ from app.store.joinfile import save as save_join
 from app.store.keyfile import KeyFile
 from app.store.keys import (
     UnwrapFailed,
-    b64d,
-    b64e,
     format_recovery_key,
     new_data_key,
     new_recovery_key,
@@ -51,14 +48,7 @@ from app.store.keys import (
     wrap,
 )
 from app.store.session import Session, User
-from app.store.verifier import (
-    load_verifiers,
-    private_from_passphrase,
-    verifier_params,
-    verifier_public,
-)
 
-_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 SYSTEM = User("system", "system:provisioning", "Provisioning", ())
 
 
@@ -67,11 +57,6 @@ class Joined:
     fingerprint: str
     recovery_key: str
     enrolment: str  # "pending" or "enrolled"
-
-
-def _device_kek(device_secret: bytes, store_id: str, what: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=store_id.encode(),
-                info=b"concerndesk/join/v1|" + what.encode()).derive(device_secret)
 
 
 def _fingerprint(device: DeviceKeys) -> str:
@@ -86,8 +71,6 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
     first provisioning from a PC the hub lists is taken and its sender pinned — trust on first
     use, which a hostile hub can abuse: the CLI always asks for it (``require_admin``: refused
     without it, once the hub is known to answer, nothing made)."""
-    from app.hub.sync import tls_context
-
     clock = clock or SystemClock()
     if (directory / "keys.json").exists() or (directory / DB_FILE).exists():
         raise InputError("data", f"a store already exists in {directory}")
@@ -139,7 +122,7 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
         save_join(directory, {"format": 1, "store_id": store_id,
                           "hub": {"url": url, "fingerprint": key.fingerprint,
                                   "bundle": key.bundle.to_json()}, "admin": admin,
-                          "device_wrap": wrap(_device_kek(device.secret, store_id, "device"),
+                          "device_wrap": wrap(device_kek(device.secret, store_id, "device"),
                                               data_key, f"{store_id}|join".encode()),
                           "pending": {}})
         keyfile = KeyFile(store_id)
@@ -164,9 +147,6 @@ class Provisioning:
 
 def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provisioning:
     """The first sync of a joined PC: fetch and apply the admin's provisioning envelope."""
-    from app.hub.provision import ADMIN_META, apply_provision
-    from app.hub.sync import pull, tls_context
-
     clock = clock or SystemClock()
     data = load_join(directory)
     if not data or not data.get("device_wrap"):
@@ -177,7 +157,7 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
         raise ConcernDeskError("This PC does not hold the device keys of the store it joined "
                                "with: join again in a new directory.")
     try:
-        data_key = unwrap(_device_kek(device.secret, keyfile.store_id, "device"),
+        data_key = unwrap(device_kek(device.secret, keyfile.store_id, "device"),
                           data["device_wrap"], f"{keyfile.store_id}|join".encode())
     except UnwrapFailed:
         raise ConcernDeskError("This PC's keyring does not open the store it joined with: join "
@@ -228,69 +208,6 @@ def _finish(directory: Path, conn: Any, store_id: str, data_key: bytes, device: 
             data: dict[str, Any]) -> None:
     """Replaces the device-only wrap with one provisional wrap per account that has a
     verifier. Idempotent: run again after a crash, it writes the same kind of file."""
-    pending = _provisional_wraps(conn, store_id, data_key, device, skip=set())
+    pending = provisional_wraps(conn, store_id, data_key, device, skip=set())
     save_join(directory, {**{k: v for k, v in data.items() if k != "device_wrap"},
                       "pending": pending})
-
-
-def refresh_accounts(session: Session) -> None:
-    """After an ``accounts`` update: a provisional wrap for each account that cannot sign in
-    here yet, and none (neither wrap) for a removed one. Call inside the applying transaction:
-    if a file cannot be written, the update rolls back."""
-    directory, store_id = session.directory, session.store_id
-    keyfile = KeyFile.load(directory)
-    removed = {r[0] for r in session.conn.execute("SELECT username FROM users WHERE "
-                                                  "removed_at IS NOT NULL")}
-    for username in removed & set(keyfile.users):
-        keyfile.remove_user(username)
-    keyfile.save(directory)
-    data = load_join(directory) or {"format": 1, "store_id": store_id}
-    data["pending"] = _provisional_wraps(session.conn, store_id, session.data_key,
-                                         session.device, skip=set(keyfile.users))
-    save_join(directory, data)
-
-
-def _provisional_wraps(conn: Any, store_id: str, data_key: bytes, device: DeviceKeys, *,
-                       skip: set[str]) -> dict[str, Any]:
-    names = dict(conn.execute("SELECT id, username FROM users WHERE removed_at IS NULL"
-                              ).fetchall())
-    pending = {}
-    for user_id, verifier in load_verifiers(conn).items():
-        username = names.get(user_id)
-        if username is None or username in skip:
-            continue
-        inner = wrap(_device_kek(device.secret, store_id, "provisional|" + username), data_key,
-                     f"{store_id}|provisional|{username}".encode())
-        sealed = _SUITE.encrypt(json.dumps(inner).encode(), verifier_public(verifier),
-                                _info(store_id, username))
-        pending[username] = {"verifier": verifier, "sealed": b64e(sealed)}
-    return pending
-
-
-def _info(store_id: str, username: str) -> bytes:
-    return b"concerndesk-provisional-v1\x00" + f"{store_id}|{username}".encode()
-
-
-def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
-                              passphrase: str, device: DeviceKeys) -> bytes:
-    """An account's first sign-in on this PC: the passphrase opens its provisional wrap, and
-    the data key is wrapped for it the ordinary way (passphrase + this PC's device secret).
-    ``UnwrapFailed`` for a wrong passphrase."""
-    data = load_join(directory) or {}
-    entry = data.get("pending", {}).get(username)
-    if entry is None:
-        raise UnwrapFailed
-    verifier = entry["verifier"]
-    try:
-        private = private_from_passphrase(verifier, username, passphrase)
-        inner = json.loads(_SUITE.decrypt(b64d(entry["sealed"]), private,
-                                          _info(keyfile.store_id, username)))
-    except (InvalidTag, ValueError, KeyError):
-        raise UnwrapFailed from None
-    data_key = unwrap(_device_kek(device.secret, keyfile.store_id, "provisional|" + username),
-                      inner, f"{keyfile.store_id}|provisional|{username}".encode())
-    keyfile.add_user(username, passphrase, data_key, device.secret, verifier_params(verifier))
-    keyfile.save(directory)
-    data["pending"] = {k: v for k, v in data["pending"].items() if k != username}
-    save_join(directory, data)
-    return data_key

@@ -24,8 +24,10 @@ from app.delivery.outbox import enqueue
 from app.delivery.services import get_service
 from app.delivery.team_keys import TEAMS, device_fingerprint, save_team_key, team_bundle, team_pairs
 from app.errors import ConcernDeskError, InputError, NotFound
-from app.hub.apply import apply_children, apply_users
-from app.hub.apply_checks import Applied, BadPayload
+from app.hub.apply import apply_children
+from app.hub.apply_checks import Applied, BadPayload, apply_users
+from app.hub.link import hub_client
+from app.hub.provisional import refresh_accounts
 from app.hub.replicate import canonical, child_rows, user_rows
 from app.protocol.envelope import new_header, seal
 from app.protocol.fingerprint import KeyBundle, b64d, b64e, normalise_fingerprint
@@ -234,8 +236,6 @@ def approve_device(session: Session, fingerprint: str, purpose: str, *,
     if session.conn.execute("SELECT 1 FROM hub_devices WHERE fingerprint = ? AND removed_at IS "
                             "NOT NULL", (fp,)).fetchone():
         raise InputError("fingerprint", "that PC was removed: it joins again, as a new store")
-    from app.hub.sync import hub_client
-
     service = get_service(session, "hub")
     with (client_factory or hub_client)(service.url, session, service.bundle) as client:
         entry = next((e for e in client.directory() if e.fingerprint == fp), None)
@@ -375,8 +375,6 @@ def replicate_accounts(session: Session) -> None:
 
 def apply_accounts(session: Session, payload: dict[str, Any], sender: str) -> Applied:
     """On a joined PC: accounts from the PC that provisioned it, and nobody else."""
-    from app.hub.join import refresh_accounts
-
     if is_admin_pc(session) or admin_device(session) != sender:
         raise BadPayload("account updates are taken only from the school's admin PC")
     if payload.get("type") != "accounts":

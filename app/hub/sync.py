@@ -22,7 +22,6 @@ update is applied: lists and envelopes may reach the hub in any order.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +35,7 @@ from app.errors import ConcernDeskError, InputError
 from app.hub.apply import apply_pack, apply_snapshot
 from app.hub.apply_attachments import apply_attachment_chunk, purge_stale_chunks
 from app.hub.apply_checks import Applied, NotKnownYet, parse_payload
+from app.hub.link import hub_client
 from app.hub.provision import (
     ADMIN,
     TrustedDevice,
@@ -114,24 +114,6 @@ class HubReport:
     sent: list[Delivery] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     waiting: str | None = None  # why nothing more could be done now
-
-
-_TLS: ssl.SSLContext | None = None
-
-
-def tls_context() -> ssl.SSLContext:
-    """One default TLS context for every hub client: loading the system's CAs costs ~0.15 s,
-    too much to repeat for each sync."""
-    global _TLS
-    if _TLS is None:
-        _TLS = ssl.create_default_context()
-    return _TLS
-
-
-def hub_client(url: str, session: Session, pinned: KeyBundle | None) -> FrontDoorClient:
-    """A client signed by this PC's device key (already in the session: no keyring reads)."""
-    return FrontDoorClient(url, session.device.signing_key, device_fingerprint(session),
-                           service_bundle=pinned, timeout=20.0, verify=tls_context())
 
 
 def directory(client: FrontDoorClient) -> dict[str, DirectoryKey]:

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
 from app.store import highwater
 from app.store.db import DB_FILE, connect, migrate, transaction
 from app.store.device import DeviceKeys, create_device_keys, load_device_keys
+from app.store.joinfile import has_provisional_wrap
 from app.store.keyfile import KEYFILE, KeyFile
 from app.store.keys import (
     KdfParams,
@@ -27,7 +29,7 @@ from app.store.keys import (
 from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState, attempt_lock
 from app.store.session import Session, User
-from app.store.verifier import set_verifier
+from app.store.verifier import ensure_verifier, set_verifier
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +140,15 @@ def _device_keys(keyfile: KeyFile) -> DeviceKeys:
     return device
 
 
-def unlock(directory: Path, username: str, passphrase: str, *,
-           clock: Clock | None = None) -> Session:
-    from app.hub.join import claim_provisioned_account  # (hub-sync.md)
-    from app.store.joinfile import has_provisional_wrap
+# Opens an account's provisional wrap at its first sign-in on a PC that joined a school
+# (app/hub/provisional.py): (directory, keyfile, username, passphrase, device) -> data key.
+Claim = Callable[[Path, KeyFile, str, str, DeviceKeys], bytes]
 
+
+def unlock(directory: Path, username: str, passphrase: str, *,
+           clock: Clock | None = None, claim: Claim | None = None) -> Session:
+    """Signs ``username`` in. With ``claim`` (the sign-in operation, ``app.hub.provisional.
+    sign_in``), an account provisioned through the hub is claimed at its first sign-in here."""
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     with attempt_lock(directory):
@@ -151,16 +157,18 @@ def unlock(directory: Path, username: str, passphrase: str, *,
         if wait:
             raise UnlockError(f"Too many wrong passphrases for '{username}': try again in "
                               f"{seconds(wait)}.")
-        joining = username not in keyfile.users and has_provisional_wrap(directory, username)
+        joining = (claim is not None and username not in keyfile.users
+                   and has_provisional_wrap(directory, username))
         if username not in keyfile.users and not joining:
             state.record_failure(username, "unknown user")
             raise UnlockError(f"There is no account '{username}' on this PC's store.")
         device = _device_keys(keyfile)
         attempt = state.begin_attempt(username)
         try:
-            data_key = (claim_provisioned_account(directory, keyfile, username, passphrase,
-                                                  device)
-                        if joining else keyfile.unwrap_user(username, passphrase, device.secret))
+            if joining and claim is not None:
+                data_key = claim(directory, keyfile, username, passphrase, device)
+            else:
+                data_key = keyfile.unwrap_user(username, passphrase, device.secret)
         except UnwrapFailed:
             state.attempt_failed(attempt, "wrong passphrase")
             wait = state.seconds_to_wait(username)
@@ -176,8 +184,6 @@ def unlock(directory: Path, username: str, passphrase: str, *,
             state.take_back(username, attempt)
             raise
     try:  # an account from before the hub gets its verifier now (hub-sync.md)
-        from app.store.verifier import ensure_verifier
-
         ensure_verifier(session, passphrase)
     except BaseException:
         session.close()

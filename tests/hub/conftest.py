@@ -16,9 +16,9 @@ from app.delivery.services import set_service
 from app.delivery.team_keys import device_fingerprint, ensure_team_keys
 from app.hub.join import join_school, provision_from_hub
 from app.hub.provision import approve_device
+from app.hub.provisional import sign_in
 from app.hub.replicate import backfill
 from app.hub.sync import HubReport, sync_hub
-from app.store.access import unlock
 from app.store.session import Session
 from frontdoor import keys
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
@@ -64,7 +64,7 @@ class HubSchool:
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     def open(self, pc: str, username: str | None = None) -> Session:
-        return unlock(self.dirs[pc], username or pc, passphrase_for(username or pc),
+        return sign_in(self.dirs[pc], username or pc, passphrase_for(username or pc),
                       clock=self.clock)
 
     def sync(self, pc: str, username: str | None = None) -> HubReport:

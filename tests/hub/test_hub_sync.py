@@ -12,7 +12,7 @@ from app.domain.concerns import ConcernDraft, amend_concern, get_concern, record
 from app.domain.pupils import child_by_upn
 from app.domain.records import history
 from app.errors import NotFound, UnlockError
-from app.store.access import unlock
+from app.hub.provisional import sign_in
 from app.store.session import Session
 from tests.conftest import STAFF_PASS
 from tests.hub.conftest import HubSchool
@@ -51,7 +51,7 @@ def test_joined_pcs_get_accounts_and_roster_but_only_dsl_pcs_get_the_team_key(
     text = (school4.dirs["teacher"] / "join.json").read_text()
     assert "device_wrap" not in text
     with pytest.raises(UnlockError):
-        unlock(school4.dirs["teacher2"], "dsl", "not the passphrase", clock=school4.clock)
+        sign_in(school4.dirs["teacher2"], "dsl", "not the passphrase", clock=school4.clock)
 
 
 def test_a_concern_recorded_offline_reaches_every_dsl_pc_once(school4: HubSchool) -> None:
@@ -146,8 +146,8 @@ def test_a_dsl_pc_added_later_receives_the_full_history(school4: HubSchool) -> N
 def test_first_sign_in_on_a_joined_pc_needs_the_right_passphrase(school4: HubSchool) -> None:
     directory = school4.dirs["teacher"]
     with pytest.raises(UnlockError, match="wrong"):
-        unlock(directory, "deputy", "a wrong passphrase here", clock=school4.clock)
-    with unlock(directory, "deputy", STAFF_PASS, clock=school4.clock) as session:
+        sign_in(directory, "deputy", "a wrong passphrase here", clock=school4.clock)
+    with sign_in(directory, "deputy", STAFF_PASS, clock=school4.clock) as session:
         assert session.user.username == "deputy"
     keys = (directory / "keys.json").read_text()
     assert '"deputy"' in keys
@@ -205,4 +205,4 @@ def test_accounts_added_or_removed_later_reach_the_joined_pcs(school4: HubSchool
     with school4.open("deputy", "newdsl") as newcomer:
         assert newcomer.user.display_name == "Nia Newlead"
     with pytest.raises(UnlockError):
-        unlock(school4.dirs["teacher2"], "teacher2", STAFF_PASS, clock=school4.clock)
+        sign_in(school4.dirs["teacher2"], "teacher2", STAFF_PASS, clock=school4.clock)

@@ -9,7 +9,7 @@ import pytest
 
 from app.clock import FakeClock
 from app.errors import UnlockError
-from app.store.access import unlock
+from app.hub.provisional import sign_in
 from app.store.verifier import load_verifiers
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.frontdoor.conftest import Service
@@ -24,7 +24,7 @@ def forget_verifier(main: SmallSchool, username: str = "dsl") -> None:
 
 
 def made_at_sign_in(directory: Path, clock: FakeClock) -> int:
-    with unlock(directory, "admin", "admin passphrase one", clock=clock) as admin:
+    with sign_in(directory, "admin", "admin passphrase one", clock=clock) as admin:
         return int(admin.conn.execute(
             "SELECT count(*) FROM audit WHERE action = 'user' AND detail LIKE "
             "'%verifier made at sign-in%'").fetchone()[0])
@@ -35,7 +35,7 @@ def test_an_old_account_signs_in_once_and_then_on_joined_pcs(tmp_path: Path,
     school = make_school(tmp_path, hub, FakeClock(), before_hub=forget_verifier)
     # Provisioned without a verifier: the deputy's PC cannot let 'dsl' in.
     with pytest.raises(UnlockError, match="no account 'dsl'"):
-        unlock(school.dirs["deputy"], "dsl", STAFF_PASS, clock=school.clock)
+        sign_in(school.dirs["deputy"], "dsl", STAFF_PASS, clock=school.clock)
 
     school.sync("dsl")  # signs in on the admin's PC: the verifier is made and sent
     with school.open("dsl") as dsl:
