@@ -28,10 +28,10 @@ from app.domain.concerns import (
 )
 from app.domain.pupils import child_by_upn
 from app.domain.records import BodyMark
-from app.domain.referrals import approve_referral, create_referral, release_referral
+from app.domain.referrals import approve_referral, create_referral
 from app.domain.referrals import update_referral as update
 from app.domain.search import search, search_child
-from app.pack.assembly import child_pack_data, write_pack
+from app.pack.assembly import child_pack_data, release_referral, write_pack
 from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS, SmallSchool
 from tests.pack_fixtures import schema_errors

@@ -17,13 +17,13 @@ from app.domain.referrals import (
     approve_referral,
     create_referral,
     get_referral,
-    release_referral,
 )
 from app.domain.referrals import update_referral as update
 from app.errors import AccessDenied, InputError, InputErrors
 from app.pack.assembly import (
     child_pack_data,
     mark_printed,
+    release_referral,
     released_pack_pdf,
     released_packs,
     write_pack,

@@ -31,7 +31,7 @@ from app.delivery.status import summary as sync_summary
 from app.domain.chronology import ChronologyItem, chronology
 from app.domain.pupils import child_by_id
 from app.errors import InputError, InputErrors, NotFound
-from app.pack.assembly import PrintedMark, printed_marks
+from app.pack.assembly import PrintedMark, printed_marks, release_referral
 from ui.chronology_model import KIND_WORDS, first_line
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
@@ -47,8 +47,8 @@ except ImportError:  # pragma: no cover - depends on the core's version
     core = None  # type: ignore[assignment]
     FIELDS, SECTIONS = (), ()
 
-NEEDED = ("create_referral", "update_referral", "approve_referral", "release_referral",
-          "list_referrals", "get_referral")
+NEEDED = ("create_referral", "update_referral", "approve_referral", "list_referrals",
+          "get_referral")
 NOT_YET = "Referrals are not available in this version yet."
 STATUS_WORDS = {"draft": "Draft", "approved": "Approved by the DSL",
                 "released": "Released to the office for print", "queued": "Queued for the LA",
@@ -328,7 +328,7 @@ class ReferralsPage(QWidget):
         self._then(core.approve_referral)
 
     def release(self) -> None:
-        self._then(core.release_referral)
+        self._then(release_referral)
 
     def queue(self) -> None:
         if self.referral is not None and not self.frontdoor_set:

@@ -15,7 +15,6 @@ from app.domain.referrals import (
     create_referral,
     get_referral,
     list_referrals,
-    release_referral,
     update_referral,
 )
 from app.errors import AccessDenied
@@ -24,6 +23,7 @@ from app.pack.assembly import (
     child_pack_data,
     latest_released_pack_id,
     referral_pack_data,
+    release_referral,
     released_pack_pdf,
     write_pack,
 )

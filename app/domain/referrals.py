@@ -180,18 +180,3 @@ def approve_referral(session: Session, referral_id: str) -> Referral:
     return _current(session, current.id)
 
 
-def release_referral(session: Session, referral_id: str) -> str:
-    """Renders the approved pack once and hands it to the office print queue; returns its id."""
-    from app.pack.assembly import store_released_pack
-
-    session.require(Perm.MANAGE_REFERRALS)
-    current = get_referral(session, referral_id, audit=False)
-    if current.status not in {"approved", "released"}:
-        raise InputError("referral", "approve the referral before releasing it for print")
-    with session.tx():
-        pack_id = store_released_pack(session, current)
-        set_status(session, current.id, "released", pack_id)
-        session.audit("release", "referral", current.id, pack=pack_id)
-        session.changed("referral", current.id)
-        session.changed("pack", pack_id)  # to the office print queue (hub-sync.md)
-    return pack_id

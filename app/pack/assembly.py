@@ -22,7 +22,7 @@ from app.domain.event_order import next_event_at
 from app.domain.pupils import Child, child_by_id
 from app.domain.records import latest_version
 from app.domain.referral_form import FIELDS
-from app.domain.referrals import Referral
+from app.domain.referrals import Referral, get_referral, set_status
 from app.errors import InputError, NotFound
 from app.pack import (
     BodyMark,
@@ -157,6 +157,21 @@ def store_released_pack(session: Session, referral: Referral) -> str:
         "created_at, sha256, pdf, twin) VALUES (?,?,?,?,?,?,?,?)",
         (pack_id, referral.id, referral.version_id, session.user.id, iso(now),
          hashlib.sha256(pdf).hexdigest(), pdf, json.dumps(twin, ensure_ascii=False)))
+    return pack_id
+
+
+def release_referral(session: Session, referral_id: str) -> str:
+    """Renders the approved pack once and hands it to the office print queue; returns its id."""
+    session.require(Perm.MANAGE_REFERRALS)
+    current = get_referral(session, referral_id, audit=False)
+    if current.status not in {"approved", "released"}:
+        raise InputError("referral", "approve the referral before releasing it for print")
+    with session.tx():
+        pack_id = store_released_pack(session, current)
+        set_status(session, current.id, "released", pack_id)
+        session.audit("release", "referral", current.id, pack=pack_id)
+        session.changed("referral", current.id)
+        session.changed("pack", pack_id)  # to the office print queue (hub-sync.md)
     return pack_id
 
 

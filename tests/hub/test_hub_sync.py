@@ -156,7 +156,8 @@ def test_first_sign_in_on_a_joined_pc_needs_the_right_passphrase(school4: HubSch
 def release_with_an_office_pc(school4: HubSchool, concern: str) -> tuple[str, str]:
     """An office PC joins; a teacher's concern reaches the DSL, who refers the child and
     releases the pack: (referral id, pack id), nothing synced after the release."""
-    from app.domain.referrals import approve_referral, create_referral, release_referral
+    from app.domain.referrals import approve_referral, create_referral
+    from app.pack.assembly import release_referral
     from tests.frontdoor.test_school_delivery import READY
 
     school4.join("office", "office")

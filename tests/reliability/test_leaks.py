@@ -200,10 +200,10 @@ def test_nothing_leaks_through_a_school_hub(tmp_path: Path, monkeypatch) -> None
     from app.domain.chronology import add_entry
     from app.domain.concerns import ConcernDraft, amend_concern, record_concern, set_status
     from app.domain.pupils import child_by_upn
-    from app.domain.referrals import approve_referral, create_referral, release_referral
+    from app.domain.referrals import approve_referral, create_referral
     from app.errors import UnlockError
     from app.hub.sync import sync_hub
-    from app.pack.assembly import released_pack_pdf, released_packs
+    from app.pack.assembly import release_referral, released_pack_pdf, released_packs
     from app.protocol.envelope import new_header, seal
     from app.store.access import unlock
     from tests.frontdoor.test_school_delivery import READY

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QDialog
 
+from app.pack.assembly import release_referral
 from app.store.access import unlock
 from app.store.audit import events
 from tests.ui.conftest import PASSPHRASE, settle, sign_in, wait_for
@@ -26,7 +27,7 @@ def release_a_pack(store: Path) -> str:
             ("immediate_risk", "no"), ("kind", "safeguarding"), ("parents_aware", "yes"),
             ("consent_given", "yes"), ("risk_view", "low"), ("worries", "Synthetic worry.")])
         referrals.approve_referral(session, referral.id)
-        return referrals.release_referral(session, referral.id)
+        return release_referral(session, referral.id)
 
 
 def test_office_previews_prints_saves_and_marks_printed(qtbot, make_window, demo_store,
