@@ -10,7 +10,6 @@ from urllib.parse import urlparse
 
 from app.clock import iso
 from app.errors import InputError, NotFound
-from app.hub.replicate import HUB_LIMIT_META
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
 from app.store.roles import Perm
 from app.store.session import Session
@@ -19,6 +18,9 @@ if TYPE_CHECKING:  # httpx loads only when a service is contacted, not at app st
     from app.protocol.client import FrontDoorClient
 
 ROLES = ("frontdoor", "hub")
+# The hub's body limit as it last told us (``set_service`` and ``sync_hub`` ask); replication
+# sizes attachment chunks under it (app/hub/replicate.py).
+HUB_LIMIT_META = "hub_max_body"
 ClientFactory = Callable[[str, Session, "KeyBundle | None"], "FrontDoorClient"]
 
 

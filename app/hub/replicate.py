@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.delivery.outbox import enqueue
+from app.delivery.services import HUB_LIMIT_META
 from app.delivery.team_keys import device_fingerprint, team_bundle
 from app.domain.event_order import ORDER
 from app.errors import ConcernDeskError
@@ -40,7 +41,6 @@ PAYLOAD_VERSION = 1
 BATCH_BYTES = 48 * 1024  # a backfill envelope stays well under any hub's body limit
 # The hub's body limit as it last told us (``sync_hub`` asks; ``join`` learns it first). Until
 # then a modest guess: a chunk sized for a larger limit than the hub's is split again at sync.
-HUB_LIMIT_META = "hub_max_body"
 DEFAULT_HUB_BODY = 1024 * 1024
 MIN_CHUNK_BYTES = 4096
 MIN_HUB_BODY = 64 * 1024

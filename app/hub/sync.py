@@ -29,7 +29,7 @@ from typing import Any
 
 from app.clock import iso, parse_iso
 from app.delivery.outbox import Delivery, drain
-from app.delivery.services import Service, get_service
+from app.delivery.services import HUB_LIMIT_META, Service, get_service
 from app.delivery.team_keys import device_fingerprint, held_teams
 from app.errors import ConcernDeskError, InputError
 from app.hub.apply import apply_pack, apply_snapshot
@@ -45,7 +45,7 @@ from app.hub.provision import (
     ensure_device_lists,
     trusted_devices,
 )
-from app.hub.replicate import HUB_LIMIT_META, resplit_attachments
+from app.hub.replicate import resplit_attachments
 from app.protocol.client import FrontDoorClient, FrontDoorError, InboxItem, NotEnrolled
 from app.protocol.envelope import (
     MAX_ENVELOPE_LEN,
