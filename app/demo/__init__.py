@@ -1,1 +1,3 @@
-"""The demo school (filled in by a later commit)."""
+"""The demo school: a synthetic roster, names and times (``synthetic``, ``roll``, ``text``,
+``times``: reproducible from a seed, no real person) replayed through the core's own operations
+(``school``), for the demo, the benchmark and the tests."""

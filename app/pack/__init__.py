@@ -1,4 +1,7 @@
-"""The referral pack: PDF for people, JSON twin for the LA's systems, written atomically."""
+"""The referral pack: PDF for people, JSON twin for the LA's systems, written atomically.
+The modules here render a ``PackData`` and know nothing of the store; ``assembly`` builds one
+from the domain (a referral, a child's chronology), keeps released packs for the office's print
+queue, and releases a referral for print."""
 
 from app.pack.encrypt import encrypt_pdf
 from app.pack.model import (

@@ -1,2 +1,4 @@
-"""ConcernDesk sync: key bundles and fingerprints, envelopes, signed requests, receipts, and
-the client for a front door or school hub (docs/protocol.md)."""
+"""The wire format, shared with frontdoor/: key bundles and fingerprints, envelopes,
+payloads, signed requests (HTTP message signatures), receipts, enrolment, and the client for an
+LA front door or a school hub (docs/protocol.md). It knows nothing of the store or the domain:
+frontdoor/ imports it, and only it (with app/errors.py and app/clock.py)."""
