@@ -23,23 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.atomic import write_user_file
+from app.pack import assembly as core
 from app.wording import plural
 from ui.ops import Db
 from ui.pdf_pages import print_pages, render_pages
 from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
-
-try:
-    from app.pack import assembly as core
-except ImportError:  # pragma: no cover - depends on the core's version
-    core = None  # type: ignore[assignment]
-
-NEEDED = ("released_packs", "released_pack_pdf", "mark_printed")
-NOT_YET = "Referrals are not available in this version yet."
-
-
-def available() -> bool:
-    return core is not None and all(hasattr(core, name) for name in NEEDED)
 
 
 class PreviewDialog(QDialog):
@@ -96,10 +85,6 @@ class PrintQueuePage(QWidget):
         top.addWidget(heading("Print queue", self))
         top.addStretch(1)
         layout.addLayout(top)
-        if not available():
-            layout.addWidget(QLabel(NOT_YET, self))
-            layout.addStretch(1)
-            return
         self.model = RowsModel([
             Column("Pack for", lambda p: p.child_name),
             Column("Released", lambda p: local_time(p.released_at)),
@@ -145,8 +130,7 @@ class PrintQueuePage(QWidget):
 
     # -- data ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        if available():
-            self.db.op(self, core.released_packs).success(self._show).run()
+        self.db.op(self, core.released_packs).success(self._show).run()
 
     def _show(self, packs: list[Any]) -> None:
         current = self.current()

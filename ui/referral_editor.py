@@ -28,8 +28,10 @@ from app.delivery.outbox import OutboxItem
 from app.delivery.outbox import items as outbox_items
 from app.delivery.referral import queue_referral
 from app.delivery.status import summary as sync_summary
+from app.domain import referrals as core
 from app.domain.chronology import ChronologyItem, chronology
 from app.domain.pupils import child_by_id
+from app.domain.referral_form import FIELDS, SECTIONS
 from app.errors import InputError, InputErrors, NotFound
 from app.pack.assembly import PrintedMark, printed_marks, release_referral
 from ui.chronology_model import KIND_WORDS, first_line
@@ -40,24 +42,10 @@ from ui.referral_form_widget import ReferralFormWidget
 from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
-try:  # the referral core is being built alongside this screen
-    from app.domain import referrals as core
-    from app.domain.referral_form import FIELDS, SECTIONS
-except ImportError:  # pragma: no cover - depends on the core's version
-    core = None  # type: ignore[assignment]
-    FIELDS, SECTIONS = (), ()
-
-NEEDED = ("create_referral", "update_referral", "approve_referral", "list_referrals",
-          "get_referral")
-NOT_YET = "Referrals are not available in this version yet."
 STATUS_WORDS = {"draft": "Draft", "approved": "Approved by the DSL",
                 "released": "Released to the office for print", "queued": "Queued for the LA",
                 "sent": "Sent to the LA", "receipted": "Received by the LA",
                 "rejected": "Rejected by the LA"}
-
-
-def available() -> bool:
-    return core is not None and all(hasattr(core, name) for name in NEEDED)
 
 
 NO_FRONT_DOOR_SHORT = "Cannot send: no LA front door is set up (Admin → Services)."
@@ -118,10 +106,6 @@ class ReferralsPage(QWidget):
         self.referral: Any = None
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Referrals", self))
-        if not available():
-            layout.addWidget(QLabel(NOT_YET, self))
-            layout.addStretch(1)
-            return
         self.model = RowsModel([
             Column("Child", lambda r: r[1]),
             Column("Status", lambda r: delivery_state(r[2])[0] or
@@ -191,9 +175,6 @@ class ReferralsPage(QWidget):
 
     # -- lists and loading ---------------------------------------------------------------------
     def refresh(self) -> None:
-        if not available():
-            return
-
         def load(session: Any) -> list[tuple[Any, str, list[OutboxItem]]]:
             rows, sent = core.list_referrals(session), deliveries(session)
             names = {r.child_id: child_by_id(session, r.child_id).display_name for r in rows}
@@ -211,9 +192,6 @@ class ReferralsPage(QWidget):
 
     def start_for_child(self, child_id: str) -> None:
         """Opens the child's draft referral, or starts one prefilled from the record."""
-        if not available():
-            return
-
         def start(session: Any) -> Loaded:
             drafts = [r for r in core.list_referrals(session, child_id) if r.status == "draft"]
             referral = drafts[0] if drafts else core.create_referral(session, child_id)
