@@ -28,7 +28,7 @@ from app.atomic import write_user_file
 from app.domain.attachments import (
     MAX_BYTES,
     AttachmentInfo,
-    add_attachment,
+    add_attachments,
     attachment_data,
     attachments,
 )
@@ -50,11 +50,6 @@ def read_files(paths: Sequence[Path]) -> list[tuple[str, bytes]]:
         except OSError as exc:
             raise InputError("attachment", f"{path.name} could not be read") from exc
     return read
-
-
-def attach_all(session: Any, record_id: str, files: Sequence[tuple[str, bytes]]) -> None:
-    for name, data in files:
-        add_attachment(session, record_id, name, data)
 
 
 def size_words(size: int) -> str:
@@ -206,9 +201,7 @@ class AttachmentList(QGroupBox):
         self.message.clear_message()
 
         def add(session: Any) -> None:
-            files = read_files(paths)
-            with session.tx():  # all of them or none
-                attach_all(session, record_id, files)
+            add_attachments(session, record_id, read_files(paths))  # all of them or none
 
         self.db.op(self, add).success(lambda _r: self._attached(record_id)) \
             .failure(lambda e: self.message.say(message_for(e))).run()

@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock, SystemClock
-from app.domain.concerns import ConcernDraft, record_concern
+from app.domain.attachments import record_concern_with_attachments
+from app.domain.concerns import ConcernDraft
 from app.domain.pupils import Child
 from app.domain.records import BodyMark
 from app.errors import InputError
 from app.store.drafts import discard_draft, load_draft, save_draft
-from ui.attachments_widget import FilePicker, attach_all, read_files
+from ui.attachments_widget import FilePicker, read_files
 from ui.body_map import BodyMapEditor
 from ui.categories_widget import CategoryList
 from ui.child_picker import ChildPicker
@@ -303,9 +304,7 @@ class RecordConcernPage(QWidget):
 
         def save(session: Any) -> str:
             files = read_files(paths)  # here, off the GUI thread; a bad file saves nothing
-            with session.tx():
-                view = record_concern(session, draft)
-                attach_all(session, view.id, files)
+            view = record_concern_with_attachments(session, draft, files)
             discard_draft(session, DRAFT_NAME)
             return view.id
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from app.clock import iso, parse_iso
-from app.domain.concerns import check_can_read
+from app.domain.concern_views import ConcernView
+from app.domain.concerns import ConcernDraft, check_can_read, record_concern
 from app.domain.records import resolve_record_id
 from app.errors import InputError, NotFound
 from app.store.session import Session
@@ -57,6 +59,22 @@ def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
         session.audit("create", "attachment", info.id, record=record_id, size=info.size)
         session.changed("attachment", info.id)  # to the DSL team, in chunks (hub-sync.md)
     return info
+
+
+def add_attachments(session: Session, some_id: str, files: Sequence[tuple[str, bytes]]
+                    ) -> list[AttachmentInfo]:
+    """Several files, each (name, bytes), in one transaction: all of them or none."""
+    with session.tx():
+        return [add_attachment(session, some_id, name, data) for name, data in files]
+
+
+def record_concern_with_attachments(session: Session, draft: ConcernDraft,
+                                    files: Sequence[tuple[str, bytes]]) -> ConcernView:
+    """A concern and the files chosen with it, in one transaction: all saved, or nothing."""
+    with session.tx():
+        view = record_concern(session, draft)
+        add_attachments(session, view.id, files)
+    return view
 
 
 def attachments(session: Session, some_id: str) -> list[AttachmentInfo]:
