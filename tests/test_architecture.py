@@ -131,3 +131,24 @@ def test_the_core_never_imports_qt() -> None:
         for m, path in modules(package).items():
             qt = [t for t, _ in imported(path, m) if t.split(".")[0] in {"PySide6", "shiboken6"}]
             assert qt == [], m
+
+
+def test_ui_uses_the_core_without_reaching_past_it() -> None:
+    """No transaction opened in ui/, no database driver, no core import behind a guard: a
+    renamed core function must fail here or in a test, not hide a button."""
+    wrong = []
+    for m, path in modules("ui").items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for target, line in imported(path, m):
+            if target.split(".")[0] in {"sqlcipher3", "sqlite3"}:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr == "tx":
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} opens a transaction")
+            if isinstance(node, ast.Try) and any(
+                    isinstance(h.type, ast.Name) and h.type.id in {"ImportError",
+                                                                   "ModuleNotFoundError"}
+                    for h in node.handlers):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} guards an import")
+    assert wrong == []

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import ConcernDeskError, InputError, InputErrors
-from app.store.db import DatabaseError, storage_error
+from app.store.db import storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,9 @@ def message_for(error: BaseException) -> str:
         return clean(str(error))
     if isinstance(error, ConcernDeskError):
         return clean(str(error))
-    if isinstance(error, DatabaseError):  # a damaged page met while reading, or a full disk
-        problem = storage_error(error, Path())
-        if problem is not None:
-            return clean(str(problem))
+    problem = storage_problem(error, Path())  # a damaged page met while reading, a full disk
+    if problem is not None:
+        return clean(str(problem))
     log.debug("unexpected error (%s)", type(error).__name__, exc_info=False)
     return GENERIC
 

@@ -53,6 +53,12 @@ def storage_error(exc: DatabaseError, directory: Path) -> ConcernDeskError | Non
     return None
 
 
+def storage_problem(error: BaseException, directory: Path) -> ConcernDeskError | None:
+    """``storage_error`` for any exception: None unless it is the database's own error and a
+    storage failure, so callers need not know the driver."""
+    return storage_error(error, directory) if isinstance(error, DatabaseError) else None
+
+
 class _GuardedCursor:
     """A cursor whose reads turn a damaged page or a full disk into the user's words."""
 
