@@ -16,12 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from app.delivery.outbox import drain
-from app.delivery.services import get_service, make_client
 from app.delivery.status import SyncSummary, summary
 from app.errors import ConcernDeskError
-from app.hub.sync import sync_hub
-from app.store.roles import Perm
+from app.hub.sync import sync_round
 from app.store.session import Session
 from ui.errors import message_for
 from ui.ops import Db
@@ -40,18 +37,7 @@ class SyncResult:
 def sync_once(session: Session, *, everything: bool = False) -> SyncResult:
     """One round: the front door gets its own envelopes (only those due, unless the user asked
     for everything, which retries refused ones too), then the hub its own."""
-    services = summary(session).services
-    problem = None
-    frontdoor = get_service(session, "frontdoor") if "frontdoor" in services else None
-    if frontdoor is not None:
-        with make_client(frontdoor.url, session, frontdoor.bundle) as client:
-            if "hub" in services:  # the outbox also holds the hub's envelopes: only ours
-                drain(session, client, recipients={frontdoor.fingerprint})
-            else:
-                drain(session, client, now_only_due=not everything)
-    if "hub" in services and session.can(Perm.SYNC):
-        report = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None)
-        problem = report.waiting
+    problem = sync_round(session, due_only=not everything).waiting
     after = summary(session)
     return SyncResult(after, problem or (after.last_error if after.queued or after.failed
                                          else None))

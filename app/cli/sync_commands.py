@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import add_data, add_user, data_dir, open_as_user
-from app.delivery.outbox import Delivery, drain, items
-from app.delivery.services import Service, get_service, make_client, set_service
-from app.errors import ConcernDeskError
+from app.delivery.outbox import Delivery, items
+from app.delivery.services import find_service, set_service
 from app.hub.devices import set_hub
 from app.hub.join import join_school, provision_from_hub
 from app.hub.provision import PURPOSES, approve_device, remove_device
-from app.hub.sync import sync_hub
+from app.hub.sync import sync_round
 from app.protocol.fingerprint import normalise_fingerprint
 from app.store.joinfile import awaiting_provisioning
 from app.store.roles import Perm
-from app.store.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -121,13 +119,6 @@ def _line(result: Delivery) -> str:
     return f"{label:<8} {result.item.kind:<8} {result.item.id}: {result.detail}"
 
 
-def _service(session: Session, role: str) -> Service | None:
-    try:
-        return get_service(session, role)
-    except ConcernDeskError:
-        return None
-
-
 def cmd_sync(args: argparse.Namespace) -> int:
     directory = data_dir(args)
     if awaiting_provisioning(directory):
@@ -139,7 +130,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     ok = True
     with open_as_user(args) as session:
         session.require(Perm.SYNC)
-        frontdoor, hub = _service(session, "frontdoor"), _service(session, "hub")
+        frontdoor, hub = find_service(session, "frontdoor"), find_service(session, "hub")
         if hub is None and not items(session, pending_only=True):
             print("Nothing waiting to be sent.")
             return 0
@@ -148,22 +139,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 print(f"waiting  {item.kind:<8} {item.id}: No LA front door is set up yet "
                       "(concerndesk-cli frontdoor set).")
             return 1
-        results: list[Delivery] = []
-        if frontdoor is not None:
-            with make_client(frontdoor.url, session, frontdoor.bundle) as client:
-                results += drain(session, client, recipients={frontdoor.fingerprint})
-        if hub is not None:
-            report = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None)
-            results += report.sent
-            for received in report.received:
-                label = {"applied": "received", "already": "have", "refused": "refused"}[
-                    received.outcome]
-                if received.outcome != "already":
-                    lines.append(f"{label:<8} {received.kind:<8} {received.envelope_id}: "
-                                 f"{received.detail}")
-            if report.waiting:
-                ok = False
-                lines.append(f"waiting  hub: {report.waiting}")
+        report = sync_round(session)
+        results = report.sent
+        for received in report.received:
+            label = {"applied": "received", "already": "have", "refused": "refused"}[
+                received.outcome]
+            if received.outcome != "already":
+                lines.append(f"{label:<8} {received.kind:<8} {received.envelope_id}: "
+                             f"{received.detail}")
+        if report.waiting:
+            ok = False
+            lines.append(f"waiting  hub: {report.waiting}")
         session.audited("sync", "outbox", None,
                         receipted=sum(r.outcome == "receipted" for r in results),
                         waiting=sum(r.outcome != "receipted" for r in results))

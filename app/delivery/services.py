@@ -80,6 +80,14 @@ def set_service(session: Session, role: str, url: str, fingerprint: str,
     return get_service(session, role)
 
 
+def find_service(session: Session, role: str) -> Service | None:
+    """The service set for ``role``, or None."""
+    try:
+        return get_service(session, role)
+    except NotFound:
+        return None
+
+
 def get_service(session: Session, role: str) -> Service:
     row = session.conn.execute("SELECT role, url, fingerprint, key_bundle, inbox_cursor FROM "
                                "services WHERE role = ?", (role,)).fetchone()

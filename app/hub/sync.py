@@ -29,7 +29,13 @@ from typing import Any
 
 from app.clock import iso, parse_iso
 from app.delivery.outbox import Delivery, drain
-from app.delivery.services import HUB_LIMIT_META, Service, get_service
+from app.delivery.services import (
+    HUB_LIMIT_META,
+    Service,
+    find_service,
+    get_service,
+    make_client,
+)
 from app.delivery.team_keys import device_fingerprint, held_teams
 from app.errors import ConcernDeskError, InputError
 from app.hub.apply import apply_pack, apply_snapshot
@@ -405,4 +411,24 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
         purged = purge_stale_chunks(session.conn, iso(session.clock.now()))
         if purged:
             session.audit("sync", "attachment-chunks", None, purged=purged)
+    return report
+
+
+def sync_round(session: Session, *, due_only: bool = False) -> HubReport:
+    """One sync round, the one the desktop app's background worker and ``concerndesk-cli
+    sync`` both run: the LA front door gets its own envelopes (``due_only``, the background
+    worker's rounds: not those refused or still backing off), then, for a user who may sync,
+    the school hub its own, and this PC takes what waits for it there."""
+    report = HubReport()
+    frontdoor, hub = find_service(session, "frontdoor"), find_service(session, "hub")
+    if frontdoor is not None:
+        with make_client(frontdoor.url, session, frontdoor.bundle) as client:
+            if hub is not None:  # the outbox also holds the hub's envelopes: only ours
+                report.sent += drain(session, client, recipients={frontdoor.fingerprint})
+            else:
+                report.sent += drain(session, client, now_only_due=due_only)
+    if hub is not None and session.can(Perm.SYNC):
+        with_hub = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None)
+        report.sent += with_hub.sent
+        report.received, report.waiting = with_hub.received, with_hub.waiting
     return report
