@@ -16,7 +16,6 @@ from app.domain.roster_csv import RosterRow
 from app.errors import KeyringUnavailable
 from app.hub.reactions import install as install_hub_reactions
 from app.store.access import create_store, unlock
-from app.store.device import check_keyring
 from app.store.keys import TEST_KDF
 from app.store.session import Session
 from app.store.users import add_user
@@ -40,13 +39,17 @@ def pytest_configure(config: pytest.Config) -> None:
     install_hub_reactions()  # as the desktop app and the CLI do at start-up
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _real_keyring() -> None:
-    try:
-        check_keyring()
-    except KeyringUnavailable:
-        pytest.exit("No Secret Service: run the suite with scripts/run-tests.sh (it starts a "
-                    "private D-Bus session with an unlocked gnome-keyring).", returncode=1)
+NO_KEYRING = ("No Secret Service: run the suite with scripts/run-tests.sh (it starts a private "
+              "D-Bus session with an unlocked gnome-keyring).")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Only the tests that make a store reach the keyring; the first that finds none stops the
+    run with the reason, as before. Pure tests run without it (or a display)."""
+    yield
+    if call.excinfo is not None and call.excinfo.errisinstance(KeyringUnavailable):
+        item.session.shouldstop = NO_KEYRING
 
 
 @pytest.fixture
