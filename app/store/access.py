@@ -147,8 +147,9 @@ Claim = Callable[[Path, KeyFile, str, str, DeviceKeys], bytes]
 
 def unlock(directory: Path, username: str, passphrase: str, *,
            clock: Clock | None = None, claim: Claim | None = None) -> Session:
-    """Signs ``username`` in. With ``claim`` (the sign-in operation, ``app.hub.provisional.
-    sign_in``), an account provisioned through the hub is claimed at its first sign-in here."""
+    """Signs ``username`` in. With ``claim`` (as the sign-in operation, ``sign_in`` in
+    app/hub/provisional.py, passes it), an account the hub provisioned is claimed at its first
+    sign-in on this PC."""
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     with attempt_lock(directory):
