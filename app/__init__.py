@@ -7,6 +7,7 @@
     domain/                         pupils, concerns, chronology, flags, referrals, search
     store/         protocol/        the encrypted store, keys, audit | the wire format
     errors clock uktime paths atomic identifiers      small shared ground
+    wording body_regions
 """
 
 __version__ = "0.1.0"

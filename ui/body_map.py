@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.body_regions import REGIONS, SIDES, nearest_region, place
+from app.body_regions import REGIONS, SIDES, nearest_region, place
 from app.domain.records import BodyMark
 
 FIGURE_FILL = QColor(240, 236, 228)  # the outline's fill; labels on it use the palette's text

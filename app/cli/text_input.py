@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.domain.body_regions import region_point, side_of
+from app.body_regions import region_point, side_of
 from app.domain.records import MAX_TEXT, BodyMark
 from app.errors import InputError
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.body_regions import SIDES as BODY_SIDES
+from app.body_regions import nearest_region, place
 from app.clock import iso, parse_iso
-from app.domain.body_regions import SIDES as BODY_SIDES
-from app.domain.body_regions import nearest_region, place
 from app.errors import InputError, NotFound
 from app.store.db import Connection
 from app.store.session import Session

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from app.domain.body_regions import nearest_region, place
+from app.body_regions import nearest_region, place
 
 # "status": a DSL's change of a concern's status (acknowledged, assigned, actioned, closed)
 # with the words written with it, an entry of its own in event order.
