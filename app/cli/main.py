@@ -22,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="concerndesk-cli",
         description="ConcernDesk headless commands. Passphrases come from "
                     "CONCERNDESK_PASSPHRASE or a hidden prompt, never an argument. Exit status: "
-                    "0 done, 1 failed, 2 bad input, 3 access denied, 4 wrong passphrase.")
+                    "0 done, 1 failed, 2 bad input, 3 access denied, 4 wrong passphrase. "
+                    "Arguments are visible to other users of this PC (the process list) and "
+                    "kept in the shell's history: give what a child said or what happened "
+                    "with the --…-file options (a file, or '-' for standard input).")
     parser.add_argument("--version", action="version", version=f"ConcernDesk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     store_commands.register(sub)

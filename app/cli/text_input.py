@@ -24,7 +24,9 @@ def add_text_option(parser: argparse.ArgumentParser, name: str, what: str, *,
                     required: bool = False) -> None:
     """``--NAME TEXT`` and ``--NAME-file F|-``, one or the other."""
     group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument(f"--{name}", metavar="TEXT", help=what)
+    group.add_argument(f"--{name}", metavar="TEXT",
+                       help=f"{what}; other users of this PC can see it while the command runs, "
+                            f"and the shell keeps it: prefer --{name}-file")
     group.add_argument(f"--{name}-file", metavar="F|-",
                        help=f"read {what.split(' (')[0].split(',')[0]} from a UTF-8 file, or "
                             "'-' for standard input (it then never appears in the process "
