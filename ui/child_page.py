@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -122,8 +122,16 @@ class ChildPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, chars in ((0, 17), (1, 13), (3, 16), (4, 12), (5, 12), (6, 16), (7, 14)):
-            header.resizeSection(column, self.fontMetrics().averageCharWidth() * chars)
+        # Sized to what each column must show whole, in bold (significant rows are bold), so
+        # dates, "Further info", names and "★ Significant" are never cut; Summary stretches.
+        bold = QFont(self.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        for column, sample in ((0, "30 Nov 2026 14:04"), (1, "Further info"),
+                               (3, "Physical abuse"), (4, "Harmed others"),
+                               (5, "Oscar Pearce"), (6, "30 Nov 2026"),
+                               (7, "★ Significant")):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
         self.table.activated.connect(lambda _i: self.show_history())  # Enter or double-click
         self.detail = QTextBrowser(self)

@@ -64,7 +64,7 @@ def concern_html(view: ConcernView, status: str | None = None) -> str:
     further = (f"<p><b>Further information to the concern of "
                f"{escape(local_time(view.further_to_recorded, with_time=False))}</b></p>"
                if view.further_to_recorded is not None else "")
-    head = (f"{further}<p><b>Status:</b> {escape(status or view.status)}"
+    head = (f"{further}<p><b>Status:</b> {escape(status or view.status.title())}"
             f"{' · assigned to ' + escape(view.assigned_to) if view.assigned_to else ''}<br>"
             f"<b>Recorded</b> {escape(local_time(view.recorded_at))} by "
             f"{escape(view.reporter)}"
