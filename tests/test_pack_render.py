@@ -32,6 +32,7 @@ from app.pack import (
     pack_json,
     render_pack,
 )
+from app.pack import text as pack_text
 from app.pack.dates import fmt_datetime
 from tests.pack_fixtures import (
     CHILD_FORENAME,
@@ -97,6 +98,180 @@ def test_names_in_every_script_survive_in_the_text(big_texts: list[str]) -> None
     for name in NAMES_RTL:
         for word in name.split():
             assert word in shaped or word[::-1] in shaped, name
+
+
+# -- right-to-left text as readers extract it (issue #16) ---------------------------------
+# Readers that order text by the bidi algorithm: mupdf (PyMuPDF), pdfium (pypdfium2, also
+# Chrome's viewer) and poppler (pdftotext). pypdf and pdfminer.six ignore /ActualText and give
+# the glyphs in drawing order (the test above).
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\ufb50-\ufdff\ufe70-\ufeff]")
+# In logical order, as recorded, with the left-to-right text around them.
+_RTL_EXPECTED = [
+    "Phoned mother زینب خان with an interpreter; she said that she",
+    "محمد الأحمد قال إن الطفلة تبكي كل ليلة ولا تريد العودة إلى البيت",
+    "مع الأسرة في المدرسة وناقشنا خطة الدعم للأسابيع القادمة",
+    "میں گھر نہیں جانا چاہتی",
+]
+
+
+def _mupdf_text(pdf: bytes, _tmp: Path) -> str:
+    pymupdf = pytest.importorskip("pymupdf")
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        return "\n".join(page.get_text() for page in doc)
+
+
+def _pdfium_text(pdf: bytes, _tmp: Path) -> str:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in doc)
+    finally:
+        doc.close()
+
+
+def _poppler_text(pdf: bytes, tmp: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    path = tmp / "pack.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+_EXTRACTORS = {"mupdf": _mupdf_text, "pdfium": _pdfium_text, "poppler": _poppler_text}
+
+
+def _unspanned_pack(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """The full pack drawn as before /ActualText: the same visual-order markup, no spans."""
+    with monkeypatch.context() as patch:
+        patch.setattr(pack_text, "_spanned",
+                      lambda _logical, visual, bold, _base="R": pack_text._markup_visual(visual,
+                                                                                         bold))
+        pack_text._line_markup.cache_clear()
+        try:
+            return render_pack(full_pack(), generated_at=GENERATED_AT)
+        finally:
+            pack_text._line_markup.cache_clear()
+
+
+@pytest.mark.parametrize("extractor", sorted(_EXTRACTORS))
+def test_right_to_left_text_extracts_in_logical_order_as_letters(
+        full_pdf: bytes, extractor: str, tmp_path: Path) -> None:
+    got = _EXTRACTORS[extractor](full_pdf, tmp_path)
+    flat = squash(_BIDI_CONTROLS.sub("", got))
+    for expected in _RTL_EXPECTED:
+        assert squash(expected) in flat, expected
+    assert not _PRESENTATION_FORMS.search(got)  # base letters, not the shaped glyphs
+
+
+@pytest.mark.parametrize("extractor", sorted(_EXTRACTORS))
+def test_left_to_right_text_extracts_as_before(full_pdf: bytes, extractor: str,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _EXTRACTORS[extractor](_unspanned_pack(monkeypatch), tmp_path)
+    after = _EXTRACTORS[extractor](full_pdf, tmp_path)
+
+    def latin(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not _ARABIC_SCRIPT.search(line)]
+
+    assert latin(after) == latin(before)
+    assert "Phoned mother" in after and "with an interpreter; she said that she" in after
+
+
+def _content_streams(pdf: bytes) -> list[str]:
+    return [page.get_contents().get_data().decode("latin-1")
+            for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+_STRING = re.compile(r"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f]*>(?!>)")
+_SPAN = re.compile(r"/Span <</ActualText <FEFF(?:[0-9A-F]{4})+>>> BDC|\bEMC\b")
+
+
+def test_actual_text_spans_change_nothing_drawn(full_pdf: bytes,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without its spans the content stream is the one drawn before them, operator for
+    operator: same glyphs, fonts and positions."""
+    spanned = _content_streams(full_pdf)
+    assert sum(len(re.findall(r"\bBDC\b", page)) for page in spanned) >= 10
+    plain = _content_streams(_unspanned_pack(monkeypatch))
+    assert [_SPAN.sub(" ", page).split() for page in spanned] == [
+        page.split() for page in plain]
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_actual_text_spans_change_no_pixel(full_pdf: bytes, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, pdf in (("spanned", full_pdf), ("plain", _unspanned_pack(monkeypatch))):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "40", "-png", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True, capture_output=True)
+    spanned = sorted(tmp_path.glob("spanned-*.png"))
+    assert len(spanned) == len(PdfReader(io.BytesIO(full_pdf)).pages)
+    for page in spanned:
+        plain = tmp_path / page.name.replace("spanned", "plain")
+        assert page.read_bytes() == plain.read_bytes(), page.name
+
+
+def test_actual_text_spans_are_balanced_within_text_objects(big_pdf: bytes) -> None:
+    """Every span opens and closes inside one text object (BT … ET), never nested, so a run
+    whose paragraph splits across pages cannot leave a span open."""
+    spans = 0
+    for number, page in enumerate(_content_streams(big_pdf), start=1):
+        in_text = in_span = False
+        operators = _STRING.sub(" ", page)  # glyph strings may hold any bytes
+        for op in re.findall(r"\b(?:BT|ET|BDC|EMC)\b", operators):
+            if op == "BT":
+                assert not in_text, number
+                in_text = True
+            elif op == "ET":
+                assert in_text and not in_span, number
+                in_text = False
+            elif op == "BDC":
+                assert in_text and not in_span, number
+                in_span, spans = True, spans + 1
+            else:
+                assert in_span, number
+                in_span = False
+    assert spans > 100  # big_pack's Arabic-script names
+
+
+def test_a_run_whose_line_breaks_from_its_opening_marker_is_spanned_or_left_plain() -> None:
+    """The opening marker of a run that starts a line stays on the line before. Drawn whole,
+    the span covers the run; split there (a page break), the run is drawn without a span rather
+    than with a span that never closes."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph
+
+    from app.pack.fonts import BODY
+    from app.pack.styles import make_styles
+
+    style = ParagraphStyle("one-line-parts", parent=make_styles().body, allowOrphans=1)
+    markup = pack_text.markup("Phoned mother زینب خان today")
+    width = stringWidth("Phoned mother ", BODY, style.fontSize) + 1  # the run starts line 2
+
+    def drawn(*parts: Paragraph) -> list[str]:
+        out = io.BytesIO()
+        canvas = Canvas(out, pageCompression=0, invariant=1)
+        pack_text.install(canvas)
+        for part in parts:
+            part.wrapOn(canvas, width, 500)
+            part.drawOn(canvas, 50, 500)
+            canvas.showPage()
+        canvas.save()
+        return _content_streams(out.getvalue())
+
+    whole = Paragraph(markup, style)
+    [page] = drawn(whole)
+    assert page.count("BDC") == page.count("EMC") == 1
+    first, rest = Paragraph(markup, style).split(width, style.leading * 1.5)
+    pages = drawn(first, rest)
+    assert all("BDC" not in p and "EMC" not in p for p in pages)
+    assert "Tj" in pages[1]  # the run itself is still drawn
 
 
 def test_all_fonts_are_embedded_shipped_truetype(full_pdf: bytes) -> None:

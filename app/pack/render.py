@@ -183,6 +183,7 @@ class _NumberedCanvas(Canvas):
         self._furniture = furniture
         self._pages: list[dict[str, Any]] = []
         _stamp_creation(self, generated_at)
+        text.install(self)  # /ActualText spans for right-to-left runs
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
