@@ -183,3 +183,25 @@ def test_bad_input_writes_nothing_but_denied_access_is_audited(store: Path) -> N
                  "B801200005001")
     assert denied.returncode == 3
     assert _audit_count(store) == before + 2  # the office user's login and the denial
+
+
+def test_cp1252_roster_arrives_with_its_accents_and_says_how_it_was_read(tmp_path: Path
+                                                                         ) -> None:
+    data = tmp_path / "store"
+    assert run("init", "--data", str(data), "--school", "Larkfield Test Primary",
+               "--admin", "head").returncode == 0
+    roster = tmp_path / "sims-old.csv"
+    roster.write_bytes((ROSTER.splitlines()[0] + "\r\n"
+                        "B801200005001,Zoë,Testperson,,2016-05-04,F,5,\r\n"
+                        "Q801200005002,Seán,Ó Briain,,2018-09-01,M,3,\r\n"
+                        "E801200005003,Chloé,Lefèvre,,2017-01-02,F,4,\r\n").encode("cp1252"))
+    result = run("pupils", "import", "--data", str(data), "--user", "head", "--csv",
+                 str(roster))
+    assert result.returncode == 0, result.stderr
+    assert "Read as Windows-1252 (an older export)" in result.stdout
+    assert "3 pupils' names have accented" in result.stdout
+    listed = json.loads(run("pupils", "list", "--data", str(data), "--user", "head",
+                            "--json").stdout)
+    assert sorted((c["legal_forename"], c["legal_surname"]) for c in listed) == [
+        ("Chloé", "Lefèvre"), ("Seán", "Ó Briain"), ("Zoë", "Testperson")]
+

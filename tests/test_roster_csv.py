@@ -18,6 +18,7 @@ from app.domain.roster_csv import (
     normalise_year_group,
     parse_date,
     parse_roster,
+    read_roster,
     write_canonical_csv,
 )
 from app.errors import InputError, InputErrors
@@ -257,12 +258,91 @@ def test_several_missing_columns_are_all_named():
     assert problem.count("the roster has no column for") == 6
 
 
-def test_cp1252_file_is_refused_with_advice():
-    data = roster(row(fore="Zoë")).decode().encode("cp1252")
+# --- encodings ---------------------------------------------------------------------------------
+
+ACCENTED = [("Zoë", "Testperson"), ("Chloé", "Lefèvre"), ("Seán", "Ó Briain"), ("Ann", "O’Neil"),
+            ("Ada", "Plain")]  # fmt: skip
+
+
+def accented_roster(encoding: str, delimiter: str = ",", newline: str = "\r\n") -> bytes:
+    lines = [HEADER] + [
+        row(make_upn(975, 4100, 20, n), fore=f, sur=s) for n, (f, s) in enumerate(ACCENTED, start=1)
+    ]
+    text = newline.join(line.replace(",", delimiter) for line in lines) + newline
+    return text.encode(encoding)
+
+
+def test_cp1252_file_is_read_as_windows_1252_and_says_so():
+    read = read_roster(accented_roster("cp1252"), today=TODAY)
+    assert [(r.legal_forename, r.legal_surname) for r in read.rows] == ACCENTED
+    assert read.encoding == "Windows-1252" and read.non_ascii_names == 4
+    note = read.encoding_note()
+    assert note.startswith("Read as Windows-1252 (an older export)")
+    assert "4 pupils' names have accented" in note
+    for name in ("Chloé", "Seán", "Lefèvre", "O’Neil"):
+        assert name not in note  # the example 'Zoë' in the note is fixed wording, not the data
+
+
+def test_utf8_with_and_without_bom_and_utf16_say_so():
+    for encoding, label in (("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16")):
+        read = read_roster(accented_roster(encoding), today=TODAY)
+        assert [(r.legal_forename, r.legal_surname) for r in read.rows] == ACCENTED
+        assert read.encoding == label
+    assert read_roster(roster(row()), today=TODAY).encoding_note() == (
+        "Read as UTF-8; 0 pupils' names have accented or other non-ASCII letters."
+    )
+
+
+def test_excel_unicode_text_is_tab_separated_utf16_and_accepted():
+    data = accented_roster("utf-16-le", delimiter="\t")
+    read = read_roster(b"\xff\xfe" + data, today=TODAY)
+    assert read.encoding == "UTF-16" and len(read.rows) == len(ACCENTED)
+    assert "UTF-16 (Excel's Unicode text)" in read.encoding_note()
+
+
+@pytest.mark.parametrize("byte", [b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"])
+def test_bytes_undefined_in_cp1252_are_refused_not_guessed(byte):
+    data = accented_roster("cp1252").replace("Lefèvre".encode("cp1252"), b"Lef" + byte + b"vre")
     problem = input_error_of(data)
-    assert problem.startswith("the roster is not UTF-8 text (first unreadable byte on line 2)")
-    assert "CSV UTF-8" in problem
+    assert problem.startswith(
+        f"the roster is neither UTF-8 nor Windows-1252 text: line 3 has the byte 0x{byte[0]:02X}"
+    )
+    assert "CSV UTF-8" in problem and "Lef" not in problem
+
+
+def test_a_file_mixing_utf8_and_cp1252_is_refused_naming_a_line_of_each():
+    cp1252 = accented_roster("cp1252")
+    utf8_row = row(make_upn(975, 4100, 20, 9), fore="Zoë") + "\r\n"
+    problem = input_error_of(cp1252 + utf8_row.encode("utf-8"))
+    assert problem.startswith(
+        "the roster mixes character sets: line 7 is UTF-8 but line 2 is Windows-1252"
+    )
     assert "Zo" not in problem
+
+
+def test_a_utf8_bom_file_with_cp1252_lines_is_refused_as_mixed():
+    data = b"\xef\xbb\xbf" + accented_roster("cp1252")
+    assert input_error_of(data).startswith(
+        "the roster starts as UTF-8 (it has a UTF-8 mark) but line 2 is not UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "encoding"),
+    [(("Łucja", "Wiśniewska"), "cp1250"), (("Олександр", "Шевченко"), "cp1251"),
+     (("Γιώργος", "Παπαδόπουλος"), "cp1253")],
+)  # fmt: skip
+def test_another_code_page_is_not_passed_off_as_cp1252(names, encoding):
+    fore, sur = names
+    data = roster(row(), row(UPN_B, fore=fore, sur=sur)).decode().encode(encoding)
+    problem = input_error_of(data)
+    assert "line 3 come out as symbols or strings of accented letters" in problem
+    assert "probably in another character set" in problem
+
+
+def test_non_ascii_names_are_counted_per_pupil():
+    data = roster(row(fore="Zoë", sur="Lefèvre", pref="Zoë"), row(UPN_B))
+    assert read_roster(data, today=TODAY).non_ascii_names == 1
 
 
 def test_error_field_is_csv_for_whole_file_problems():

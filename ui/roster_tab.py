@@ -45,8 +45,9 @@ class RosterTab(QWidget):
                        "checked first; if any row is wrong nothing is imported and each problem "
                        "is listed.", self)
         intro.setWordWrap(True)
-        self.columns = muted(f"Columns, in any order (UTF-8; dates as YYYY-MM-DD; common SIMS "
-                             f"and Arbor headings are recognised too): {columns_text()}.", self)
+        self.columns = muted(f"Columns, in any order (UTF-8, or an older export's Windows-1252; "
+                             f"dates as YYYY-MM-DD; common SIMS and Arbor headings are "
+                             f"recognised too): {columns_text()}.", self)
         self.columns.setAccessibleName("Columns a roster import expects")
         self.count = QLabel(self)
         self.model = RowsModel([
@@ -96,7 +97,7 @@ class RosterTab(QWidget):
 
     def _imported(self, result: ImportResult) -> None:
         self.result.setText(f"Imported: {result.added} added, {result.updated} updated, "
-                            f"{result.unchanged} unchanged.")
+                            f"{result.unchanged} unchanged. {result.encoding_note()}")
         self.refresh()
 
     def _import_failed(self, error: BaseException) -> None:
