@@ -345,6 +345,55 @@ def test_non_ascii_names_are_counted_per_pupil():
     assert read_roster(data, today=TODAY).non_ascii_names == 1
 
 
+# --- files that are not a CSV roster at all ------------------------------------------------------
+
+CTF = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- synthetic -->
+<CTfile>
+  <Header><DocumentName>Common Transfer File</DocumentName><CTFversion>24.0</CTFversion></Header>
+  <CTFpupilData><Pupil><UPN>B801200005001</UPN><Surname>Testperson</Surname></Pupil>
+  </CTFpupilData>
+</CTfile>
+"""
+NOT_CSV = {
+    "ctf": CTF,
+    "ctf-utf16": CTF.decode().encode("utf-16"),
+    "ctf-bom": b"\xef\xbb\xbf" + CTF,
+    "xml": b'<?xml version="1.0"?><Pupils><Pupil/></Pupils>',
+    "html": b"<!DOCTYPE html><html><body><table></table></body></html>",
+    "xlsx": b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml....xl/workbook.xml....",
+    "zip": b"PK\x03\x04\x14\x00\x00\x00roster.csv....",
+    "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+    "nul": b"u\x00p\x00n\x00,\x00",
+}
+CTF_WORDS = (
+    "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot "
+    "import yet; export the pupil roster from the MIS as CSV instead"
+)
+NOT_CSV_WORDS = {
+    "ctf": CTF_WORDS, "ctf-utf16": CTF_WORDS, "ctf-bom": CTF_WORDS,
+    "xml": "the file is XML (root element <Pupils>), not a CSV roster",
+    "html": "the file is a web page (HTML), not a CSV roster",
+    "xlsx": "the file is an Excel workbook (.xlsx), not a CSV roster; open it in Excel and use "
+            "Save As > 'CSV UTF-8",
+    "zip": "the file is a ZIP archive, not a CSV roster",
+    "xls": "the file is an older Excel workbook (.xls) or other Office document, not a CSV roster",
+    "pdf": "the file is a PDF document, not a CSV roster",
+    "nul": "the file is binary data (it has NUL bytes), not a CSV roster",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", NOT_CSV)
+def test_files_that_are_not_csv_are_refused_naming_what_they_are(kind):
+    with pytest.raises(InputError) as caught:
+        parse_roster(NOT_CSV[kind], today=TODAY)
+    assert caught.value.field == "csv"
+    assert caught.value.problem.startswith(NOT_CSV_WORDS[kind])
+    assert "no column" not in caught.value.problem
+    assert "Testperson" not in caught.value.problem and "B801200005001" not in caught.value.problem
+
+
 def test_error_field_is_csv_for_whole_file_problems():
     with pytest.raises(InputError) as caught:
         parse_roster(b"", today=TODAY)

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 
 from app.domain.pupils import Child, ImportResult, import_roster, list_pupils
 from app.domain.roster_csv import CANONICAL_COLUMNS, REQUIRED
-from app.errors import InputErrors
+from app.errors import InputError, InputErrors
 from app.wording import date_text
-from ui.errors import message_for
+from ui.errors import clean, message_for
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, rows_table
 from ui.theme import muted, year_label
@@ -105,6 +105,10 @@ class RosterTab(QWidget):
             self.result.setText(f"⚠ {error.summary} Nothing was imported.")
             self.problems.addItems(error.problems)
             self.problems.show()
+        elif isinstance(error, InputError) and error.field == "csv":
+            # A whole-file problem (not XML but a CTF, a workbook, another character set...):
+            # the same words as the CLI, without the field name in front.
+            self.result.setText("⚠ " + clean(error.problem[:1].upper() + error.problem[1:]))
         elif isinstance(error, OSError):
             self.result.setText("⚠ The file could not be read.")
         else:

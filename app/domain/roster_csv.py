@@ -2,6 +2,10 @@
 canonical form of the CLI contract, and validating every row before anything is imported.
 
 Decisions:
+- What the file is: before anything is read as CSV, a file that is plainly something else is
+  refused naming what it is: XML (a DfE Common Transfer File, root element CTfile, is named as
+  such: this version cannot import it yet), an HTML page, an Excel workbook (.xlsx/.xls), another
+  ZIP, a PDF, or binary data with NUL bytes.
 - Encoding, in this order: UTF-8 (with or without a BOM); UTF-16 with a BOM, accepted because
   Excel's "Unicode text" writes exactly that (tab-separated), the BOM makes it unambiguous and it
   loses nothing; otherwise Windows-1252 (cp1252), what older SIMS exports and Excel's plain "CSV"
@@ -27,6 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import NoReturn
 
 from app.errors import InputError, InputErrors
 from app.identifiers import check_nhs_number, check_upn
@@ -132,6 +137,7 @@ def parse_roster(data: bytes, *, today: date) -> list[RosterRow]:
 
 def read_roster(data: bytes, *, today: date) -> RosterFile:
     """parse_roster, also saying which encoding was read."""
+    _refuse_other_kinds(data)
     text, encoding = _decode(data)
     rows = _records(text)
     header_line, header = _first_non_blank(rows)
@@ -179,6 +185,68 @@ _SAVE_AS_UTF8 = (
     "Open it in Excel and use Save As > 'CSV UTF-8 (Comma delimited)', or in LibreOffice choose "
     "character set 'Unicode (UTF-8)', then import that file"
 )
+_EXPORT_CSV = "export the pupil roster from the MIS as CSV instead and import that file"
+CTF_REFUSAL = (
+    "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot import "
+    "yet; " + _EXPORT_CSV
+)
+_ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]{0,40}(?::[A-Za-z_][\w.\-]{0,40})?)[\s/>]")
+_SKIP = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
+
+
+def _refuse_other_kinds(data: bytes) -> None:
+    """Refuse, naming it, a file that is plainly not a CSV roster (never quoting its content)."""
+    head = data[:8192]
+
+    def refuse(what: str, advice: str) -> NoReturn:
+        raise InputError("csv", f"the file is {what}, not a CSV roster; {advice}")
+
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if b"xl/" in data:
+            refuse("an Excel workbook (.xlsx)", _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:])
+        if b"opendocument.spreadsheet" in head:
+            refuse(
+                "an OpenDocument spreadsheet (.ods)",
+                "in LibreOffice use Save As > 'Text "
+                "CSV' with character set 'Unicode (UTF-8)', then import that file",
+            )
+        if b"word/" in data:
+            refuse("a Word document (.docx)", _EXPORT_CSV)
+        refuse("a ZIP archive", "take the roster CSV out of it (or " + _EXPORT_CSV + ")")
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        refuse(
+            "an older Excel workbook (.xls) or other Office document",
+            _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:],
+        )
+    if b"%PDF-" in head[:1024]:
+        refuse("a PDF document", "a printed report cannot be imported: " + _EXPORT_CSV)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    elif b"\x00" in head:
+        refuse(
+            "binary data (it has NUL bytes)",
+            "perhaps UTF-16 without a byte-order mark, or not a text file at all; " + _EXPORT_CSV,
+        )
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text.startswith("<"):
+        return
+    position = 0
+    while skipped := _SKIP.match(text, position):
+        if skipped.end() == position:
+            break
+        position = skipped.end()
+    root = _ROOT.match(text, position)
+    name = root.group(1) if root else ""
+    if name.rpartition(":")[2].casefold() == "ctfile":
+        raise InputError("csv", CTF_REFUSAL)
+    if name.casefold() == "html" or text[:200].casefold().startswith(("<!doctype html", "<html")):
+        refuse("a web page (HTML)", _EXPORT_CSV)
+    element = f" (root element <{name}>)" if name else ""
+    refuse(f"XML{element}", _EXPORT_CSV)
+
+
 # Multi-byte UTF-8 sequences: in a file that is not UTF-8 as a whole, these are UTF-8 text
 # pasted among cp1252 text (in real cp1252 names they would be a capital accented letter
 # followed by a symbol, as in mojibake).

@@ -91,3 +91,18 @@ def test_an_older_windows_1252_roster_imports_and_says_how_it_was_read(
     text = admin.roster_result.text()
     assert "Read as Windows-1252 (an older export)" in text and "1 pupil's name has" in text
 
+
+def test_a_common_transfer_file_is_refused_in_the_same_words_as_the_cli(
+        qtbot, make_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.domain.roster_csv import CTF_REFUSAL
+
+    window = make_window()
+    sign_in(qtbot, window, "admin")
+    admin = window.workspace.show_page("admin")
+    settle(qtbot, window)
+    ctf = tmp_path / "transfer.xml"
+    ctf.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header/></CTfile>\n')
+    admin.import_file(ctf)
+    settle(qtbot, window)
+    assert admin.roster_result.text() == "⚠ T" + CTF_REFUSAL[1:]
+    assert "no column" not in admin.roster_result.text()
