@@ -340,6 +340,12 @@ def test_another_code_page_is_not_passed_off_as_cp1252(names, encoding):
     assert "probably in another character set" in problem
 
 
+def test_cp1252_names_with_apostrophes_and_the_catalan_middle_dot_are_letters_enough():
+    data = roster(row(fore="Gal·la", sur="D’Arcy"), row(UPN_B, fore="Åsa", sur="Ó Briain"))
+    read = read_roster(data.decode().encode("cp1252"), today=TODAY)
+    assert [r.legal_forename for r in read.rows] == ["Gal·la", "Åsa"]
+
+
 def test_non_ascii_names_are_counted_per_pupil():
     data = roster(row(fore="Zoë", sur="Lefèvre", pref="Zoë"), row(UPN_B))
     assert read_roster(data, today=TODAY).non_ascii_names == 1

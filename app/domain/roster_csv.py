@@ -305,7 +305,7 @@ def _names(row: RosterRow) -> list[str]:
 
 
 # Letters are fine; so are the apostrophes and dashes people type in names.
-_NAME_PUNCTUATION = set("'’‘`´-‐–. ")
+_NAME_PUNCTUATION = set("'’‘`´-‐–.· ")  # · as in the Catalan Gal·la
 
 
 def _check_cp1252_names(rows: list[RosterRow]) -> None:
