@@ -183,3 +183,51 @@ def test_bad_input_writes_nothing_but_denied_access_is_audited(store: Path) -> N
                  "B801200005001")
     assert denied.returncode == 3
     assert _audit_count(store) == before + 2  # the office user's login and the denial
+
+
+def test_cp1252_roster_arrives_with_its_accents_and_says_how_it_was_read(tmp_path: Path
+                                                                         ) -> None:
+    data = tmp_path / "store"
+    assert run("init", "--data", str(data), "--school", "Larkfield Test Primary",
+               "--admin", "head").returncode == 0
+    roster = tmp_path / "sims-old.csv"
+    roster.write_bytes((ROSTER.splitlines()[0] + "\r\n"
+                        "B801200005001,Zoë,Testperson,,2016-05-04,F,5,\r\n"
+                        "Q801200005002,Seán,Ó Briain,,2018-09-01,M,3,\r\n"
+                        "E801200005003,Chloé,Lefèvre,,2017-01-02,F,4,\r\n").encode("cp1252"))
+    result = run("pupils", "import", "--data", str(data), "--user", "head", "--csv",
+                 str(roster))
+    assert result.returncode == 0, result.stderr
+    assert "Read as Windows-1252 (an older export)" in result.stdout
+    assert "3 pupils' names have accented" in result.stdout
+    listed = json.loads(run("pupils", "list", "--data", str(data), "--user", "head",
+                            "--json").stdout)
+    assert sorted((c["legal_forename"], c["legal_surname"]) for c in listed) == [
+        ("Chloé", "Lefèvre"), ("Seán", "Ó Briain"), ("Zoë", "Testperson")]
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header><CTFversion>24.0</CTFversion>'
+     b"</Header><CTFpupilData><Pupil><UPN>B801200005001</UPN></Pupil></CTFpupilData></CTfile>\n",
+     "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot "
+     "import yet; export the pupil roster from the MIS as CSV instead"),
+    (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml xl/workbook.xml",
+     "the file is an Excel workbook (.xlsx), not a CSV roster"),
+    (b"%PDF-1.7\n1 0 obj\n", "the file is a PDF document, not a CSV roster"),
+    (ROSTER.replace("Zofia", "Zo\u00eb").encode("utf-8") + "Q801200005004,Zo\u00eb,Ng,,"
+     "2016-02-02,F,5,\n".encode("cp1252"), "the roster mixes character sets"),
+])  # fmt: skip
+def test_files_that_are_not_a_csv_roster_are_refused_by_name(store: Path, tmp_path: Path,
+                                                            content: bytes, words: str) -> None:
+    listed_before = run("pupils", "list", "--data", str(store), "--user", "dsl", "--json").stdout
+    wrong = tmp_path / "roster.csv"
+    wrong.write_bytes(content)
+    before = _audit_count(store)
+    result = run("pupils", "import", "--data", str(store), "--user", "head", "--csv", str(wrong))
+    assert _audit_count(store) == before  # nothing written, not even a login
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "no column" not in result.stderr and "Zo" not in result.stderr
+    assert "B801200005001" not in result.stderr and "Traceback" not in result.stderr
+    assert run("pupils", "list", "--data", str(store), "--user", "dsl",
+               "--json").stdout == listed_before

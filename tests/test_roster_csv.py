@@ -18,6 +18,7 @@ from app.domain.roster_csv import (
     normalise_year_group,
     parse_date,
     parse_roster,
+    read_roster,
     write_canonical_csv,
 )
 from app.errors import InputError, InputErrors
@@ -257,12 +258,146 @@ def test_several_missing_columns_are_all_named():
     assert problem.count("the roster has no column for") == 6
 
 
-def test_cp1252_file_is_refused_with_advice():
-    data = roster(row(fore="Zoë")).decode().encode("cp1252")
+# --- encodings ---------------------------------------------------------------------------------
+
+ACCENTED = [("Zoë", "Testperson"), ("Chloé", "Lefèvre"), ("Seán", "Ó Briain"), ("Ann", "O’Neil"),
+            ("Ada", "Plain")]  # fmt: skip
+
+
+def accented_roster(encoding: str, delimiter: str = ",", newline: str = "\r\n") -> bytes:
+    lines = [HEADER] + [
+        row(make_upn(975, 4100, 20, n), fore=f, sur=s) for n, (f, s) in enumerate(ACCENTED, start=1)
+    ]
+    text = newline.join(line.replace(",", delimiter) for line in lines) + newline
+    return text.encode(encoding)
+
+
+def test_cp1252_file_is_read_as_windows_1252_and_says_so():
+    read = read_roster(accented_roster("cp1252"), today=TODAY)
+    assert [(r.legal_forename, r.legal_surname) for r in read.rows] == ACCENTED
+    assert read.encoding == "Windows-1252" and read.non_ascii_names == 4
+    note = read.encoding_note()
+    assert note.startswith("Read as Windows-1252 (an older export)")
+    assert "4 pupils' names have accented" in note
+    for name in ("Chloé", "Seán", "Lefèvre", "O’Neil"):
+        assert name not in note  # the example 'Zoë' in the note is fixed wording, not the data
+
+
+def test_utf8_with_and_without_bom_and_utf16_say_so():
+    for encoding, label in (("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16")):
+        read = read_roster(accented_roster(encoding), today=TODAY)
+        assert [(r.legal_forename, r.legal_surname) for r in read.rows] == ACCENTED
+        assert read.encoding == label
+    assert read_roster(roster(row()), today=TODAY).encoding_note() == (
+        "Read as UTF-8; 0 pupils' names have accented or other non-ASCII letters."
+    )
+
+
+def test_excel_unicode_text_is_tab_separated_utf16_and_accepted():
+    data = accented_roster("utf-16-le", delimiter="\t")
+    read = read_roster(b"\xff\xfe" + data, today=TODAY)
+    assert read.encoding == "UTF-16" and len(read.rows) == len(ACCENTED)
+    assert "UTF-16 (Excel's Unicode text)" in read.encoding_note()
+
+
+@pytest.mark.parametrize("byte", [b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"])
+def test_bytes_undefined_in_cp1252_are_refused_not_guessed(byte):
+    data = accented_roster("cp1252").replace("Lefèvre".encode("cp1252"), b"Lef" + byte + b"vre")
     problem = input_error_of(data)
-    assert problem.startswith("the roster is not UTF-8 text (first unreadable byte on line 2)")
-    assert "CSV UTF-8" in problem
+    assert problem.startswith(
+        f"the roster is neither UTF-8 nor Windows-1252 text: line 3 has the byte 0x{byte[0]:02X}"
+    )
+    assert "CSV UTF-8" in problem and "Lef" not in problem
+
+
+def test_a_file_mixing_utf8_and_cp1252_is_refused_naming_a_line_of_each():
+    cp1252 = accented_roster("cp1252")
+    utf8_row = row(make_upn(975, 4100, 20, 9), fore="Zoë") + "\r\n"
+    problem = input_error_of(cp1252 + utf8_row.encode("utf-8"))
+    assert problem.startswith(
+        "the roster mixes character sets: line 7 is UTF-8 but line 2 is Windows-1252"
+    )
     assert "Zo" not in problem
+
+
+def test_a_utf8_bom_file_with_cp1252_lines_is_refused_as_mixed():
+    data = b"\xef\xbb\xbf" + accented_roster("cp1252")
+    assert input_error_of(data).startswith(
+        "the roster starts as UTF-8 (it has a UTF-8 mark) but line 2 is not UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "encoding"),
+    [(("Łucja", "Wiśniewska"), "cp1250"), (("Олександр", "Шевченко"), "cp1251"),
+     (("Γιώργος", "Παπαδόπουλος"), "cp1253")],
+)  # fmt: skip
+def test_another_code_page_is_not_passed_off_as_cp1252(names, encoding):
+    fore, sur = names
+    data = roster(row(), row(UPN_B, fore=fore, sur=sur)).decode().encode(encoding)
+    problem = input_error_of(data)
+    assert "line 3 come out as symbols or strings of accented letters" in problem
+    assert "probably in another character set" in problem
+
+
+def test_cp1252_names_with_apostrophes_and_the_catalan_middle_dot_are_letters_enough():
+    data = roster(row(fore="Gal·la", sur="D’Arcy"), row(UPN_B, fore="Åsa", sur="Ó Briain"))
+    read = read_roster(data.decode().encode("cp1252"), today=TODAY)
+    assert [r.legal_forename for r in read.rows] == ["Gal·la", "Åsa"]
+
+
+def test_non_ascii_names_are_counted_per_pupil():
+    data = roster(row(fore="Zoë", sur="Lefèvre", pref="Zoë"), row(UPN_B))
+    assert read_roster(data, today=TODAY).non_ascii_names == 1
+
+
+# --- files that are not a CSV roster at all ------------------------------------------------------
+
+CTF = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- synthetic -->
+<CTfile>
+  <Header><DocumentName>Common Transfer File</DocumentName><CTFversion>24.0</CTFversion></Header>
+  <CTFpupilData><Pupil><UPN>B801200005001</UPN><Surname>Testperson</Surname></Pupil>
+  </CTFpupilData>
+</CTfile>
+"""
+NOT_CSV = {
+    "ctf": CTF,
+    "ctf-utf16": CTF.decode().encode("utf-16"),
+    "ctf-bom": b"\xef\xbb\xbf" + CTF,
+    "xml": b'<?xml version="1.0"?><Pupils><Pupil/></Pupils>',
+    "html": b"<!DOCTYPE html><html><body><table></table></body></html>",
+    "xlsx": b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml....xl/workbook.xml....",
+    "zip": b"PK\x03\x04\x14\x00\x00\x00roster.csv....",
+    "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+    "nul": b"u\x00p\x00n\x00,\x00",
+}
+CTF_WORDS = (
+    "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot "
+    "import yet; export the pupil roster from the MIS as CSV instead"
+)
+NOT_CSV_WORDS = {
+    "ctf": CTF_WORDS, "ctf-utf16": CTF_WORDS, "ctf-bom": CTF_WORDS,
+    "xml": "the file is XML (root element <Pupils>), not a CSV roster",
+    "html": "the file is a web page (HTML), not a CSV roster",
+    "xlsx": "the file is an Excel workbook (.xlsx), not a CSV roster; open it in Excel and use "
+            "Save As > 'CSV UTF-8",
+    "zip": "the file is a ZIP archive, not a CSV roster",
+    "xls": "the file is an older Excel workbook (.xls) or other Office document, not a CSV roster",
+    "pdf": "the file is a PDF document, not a CSV roster",
+    "nul": "the file is binary data (it has NUL bytes), not a CSV roster",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", NOT_CSV)
+def test_files_that_are_not_csv_are_refused_naming_what_they_are(kind):
+    with pytest.raises(InputError) as caught:
+        parse_roster(NOT_CSV[kind], today=TODAY)
+    assert caught.value.field == "csv"
+    assert caught.value.problem.startswith(NOT_CSV_WORDS[kind])
+    assert "no column" not in caught.value.problem
+    assert "Testperson" not in caught.value.problem and "B801200005001" not in caught.value.problem
 
 
 def test_error_field_is_csv_for_whole_file_problems():

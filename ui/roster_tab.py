@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 
 from app.domain.pupils import Child, ImportResult, import_roster, list_pupils
 from app.domain.roster_csv import CANONICAL_COLUMNS, REQUIRED
-from app.errors import InputErrors
+from app.errors import InputError, InputErrors
 from app.wording import date_text
-from ui.errors import message_for
+from ui.errors import clean, message_for
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, rows_table
 from ui.theme import muted, year_label
@@ -45,8 +45,9 @@ class RosterTab(QWidget):
                        "checked first; if any row is wrong nothing is imported and each problem "
                        "is listed.", self)
         intro.setWordWrap(True)
-        self.columns = muted(f"Columns, in any order (UTF-8; dates as YYYY-MM-DD; common SIMS "
-                             f"and Arbor headings are recognised too): {columns_text()}.", self)
+        self.columns = muted(f"Columns, in any order (UTF-8, or an older export's Windows-1252; "
+                             f"dates as YYYY-MM-DD; common SIMS and Arbor headings are "
+                             f"recognised too): {columns_text()}.", self)
         self.columns.setAccessibleName("Columns a roster import expects")
         self.count = QLabel(self)
         self.model = RowsModel([
@@ -96,7 +97,7 @@ class RosterTab(QWidget):
 
     def _imported(self, result: ImportResult) -> None:
         self.result.setText(f"Imported: {result.added} added, {result.updated} updated, "
-                            f"{result.unchanged} unchanged.")
+                            f"{result.unchanged} unchanged. {result.encoding_note()}")
         self.refresh()
 
     def _import_failed(self, error: BaseException) -> None:
@@ -104,6 +105,10 @@ class RosterTab(QWidget):
             self.result.setText(f"⚠ {error.summary} Nothing was imported.")
             self.problems.addItems(error.problems)
             self.problems.show()
+        elif isinstance(error, InputError) and error.field == "csv":
+            # A whole-file problem (not XML but a CTF, a workbook, another character set...):
+            # the same words as the CLI, without the field name in front.
+            self.result.setText("⚠ " + clean(error.problem[:1].upper() + error.problem[1:]))
         elif isinstance(error, OSError):
             self.result.setText("⚠ The file could not be read.")
         else:

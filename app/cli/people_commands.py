@@ -95,6 +95,7 @@ def cmd_pupils_import(args: argparse.Namespace) -> int:
         result = import_roster(session, data)
     print(f"Roster imported: {result.added} added, {result.updated} updated, "
           f"{result.unchanged} unchanged.")
+    print(result.encoding_note())
     return 0
 
 

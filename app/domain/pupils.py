@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from app.clock import iso
-from app.domain.roster_csv import RosterRow, parse_roster
+from app.domain.roster_csv import RosterFile, RosterRow, read_roster
 from app.errors import NotFound
 from app.identifiers import check_upn, normalise_upn
 from app.store.roles import Perm
@@ -61,6 +61,10 @@ class ImportResult:
     added: int
     updated: int
     unchanged: int
+    read: RosterFile | None = None  # how the file was read, when there was one
+
+    def encoding_note(self) -> str:
+        return self.read.encoding_note() if self.read is not None else ""
 
 
 def import_roster(session: Session, data: bytes) -> ImportResult:
@@ -68,11 +72,13 @@ def import_roster(session: Session, data: bytes) -> ImportResult:
     then adds new pupils and updates changed ones in one transaction. Re-importing the same
     roster changes nothing."""
     session.require(Perm.IMPORT_ROSTER)
-    rows = parse_roster(data, today=session.clock.now().date())
-    return apply_roster(session, rows)
+    read = read_roster(data, today=session.clock.now().date())
+    result = apply_roster(session, read.rows, encoding=read.encoding)
+    return replace(result, read=read)
 
 
-def apply_roster(session: Session, rows: Iterable[RosterRow]) -> ImportResult:
+def apply_roster(session: Session, rows: Iterable[RosterRow], *, encoding: str | None = None
+                 ) -> ImportResult:
     session.require(Perm.IMPORT_ROSTER)
     added = updated = unchanged = 0
     changed: list[str] = []  # UPNs, for the other DSL PCs (hub-sync.md)
@@ -103,8 +109,9 @@ def apply_roster(session: Session, rows: Iterable[RosterRow]) -> ImportResult:
                 changed.append(row.upn)
             else:
                 unchanged += 1
+        extra = {"encoding": encoding} if encoding else {}
         session.audit("import", "roster", None, added=added, updated=updated,
-                      unchanged=unchanged)
+                      unchanged=unchanged, **extra)
         session.changed("roster", *changed)
     return ImportResult(added, updated, unchanged)
 

@@ -2,11 +2,22 @@
 canonical form of the CLI contract, and validating every row before anything is imported.
 
 Decisions:
-- Encoding: UTF-8 (with or without a BOM), or UTF-16 with a BOM (Excel's "Unicode text").
-  Anything else is refused with a message saying how to save as UTF-8. We do not guess cp1252:
-  every byte string decodes as *something* in cp1252, so a file really in another code page
-  (Polish, Turkish, Greek, Cyrillic ones: exactly the names in our schools) would import with
-  silently wrong names, and a child's legal name on a referral must be right.
+- What the file is: before anything is read as CSV, a file that is plainly something else is
+  refused naming what it is: XML (a DfE Common Transfer File, root element CTfile, is named as
+  such: this version cannot import it yet), an HTML page, an Excel workbook (.xlsx/.xls), another
+  ZIP, a PDF, or binary data with NUL bytes.
+- Encoding, in this order: UTF-8 (with or without a BOM); UTF-16 with a BOM, accepted because
+  Excel's "Unicode text" writes exactly that (tab-separated), the BOM makes it unambiguous and it
+  loses nothing; otherwise Windows-1252 (cp1252), what older SIMS exports and Excel's plain "CSV"
+  on an English Windows write. cp1252 is not guessed blindly, since bytes in another code page
+  decode as *something* and a child's legal name on a referral must be right:
+  * the bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) refuse the file;
+  * a file mixing UTF-8 and cp1252 (a UTF-8 export edited in an older program, or two exports
+    pasted together) is refused naming a line of each: decoding it either way garbles names;
+  * names that would come through with symbols where letters belong (Polish, Czech and other
+    Central European code pages: 'ł' reads as '³') or as words of accented letters only
+    (Cyrillic and Greek code pages) refuse the file as "probably another character set".
+  The result says which encoding was read, and how many pupils' names have non-ASCII letters.
 - Separator: comma, or tab / semicolon when the header clearly uses one (Excel in some locales).
 - Line numbers count rows as a spreadsheet shows them: the header is line 1, blank lines count.
 - Messages name the line, the column and the problem; never a name, date or identifier.
@@ -20,6 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import NoReturn
 
 from app.errors import InputError, InputErrors
 from app.identifiers import check_nhs_number, check_upn
@@ -94,10 +106,39 @@ class RosterRow:
     line: int  # spreadsheet row (the header is line 1); 0 for rows not read from a file
 
 
+UTF8, UTF16, CP1252 = "UTF-8", "UTF-16", "Windows-1252"
+
+
+@dataclass(frozen=True)
+class RosterFile:
+    rows: list[RosterRow]
+    encoding: str  # UTF8, UTF16 or CP1252
+    non_ascii_names: int  # pupils with a letter outside ASCII in any of their names
+
+    def encoding_note(self) -> str:
+        """One sentence for the CLI and the UI saying how the file was read (no child's data)."""
+        count = self.non_ascii_names
+        names = f"{count} pupils' names have" if count != 1 else "1 pupil's name has"
+        if self.encoding == CP1252:
+            return (
+                f"Read as Windows-1252 (an older export): names such as 'Zoë' came through "
+                f"as written; {names} accented or other non-ASCII letters — check one or "
+                "two on the roster."
+            )
+        what = "UTF-16 (Excel's Unicode text)" if self.encoding == UTF16 else "UTF-8"
+        return f"Read as {what}; {names} accented or other non-ASCII letters."
+
+
 def parse_roster(data: bytes, *, today: date) -> list[RosterRow]:
     """Every row of the roster, or InputErrors listing every bad row (InputError for a file
     that cannot be read as a roster at all)."""
-    text = _decode(data)
+    return read_roster(data, today=today).rows
+
+
+def read_roster(data: bytes, *, today: date) -> RosterFile:
+    """parse_roster, also saying which encoding was read."""
+    _refuse_other_kinds(data)
+    text, encoding = _decode(data)
     rows = _records(text)
     header_line, header = _first_non_blank(rows)
     columns = _map_columns(header)
@@ -134,28 +175,169 @@ def parse_roster(data: bytes, *, today: date) -> list[RosterRow]:
         )
     if not parsed:
         raise InputError("csv", f"the roster has a header on line {header_line} but no pupils")
-    return parsed
+    if encoding == CP1252:
+        _check_cp1252_names(parsed)
+    non_ascii = sum(1 for r in parsed if not "".join(_names(r)).isascii())
+    return RosterFile(parsed, encoding, non_ascii)
 
 
-def _decode(data: bytes) -> str:
+_SAVE_AS_UTF8 = (
+    "Open it in Excel and use Save As > 'CSV UTF-8 (Comma delimited)', or in LibreOffice choose "
+    "character set 'Unicode (UTF-8)', then import that file"
+)
+_EXPORT_CSV = "export the pupil roster from the MIS as CSV instead and import that file"
+CTF_REFUSAL = (
+    "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot import "
+    "yet; " + _EXPORT_CSV
+)
+_ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]{0,40}(?::[A-Za-z_][\w.\-]{0,40})?)[\s/>]")
+_SKIP = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
+
+
+def _refuse_other_kinds(data: bytes) -> None:
+    """Refuse, naming it, a file that is plainly not a CSV roster (never quoting its content)."""
+    head = data[:8192]
+
+    def refuse(what: str, advice: str) -> NoReturn:
+        raise InputError("csv", f"the file is {what}, not a CSV roster; {advice}")
+
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if b"xl/" in data:
+            refuse("an Excel workbook (.xlsx)", _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:])
+        if b"opendocument.spreadsheet" in head:
+            refuse(
+                "an OpenDocument spreadsheet (.ods)",
+                "in LibreOffice use Save As > 'Text "
+                "CSV' with character set 'Unicode (UTF-8)', then import that file",
+            )
+        if b"word/" in data:
+            refuse("a Word document (.docx)", _EXPORT_CSV)
+        refuse("a ZIP archive", "take the roster CSV out of it (or " + _EXPORT_CSV + ")")
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        refuse(
+            "an older Excel workbook (.xls) or other Office document",
+            _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:],
+        )
+    if b"%PDF-" in head[:1024]:
+        refuse("a PDF document", "a printed report cannot be imported: " + _EXPORT_CSV)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    elif b"\x00" in head:
+        refuse(
+            "binary data (it has NUL bytes)",
+            "perhaps UTF-16 without a byte-order mark, or not a text file at all; " + _EXPORT_CSV,
+        )
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text.startswith("<"):
+        return
+    position = 0
+    while skipped := _SKIP.match(text, position):
+        if skipped.end() == position:
+            break
+        position = skipped.end()
+    root = _ROOT.match(text, position)
+    name = root.group(1) if root else ""
+    if name.rpartition(":")[2].casefold() == "ctfile":
+        raise InputError("csv", CTF_REFUSAL)
+    if name.casefold() == "html" or text[:200].casefold().startswith(("<!doctype html", "<html")):
+        refuse("a web page (HTML)", _EXPORT_CSV)
+    element = f" (root element <{name}>)" if name else ""
+    refuse(f"XML{element}", _EXPORT_CSV)
+
+
+# Multi-byte UTF-8 sequences: in a file that is not UTF-8 as a whole, these are UTF-8 text
+# pasted among cp1252 text (in real cp1252 names they would be a capital accented letter
+# followed by a symbol, as in mojibake).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
     if not data.strip():
         raise InputError("csv", "the roster file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), UTF16
         except UnicodeDecodeError:
             raise InputError("csv", "the roster says it is UTF-16 but is damaged") from None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), UTF8
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
+        first_bad = error.start
+
+    def line_at(offset: int) -> int:
+        return data.count(b"\n", 0, offset) + 1
+
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        byte = data[error.start]
         raise InputError(
             "csv",
-            f"the roster is not UTF-8 text (first unreadable byte on line {line}); it may come "
-            "from an older MIS export. Open it in Excel and use Save As > 'CSV UTF-8 (Comma "
-            "delimited)', or in LibreOffice choose character set 'Unicode (UTF-8)', then import "
-            "that file",
+            f"the roster is neither UTF-8 nor Windows-1252 text: line {line_at(error.start)} has "
+            f"the byte 0x{byte:02X}, which Windows-1252 does not use, so the file was saved in "
+            f"another character set and names could come through wrong. {_SAVE_AS_UTF8}",
         ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InputError(
+            "csv",
+            f"the roster starts as UTF-8 (it has a UTF-8 mark) but line {line_at(first_bad)} is "
+            f"not UTF-8: it mixes two character sets, and names would come through wrong. "
+            f"{_SAVE_AS_UTF8}",
+        )
+    utf8 = _UTF8_SEQUENCE.search(data)
+    if utf8 is not None:
+        raise InputError(
+            "csv",
+            f"the roster mixes character sets: line {line_at(utf8.start())} is UTF-8 but line "
+            f"{line_at(first_bad)} is Windows-1252 (an older export), so names would come "
+            f"through wrong whichever way it is read. Export the roster again in one piece, or "
+            f"fix those lines and save as UTF-8. {_SAVE_AS_UTF8}",
+        )
+    return text, CP1252
+
+
+def _names(row: RosterRow) -> list[str]:
+    return [row.legal_forename, row.legal_surname, row.preferred_forename or ""]
+
+
+# Letters are fine; so are the apostrophes and dashes people type in names.
+_NAME_PUNCTUATION = set("'’‘`´-‐–.· ")  # · as in the Catalan Gal·la
+
+
+def _check_cp1252_names(rows: list[RosterRow]) -> None:
+    """A file in another single-byte code page also decodes as cp1252, wrongly. Refuse it when
+    the names show it: symbols where letters belong (cp1250 'ł' -> '³', 'ż' -> '¿'), or a
+    word made only of accented letters (Cyrillic or Greek letters read as Latin ones)."""
+    suspect: list[int] = []
+    for row in rows:
+        for name in _names(row):
+            symbols = any(
+                not ch.isascii()
+                and not ch.isalpha()
+                and ch not in _NAME_PUNCTUATION
+                and not unicodedata.category(ch).startswith("M")
+                for ch in name
+            )
+            foreign = any(
+                len(word) >= 3 and not any(ch.isascii() for ch in word)
+                for word in re.findall(r"[^\W\d_]+", name)
+            )
+            if symbols or foreign:
+                suspect.append(row.line)
+                break
+    if suspect:
+        lines = ", ".join(map(str, suspect[:5])) + (" …" if len(suspect) > 5 else "")
+        raise InputError(
+            "csv",
+            f"the roster is not UTF-8, and read as Windows-1252 (an older export) the names on "
+            f"line{'s' * (len(suspect) != 1)} {lines} come out as symbols or strings of accented "
+            f"letters: it is probably in another character set (Central European, Cyrillic, "
+            f"Greek …). Nothing was imported. {_SAVE_AS_UTF8}",
+        )
 
 
 def _records(text: str) -> list[tuple[int, list[str]]]:

@@ -73,3 +73,36 @@ def test_a_future_date_of_birth_in_a_roster_is_listed_and_nothing_imported(
     problems = [admin.roster_problems.item(i).text()
                 for i in range(admin.roster_problems.count())]
     assert any("future" in p for p in problems)
+
+
+def test_an_older_windows_1252_roster_imports_and_says_how_it_was_read(
+        qtbot, make_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    sign_in(qtbot, window, "admin")
+    admin = window.workspace.show_page("admin")
+    settle(qtbot, window)
+    header = (DATA / "roster_sims.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    upn = make_upn(975, 4100, 20, 41)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(f"{header}\r\n009001,{upn},Lefèvre,Zoë,Zoë,Lefèvre,Zoë,F,02/03/2016,5,"
+                       "5A,Information not yet obtained\r\n".encode("cp1252"))
+    admin.import_file(roster)
+    settle(qtbot, window)
+    text = admin.roster_result.text()
+    assert "Read as Windows-1252 (an older export)" in text and "1 pupil's name has" in text
+
+
+def test_a_common_transfer_file_is_refused_in_the_same_words_as_the_cli(
+        qtbot, make_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.domain.roster_csv import CTF_REFUSAL
+
+    window = make_window()
+    sign_in(qtbot, window, "admin")
+    admin = window.workspace.show_page("admin")
+    settle(qtbot, window)
+    ctf = tmp_path / "transfer.xml"
+    ctf.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header/></CTfile>\n')
+    admin.import_file(ctf)
+    settle(qtbot, window)
+    assert admin.roster_result.text() == "⚠ T" + CTF_REFUSAL[1:]
+    assert "no column" not in admin.roster_result.text()
