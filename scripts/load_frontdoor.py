@@ -62,6 +62,7 @@ if str(REPO) not in sys.path:
 
 SERVICE_PASS = "synthetic load-test passphrase"
 MAX_SECONDS = 600  # the loop is bounded whatever is asked
+START_TIMEOUT = 300  # seconds the clients may take to get ready, all together
 
 
 def _free_port() -> int:
@@ -78,8 +79,17 @@ class ClientStats:
     errors: Counter[str] = field(default_factory=Counter)
 
 
-def run_client(url: str, info: object, pairs: object, deadline: float, payload: int,
-               seed: int, stats: ClientStats) -> None:
+def run_client(url: str, info: object, pairs: object, start: threading.Barrier,
+               window: list[float], payload: int, seed: int, stats: ClientStats) -> None:
+    try:
+        _send(url, info, pairs, start, window, payload, seed, stats)
+    except Exception as exc:  # a client that fails outside an upload is an error too
+        start.abort()  # the others stop waiting for it
+        stats.errors[f"client failed: {type(exc).__name__}: {str(exc)[:120]}"] += 1
+
+
+def _send(url: str, info: object, pairs: object, start: threading.Barrier,
+          window: list[float], payload: int, seed: int, stats: ClientStats) -> None:
     from app.protocol.client import FrontDoorClient
     from app.protocol.envelope import new_header, seal
     from app.protocol.receipt import verify_receipt
@@ -90,6 +100,14 @@ def run_client(url: str, info: object, pairs: object, deadline: float, payload: 
     bundle = info.bundle  # type: ignore[attr-defined]
     with FrontDoorClient(url, pairs.signing, pairs.fingerprint,  # type: ignore[attr-defined]
                          service_bundle=bundle, timeout=60) as client:
+        # Every client is ready before the clock starts, so all of them send for the whole time
+        # (setting up 200 clients takes seconds of a 2-core machine).
+        try:
+            start.wait(timeout=START_TIMEOUT)
+        except threading.BrokenBarrierError:
+            stats.errors["a client was not ready to start in time"] += 1
+            return
+        deadline = window[1]
         while time.monotonic() < deadline:
             resend = bool(sent) and rng.random() < 0.05
             if resend:
@@ -350,16 +368,21 @@ def run(args: argparse.Namespace, seconds: float, database: str | None) -> int:
                   f"{seconds:.0f} s with {args.payload}-byte payloads ...", flush=True)
 
             stats = [ClientStats() for _ in schools]
-            started = time.monotonic()
-            deadline = started + seconds
-            threads = [threading.Thread(target=run_client, args=(url, info, pairs, deadline,
-                                                                 args.payload, n, stats[n]))
-                       for n, pairs in enumerate(schools)]
+            window: list[float] = []  # [start, deadline], set as the clients are let go
+
+            def open_window() -> None:
+                now = time.monotonic()
+                window.extend([now, now + seconds])
+
+            start = threading.Barrier(len(schools), action=open_window)
+            threads = [threading.Thread(target=run_client, args=(
+                url, info, pairs, start, window, args.payload, n, stats[n]))
+                for n, pairs in enumerate(schools)]
             for thread in threads:
                 thread.start()
             for thread in threads:
-                thread.join(timeout=seconds + 120)
-            elapsed = time.monotonic() - started
+                thread.join(timeout=START_TIMEOUT + seconds + 120)
+            elapsed = time.monotonic() - window[0] if window else float("nan")
 
             receipted: dict[str, str] = {}
             for s in stats:
