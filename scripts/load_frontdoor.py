@@ -303,7 +303,9 @@ def run(args: argparse.Namespace, seconds: float, database: str | None) -> int:
         store = Path(tmp) / "la-store"
         info = keys.init_store(store, "la", "Synthetic LA front door", SERVICE_PASS)
         env = {**os.environ, keys.PASSPHRASE_ENV: SERVICE_PASS}
-        env.pop(cli.DATABASE_ENV, None)  # the database is the one given here, or SQLite
+        # the database is the one given here, or SQLite: for the servers and for 'enrol' here
+        env.pop(cli.DATABASE_ENV, None)
+        os.environ.pop(cli.DATABASE_ENV, None)
         os.environ[keys.PASSPHRASE_ENV] = SERVICE_PASS
         db_args = ["--database", database] if database else []
         ports = [_free_port() for _ in range(args.processes)]
