@@ -175,7 +175,7 @@ def cmd_requests_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inbox(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _inbox(args: argparse.Namespace):
     from frontdoor.inbox import Inbox
 
     info, storage = _open(args)

@@ -68,7 +68,8 @@ def get_passphrase(*, confirm: bool = False) -> str:
 
 def _seal(secret: bytes, passphrase: str, purpose: str, fingerprint: str) -> dict[str, object]:
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    key = Argon2id(salt=salt, length=32, **_KDF).derive(passphrase.encode())
+    key = Argon2id(salt=salt, length=32, iterations=_KDF["iterations"], lanes=_KDF["lanes"],
+                   memory_cost=_KDF["memory_cost"]).derive(passphrase.encode())
     aad = f"concerndesk-frontdoor-{purpose}:{fingerprint}".encode()
     return {"v": 1, "kdf": "argon2id", **_KDF, "salt": b64e(salt), "nonce": b64e(nonce),
             "purpose": purpose, "fingerprint": fingerprint,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 _CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-_SIGNED = [{"httpMessageSignature": []}]
+_SIGNED: list[dict[str, list[str]]] = [{"httpMessageSignature": []}]
 # What each refusal means; "error" in the body says which (the codes are listed per status).
 _MEANING = {
     400: "Malformed: bad-json, bad-request, bad-cursor, bad-limit, bad-length, bad-digest",

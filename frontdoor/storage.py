@@ -187,7 +187,8 @@ class Storage:
             cur.execute(self._q(
                 f"SELECT seq, size FROM envelopes WHERE recipient IN ({marks}) AND seq > ? "
                 "ORDER BY seq LIMIT ?"), (*recipients, after_seq, limit))
-            chosen, total = [], 0
+            chosen: list[int] = []
+            total = 0
             for seq, size in cur.fetchall():
                 if chosen and total + int(size) > max_bytes:
                     break

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian machine: installs what ConcernDesk needs, then
 #   scripts/dev.sh demo   starts the desktop app on the built-in demo school
-#   scripts/dev.sh test   runs ruff and the whole test suite (real keyring, real PostgreSQL)
+#   scripts/dev.sh test   runs ruff, mypy and the whole test suite (real keyring, real PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +44,7 @@ case "${1:-}" in
     make_venv
     shift
     .venv/bin/ruff check .
+    .venv/bin/mypy
     exec scripts/run-tests.sh "$@"
     ;;
   *)

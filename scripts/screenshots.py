@@ -110,7 +110,7 @@ def record_concern(shots: Shots) -> None:
                            edit=False)
     page.body_map.add_mark("back", 0.5, 0.27, "Upper back", note="Graze", edit=False)
     settle(shots.window)
-    page.scroll.ensureWidgetVisible(page.body_map)
+    page.scroll_area.ensureWidgetVisible(page.body_map)
     shots.take("body_map")
     page.submit()
     settle(shots.window)

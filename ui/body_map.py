@@ -184,12 +184,13 @@ class BodyMapEditor(QWidget):
         where_item.setFlags(where_item.flags() & ~Qt.ItemFlag.ItemIsEditable)
         self.table.setItem(row, 0, number)
         self.table.setItem(row, 1, where_item)
-        self.table.setItem(row, 2, QTableWidgetItem(note))
+        note_item = QTableWidgetItem(note)
+        self.table.setItem(row, 2, note_item)
         self.table.blockSignals(False)
         self._sync()
         if edit:
             self.table.setCurrentCell(row, 2)
-            self.table.editItem(self.table.item(row, 2))
+            self.table.editItem(note_item)
 
     def remove_selected(self) -> None:
         row = self.table.currentRow()
@@ -197,8 +198,14 @@ class BodyMapEditor(QWidget):
             return
         self.table.removeRow(row)
         for index in range(self.table.rowCount()):
-            self.table.item(index, 0).setText(str(index + 1))
+            self._number(index).setText(str(index + 1))
         self._sync()
+
+    def _number(self, row: int) -> QTableWidgetItem:
+        """The row's first cell (its number, holding where the mark is): add_mark sets it."""
+        item = self.table.item(row, 0)
+        assert item is not None, f"mark row {row} has no number cell"
+        return item
 
     def _select(self, row: int, *_: int) -> None:
         self.canvas.selected = row
@@ -212,8 +219,9 @@ class BodyMapEditor(QWidget):
     def marks(self) -> list[BodyMark]:
         marks = []
         for row in range(self.table.rowCount()):
-            side, x, y, region = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
-            note = self.table.item(row, 2).text().strip() if self.table.item(row, 2) else ""
+            side, x, y, region = self._number(row).data(Qt.ItemDataRole.UserRole)
+            note_item = self.table.item(row, 2)
+            note = note_item.text().strip() if note_item else ""
             marks.append(BodyMark(side, x, y, note, region))
         return marks
 

@@ -43,6 +43,7 @@ from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
+from ui.qt_dates import python_date
 from ui.record_concern import ROLE_LABELS
 from ui.theme import heading, year_label
 from ui.wording import QT_DATE
@@ -227,8 +228,8 @@ class ChildPage(QWidget):
         significant = self.significant.isChecked()
         since = until = None
         if self.use_dates.isChecked():
-            since = datetime.combine(self.since.date().toPython(), time.min).astimezone()
-            until = datetime.combine(self.until.date().toPython(), time.max).astimezone()
+            since = datetime.combine(python_date(self.since.date()), time.min).astimezone()
+            until = datetime.combine(python_date(self.until.date()), time.max).astimezone()
 
         def fetch(session: Any) -> list[ChronologyItem]:
             return chronology(session, child_id, significant_only=significant,

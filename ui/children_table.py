@@ -72,8 +72,19 @@ class ChildrenTable(QTableWidget):
 
     def chosen(self) -> list[tuple[str, str, str]]:
         """(child id, name, role) for each row."""
-        return [(child_id, self.item(row, 0).text(), self.cellWidget(row, 1).currentData())
+        return [(child_id, self._name(row), self._role(row))
                 for row, child_id in enumerate(self.ids)]
+
+    # Every row has the child's name in column 0 and a role combo in column 1 (see add).
+    def _name(self, row: int) -> str:
+        item = self.item(row, 0)
+        assert item is not None, f"child row {row} has no name cell"
+        return item.text()
+
+    def _role(self, row: int) -> str:
+        combo = self.cellWidget(row, 1)
+        assert isinstance(combo, QComboBox), f"child row {row} has no role choice"
+        return combo.currentData()
 
     def clear_children(self) -> None:
         self.setRowCount(0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,6 +27,7 @@ from ui.chronology_model import KIND_WORDS
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
 from ui.ops import Db
+from ui.qt_dates import python_date_time, qt_date_time
 from ui.wording import QT_DATE_TIME
 
 
@@ -36,7 +36,7 @@ def _when(parent: QWidget, value: datetime) -> QDateTimeEdit:
     edit.setCalendarPopup(True)
     edit.setDisplayFormat(QT_DATE_TIME)
     local = value.astimezone()
-    edit.setDateTime(QDateTime(local.date(), local.time().replace(microsecond=0)))
+    edit.setDateTime(qt_date_time(local.date(), local.time().replace(microsecond=0)))
     edit.setAccessibleName("When it happened")
     return edit
 
@@ -111,7 +111,7 @@ class AddEntryDialog(_CoreDialog):
     def prepare(self) -> Any:
         child_id, kind = self.child_id, self.kind.currentData()
         text, significant = self.summary.toPlainText(), self.significant.isChecked()
-        when = self.when.dateTime().toPython().astimezone()
+        when = python_date_time(self.when.dateTime()).astimezone()
         return lambda s: add_entry(s, [child_id], kind, text, when, significant=significant)
 
 
@@ -151,7 +151,7 @@ class AmendDialog(_CoreDialog):
     def prepare(self) -> Any:
         old = self.latest.fields
         record_id, reason = self.latest.record_id, self.reason.text()
-        when = self.when.dateTime().toPython().astimezone()
+        when = python_date_time(self.when.dateTime()).astimezone()
         changes: dict[str, Any] = {}
         if abs((when - old.occurred_at).total_seconds()) >= 60:
             changes["occurred_at"] = when

@@ -11,6 +11,7 @@ from app.clock import Clock, SystemClock
 from app.domain.concerns import ConcernView, add_further_information
 from ui.entry_dialogs import _CoreDialog, _text, _when
 from ui.ops import Db
+from ui.qt_dates import python_date_time
 from ui.table_model import local_time
 
 
@@ -40,6 +41,6 @@ class FurtherInformationDialog(_CoreDialog):
     def prepare(self) -> Any:
         concern_id, text, words = self.concern_id, self.text.toPlainText(), \
             self.words.toPlainText()
-        when = self.when.dateTime().toPython().astimezone()
+        when = python_date_time(self.when.dateTime()).astimezone()
         return lambda s: add_further_information(s, concern_id, text, child_words=words,
                                                  occurred_at=when)

@@ -76,8 +76,9 @@ def self_test() -> int:
         from ui import theme
         from ui.app_window import MainWindow
 
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        theme.apply(app)  # type: ignore[arg-type]
+        existing = QApplication.instance()  # typed as the QCoreApplication it may be
+        app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+        theme.apply(app)
         with tempfile.TemporaryDirectory(prefix="concerndesk-selftest-ui-") as tmp:
             window = MainWindow(Path(tmp) / "no-store")  # never started: no store is opened
             window.close()

@@ -38,6 +38,7 @@ class PreviewDialog(QDialog):
         self.pages = pages
         inner = QWidget(self)
         column = QVBoxLayout(inner)
+        self._column = column  # the pages' layout: its margins leave less width for a page
         self.labels: list[QLabel] = []
         for number in range(1, len(pages) + 1):
             label = QLabel(inner)
@@ -49,7 +50,7 @@ class PreviewDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
-        self.scroll = scroll
+        self.scroll_area = scroll
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -62,11 +63,10 @@ class PreviewDialog(QDialog):
     def fit_width(self) -> None:
         """Each page as wide as the window allows: the office reads it without scrolling
         sideways, and a wider window shows it bigger."""
-        margins = self.labels[0].parentWidget().layout().contentsMargins() if self.labels \
-            else None
+        margins = self._column.contentsMargins() if self.labels else None
         spare = (margins.left() + margins.right()) if margins is not None else 0
-        width = max(200, self.scroll.viewport().width() - spare
-                    - self.scroll.verticalScrollBar().sizeHint().width())
+        width = max(200, self.scroll_area.viewport().width() - spare
+                    - self.scroll_area.verticalScrollBar().sizeHint().width())
         for label, image in zip(self.labels, self.pages, strict=True):
             label.setPixmap(QPixmap.fromImage(image).scaledToWidth(
                 width, Qt.TransformationMode.SmoothTransformation))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDateTimeEdit,
@@ -39,6 +39,7 @@ from ui.children_table import ChildrenTable
 from ui.errors import FieldMessage, field_of, message_for
 from ui.keys import save_key
 from ui.ops import Db
+from ui.qt_dates import python_date_time, qt_date_time
 from ui.theme import heading, year_label
 from ui.wording import QT_DATE_TIME
 
@@ -137,7 +138,7 @@ class RecordConcernPage(QWidget):
         scroll.setAccessibleName("The concern form")
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        self.scroll = scroll
+        self.scroll_area = scroll
         self.save_button = QPushButton("&Save concern", self)
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.submit)
@@ -179,11 +180,11 @@ class RecordConcernPage(QWidget):
 
     def reset_when(self) -> None:
         now = self.clock.now().astimezone()
-        self.when.setDateTime(QDateTime(now.date(), now.time().replace(second=0,
-                                                                        microsecond=0)))
+        self.when.setDateTime(qt_date_time(now.date(), now.time().replace(second=0,
+                                                                          microsecond=0)))
 
     def occurred_at(self) -> datetime:
-        return self.when.dateTime().toPython().astimezone()
+        return python_date_time(self.when.dateTime()).astimezone()
 
     def _add_child(self, child: Child) -> None:
         self.messages["child"].clear_message()
@@ -222,7 +223,7 @@ class RecordConcernPage(QWidget):
                 self.children_table.add(child_id, name, role)
             self.categories.set_codes(body.get("categories", []))
             occurred = datetime.fromisoformat(body["occurred"]).astimezone()
-            self.when.setDateTime(QDateTime(occurred.date(), occurred.time()))
+            self.when.setDateTime(qt_date_time(occurred.date(), occurred.time()))
             self.where.setText(body.get("location", ""))
             self.what.setPlainText(body.get("text", ""))
             self.words.setPlainText(body.get("child_words", ""))

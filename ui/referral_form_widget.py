@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
 from ui.errors import FieldMessage, clean
 from ui.wording import choice_words
 
+# A form field is one of these; ``assignments`` and ``set_form`` read and set each kind.
+FieldWidget = QComboBox | QPlainTextEdit | QLineEdit
+
 LONG_TEXT = {"worries", "impact", "history", "disclosures", "parenting_capacity", "strengths",
              "child_voice", "risk_reasons", "previous_social_care", "early_help",
              "support_offered", "child_views", "parent_views", "no_consent_reason",
@@ -50,7 +53,7 @@ class ReferralFormWidget(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.specs = {spec.name: spec for spec in specs}
-        self.widgets: dict[str, QWidget] = {}
+        self.widgets: dict[str, FieldWidget] = {}
         self.messages: dict[str, FieldMessage] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -71,7 +74,7 @@ class ReferralFormWidget(QWidget):
                 form.addRow("", self.messages[spec.name])
             layout.addWidget(box)
 
-    def _widget_for(self, spec: Any, parent: QWidget) -> QWidget:
+    def _widget_for(self, spec: Any, parent: QWidget) -> FieldWidget:
         if spec.kind in CHOICES:
             combo = QComboBox(parent)
             for value in CHOICES[spec.kind]:  # shown in words, stored as the core's value
@@ -109,7 +112,7 @@ class ReferralFormWidget(QWidget):
             elif isinstance(widget, QPlainTextEdit):
                 text = widget.toPlainText().strip()
             else:
-                text = widget.text().strip()  # type: ignore[attr-defined]
+                text = widget.text().strip()
             if not text:
                 continue
             if self.specs[name].kind in ("household", "professional"):

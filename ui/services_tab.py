@@ -138,14 +138,14 @@ class ServicesTab(QWidget):
         inner.addWidget(self.pcs)
         inner.addStretch(1)
         # The PCs' list and form make it taller than a small screen.
-        self.scroll = QScrollArea(self)
-        self.scroll.setAccessibleName("Services and school PCs")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(content)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setAccessibleName("Services and school PCs")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(content)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.scroll_area)
 
     def refresh(self) -> None:
         self.db.op(self, _services).success(self._show).run()

@@ -87,7 +87,7 @@ class BackgroundSync(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.thread: QThread | None = None
+        self._thread: QThread | None = None
         self.worker: _Worker | None = None
         self.busy = False
         self._round = 0
@@ -126,7 +126,7 @@ class BackgroundSync(QObject):
         thread.finished.connect(self._prune)  # queued: on the GUI thread
         worker.done.connect(self._done)
         thread.start()
-        self.thread, self.worker = thread, worker
+        self._thread, self.worker = thread, worker
         self._take.emit(session)
         self.timer.start()
         self.sync_now(everything=False)
@@ -156,8 +156,8 @@ class BackgroundSync(QObject):
         self._round += 1
         self.timer.stop()
         self.busy, self._again = False, None
-        thread, worker = self.thread, self.worker
-        self.thread = self.worker = None
+        thread, worker = self._thread, self.worker
+        self._thread = self.worker = None
         if thread is None or worker is None:
             return
         self._close.emit()  # queued after any round in progress

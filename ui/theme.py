@@ -89,11 +89,11 @@ def fixed_palette(palette: QPalette) -> QPalette:
     # Greyed-out text stays readable: a read-only referral is content a DSL must read, and
     # Fusion's disabled grey is 1.6:1. It stays lighter than live text, so still looks "off".
     off = QPalette.ColorGroup.Disabled
-    for text, background in ((role.Text, role.Base), (role.WindowText, role.Window),
-                             (role.ButtonText, role.Button)):
-        toward = fixed.color(QPalette.ColorGroup.Active, text)
-        fixed.setColor(off, text, readable(fixed.color(off, text), fixed.color(off, background),
-                                           toward))
+    for text_role, background_role in ((role.Text, role.Base), (role.WindowText, role.Window),
+                                       (role.ButtonText, role.Button)):
+        toward = fixed.color(QPalette.ColorGroup.Active, text_role)
+        fixed.setColor(off, text_role, readable(fixed.color(off, text_role),
+                                                fixed.color(off, background_role), toward))
     return fixed
 
 

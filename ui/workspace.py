@@ -130,9 +130,11 @@ class Workspace(QWidget):
                 self.children_page.page.select_record(child_id, record_id)
 
     def build_referral(self, child_id: str) -> None:
+        from ui.referral_editor import ReferralsPage  # loaded already by _build for the DSL
+
         page = self.show_page("referrals")
-        if page is not None:
-            page.start_for_child(child_id)  # type: ignore[attr-defined]
+        if isinstance(page, ReferralsPage):  # the only page under "referrals"; None without
+            page.start_for_child(child_id)
 
     def unsaved_draft(self) -> dict[str, Any] | None:
         return self.record_page.draft_body() if self.record_page is not None else None

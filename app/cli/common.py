@@ -82,8 +82,8 @@ def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def subcommands(sub: argparse._SubParsersAction, name: str  # type: ignore[type-arg]
-                ) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def subcommands(sub: argparse._SubParsersAction, name: str
+                ) -> argparse._SubParsersAction:
     """The sub-commands of a command another module registered (e.g. ``concern``), so a
     module can add ``concern status`` beside ``concern add``."""
     parser = sub.choices[name]

@@ -12,7 +12,7 @@ from app.store.users import add_user as add_account
 from app.store.users import change_role, disable_user
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action",
                                                                          required=True)
     p = user.add_parser("add", help="add a staff account (admin only); its first passphrase "

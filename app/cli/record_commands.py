@@ -13,7 +13,7 @@ from app.domain.pupils import child_by_upn
 from app.domain.search import RANK_WINDOW, search
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     concern = sub.add_parser("concern", help="record or amend a concern").add_subparsers(
         dest="action", required=True)
     p = concern.add_parser("add", help="record a concern; prints its id on the last line")

@@ -30,7 +30,7 @@ from app.pack.assembly import (
 from app.store.roles import Perm
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     referral = sub.add_parser("referral", help="referrals to the LA front door").add_subparsers(
         dest="action", required=True)
     p = referral.add_parser("create", help="a draft referral prefilled from the child's record "

@@ -18,8 +18,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import __version__
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
+    from app.domain.pupils import Child
+    from app.store.session import Session
 
 Report = Callable[[str], None]
 
@@ -104,8 +111,19 @@ class _State:
         self.directory = directory
         self.store_id: str | None = None
         self.dsl_passphrase = "self test " + secrets.token_urlsafe(24)
-        self.session = None  # type: ignore[var-annotated]
-        self.child = None  # type: ignore[var-annotated]
+        # Set by the steps that make them; the first failure stops the steps after it.
+        self.session: Session | None = None
+        self.child: Child | None = None
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("no store is open (an earlier step did not run)")
+        return self.session
+
+    def _child(self) -> Child:
+        if self.child is None:
+            raise RuntimeError("no pupil was read back (an earlier step did not run)")
+        return self.child
 
     def create(self) -> str:
         import sqlcipher3
@@ -126,17 +144,17 @@ class _State:
             apply_roster(admin, [RosterRow(_UPN, _FORENAME, _SURNAME, None, date(2016, 5, 4),
                                            "X", "Y5", None, 0)])
         # Unlocking again runs the real passphrase unwrap (Argon2id + the keyring's secret).
-        self.session = sign_in(self.directory, "selftest-dsl", self.dsl_passphrase)
-        version = self.session.conn.execute("PRAGMA cipher_version").fetchone()[0]
+        self.session = session = sign_in(self.directory, "selftest-dsl", self.dsl_passphrase)
+        version = session.conn.execute("PRAGMA cipher_version").fetchone()[0]
         return f"SQLCipher {version} (sqlite {sqlcipher3.sqlite_version}), Argon2id unlock"
 
     def record(self) -> str:
         from app.domain.concerns import ConcernDraft, get_concern, record_concern
         from app.domain.pupils import child_by_upn
 
-        session = self.session
-        self.child = child_by_upn(session, _UPN)
-        draft = ConcernDraft(children=[(self.child.id, "subject")], categories=["neglect"],
+        session = self._session()
+        self.child = child = child_by_upn(session, _UPN)
+        draft = ConcernDraft(children=[(child.id, "subject")], categories=["neglect"],
                              text=_CONCERN, occurred_at=datetime.now(UTC),
                              child_words=_CHILD_WORDS)
         made = record_concern(session, draft)
@@ -149,7 +167,7 @@ class _State:
     def search(self) -> str:
         from app.domain.search import search
 
-        hits = search(self.session, "coat")
+        hits = search(self._session(), "coat")
         if not hits:
             raise RuntimeError("full-text search found nothing")
         return f"FTS5 found {len(hits)} record(s)"
@@ -160,7 +178,7 @@ class _State:
         from app.pack import encrypt_pdf, render_pack
         from app.pack.assembly import child_pack_data
 
-        data = child_pack_data(self.session, self.child)
+        data = child_pack_data(self._session(), self._child())
         pdf = render_pack(data, generated_at=datetime.now(UTC))
         reader = PdfReader(io.BytesIO(pdf))
         text = "".join(page.extract_text() or "" for page in reader.pages)
@@ -179,7 +197,7 @@ class _State:
     def verify(self) -> str:
         from app.store.verify import verify_store
 
-        result = verify_store(self.session)
+        result = verify_store(self._session())
         if not result.ok:
             raise RuntimeError("; ".join(result.problems))
         return f"integrity ok, audit chain of {result.events_checked} events ok"
@@ -198,9 +216,9 @@ class _State:
         return None
 
 
-def _embedded_fonts(reader: object) -> set[str]:
+def _embedded_fonts(reader: PdfReader) -> set[str]:
     names: set[str] = set()
-    for page in reader.pages:  # type: ignore[attr-defined]
+    for page in reader.pages:
         resources = page.get("/Resources") or {}
         for font in (resources.get("/Font") or {}).values():
             names.add(str(font.get_object().get("/BaseFont", "")))

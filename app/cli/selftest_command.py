@@ -8,7 +8,7 @@ import argparse
 from app.cli.selftest import run_self_test
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "self-test",
         help="check this installation: keyring, store, concern, search, pack, verify",

@@ -28,7 +28,7 @@ from app.store.session import Session
 from app.store.verify import verify_store
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a new, empty store and print its recovery key once")
     add_data(p)
     p.add_argument("--school", required=True, help="the school's name")

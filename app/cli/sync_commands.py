@@ -16,7 +16,7 @@ from app.store.joinfile import awaiting_provisioning
 from app.store.roles import Perm
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     for role, what in (("frontdoor", "the LA front door referrals go to"),
                        ("hub", "the school hub that relays concerns between this school's PCs")):
         group = sub.add_parser(role, help=what).add_subparsers(dest="action", required=True)

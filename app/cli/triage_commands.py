@@ -32,7 +32,7 @@ TO = ("acknowledged", "actioned", "closed")
 ENTRY_CHOICES = tuple(k for k in ENTRY_KINDS if k != "concern")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     concern = subcommands(sub, "concern")
     p = concern.add_parser(
         "status", help="triage (DSL): acknowledge, mark actioned, close or reopen a concern",
@@ -90,10 +90,10 @@ def _status_note(args: argparse.Namespace) -> str | None:
             raise InputError("outcome", "only closing a concern records an outcome; use "
                              "--note for a note with this status")
         return note
-    if not (outcome or "").strip():
+    if outcome is None or not outcome.strip():
         raise InputError("outcome", "say what the outcome was before closing the concern "
                          "(--outcome TEXT or --outcome-file F)")
-    parts = [outcome.strip(), (note or "").strip()]  # type: ignore[union-attr]
+    parts = [outcome.strip(), (note or "").strip()]
     return "\n\n".join(part for part in parts if part)
 
 

@@ -72,7 +72,7 @@ _COLUMNS = ("id, kind, recipient, object_type, object_id, state, attempts, next_
             "last_error, receipt")
 
 
-def _item(row: tuple) -> OutboxItem:  # type: ignore[type-arg]
+def _item(row: tuple) -> OutboxItem:
     return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
                       parse_iso(row[7]) if row[7] else None, row[8], row[9])
 

@@ -10,6 +10,7 @@ hold only the public bundles, so they can seal to the team but never read what i
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from app.clock import iso
 from app.errors import ConcernDeskError
@@ -39,7 +40,7 @@ def held_teams(conn: Connection) -> dict[str, KeyPairs]:
 
 
 def save_team_key(conn: Connection, team: str, bundle: KeyBundle, private: bytes | None,
-                  now: object) -> None:
+                  now: datetime) -> None:
     """Insert, or add the private half to a public-only row. Never replaces a team's key."""
     if private is not None and KeyPairs.from_private_bytes(private).bundle != bundle:
         raise ConcernDeskError("The team key received does not match its public half.")

@@ -22,6 +22,10 @@ from app.store.keys import KdfParams
 from app.store.session import Session, User
 from app.store.users import add_user
 
+# A status change the timeline plays: (seed concern id, new status, note).
+StatusStep = tuple[str, str, str | None]
+TimelineItem = ConcernSeed | EntrySeed | StatusStep
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -78,7 +82,7 @@ class HistoryReplay:
     def play(self, child_ids: list[str], concerns: list[ConcernSeed],
              entries: list[EntrySeed], today: date, *, batch: int | None = None) -> None:
         made: dict[str, str] = {}  # seed concern id -> record id
-        timeline: list[tuple[datetime, int, object]] = []
+        timeline: list[tuple[datetime, int, TimelineItem]] = []
         for concern in concerns:
             timeline.append((concern.recorded_at, 0, concern))
             timeline.extend(status_plan(concern, today))
@@ -91,7 +95,7 @@ class HistoryReplay:
                     self.clock.set(when)
                     self._one(item, child_ids, made)
 
-    def _one(self, item: object, child_ids: list[str], made: dict[str, str]) -> None:
+    def _one(self, item: TimelineItem, child_ids: list[str], made: dict[str, str]) -> None:
         dsl = self.sessions["dsl"]
         if isinstance(item, ConcernSeed):
             view = record_concern(self.sessions[item.reporter], ConcernDraft(
@@ -106,12 +110,13 @@ class HistoryReplay:
                       item.kind, item.summary, item.occurred_at, significant=item.significant)
             self.entries += 1
         else:
-            seed_id, status, note = item  # type: ignore[misc]
+            seed_id, status, note = item
             if seed_id in made:
                 set_status(dsl, made[seed_id], status, note)
 
 
-def status_plan(concern: ConcernSeed, today: date) -> Iterable[tuple[datetime, int, object]]:
+def status_plan(concern: ConcernSeed, today: date
+                ) -> Iterable[tuple[datetime, int, StatusStep]]:
     """Older concerns were acknowledged and, mostly, closed; the newest wait in the inbox."""
     age = (today - concern.recorded_at.date()).days
     number = uuid.UUID(concern.id).int

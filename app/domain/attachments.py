@@ -83,7 +83,8 @@ def attachments(session: Session, some_id: str) -> list[AttachmentInfo]:
     rows = session.conn.execute("SELECT id, record_id, filename, media_type, size, sha256, "
                                 "added_at FROM attachments WHERE record_id = ? ORDER BY "
                                 "added_at, id", (record_id,)).fetchall()
-    return [AttachmentInfo(*r[:6], parse_iso(r[6])) for r in rows]
+    return [AttachmentInfo(id_, record, filename, media_type, size, sha256, parse_iso(added))
+            for id_, record, filename, media_type, size, sha256, added in rows]
 
 
 def attachment_data(session: Session, attachment_id: str) -> bytes:

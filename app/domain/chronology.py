@@ -162,7 +162,7 @@ def _status_item(event: StatusEvent, concern: ChronologyItem | None) -> Chronolo
                           status=event.status, note=event.words)
 
 
-def _event_order(item: ChronologyItem) -> tuple:  # type: ignore[type-arg]
+def _event_order(item: ChronologyItem) -> tuple:
     """When it happened, then when it was written; a concern before its own status events."""
     return (item.occurred_at, item.recorded_at, item.record_id, item.is_status,
             item.version_id)

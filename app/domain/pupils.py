@@ -49,7 +49,7 @@ class Child:
         return data
 
 
-def child_from_row(row: tuple) -> Child:  # type: ignore[type-arg]
+def child_from_row(row: tuple) -> Child:
     """A Child from a row of ``CHILD_COLUMNS``."""
     values = list(row)
     values[5] = date.fromisoformat(values[5])

@@ -169,7 +169,7 @@ LATEST_VERSION = ("v.id = (SELECT id FROM record_versions WHERE record_id = v.re
                   "ORDER BY version DESC, written_at DESC, id DESC LIMIT 1)")
 
 
-def version_from_row(row: tuple) -> Version:  # type: ignore[type-arg]
+def version_from_row(row: tuple) -> Version:
     marks = tuple(BodyMark.from_json(m) for m in json.loads(row[16]))
     fields = VersionFields(parse_iso(row[7]), row[8], row[11], tuple(json.loads(row[9])),
                            row[10], row[12], row[13], row[14], bool(row[15]), marks)

@@ -122,7 +122,7 @@ def _insert_version(session: Session, referral_id: str, number: int, form: dict[
                           json.dumps(entry_ids)))
 
 
-def update_referral(session: Session, referral_id: str, fields: list[tuple[str, str]] = (),  # type: ignore[assignment]
+def update_referral(session: Session, referral_id: str, fields: Sequence[tuple[str, str]] = (),
                     entry_ids: list[str] | None = None, *, replace: dict[str, Any] | None = None
                     ) -> Referral:
     """A new version of the form; an approved or released referral goes back to draft."""

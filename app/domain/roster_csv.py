@@ -31,7 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from app.errors import InputError, InputErrors
 from app.identifiers import check_nhs_number, check_upn
@@ -393,9 +393,10 @@ def _map_columns(header: list[str]) -> dict[str, int]:
 
 def _parse_row(
     line: int, cells: list[str], columns: dict[str, int], today: date
-) -> tuple[dict[str, object], list[str]]:
-    """The row's checked values (a field that failed is left out) and its problems."""
-    values: dict[str, object] = {}
+) -> tuple[dict[str, Any], list[str]]:
+    """The row's checked values (a field that failed is left out) and its problems. Each value
+    has its RosterRow field's type (what that field's parser returns), hence Any here."""
+    values: dict[str, Any] = {}
     problems: list[str] = []
     parsers = {
         "upn": check_upn,

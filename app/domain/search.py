@@ -103,7 +103,7 @@ def search(session: Session, text: str, limit: int = 50) -> SearchHits:
 
 
 def _more_rows(session: Session, query: str, scope: str, params: list[str], limit: int
-               ) -> list[tuple]:  # type: ignore[type-arg]
+               ) -> list[tuple]:
     """Versions whose witnesses or body-map notes match (migration 9), in ``scope``."""
     return session.conn.execute(
         "SELECT r.id, r.kind, v.occurred_at, "
@@ -113,7 +113,7 @@ def _more_rows(session: Session, query: str, scope: str, params: list[str], limi
         " ORDER BY record_more_fts.rank LIMIT ?", (query, *params, limit)).fetchall()
 
 
-def _note_rows(session: Session, query: str, limit: int) -> list[tuple]:  # type: ignore[type-arg]
+def _note_rows(session: Session, query: str, limit: int) -> list[tuple]:
     """The best status notes matching ``query``, each as a hit on its concern, dated when the
     note was written. Each index's bm25 rank (lower is better) is taken as it is to interleave
     the hits: near enough for ordering, since each index scores against its own columns."""

@@ -48,7 +48,7 @@ _COLUMNS = ("SELECT s.id, s.record_id, s.status, u.display_name, s.at, s.note, a
             "LEFT JOIN users a ON s.status = 'assigned' AND a.id = s.note ")
 
 
-def _event(row: tuple) -> StatusEvent:  # type: ignore[type-arg]
+def _event(row: tuple) -> StatusEvent:
     return StatusEvent(row[0], row[1], row[2], row[3], parse_iso(row[4]), row[5], row[6])
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from app.clock import parse_iso
 from app.protocol.envelope import EnvelopeError
@@ -76,6 +76,11 @@ def text_field(obj: dict[str, Any], key: str, where: str, *, optional: bool = Fa
     return value
 
 
+@overload
+def id_field(obj: dict[str, Any], key: str, where: str, *,
+             optional: Literal[False] = False) -> str: ...
+@overload
+def id_field(obj: dict[str, Any], key: str, where: str, *, optional: bool) -> str | None: ...
 def id_field(obj: dict[str, Any], key: str, where: str, *, optional: bool = False) -> str | None:
     value = text_field(obj, key, where, optional=optional, limit=64)
     if value is None:

@@ -127,7 +127,7 @@ def directory(client: FrontDoorClient) -> dict[str, DirectoryKey]:
     obj = client._json(client._send("GET", "/v1/directory"))
     keys: dict[str, DirectoryKey] = {}
     try:
-        for k in obj["keys"]:  # type: ignore[union-attr]
+        for k in obj["keys"]:
             bundle = KeyBundle.from_json(k["bundle"])
             fp = normalise_fingerprint(k["fingerprint"])
             if bundle.fingerprint != fp:

@@ -76,6 +76,9 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
                 note=item.note, significant=item.significant))
             continue
         version = latest_version(session.conn, item.record_id)
+        # Two ignores below, arg-type: the domain types a record's kind and a mark's side as
+        # str, the pack as Literals of the values the domain admits (ENTRY_KINDS and SIDES,
+        # checked on every write in domain/records.py): the values fit, only the types differ.
         entries.append(PackEntry(
             entry_id=item.record_id, occurred_at=item.occurred_at,
             recorded_at=item.recorded_at, kind=item.kind, summary=item.summary,  # type: ignore[arg-type]

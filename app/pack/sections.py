@@ -3,7 +3,7 @@ section uses (paragraphs that lose no character, label/value tables, grids, the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from reportlab.lib.enums import TA_RIGHT
@@ -121,7 +121,7 @@ class Builder:
         ]))
         return table
 
-    def grid(self, headings: list[str], rows: list[list[object]], widths: list[float]
+    def grid(self, headings: list[str], rows: Sequence[Sequence[object]], widths: list[float]
              ) -> Table:
         data: list[list[object]] = [
             [Paragraph(h, self.s.cell_head) for h in headings]

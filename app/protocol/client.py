@@ -13,7 +13,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -151,8 +151,10 @@ class FrontDoorClient:
         self.device_fingerprint = normalise_fingerprint(device_fingerprint)
         self.service_bundle = service_bundle
         # A str is a CA file (e.g. an LA's own CA or a hub's self-signed certificate).
-        tls: bool | ssl.SSLContext = verify
-        if isinstance(verify, str):
+        tls: bool | ssl.SSLContext
+        if not isinstance(verify, str):
+            tls = verify
+        else:
             try:
                 tls = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError):
@@ -310,7 +312,10 @@ class FrontDoorClient:
         return response
 
     @staticmethod
-    def _json(response: httpx.Response) -> dict[str, object]:
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        """The answer's JSON object. Its values are Any, as JSON from the network is: each
+        caller reads the fields it needs inside a ``try`` that turns a missing or wrong-typed
+        one (KeyError, TypeError, ValueError) into BadResponse."""
         try:
             obj = response.json()
         except ValueError:

@@ -30,8 +30,9 @@ def b64e(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def b64d(text: str, field: str) -> bytes:
-    """Strict standard base64; ``InputError(field, …)`` for anything else."""
+def b64d(text: object, field: str) -> bytes:
+    """Strict standard base64; ``InputError(field, …)`` for anything else, a value that is not
+    a string included (so it takes a JSON field as it came)."""
     if not isinstance(text, str):
         raise InputError(field, "must be a base64 string")
     try:

@@ -21,6 +21,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -97,9 +98,10 @@ def sign_request(method: str, path: str, query: str, body: bytes, key_id: str,
     }
 
 
-def parse_signature(headers: dict[str, str] | object) -> SignatureParams:
-    """Read the signature headers (any mapping with ``get``); 401 when missing or malformed."""
-    get = headers.get  # type: ignore[attr-defined]
+def parse_signature(headers: Mapping[str, str]) -> SignatureParams:
+    """Read the signature headers (any mapping: a dict, Starlette's or httpx's headers); 401
+    when missing or malformed."""
+    get = headers.get
     sig_input, sig, digest = get("signature-input"), get("signature"), get("content-digest")
     if not sig_input or not sig or not digest:
         raise SignatureError(401, "unsigned",

@@ -169,7 +169,7 @@ def read_chunk(payload: bytes) -> Chunk:
             or not isinstance(sha, str):
         raise EnvelopeError("chunk payload needs index < count and file_sha256")
     try:
-        data = b64d(obj.get("data"), "chunk data")  # type: ignore[arg-type]
+        data = b64d(obj.get("data"), "chunk data")
     except InputError:
         raise EnvelopeError("chunk data is not base64") from None
     return Chunk(sha, index, count, data)

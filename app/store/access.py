@@ -14,7 +14,7 @@ from pathlib import Path
 from app.clock import Clock, SystemClock, iso
 from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
 from app.store import highwater
-from app.store.db import DB_FILE, connect, migrate, transaction
+from app.store.db import DB_FILE, Connection, connect, migrate, transaction
 from app.store.device import DeviceKeys, create_device_keys, load_device_keys
 from app.store.joinfile import has_provisional_wrap
 from app.store.keyfile import KEYFILE, KeyFile
@@ -242,8 +242,8 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
         raise
 
 
-def load_user(conn: object, username: str) -> User | None:
-    row = conn.execute(  # type: ignore[attr-defined]
+def load_user(conn: Connection, username: str) -> User | None:
+    row = conn.execute(
         "SELECT id, username, display_name, roles FROM users WHERE username = ? AND "
         "removed_at IS NULL", (username,)).fetchone()
     if row is None:

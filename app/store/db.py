@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 
@@ -18,8 +18,15 @@ from app.store.schema import LATEST, MIGRATIONS
 log = logging.getLogger(__name__)
 
 DB_FILE = "store.db"
-Connection = sqlcipher3.dbapi2.Connection
-DatabaseError = sqlcipher3.dbapi2.DatabaseError
+if TYPE_CHECKING:
+    # sqlcipher3 ships no type information; its dbapi2 is the standard sqlite3 module built
+    # against SQLCipher (same classes, same methods), so sqlite3's types describe it.
+    from sqlite3 import Connection, DatabaseError, IntegrityError, OperationalError
+else:
+    Connection = sqlcipher3.dbapi2.Connection
+    DatabaseError = sqlcipher3.dbapi2.DatabaseError
+    IntegrityError = sqlcipher3.dbapi2.IntegrityError
+    OperationalError = sqlcipher3.dbapi2.OperationalError
 LAST_BACKUP_FILE = "last-backup.json"
 
 _DISK = ("database or disk is full", "disk i/o error")
@@ -100,7 +107,7 @@ class _GuardedCursor:
             yield row
 
 
-class GuardedConnection(sqlcipher3.dbapi2.Connection):  # type: ignore[misc]
+class GuardedConnection(Connection):
     """Every query either works or fails in words a person can act on ("the store is
     damaged: restore …", "the disk is full …"); anything else is raised as it is (a bug)."""
 
@@ -114,7 +121,7 @@ class GuardedConnection(sqlcipher3.dbapi2.Connection):  # type: ignore[misc]
 
 
 def _translated(exc: DatabaseError, directory: Path) -> Exception:
-    if isinstance(exc, sqlcipher3.dbapi2.IntegrityError):
+    if isinstance(exc, IntegrityError):
         return exc
     return storage_error(exc, directory) or exc
 
@@ -198,8 +205,8 @@ def transaction(conn: Connection) -> Iterator[Connection]:
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-    except (sqlcipher3.dbapi2.OperationalError, sqlcipher3.dbapi2.DatabaseError) as exc:
-        if isinstance(exc, sqlcipher3.dbapi2.IntegrityError):
+    except (OperationalError, DatabaseError) as exc:
+        if isinstance(exc, IntegrityError):
             raise
         if conn.in_transaction:
             with suppress(DatabaseError):

@@ -111,7 +111,7 @@ def format_recovery_key(key: bytes) -> str:
 
 def parse_recovery_key(text: str) -> bytes:
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if len(cleaned) != 52:
         raise InputError("recovery key", f"has {len(cleaned)} characters; it needs 52 "
                          "(13 groups of four)")

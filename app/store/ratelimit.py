@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,7 +142,7 @@ def attempt_lock(directory: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> It
         os.close(fd)
 
 
-if os.name == "nt":  # pragma: no cover - Windows
+if sys.platform == "win32":  # pragma: no cover - Windows (the checker reads sys.platform)
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

@@ -49,7 +49,8 @@ async def enrolment_request(request: Request) -> Response:
     try:
         bundle = KeyBundle.from_json(obj.get("bundle"))
         name = check_name(obj.get("name"))
-        verify_enrolment(bundle, obj.get("name"), b64d(obj.get("proof"), "proof"))
+        # The proof signs the name as sent (check_name strips it for display); it is a str now.
+        verify_enrolment(bundle, str(obj["name"]), b64d(obj.get("proof"), "proof"))
     except InputError as exc:
         raise Refusal(400, "bad-request", str(exc)) from None
     if bundle.fingerprint == svc.info.fingerprint:

@@ -115,10 +115,10 @@ def test_the_pack_preview_fits_the_window_width(qtbot, make_window, demo_store) 
     for width in (820, 600):
         preview.resize(width, 700)
         qtbot.wait(50)
-        viewport = preview.scroll.viewport().width()
+        viewport = preview.scroll_area.viewport().width()
         shown = preview.labels[0].pixmap().width()
         assert viewport * 0.8 < shown <= viewport, (width, viewport, shown)
-    assert preview.scroll.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert preview.scroll_area.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     preview.reject()
 
 
