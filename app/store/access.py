@@ -7,7 +7,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +31,25 @@ from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState, attempt_lock
 from app.store.session import Session, User
 from app.store.verifier import ensure_verifier, set_verifier
+from app.wording import plural
 
 log = logging.getLogger(__name__)
 
 
 def seconds(n: int) -> str:
-    return "1 second" if n == 1 else f"{n} seconds"
+    return plural(n, "second")
+
+
+@contextmanager
+def _attempt(directory: Path, clock: Clock, who: str, too_many: str) -> Iterator[UnlockState]:
+    """One sign-in attempt at a time on this store (ratelimit.attempt_lock), refused at once,
+    untried, while ``who`` must still wait; ``too_many`` is the refusal, before "try again in …"."""
+    with attempt_lock(directory):
+        state = UnlockState(directory, clock)
+        wait = state.seconds_to_wait(who)
+        if wait:
+            raise UnlockError(f"{too_many}: try again in {seconds(wait)}.")
+        yield state
 
 
 def store_exists(directory: Path) -> bool:
@@ -152,12 +166,8 @@ def unlock(directory: Path, username: str, passphrase: str, *,
     sign-in on this PC."""
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
-    with attempt_lock(directory):
-        state = UnlockState(directory, clock)
-        wait = state.seconds_to_wait(username)
-        if wait:
-            raise UnlockError(f"Too many wrong passphrases for '{username}': try again in "
-                              f"{seconds(wait)}.")
+    with _attempt(directory, clock, username,
+                  f"Too many wrong passphrases for '{username}'") as state:
         joining = (claim is not None and username not in keyfile.users
                    and has_provisional_wrap(directory, username))
         if username not in keyfile.users and not joining:
@@ -197,11 +207,7 @@ def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) 
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     device = _device_keys(keyfile)
-    with attempt_lock(directory):
-        state = UnlockState(directory, clock)
-        wait = state.seconds_to_wait("*")
-        if wait:
-            raise UnlockError(f"Too many wrong passphrases: try again in {seconds(wait)}.")
+    with _attempt(directory, clock, "*", "Too many wrong passphrases") as state:
         attempt = state.begin_attempt("*")
         for username in sorted(keyfile.users):
             if state.seconds_to_wait(username):
@@ -260,11 +266,7 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
     key = parse_recovery_key(recovery_key_text)
-    with attempt_lock(directory):
-        state = UnlockState(directory, clock)
-        wait = state.seconds_to_wait("recovery")
-        if wait:
-            raise UnlockError(f"Too many wrong recovery keys: try again in {seconds(wait)}.")
+    with _attempt(directory, clock, "recovery", "Too many wrong recovery keys") as state:
         attempt = state.begin_attempt("recovery")
         try:
             data_key, device_secret = keyfile.unwrap_recovery(key)
