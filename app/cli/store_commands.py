@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--school", required=True, help="the school's name")
     p.add_argument("--admin", required=True, metavar="NAME", help="the first admin's username")
     p.add_argument("--admin-name", metavar="DISPLAY", help="the admin's full name")
+    p.add_argument("--roles-by-key", action="store_true",
+                   help="enforce roles by key: a DSL store whose key only DSL accounts hold "
+                   "(docs/keys.md); one PC only for now (no school hub yet)")
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("demo", help="create the demo school (synthetic data, marked DEMO)")
@@ -82,7 +85,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     directory = data_dir(args)
     secret = new_secret(PASSPHRASE_ENV, "passphrase")
     made = create_store(directory, school_name=args.school, admin_username=args.admin,
-                        admin_display_name=args.admin_name or args.admin, passphrase=secret)
+                        admin_display_name=args.admin_name or args.admin, passphrase=secret,
+                        split=args.roles_by_key)
     made.session.close()
     print(f"Created the store for {args.school} in {directory}.")
     print("RECOVERY KEY (shown only this once; print it or write it down and keep it locked "

@@ -38,7 +38,7 @@ from app.store.db import DB_FILE, connect, migrate, transaction
 from app.store.device import DeviceKeys, create_device_keys, forget_device_keys, load_device_keys
 from app.store.joinfile import load as load_join
 from app.store.joinfile import save as save_join
-from app.store.keyfile import KeyFile
+from app.store.keyfile import RECOVERY, KeyFile
 from app.store.keys import (
     UnwrapFailed,
     format_recovery_key,
@@ -126,7 +126,8 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
                                               data_key, f"{store_id}|join".encode()),
                           "pending": {}})
         keyfile = KeyFile(store_id)
-        keyfile.set_recovery(recovery, data_key, device.secret)
+        recovery_public = keyfile.set_recovery(recovery, device.secret)
+        keyfile.grant("school", RECOVERY, data_key, recovery_public)
         keyfile.save(directory)  # last: until it exists, the directory is not a store
     except BaseException:
         forget_device_keys(store_id)
