@@ -3,11 +3,13 @@
 Dates are "02 Dec 2026", times "02 Dec 2026 14:05" (24-hour, this PC's local time, which in
 England is UK time), months "Dec 2026"; English month names whatever the PC's locale. The pack
 (app.pack.dates) prints its dates the same way. Counts agree with their noun ("1 minute",
-"2 minutes"). Year groups sort in school order: nursery, reception, then Y1 to Y13.
+"2 minutes"); a wait is said in its largest whole unit, rounded up ("30 seconds", "2 minutes",
+"1 hour"). Year groups sort in school order: nursery, reception, then Y1 to Y13.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -32,6 +34,17 @@ def month_text(year: int, month: int) -> str:
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """ "1 minute", "2 minutes", "0 entries" (give ``many`` when adding "s" is wrong)."""
     return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def wait_text(seconds: float) -> str:
+    """How long a wait is, rounded up so it is never said shorter than it is: "1 second",
+    "30 seconds", "2 minutes" (61 to 120 s), "1 hour" (from 3,541 s)."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return plural(whole, "second")
+    if math.ceil(whole / 60) < 60:
+        return plural(math.ceil(whole / 60), "minute")
+    return plural(math.ceil(whole / 3600), "hour")
 
 
 _EARLY_YEARS = {"N": 0, "N1": 1, "N2": 2, "R": 3, "RECEPTION": 3}

@@ -33,7 +33,7 @@ from app.domain.roster_csv import RosterRow
 from app.store.access import create_store, load_user
 from app.store.db import DB_FILE, connect, migrate
 from app.store.device import load_device_keys
-from app.store.keyfile import KeyFile
+from app.store.keyfile import KeyFile, holder
 from app.store.keys import TEST_KDF, KdfParams
 from app.store.schema import LATEST
 from app.store.users import add_user
@@ -213,7 +213,12 @@ def data_key(built: BuiltStore) -> bytes:
     """The store's data key, unwrapped as the dsl account (for the baseline copies)."""
     device = load_device_keys(built.store_id)
     assert device is not None
-    return KeyFile.load(built.path).unwrap_user("dsl", PASSPHRASE, device.secret)
+    keyfile = KeyFile.load(built.path)
+    personal = keyfile.unlock_user("dsl", PASSPHRASE, device.secret).personal
+    assert personal is not None
+    key = keyfile.open("school", holder("dsl"), personal.hpke)
+    assert key is not None
+    return key
 
 
 def export_plain(built: BuiltStore, target: Path) -> None:

@@ -276,7 +276,8 @@ def _fresh_ids(op: Op, keep: set[str], offset: int, salt: str) -> Op:
     for sql, params in op:
         new = [rename(p) for p in params]
         head = sql.lstrip()[:40].upper()
-        if head.startswith(("INSERT INTO AUDIT", "INSERT INTO RECORD_FTS")) and new:
+        if head.startswith(("INSERT INTO AUDIT", "INSERT INTO MAIN.AUDIT", "INSERT INTO DSL.AUDIT",
+                            "INSERT INTO RECORD_FTS")) and new:
             new[0] = int(new[0]) + offset  # seq / rowid: explicit integer keys
         out.append((sql, tuple(new)))
     return out

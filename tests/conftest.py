@@ -60,12 +60,12 @@ def clock() -> FakeClock:
 class SmallSchool:
     """A store with one account per role and three pupils."""
 
-    def __init__(self, directory: Path, clock: FakeClock) -> None:
+    def __init__(self, directory: Path, clock: FakeClock, *, split: bool = False) -> None:
         self.directory = directory
         self.clock = clock
         made = create_store(directory, school_name="Larkfield Test Primary",
                             admin_username="admin", admin_display_name="Avery Admin",
-                            passphrase=ADMIN_PASS, clock=clock, kdf=TEST_KDF)
+                            passphrase=ADMIN_PASS, clock=clock, kdf=TEST_KDF, split=split)
         self.recovery_key = made.recovery_key
         with made.session as admin:
             for name, display, roles in (("dsl", "Dana Lead", "dsl"),
@@ -79,6 +79,13 @@ class SmallSchool:
     def open(self, username: str) -> Session:
         secret = ADMIN_PASS if username == "admin" else STAFF_PASS
         return unlock(self.directory, username, secret, clock=self.clock)
+
+
+@pytest.fixture
+def keyed_school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
+    """The small school with roles enforced by key (docs/keys.md)."""
+    yield SmallSchool(tmp_path / "keyed", clock, split=True)
+    shutil.rmtree(tmp_path / "keyed", ignore_errors=True)
 
 
 @pytest.fixture

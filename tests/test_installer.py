@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import socket
 import ssl
@@ -27,7 +28,7 @@ from app.cli.selftest import run_self_test
 from app.store.db import DB_FILE, connect, migrate, schema_version
 from app.store.device import SERVICE, create_device_keys, forget_device_keys
 from app.store.keyfile import KeyFile
-from app.store.keys import TEST_KDF, new_data_key
+from app.store.keys import TEST_KDF, b64e, new_data_key, passphrase_kek, wrap
 from app.store.schema import LATEST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +103,12 @@ def test_an_upgrade_migrates_a_store_from_schema_1_and_keeps_its_data(tmp_path: 
     try:
         data_key = new_data_key()
         keyfile = KeyFile(store_id)
-        keyfile.add_user("dsl", STAFF_PASS, data_key, device.secret, TEST_KDF)
+        # Key file format 1 (docs/keys.md): the one data key wrapped under the passphrase.
+        salt = secrets.token_bytes(16)
+        aad = f"{store_id}|user|dsl".encode()
+        kek = passphrase_kek(STAFF_PASS, salt, device.secret, TEST_KDF, aad)
+        keyfile.users["dsl"] = {"kdf": "argon2id", "params": TEST_KDF.to_json(),
+                                "salt": b64e(salt), **wrap(kek, data_key, aad)}
         conn = connect(directory / DB_FILE, data_key, create=True)
         migrate(conn, target=1)
         at = "2026-01-05T09:30:00.000000Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.pack.dates import fmt_date
-from app.wording import date_text, date_time_text, month_text, plural, year_order
+from app.wording import date_text, date_time_text, month_text, plural, wait_text, year_order
 
 
 def test_dates_have_one_style_whatever_the_locale() -> None:
@@ -23,6 +23,14 @@ def test_counts_agree_with_their_nouns() -> None:
     assert plural(2, "minute") == "2 minutes"
     assert plural(0, "entry", "entries") == "0 entries"
     assert plural(1, "entry", "entries") == "1 entry"
+
+
+def test_waits_are_said_in_their_largest_unit_never_shorter_than_they_are() -> None:
+    assert [wait_text(s) for s in (0, 1, 0.2, 30, 59.5)] == [
+        "1 second", "1 second", "1 second", "30 seconds", "1 minute"]
+    assert [wait_text(s) for s in (60, 61, 120, 3540, 3541, 3599)] == [
+        "1 minute", "2 minutes", "2 minutes", "59 minutes", "1 hour", "1 hour"]
+    assert [wait_text(s) for s in (3600, 3601, 7200)] == ["1 hour", "2 hours", "2 hours"]
 
 
 def test_year_groups_sort_in_school_order() -> None:

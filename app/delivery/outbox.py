@@ -3,6 +3,11 @@
 Delivery is at-least-once on the wire and exactly-once in effect: each envelope keeps its id and
 bytes, the service stores the first copy and answers every retry with the same signed receipt.
 A row is marked ``sent`` (committed) before its upload, so a crash mid-upload is retried.
+
+A service that answers 429 (``RateLimited``) is busy, not refusing: the row stays queued, its
+next attempt is no sooner than the service's Retry-After, no further upload starts in that
+drain, and nothing more goes to that service until then, even when a person asks for a sync
+(the time is kept in ``meta`` as ``busy_until:`` and the service's fingerprint).
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from app.clock import iso, parse_iso
 from app.delivery.outcomes import record_delivery
 from app.protocol.envelope import parse
 from app.store.session import Session
+from app.wording import wait_text
 
 if TYPE_CHECKING:  # httpx is imported only when something is delivered (app start-up)
-    from app.protocol.client import FrontDoorClient
+    from app.protocol.client import FrontDoorClient, RateLimited
     from app.protocol.receipt import Receipt
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 3600.0
+BUSY_META = "busy_until:"  # + a service's fingerprint: when it said it will take more (429)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,40 @@ def backoff(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with 'equal jitter': half fixed, half random, capped at an hour."""
     ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def busy_text(service: str, seconds: float) -> str:
+    """What people are told while a service is busy, e.g. "The hub is busy: will try again in
+    30 seconds". It names the service and the wait, never what waits to go."""
+    return f"{service} is busy: will try again in {wait_text(seconds)}"
+
+
+def busy_until(session: Session, client: FrontDoorClient) -> datetime | None:
+    """Until when the service ``client`` talks to asked us to send nothing (None: it did not,
+    or that time has come)."""
+    value = session.meta(BUSY_META + client.service_id)
+    until = parse_iso(value) if value else None
+    return until if until is not None and until > session.clock.now() else None
+
+
+def busy(session: Session, client: FrontDoorClient) -> str | None:
+    """``busy_text`` with the time still to wait, while the service is busy; else None."""
+    until = busy_until(session, client)
+    if until is None:
+        return None
+    return busy_text(client.name, (until - session.clock.now()).total_seconds())
+
+
+def note_busy(session: Session, client: FrontDoorClient, exc: RateLimited) -> datetime:
+    """Keeps the time the service said to come back (the later one, if it said so twice);
+    returns it."""
+    until = session.clock.now() + timedelta(seconds=exc.retry_after)
+    known = busy_until(session, client)
+    if known is not None and known > until:
+        return known
+    with session.tx():
+        session.set_meta(BUSY_META + client.service_id, iso(until))
+    return until
 
 
 def enqueue(session: Session, envelopes: list[bytes], recipient: str, object_type: str,
@@ -98,7 +139,8 @@ def drain(session: Session, client: FrontDoorClient, *, now_only_due: bool = Fal
           rng: random.Random | None = None, in_flight: int = IN_FLIGHT) -> list[Delivery]:
     """Uploads every pending envelope addressed to ``recipients`` (or to anyone but
     ``exclude``): the hub and the LA front door each get only their own. ``now_only_due`` (a
-    background worker) skips refused rows and those still backing off.
+    background worker) skips refused rows and those still backing off. While the service is
+    busy (it answered 429 and its Retry-After has not passed) nothing is sent, whoever asks.
 
     Up to ``in_flight`` uploads run at once on worker threads; every read and write of the
     store stays on the caller's thread (one connection, one thread). A row is marked ``sent``
@@ -107,11 +149,15 @@ def drain(session: Session, client: FrontDoorClient, *, now_only_due: bool = Fal
     Results come back in outbox order."""
     results: list[Delivery | None] = []
     due: list[tuple[int, OutboxItem]] = []
+    waiting = busy(session, client)
     for item in items(session, pending_only=True):
         if (recipients is not None and item.recipient not in recipients) or \
                 (exclude is not None and item.recipient in exclude):
             continue
         if item.state == "failed" and now_only_due:
+            continue
+        if waiting is not None:
+            results.append(Delivery(item, "waiting", waiting))
             continue
         if now_only_due and item.next_attempt_at and item.next_attempt_at > session.clock.now():
             results.append(Delivery(item, "waiting", f"next try at {iso(item.next_attempt_at)}"))
@@ -129,13 +175,17 @@ MARK_AHEAD = 64  # rows marked ``sent`` per transaction, ahead of their uploads
 def _upload(session: Session, client: FrontDoorClient, due: list[tuple[int, OutboxItem]],
             results: list[Delivery | None], in_flight: int, rng: random.Random | None) -> None:
     """A sliding window: a new upload starts as soon as one ends; the outcomes that ended
-    together are committed in one transaction."""
+    together are committed in one transaction. After a 429 no upload starts: the ones on the
+    wire end, and every row not yet tried waits as long as the service asked."""
+    from app.protocol.client import RateLimited
+
     marked: list[bytes] = []
     running: dict[Future[Receipt], tuple[int, OutboxItem]] = {}
+    limited = False
+    nxt = 0
     with ThreadPoolExecutor(in_flight, thread_name_prefix="upload") as pool:
-        nxt = 0
-        while nxt < len(due) or running:
-            while nxt < len(due) and len(running) < in_flight:
+        while running or (nxt < len(due) and not limited):
+            while nxt < len(due) and len(running) < in_flight and not limited:
                 if nxt == len(marked):
                     marked += _mark_sent(session, [i for _, i in due[nxt:nxt + MARK_AHEAD]])
                 running[pool.submit(client.put_envelope, marked[nxt])] = due[nxt]
@@ -144,7 +194,22 @@ def _upload(session: Session, client: FrontDoorClient, due: list[tuple[int, Outb
             with session.tx():
                 for upload in done:
                     slot, item = running.pop(upload)
-                    results[slot] = _settle(session, item, upload, rng)
+                    results[slot] = _settle(session, client, item, upload, rng)
+                    limited = limited or isinstance(upload.exception(), RateLimited)
+    if limited and nxt < len(due):
+        _defer(session, client, due[nxt:], results)
+
+
+def _defer(session: Session, client: FrontDoorClient, rest: list[tuple[int, OutboxItem]],
+           results: list[Delivery | None]) -> None:
+    """Rows a busy service was not sent: queued (again, if marked sent) until it said to come
+    back, not counted as an attempt."""
+    until = busy_until(session, client) or session.clock.now()
+    text = busy(session, client) or busy_text(client.name, 0)
+    with session.tx():
+        for slot, item in rest:
+            _update(session, item.id, state="queued", error=text, next_at=until)
+            results[slot] = Delivery(item, "waiting", text)
 
 
 def _mark_sent(session: Session, batch: list[OutboxItem]) -> list[bytes]:
@@ -157,12 +222,18 @@ def _mark_sent(session: Session, batch: list[OutboxItem]) -> list[bytes]:
     return raws
 
 
-def _settle(session: Session, item: OutboxItem, upload: Future[Receipt],
-            rng: random.Random | None) -> Delivery:
-    from app.protocol.client import FrontDoorError, Refused
+def _settle(session: Session, client: FrontDoorClient, item: OutboxItem,
+            upload: Future[Receipt], rng: random.Random | None) -> Delivery:
+    from app.protocol.client import FrontDoorError, RateLimited, Refused
 
     try:
         receipt = upload.result()
+    except RateLimited as exc:  # busy, not refusing: queued until the time it gave
+        until = note_busy(session, client, exc)
+        text = busy_text(exc.service, (until - session.clock.now()).total_seconds())
+        _update(session, item.id, state="queued", error=text, attempts=item.attempts + 1,
+                next_at=until)
+        return Delivery(item, "waiting", text)
     except Refused as exc:
         _update(session, item.id, state="failed", error=str(exc), attempts=item.attempts + 1)
         _audit(session, item, "refused", reason=type(exc).__name__)

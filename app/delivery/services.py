@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # httpx loads only when a service is contacted, not at app st
     from app.protocol.client import FrontDoorClient
 
 ROLES = ("frontdoor", "hub")
+# How messages for people name each service ("The hub is busy: …").
+SERVICE_NAMES = {"frontdoor": "The LA front door", "hub": "The hub"}
 # The hub's body limit as it last told us (``set_service`` and ``sync_hub`` ask); replication
 # sizes attachment chunks under it (app/hub/replicate.py).
 HUB_LIMIT_META = "hub_max_body"
@@ -46,7 +48,7 @@ def make_client(url: str, session: Session, pinned: KeyBundle | None) -> FrontDo
     # The session already holds the device keys: no keyring read per sync round.
     device = KeyBundle(session.device.signing_public(), session.device.hpke_public())
     return FrontDoorClient(url, session.device.signing_key, device.fingerprint,
-                           service_bundle=pinned, timeout=20.0)
+                           service_bundle=pinned, timeout=20.0, name=SERVICE_NAMES["frontdoor"])
 
 
 def set_service(session: Session, role: str, url: str, fingerprint: str,
@@ -58,8 +60,14 @@ def set_service(session: Session, role: str, url: str, fingerprint: str,
         session.require(Perm.MANAGE_SETTINGS)
     if role not in ROLES:
         raise InputError("service", "frontdoor or hub")
+    if role == "hub" and session.held.split:
+        raise InputError("service", "not yet: a school hub cannot yet carry the DSL store's "
+                         "key between PCs, so a store made with --roles-by-key works on one "
+                         "PC for now; a school that needs a hub makes its store without it "
+                         "(docs/keys.md)")
     url, expected = check_url(url), normalise_fingerprint(fingerprint)
     with client_factory(url, session, None) as client:
+        client.name = SERVICE_NAMES[role]
         key = client.check_service(expected)
         client.request_enrolment(KeyBundle(session.device.signing_public(),
                                            session.device.hpke_public()), session.school_name)

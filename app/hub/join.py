@@ -25,20 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from app.clock import Clock, SystemClock, iso
-from app.delivery.services import Service, check_url
+from app.delivery.services import SERVICE_NAMES, Service, check_url
 from app.errors import ConcernDeskError, InputError
 from app.hub.link import tls_context
 from app.hub.provision import ADMIN_META, apply_provision
 from app.hub.provisional import device_kek, provisional_wraps
 from app.hub.sync import pull
-from app.protocol.client import FrontDoorClient, FrontDoorError, NotEnrolled
+from app.protocol.client import FrontDoorClient, FrontDoorError, NotEnrolled, RateLimited
 from app.protocol.enrolment import check_name
 from app.protocol.fingerprint import KeyBundle, KeyPairs, fingerprint, normalise_fingerprint
 from app.store.db import DB_FILE, connect, migrate, transaction
 from app.store.device import DeviceKeys, create_device_keys, forget_device_keys, load_device_keys
 from app.store.joinfile import load as load_join
 from app.store.joinfile import save as save_join
-from app.store.keyfile import KeyFile
+from app.store.keyfile import RECOVERY, KeyFile
 from app.store.keys import (
     UnwrapFailed,
     format_recovery_key,
@@ -85,10 +85,10 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
     probe = KeyPairs.generate()  # the service-key call is unsigned; this key signs nothing
     try:
         with FrontDoorClient(url, probe.signing, probe.fingerprint, timeout=20.0,
-                             verify=tls_context()) as client:
+                             verify=tls_context(), name=SERVICE_NAMES["hub"]) as client:
             key = client.check_service(expected)
     except FrontDoorError as exc:
-        if not exc.retryable:
+        if not exc.retryable or isinstance(exc, RateLimited):  # it answered: say what it said
             raise
         raise ConcernDeskError(f"Cannot reach the hub at {url}: nothing was made. Check the "
                                "address and the network, then join again.") from None
@@ -102,7 +102,8 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
     me = _fingerprint(device)
     try:
         with FrontDoorClient(url, device.signing_key, me, service_bundle=key.bundle,
-                             timeout=20.0, verify=tls_context()) as client:
+                             timeout=20.0, verify=tls_context(),
+                             name=SERVICE_NAMES["hub"]) as client:
             status = client.request_enrolment(KeyBundle(device.signing_public(),
                                                         device.hpke_public()), device_name)
         data_key, recovery = new_data_key(), new_recovery_key()
@@ -126,7 +127,8 @@ def join_school(directory: Path, url: str, service_fingerprint: str, *,
                                               data_key, f"{store_id}|join".encode()),
                           "pending": {}})
         keyfile = KeyFile(store_id)
-        keyfile.set_recovery(recovery, data_key, device.secret)
+        recovery_public = keyfile.set_recovery(recovery, device.secret)
+        keyfile.grant("school", RECOVERY, data_key, recovery_public)
         keyfile.save(directory)  # last: until it exists, the directory is not a store
     except BaseException:
         forget_device_keys(store_id)
@@ -177,7 +179,7 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
             try:
                 with FrontDoorClient(hub["url"], device.signing_key, _fingerprint(device),
                                      service_bundle=pinned, timeout=20.0,
-                                     verify=tls_context()) as client:
+                                     verify=tls_context(), name=SERVICE_NAMES["hub"]) as client:
                     received = pull(session, client, service,
                                     on_provision=lambda s, p, sender: apply_provision(
                                         s, p, hub, sender))

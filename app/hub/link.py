@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 
+from app.delivery.services import SERVICE_NAMES
 from app.delivery.team_keys import device_fingerprint
 from app.protocol.client import FrontDoorClient
 from app.protocol.fingerprint import KeyBundle
@@ -24,4 +25,5 @@ def tls_context() -> ssl.SSLContext:
 def hub_client(url: str, session: Session, pinned: KeyBundle | None) -> FrontDoorClient:
     """A client signed by this PC's device key (already in the session: no keyring reads)."""
     return FrontDoorClient(url, session.device.signing_key, device_fingerprint(session),
-                           service_bundle=pinned, timeout=20.0, verify=tls_context())
+                           service_bundle=pinned, timeout=20.0, verify=tls_context(),
+                           name=SERVICE_NAMES["hub"])

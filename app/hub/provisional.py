@@ -22,7 +22,7 @@ from app.store.access import unlock
 from app.store.device import DeviceKeys
 from app.store.joinfile import load as load_join
 from app.store.joinfile import save as save_join
-from app.store.keyfile import KeyFile
+from app.store.keyfile import KeyFile, holder
 from app.store.keys import UnwrapFailed, b64d, b64e, unwrap, wrap
 from app.store.session import Session
 from app.store.verifier import (
@@ -104,7 +104,8 @@ def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
         raise UnwrapFailed from None
     data_key = unwrap(device_kek(device.secret, keyfile.store_id, "provisional|" + username),
                       inner, f"{keyfile.store_id}|provisional|{username}".encode())
-    keyfile.add_user(username, passphrase, data_key, device.secret, verifier_params(verifier))
+    personal = keyfile.add_user(username, passphrase, device.secret, verifier_params(verifier))
+    keyfile.grant("school", holder(username), data_key, personal.public())
     keyfile.save(directory)
     data["pending"] = {k: v for k, v in data["pending"].items() if k != username}
     save_join(directory, data)

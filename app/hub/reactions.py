@@ -6,6 +6,7 @@ call ``install`` once at start-up.
 
 from __future__ import annotations
 
+from app.hub import sealing
 from app.hub.provision import replicate_accounts
 from app.hub.replicate import (
     replicate_attachment,
@@ -15,7 +16,7 @@ from app.hub.replicate import (
     replicate_referral,
     replicate_roster,
 )
-from app.store.session import Session, on_change
+from app.store.session import Session, on_change, on_open
 
 _ONE_EACH = {
     "record": replicate_record,  # a concern or entry recorded, amended, triaged or assigned
@@ -39,5 +40,8 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
 
 
 def install() -> None:
-    """Makes every open session's reported changes replicate (idempotent)."""
+    """Makes every open session's reported changes replicate, and seals what an account
+    without the DSL store writes (app/hub/sealing.py); idempotent."""
+    on_change(sealing.react)
     on_change(react)
+    on_open(sealing.on_sign_in)

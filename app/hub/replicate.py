@@ -309,6 +309,13 @@ def replicate_pack(session: Session, pack_id: str) -> None:
     conn = session.conn
     if team_bundle(conn, "office") is None or not hub_is_set(conn):
         return
+    queue_to_team(session, "office", "pack-release", pack_payload(session, pack_id), "pack",
+                  pack_id)
+
+
+def pack_payload(session: Session, pack_id: str) -> dict[str, Any]:
+    """A released pack with what the office needs to list and print it (``apply_pack``)."""
+    conn = session.conn
     pack = _rows(conn, "SELECT id, referral_id, referral_version_id, created_by, created_at, "
                  "sha256, pdf, twin FROM referral_packs WHERE id = ?", (pack_id,),
                  ("id", "referral_id", "referral_version_id", "created_by", "created_at",
@@ -325,11 +332,10 @@ def replicate_pack(session: Session, pack_id: str) -> None:
              session.user.id}
     referral["versions"] = version
     referral["statuses"] = []
-    payload = {"v": PAYLOAD_VERSION, "type": "pack", "by": session.user.id,
-               "users": user_rows(conn, users),
-               "children": child_rows(conn, "id = ?", (referral.pop("child_id"),)),
-               "referral": referral, "pack": pack}
-    queue_to_team(session, "office", "pack-release", payload, "pack", pack_id)
+    return {"v": PAYLOAD_VERSION, "type": "pack", "by": session.user.id,
+            "users": user_rows(conn, users),
+            "children": child_rows(conn, "id = ?", (referral.pop("child_id"),)),
+            "referral": referral, "pack": pack}
 
 
 # -- attachments, in chunks ----------------------------------------------------------------

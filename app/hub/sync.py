@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from app.clock import iso, parse_iso
-from app.delivery.outbox import Delivery, drain
+from app.delivery.outbox import Delivery, busy, drain, note_busy
 from app.delivery.services import (
     HUB_LIMIT_META,
     Service,
@@ -52,7 +52,13 @@ from app.hub.provision import (
     trusted_devices,
 )
 from app.hub.replicate import resplit_attachments
-from app.protocol.client import FrontDoorClient, FrontDoorError, InboxItem, NotEnrolled
+from app.protocol.client import (
+    FrontDoorClient,
+    FrontDoorError,
+    InboxItem,
+    NotEnrolled,
+    RateLimited,
+)
 from app.protocol.envelope import (
     MAX_ENVELOPE_LEN,
     EnvelopeError,
@@ -388,25 +394,34 @@ def fit_attachments_to_hub(session: Session, client: FrontDoorClient, service: S
 def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = hub_client,
              exclude: set[str] | None = None, now_only_due: bool = False) -> HubReport:
     """Deliver everything queued for the hub, tell it our team keys, fetch and apply the inbox.
-    Never raises for a network problem: the report says what is still waiting and why."""
+    Never raises for a network problem: the report says what is still waiting and why. While
+    the hub is busy (it answered 429), nothing is asked of it until the time it gave."""
     session.require(Perm.SYNC)
     report = HubReport()
     service = get_service(session, "hub")
     with client_factory(service.url, session, service.bundle) as client:
         ensure_device_lists(session)  # an admin PC from before lists sends one, once
-        try:
-            fit_attachments_to_hub(session, client, service)
-        except ConcernDeskError as exc:
-            report.waiting = str(exc)
+        if busy(session, client) is None:
+            try:
+                fit_attachments_to_hub(session, client, service)
+            except ConcernDeskError as exc:
+                report.waiting = str(exc)
         report.sent = drain(session, client, exclude=exclude, now_only_due=now_only_due)
-        try:
-            register_holdings(session, client)
-            report.received = pull(session, client, get_service(session, "hub"))
-        except NotEnrolled:
-            report.waiting = (f"this PC is not enrolled with the hub yet: its administrator "
-                              f"enrols fingerprint {device_fingerprint(session)}")
-        except FrontDoorError as exc:
-            report.waiting = str(exc)
+        waiting = busy(session, client)  # since before, or it said so to an upload just now
+        if waiting is not None:
+            report.waiting = waiting
+        else:
+            try:
+                register_holdings(session, client)
+                report.received = pull(session, client, get_service(session, "hub"))
+            except NotEnrolled:
+                report.waiting = (f"this PC is not enrolled with the hub yet: its administrator "
+                                  f"enrols fingerprint {device_fingerprint(session)}")
+            except RateLimited as exc:
+                note_busy(session, client, exc)
+                report.waiting = busy(session, client)
+            except FrontDoorError as exc:
+                report.waiting = str(exc)
     with session.tx():
         purged = purge_stale_chunks(session.conn, iso(session.clock.now()))
         if purged:

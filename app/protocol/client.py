@@ -1,17 +1,21 @@
 """A small HTTP client for a front door or school hub; the outbox worker calls it.
 
 Every call either returns a checked result or raises one ``FrontDoorError`` subclass whose
-``retryable`` says whether trying again later can help (network down, timeout, 5xx) or a person
-must act (refused: not enrolled, conflict, too large, bad clock).
+``retryable`` says whether trying again later can help (network down, timeout, 5xx, busy) or a
+person must act (refused: not enrolled, conflict, too large, bad clock). A 429 is ``RateLimited``:
+not a refusal but "not now", with the seconds the service asked us to wait (its Retry-After).
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
+import math
+import re
 import ssl
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +28,7 @@ from app.protocol.enrolment import sign_enrolment, sign_holding
 from app.protocol.envelope import parse
 from app.protocol.fingerprint import KeyBundle, b64d, b64e, normalise_fingerprint
 from app.protocol.receipt import Receipt, ReceiptError, verify_receipt
+from app.wording import wait_text
 
 if TYPE_CHECKING:
     # Imported where a client is made: the many modules that only name these errors (and the
@@ -55,6 +60,45 @@ class ServerError(FrontDoorError):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         super().__init__(message)
+
+
+RETRY_AFTER_MIN = 1  # seconds: a Retry-After of 0 (or a date gone by) still waits a second
+RETRY_AFTER_MAX = 3600  # an hour, as the outbox's longest backoff: a larger one is taken as this
+RETRY_AFTER_DEFAULT = 60  # when a 429 gives no Retry-After, or one that is not seconds or a date
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²' and '٣'
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> int:
+    """A Retry-After header (RFC 9110 10.2.3: whole seconds, or an HTTP-date) as whole seconds
+    from ``now``, within RETRY_AFTER_MIN..RETRY_AFTER_MAX; missing or malformed: the default."""
+    text = (value or "").strip()
+    if _DIGITS.fullmatch(text):
+        seconds = int(text) if len(text) <= 10 else RETRY_AFTER_MAX
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+            if when.tzinfo is None:  # "-0000": a date with no zone said; HTTP-dates are GMT
+                when = when.replace(tzinfo=UTC)
+            seconds = math.ceil((when - (now or datetime.now(UTC))).total_seconds())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return RETRY_AFTER_DEFAULT
+    return min(RETRY_AFTER_MAX, max(RETRY_AFTER_MIN, seconds))
+
+
+class RateLimited(FrontDoorError):
+    """429: the service is busy, or this device sent more than it takes in a while. Not a
+    refusal: the same request after ``retry_after`` seconds (its Retry-After, clamped to
+    1..3600, 60 when it gave none) should go through. ``service`` names it for people ("The
+    hub"); the message names nothing else, and never what was being sent."""
+
+    retryable = True
+    status = 429
+
+    def __init__(self, service: str, retry_after: int, code: str = "too-many-requests",
+                 detail: str = "") -> None:
+        self.service, self.retry_after = service, retry_after
+        self.code, self.detail = code, detail
+        super().__init__(f"{service} is busy: try again in {wait_text(retry_after)}")
 
 
 class Refused(FrontDoorError):
@@ -139,6 +183,7 @@ class FrontDoorClient:
 
     ``service_bundle`` is the service key pinned by ``frontdoor set`` / ``hub set``; receipts
     are verified with it. Without it, ``check_service`` must be called before ``put_envelope``.
+    ``name`` is how messages for people name the service ("The hub", "The LA front door").
     Envelopes from ``inbox``/``fetch`` are returned as stored: the caller parses them, verifies
     the sender's signature with a key it trusts, then opens the payload.
     """
@@ -146,8 +191,10 @@ class FrontDoorClient:
     def __init__(self, base_url: str, device_signing_key: Ed25519PrivateKey,
                  device_fingerprint: str, *, service_bundle: KeyBundle | None = None,
                  timeout: float = 30.0, verify: bool | str | ssl.SSLContext = True,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 name: str = "The service") -> None:
         self._key = device_signing_key
+        self.name = name
         self.device_fingerprint = normalise_fingerprint(device_fingerprint)
         self.service_bundle = service_bundle
         # A str is a CA file (e.g. an LA's own CA or a hub's self-signed certificate).
@@ -163,6 +210,12 @@ class FrontDoorClient:
 
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, verify=tls,
                                   transport=transport, follow_redirects=False)
+
+    @property
+    def service_id(self) -> str:
+        """Which service this is, to remember things about it by: the pinned key's
+        fingerprint, or the address before one is pinned."""
+        return self.service_bundle.fingerprint if self.service_bundle else str(self._http.base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -300,16 +353,25 @@ class FrontDoorClient:
         if response.status_code >= 500:
             raise ServerError(response.status_code,
                               f"the service failed (HTTP {response.status_code}); will retry")
+        if response.status_code == 429:
+            code, detail = self._problem(response, "too-many-requests")
+            raise RateLimited(self.name, retry_after_seconds(response.headers.get("Retry-After")),
+                              code, detail)
         if response.status_code >= 400:
-            code, detail = "refused", response.reason_phrase
-            try:
-                err = response.json()
-                code, detail = str(err["error"]), str(err["detail"])
-            except (ValueError, KeyError, TypeError):
-                pass
+            code, detail = self._problem(response, "refused")
             cls = _REFUSALS.get(response.status_code, Refused)
             raise cls(response.status_code, code, detail)
         return response
+
+    @staticmethod
+    def _problem(response: httpx.Response, code: str) -> tuple[str, str]:
+        """A refusal's ``{"error", "detail"}``, or ``code`` and the reason phrase when the
+        answer is not one (a proxy's HTML page, say)."""
+        try:
+            err = response.json()
+            return str(err["error"]), str(err["detail"])
+        except (ValueError, KeyError, TypeError):
+            return code, response.reason_phrase
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:

@@ -9,27 +9,30 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.clock import Clock, SystemClock, iso
 from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
-from app.store import highwater
+from app.store import dsl_store, highwater
 from app.store.db import DB_FILE, Connection, connect, migrate, transaction
 from app.store.device import DeviceKeys, create_device_keys, load_device_keys
+from app.store.held import HeldKeys, effective_roles
 from app.store.joinfile import has_provisional_wrap
-from app.store.keyfile import KEYFILE, KeyFile
+from app.store.keyfile import KEYFILE, RECOVERY, KeyFile, Unlocked, holder
 from app.store.keys import (
     KdfParams,
     UnwrapFailed,
+    b64e,
     format_recovery_key,
     new_data_key,
     new_recovery_key,
     parse_recovery_key,
+    raw_public,
 )
 from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState, attempt_lock
-from app.store.session import Session, User
+from app.store.session import Session, User, attach_for
 from app.store.verifier import ensure_verifier, set_verifier
 from app.wording import plural
 
@@ -78,8 +81,12 @@ class NewStore:
 
 def create_store(directory: Path, *, school_name: str, admin_username: str,
                  admin_display_name: str, passphrase: str, clock: Clock | None = None,
-                 kdf: KdfParams | None = None, demo: bool = False) -> NewStore:
-    """A new empty store with one admin; returns the admin's session and the recovery key."""
+                 kdf: KdfParams | None = None, demo: bool = False,
+                 split: bool = False) -> NewStore:
+    """A new empty store with one admin; returns the admin's session and the recovery key.
+    ``split=True`` enforces roles by key: a DSL store of its own, granted only to DSL accounts
+    (docs/keys.md). It is opt-in (``init --roles-by-key``) until the hub carries the DSL
+    store's key and existing stores can be split; the single-file store is the default."""
     clock = clock or SystemClock()
     school_name = school_name.strip()
     if not school_name:
@@ -98,30 +105,45 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
     os.chmod(scratch, 0o700)
 
     store_id = str(uuid.uuid4())
-    data_key, recovery = new_data_key(), new_recovery_key()
+    data_key, dsl_key, recovery = new_data_key(), new_data_key(), new_recovery_key()
     device = create_device_keys(store_id)
     keyfile = KeyFile(store_id)
-    keyfile.add_user(admin_username, passphrase, data_key, device.secret, kdf or KdfParams())
-    keyfile.set_recovery(recovery, data_key, device.secret)
+    personal = keyfile.add_user(admin_username, passphrase, device.secret, kdf or KdfParams())
+    recovery_public = keyfile.set_recovery(recovery, device.secret)
+    # The school store's key for the admin and the recovery key; the DSL store's only for the
+    # recovery key. The creating session holds both, so it can give the first DSL accounts
+    # theirs; no later session of an account without the DSL role does (docs/keys.md).
+    keyfile.grant("school", holder(admin_username), data_key, personal.public())
+    keyfile.grant("school", RECOVERY, data_key, recovery_public)
+    if split:
+        keyfile.grant("dsl", RECOVERY, dsl_key, recovery_public)
+    held = HeldKeys(split=split, personal=personal, dsl_key=dsl_key if split else None)
     admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
                  or admin_username, ("admin",))
     try:
         conn = connect(scratch / DB_FILE, data_key, create=True)
         try:
             migrate(conn)
+            if split:
+                dsl_store.attach_store(conn, scratch, dsl_key, create=True)
             now = iso(clock.now())
             with transaction(conn):
+                model = ((KEY_MODEL, SPLIT),) if split else ()
                 for key, value in (("store_id", store_id), ("school_name", school_name),
                                    ("created_at", now), ("demo", "1" if demo else "0"),
-                                   ("kdf", "argon2id")):
+                                   ("kdf", "argon2id"), *model):
                     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+                if split:
+                    dsl_store.move_tables(conn)
+                    conn.execute("INSERT INTO dsl.meta (key, value) VALUES "
+                                 "('recovery_public', ?)", (b64e(recovery_public),))
                 conn.execute("INSERT INTO users (id, username, display_name, roles, "
                              "created_at) VALUES (?,?,?,?,?)",
                              (admin.id, admin.username, admin.display_name,
                               ",".join(admin.roles), now))
                 set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
                              clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
-            made = Session(scratch, store_id, conn, device, data_key, clock, admin)
+            made = Session(scratch, store_id, conn, device, data_key, clock, admin, held)
             with made.tx():
                 made.audit("create", "store", store_id)
                 made.audit("user", "user", admin.id, change="added", roles=list(admin.roles))
@@ -134,8 +156,14 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    session = Session(directory, store_id, connect(directory / DB_FILE, data_key), device,
-                      data_key, clock, admin)
+    conn = connect(directory / DB_FILE, data_key)
+    try:
+        attach_for(conn, directory, held)
+    except BaseException:
+        conn.close()
+        raise
+    session = Session(directory, store_id, conn, device, data_key, clock, admin, held)
+    session.opened()
     return NewStore(session, format_recovery_key(recovery))
 
 
@@ -155,8 +183,9 @@ def _device_keys(keyfile: KeyFile) -> DeviceKeys:
 
 
 # Opens an account's provisional wrap at its first sign-in on a PC that joined a school
-# (app/hub/provisional.py): (directory, keyfile, username, passphrase, device) -> data key.
-Claim = Callable[[Path, KeyFile, str, str, DeviceKeys], bytes]
+# (app/hub/provisional.py): (directory, keyfile, username, passphrase, device); it adds the
+# account to the key file, which unlock then reads again.
+Claim = Callable[[Path, KeyFile, str, str, DeviceKeys], object]
 
 
 def unlock(directory: Path, username: str, passphrase: str, *,
@@ -177,17 +206,19 @@ def unlock(directory: Path, username: str, passphrase: str, *,
         attempt = state.begin_attempt(username)
         try:
             if joining and claim is not None:
-                data_key = claim(directory, keyfile, username, passphrase, device)
-            else:
-                data_key = keyfile.unwrap_user(username, passphrase, device.secret)
+                claim(directory, keyfile, username, passphrase, device)
+                keyfile = KeyFile.load(directory)
+            unlocked = keyfile.unlock_user(username, passphrase, device.secret)
         except UnwrapFailed:
             state.attempt_failed(attempt, "wrong passphrase")
             wait = state.seconds_to_wait(username)
             hint = f" Wait {seconds(wait)} before the next try." if wait else ""
             raise UnlockError(f"The passphrase for '{username}' is wrong.{hint}") from None
         try:
-            session = _open_session(directory, keyfile, device, data_key, username, clock,
-                                    state, attempt)
+            data_key, held = _open_grants(directory, keyfile, username, passphrase, device,
+                                          unlocked)
+            session = _open_session(directory, keyfile, device, data_key, held, username,
+                                    clock, state, attempt)
         except UnlockError:
             state.attempt_failed(attempt, "account removed")
             raise
@@ -196,10 +227,38 @@ def unlock(directory: Path, username: str, passphrase: str, *,
             raise
     try:  # an account from before the hub gets its verifier now (hub-sync.md)
         ensure_verifier(session, passphrase)
+        session.opened()
     except BaseException:
         session.close()
         raise
     return session
+
+
+def _open_grants(directory: Path, keyfile: KeyFile, username: str, passphrase: str,
+                 device: DeviceKeys, unlocked: Unlocked) -> tuple[bytes, HeldKeys]:
+    """The school store's key and whatever else the account was granted (docs/keys.md). An
+    account still in key file format 1 gets its personal keys now, while the passphrase is in
+    hand, and its format-1 wrap goes."""
+    if unlocked.personal is None:
+        data_key = unlocked.legacy_data_key
+        assert data_key is not None
+        params = KdfParams.from_json(keyfile.users[username]["params"])
+        personal = keyfile.add_user(username, passphrase, device.secret, params)
+        keyfile.grant("school", holder(username), data_key, personal.public())
+        keyfile.save(directory)
+    else:
+        personal = unlocked.personal
+        opened = keyfile.open("school", holder(username), personal.hpke)
+        if opened is None:
+            raise UnlockError(f"The account '{username}' holds no key to this store: it was "
+                              "removed, or its access was withdrawn.")
+        data_key = opened
+    return data_key, HeldKeys(personal=personal,
+                              dsl_key=keyfile.open("dsl", holder(username), personal.hpke),
+                              office_private=keyfile.open("office", holder(username),
+                                                          personal.hpke),
+                              dsl_key_next=keyfile.open("dsl-next", holder(username),
+                                                        personal.hpke))
 
 
 def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) -> Session:
@@ -213,26 +272,61 @@ def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) 
             if state.seconds_to_wait(username):
                 continue
             try:
-                data_key = keyfile.unwrap_user(username, passphrase, device.secret)
+                unlocked = keyfile.unlock_user(username, passphrase, device.secret)
             except UnwrapFailed:
                 continue
             state.record_success("*", attempt)
-            return _open_session(directory, keyfile, device, data_key, username, clock, state)
+            data_key, held = _open_grants(directory, keyfile, username, passphrase, device,
+                                          unlocked)
+            session = _open_session(directory, keyfile, device, data_key, held, username,
+                                    clock, state)
+            session.opened()
+            return session
         state.attempt_failed(attempt, "passphrase matched no account")
     raise UnlockError("That passphrase does not open this store for any account.")
 
 
+KEY_MODEL, SPLIT = "key_model", "school+dsl"
+
+
+def is_split(conn: Connection) -> bool:
+    """Whether the store keeps the DSL team's records in a DSL store of their own."""
+    row = conn.execute("SELECT value FROM main.meta WHERE key = ?", (KEY_MODEL,)).fetchone()
+    return row is not None and row[0] == SPLIT
+
+
+def _attach(conn: Connection, directory: Path, held: HeldKeys) -> HeldKeys:
+    """Attaches what ``held`` opens. A re-key cut short after its ``PRAGMA rekey`` left the
+    DSL store under the staged key: it is used, and its grants become the DSL store's."""
+    try:
+        attach_for(conn, directory, held)
+        return held
+    except StoreDamaged:
+        if held.dsl_key_next is None:
+            raise
+    held = replace(held, dsl_key=held.dsl_key_next, dsl_key_next=None)
+    attach_for(conn, directory, held)
+    keyfile = KeyFile.load(directory)
+    keyfile.promote("dsl-next", "dsl")
+    keyfile.save(directory)
+    return held
+
+
 def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_key: bytes,
-                  username: str, clock: Clock, state: UnlockState,
+                  held: HeldKeys, username: str, clock: Clock, state: UnlockState,
                   attempt: dict[str, str] | None = None) -> Session:
     conn = connect(directory / DB_FILE, data_key)
     try:
         highwater.check(conn, directory, data_key)  # committed work lost? (before any write)
         migrate(conn)
-        user = load_user(conn, username)
-        if user is None:
+        held = _attach(conn, directory, replace(held, split=is_split(conn)))
+        stored = load_user(conn, username)
+        if stored is None:
             raise UnlockError(f"The account '{username}' has been removed.")
-        session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
+        # What the users table says counts only as far as the keys this account opened.
+        user = replace(stored, roles=effective_roles(stored.roles, held))
+        session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user,
+                          held)
         pending = state.record_success(username, attempt)
         if pending:
             with session.tx():
@@ -260,8 +354,9 @@ def load_user(conn: Connection, username: str) -> User | None:
 def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = None) -> Session:
     """Opens the store with the recovery key, on this PC or a replacement one.
 
-    The session acts as the first admin account; on a PC without the device keys they are
-    re-created from the recovered device secret, so everyone's passphrase works again here.
+    The session acts as the first admin account, holding every key granted to the recovery key
+    (the DSL store's too); on a PC without the device keys they are re-created from the
+    recovered device secret, so everyone's passphrase works again here.
     """
     clock = clock or SystemClock()
     keyfile = _require_store(directory)
@@ -269,20 +364,33 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     with _attempt(directory, clock, "recovery", "Too many wrong recovery keys") as state:
         attempt = state.begin_attempt("recovery")
         try:
-            data_key, device_secret = keyfile.unwrap_recovery(key)
+            recovered = keyfile.unwrap_recovery(key)
         except UnwrapFailed:
             state.attempt_failed(attempt, "wrong recovery key")
             raise UnlockError("That recovery key does not open this store.") from None
         state.record_success("recovery", attempt)
+    data_key = recovered.legacy_data_key or keyfile.open("school", RECOVERY, recovered.private)
+    if data_key is None:
+        raise StoreDamaged(f"The key file {KEYFILE} holds no recovery grant of the school "
+                           "store's key: restore the store from a backup.")
+    if keyfile.recovery_public() is None:  # key file format 1: grants from now on
+        keyfile.recovery["public"] = b64e(raw_public(recovered.private))
+        keyfile.grant("school", RECOVERY, data_key, raw_public(recovered.private))
+        keyfile.recovery.pop("data_key", None)
+        keyfile.save(directory)
     device = load_device_keys(keyfile.store_id)
-    new_device = device is None or device.secret != device_secret
+    new_device = device is None or device.secret != recovered.device_secret
     if new_device:
-        device = create_device_keys(keyfile.store_id, device_secret)
+        device = create_device_keys(keyfile.store_id, recovered.device_secret)
     assert device is not None
+    held = HeldKeys(dsl_key=keyfile.open("dsl", RECOVERY, recovered.private),
+                    office_private=keyfile.open("office", RECOVERY, recovered.private),
+                    dsl_key_next=keyfile.open("dsl-next", RECOVERY, recovered.private))
     conn = connect(directory / DB_FILE, data_key)
     try:
         highwater.check(conn, directory, data_key)
         migrate(conn)
+        held = _attach(conn, directory, replace(held, split=is_split(conn)))
         row = conn.execute("SELECT username FROM users WHERE removed_at IS NULL AND "
                            "(',' || roles || ',') LIKE '%,admin,%' ORDER BY created_at"
                            ).fetchone()
@@ -290,10 +398,12 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
             raise ConcernDeskError("This store has no admin account left to recover as.")
         user = load_user(conn, row[0])
         assert user is not None
-        session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user)
+        session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user,
+                          held)
         with session.tx():
             session.audit("recovery", "store", keyfile.store_id, new_device=new_device)
-        return session
     except BaseException:
         conn.close()
         raise
+    session.opened()
+    return session

@@ -74,8 +74,8 @@ def _head_message(seq: int, head_hash: str, breaks: list[dict[str, Any]]) -> byt
             + json.dumps(breaks, sort_keys=True).encode())
 
 
-def _read_head(conn: Connection) -> dict[str, Any] | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
+def _read_head(conn: Connection, schema: str = "main") -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = ?", (HEAD_KEY,)).fetchone()
     if row is None:
         return None
     try:
@@ -126,35 +126,36 @@ def _head_trusted(head: dict[str, Any], trusted: Collection[bytes]) -> bool:
 
 class AuditLog:
     def __init__(self, conn: Connection, clock: Clock, signing_key: Ed25519PrivateKey,
-                 trusted: Collection[bytes] = ()) -> None:
+                 trusted: Collection[bytes] = (), schema: str = "main") -> None:
         self._conn = conn
+        self._schema = schema  # "main": the school store's chain; "dsl": the DSL team's
         self._clock = clock
         self._signing_key = signing_key
         self._trusted = frozenset(trusted) | {_raw_public(signing_key)}
         self._signed: str | None = None  # the head this log wrote last: no need to re-check it
 
     @classmethod
-    def for_device(cls, conn: Connection, clock: Clock, device: DeviceKeys, store_id: str
-                   ) -> AuditLog:
+    def for_device(cls, conn: Connection, clock: Clock, device: DeviceKeys, store_id: str,
+                   schema: str = "main") -> AuditLog:
         # Signs with the derived key, which it trusts; also trusts the device key's older heads.
         return cls(conn, clock, audit_signing_key(device.secret, store_id),
-                   (device.signing_public(),))
+                   (device.signing_public(),), schema)
 
     def append(self, actor: str | None, action: str, object_type: str | None = None,
                object_id: str | None = None, **detail: Any) -> str:
         """Adds one event. Call inside the transaction that does the thing being audited."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
-        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-                                 ).fetchone()
+        row = self._conn.execute(f"SELECT seq, hash FROM {self._schema}.audit ORDER BY seq "
+                                 "DESC LIMIT 1").fetchone()
         seq, prev_hash = (row[0] + 1, row[1]) if row else (1, GENESIS)
         breaks = self._breaks_so_far(row)
         event_id, at = str(uuid.uuid4()), iso(self._clock.now())
         body = canonical(event_id, at, actor, action, object_type, object_id, detail, prev_hash)
         digest = chain_hash(prev_hash, body)
         self._conn.execute(
-            "INSERT INTO audit (seq, id, at, actor, action, object_type, object_id, detail,"
-            " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self._schema}.audit (seq, id, at, actor, action, object_type, "
+            "object_id, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (seq, event_id, at, actor, action, object_type, object_id,
              json.dumps(detail, sort_keys=True, ensure_ascii=False), prev_hash, digest))
         self._sign_head(seq, digest, breaks)
@@ -164,7 +165,8 @@ class AuditLog:
         """The signed head's record of trail breaks, plus a new one if the head we build on is
         missing, not signed with a trusted key, or no longer matches the tail: we must not sign
         over what was changed behind our back."""
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
+        row = self._conn.execute(f"SELECT value FROM {self._schema}.meta WHERE key = ?",
+                                 (HEAD_KEY,)).fetchone()
         found = (tail[0], tail[1]) if tail else (0, GENESIS)
         now = iso(self._clock.now())
         if row is None:
@@ -188,14 +190,16 @@ class AuditLog:
                 "signature": b64e(self._signing_key.sign(
                     _head_message(seq, head_hash, breaks)))}
         value = json.dumps(head)
-        self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+        self._conn.execute(f"INSERT INTO {self._schema}.meta (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key)"
                            " DO UPDATE SET value = excluded.value", (HEAD_KEY, value))
         self._signed = value
 
 
-def events(conn: Connection, *, limit: int | None = None) -> list[AuditEvent]:
+def events(conn: Connection, *, limit: int | None = None, schema: str = "main"
+           ) -> list[AuditEvent]:
     sql = ("SELECT seq, id, at, actor, action, object_type, object_id, detail, prev_hash, hash"
-           " FROM audit ORDER BY seq DESC")
+           f" FROM {schema}.audit ORDER BY seq DESC")
     rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
     return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9])
             for r in rows]
@@ -209,24 +213,25 @@ class ChainReport:
     warning: str | None = None
 
 
-def verify_chain(conn: Connection, trusted: Collection[bytes]) -> ChainReport:
+def verify_chain(conn: Connection, trusted: Collection[bytes], schema: str = "main"
+                 ) -> ChainReport:
     """Walks the whole chain in order; names the first event that does not hold. The head must
     be signed with one of the ``trusted`` keys (``trusted_head_keys``)."""
     if conn.in_transaction:
-        return _walk_chain(conn, trusted)
+        return _walk_chain(conn, trusted, schema)
     # One read snapshot for the walk and the head: other connections may commit meanwhile.
     conn.execute("BEGIN")
     try:
-        return _walk_chain(conn, trusted)
+        return _walk_chain(conn, trusted, schema)
     finally:
         with suppress(DatabaseError, ConcernDeskError):  # a read: nothing to undo
             conn.execute("ROLLBACK")
 
 
-def _walk_chain(conn: Connection, trusted: Collection[bytes]) -> ChainReport:
+def _walk_chain(conn: Connection, trusted: Collection[bytes], schema: str) -> ChainReport:
     prev_hash, expected_seq, count = GENESIS, 1, 0
     rows = conn.execute("SELECT seq, id, at, actor, action, object_type, object_id, detail,"
-                        " prev_hash, hash FROM audit ORDER BY seq")
+                        f" prev_hash, hash FROM {schema}.audit ORDER BY seq")
     for seq, event_id, at, actor, action, otype, oid, detail, stored_prev, stored_hash in rows:
         count += 1
         where = f"audit event #{seq} ({action} at {at}, id {event_id})"
@@ -244,7 +249,7 @@ def _walk_chain(conn: Connection, trusted: Collection[bytes]) -> ChainReport:
         if chain_hash(stored_prev, body) != stored_hash:
             return ChainReport(False, count, f"{where} has been altered")
         prev_hash, expected_seq = stored_hash, seq + 1
-    return _check_head(conn, count, expected_seq - 1, prev_hash, trusted)
+    return _check_head(conn, count, expected_seq - 1, prev_hash, trusted, schema)
 
 
 def _break_words(cut: Any) -> str:
@@ -263,8 +268,8 @@ def _break_words(cut: Any) -> str:
 
 
 def _check_head(conn: Connection, count: int, last_seq: int, last_hash: str,
-                trusted: Collection[bytes]) -> ChainReport:
-    head = _read_head(conn)
+                trusted: Collection[bytes], schema: str) -> ChainReport:
+    head = _read_head(conn, schema)
     if head is None:
         if count == 0:
             return ChainReport(True, 0)

@@ -1,4 +1,4 @@
-"""Encrypted backups: a zip of the SQLCipher file (still encrypted) and the key file.
+"""Encrypted backups: a zip of the SQLCipher files (still encrypted) and the key file.
 
 Nothing in a backup is readable without a user's passphrase on this PC or the recovery key.
 A restore is checked in a scratch directory before it replaces anything.
@@ -20,6 +20,7 @@ from app.errors import ConcernDeskError, InputError
 from app.store import highwater
 from app.store.access import store_exists
 from app.store.db import DB_FILE, LAST_BACKUP_FILE, integrity_problems
+from app.store.dsl_store import DSL_FILE
 from app.store.keyfile import KEYFILE, KeyFile
 from app.store.roles import Perm
 from app.store.session import Session
@@ -53,6 +54,8 @@ def backup(session: Session, out: Path) -> BackupInfo:
                 archive.writestr(MANIFEST, json.dumps({"format": FORMAT, **info.__dict__}))
                 archive.write(session.directory / KEYFILE, KEYFILE)
                 archive.write(snapshot, DB_FILE)
+                for name, path in _dsl_store_copy(session, Path(tmp)):
+                    archive.write(path, name)
             write_bytes_atomically(out, packed.read_bytes())
         except OSError as exc:
             raise ConcernDeskError(f"Cannot write the backup to {out.parent}: "
@@ -63,6 +66,24 @@ def backup(session: Session, out: Path) -> BackupInfo:
     write_json_atomically(session.directory / LAST_BACKUP_FILE,
                           {"made": info.created_at, "file": out.name})
     return info
+
+
+def _dsl_store_copy(session: Session, tmp: Path) -> list[tuple[str, Path]]:
+    """The DSL store, still encrypted under its own key: a consistent copy when this session
+    holds it, else its files as they are (an admin without the DSL role cannot read it, only
+    carry it; SQLite replays its write-ahead log when it is next opened)."""
+    source = session.directory / DSL_FILE
+    if not source.exists():
+        return []
+    if session.held.dsl_store_open:
+        copy = tmp / DSL_FILE
+        session.conn.execute("VACUUM dsl INTO ?", (str(copy),))
+        return [(DSL_FILE, copy)]
+    files = [(DSL_FILE, source)]
+    wal = source.with_name(DSL_FILE + "-wal")
+    if wal.exists():
+        files.append((wal.name, wal))
+    return files
 
 
 def read_manifest(path: Path) -> BackupInfo:
@@ -92,8 +113,9 @@ def restore(source: Path, directory: Path, open_session: Callable[[Path], Sessio
     try:
         try:
             with zipfile.ZipFile(source) as archive:
-                for name in (KEYFILE, DB_FILE):
-                    (scratch / name).write_bytes(archive.read(name))
+                for name in (KEYFILE, DB_FILE, DSL_FILE, DSL_FILE + "-wal"):
+                    if name in archive.namelist():
+                        (scratch / name).write_bytes(archive.read(name))
         except (zipfile.BadZipFile, OSError) as exc:
             raise ConcernDeskError("The backup is damaged (it fails its checksum); nothing was "
                                    "changed. Try an older backup.") from exc

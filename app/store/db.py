@@ -173,14 +173,14 @@ def migrate(conn: Connection, target: int = LATEST) -> int:
                                f"(this one knows {LATEST}). Install the newer version.")
     for number in range(current + 1, target + 1):
         with transaction(conn):
-            for statement in _statements(MIGRATIONS[number - 1]):
+            for statement in statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
         log.info("store schema migrated to %d", number)
     return schema_version(conn)
 
 
-def _statements(script: str) -> Iterator[str]:
+def statements(script: str) -> Iterator[str]:
     buffer = ""
     for line in script.splitlines(keepends=True):
         buffer += line

@@ -1,7 +1,14 @@
-"""``keys.json``: the wrapped copies of the data key, beside the encrypted store.
+"""``keys.json``: the wrapped keys beside the encrypted stores (docs/keys.md gives every field).
 
-It holds no secret in the clear: per-user wraps (passphrase + device secret), the recovery wraps
-and the store id. Staff usernames are visible in it; nothing about any child is.
+It holds no secret in the clear. Per account: a personal seed wrapped under Argon2id(passphrase)
+and the device secret, with the public halves of the keys made from it. Per store key
+("school", "dsl") and team key ("office"): *grants*, each the key HPKE-sealed to one holder's
+public key — an account, or the recovery key. What an account can open is what it was granted;
+its role in the users table decides nothing on its own. Staff usernames are visible here;
+nothing about any child is.
+
+Format 1 (before the key hierarchy) wrapped the one data key straight under each passphrase; an
+account still in that form is upgraded at its next sign-in (``access.unlock``).
 """
 
 from __future__ import annotations
@@ -16,17 +23,51 @@ from app.atomic import write_json_atomically
 from app.errors import StoreDamaged
 from app.store.keys import (
     KdfParams,
+    PersonalKeys,
     UnwrapFailed,
     b64d,
     b64e,
+    grant_info,
+    open_grant,
     passphrase_kek,
+    raw_public,
+    recovery_hpke_key,
     recovery_kek,
+    seal_grant,
     unwrap,
     wrap,
 )
 
 KEYFILE = "keys.json"
-FORMAT = 1
+FORMAT = 2
+SCOPES = ("school", "dsl", "office")
+RECOVERY = "recovery"
+
+
+def _final(scope: str) -> str:
+    """A grant staged for a re-key ("dsl-next") is sealed as the scope it becomes."""
+    return scope.removesuffix("-next")
+
+
+def holder(username: str) -> str:
+    """The grant holder name of an account (never clashes with ``recovery``)."""
+    return "user:" + username
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What a passphrase opened: the account's personal keys, or (an account not yet upgraded
+    from format 1) the store's one data key."""
+
+    personal: PersonalKeys | None
+    legacy_data_key: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Recovered:
+    device_secret: bytes
+    private: Any  # X25519PrivateKey: opens the grants sealed to the recovery key
+    legacy_data_key: bytes | None  # format 1's recovery wrap of the one data key
 
 
 @dataclass
@@ -34,6 +75,7 @@ class KeyFile:
     store_id: str
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     recovery: dict[str, Any] = field(default_factory=dict)
+    grants: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # -- persistence ---------------------------------------------------------------------------
     @classmethod
@@ -41,10 +83,12 @@ class KeyFile:
         path = directory / KEYFILE
         try:
             data = json.loads(path.read_text("utf-8"))
-            if data.get("format") != FORMAT:
+            if data.get("format") not in (1, FORMAT):
                 raise StoreDamaged(f"{KEYFILE} has an unknown format; this store was made by a "
                                    "newer ConcernDesk or is damaged.")
-            return cls(str(data["store_id"]), dict(data["users"]), dict(data["recovery"]))
+            grants = {str(k): dict(v) for k, v in dict(data.get("grants", {})).items()}
+            return cls(str(data["store_id"]), dict(data["users"]), dict(data["recovery"]),
+                       grants)
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -54,20 +98,28 @@ class KeyFile:
     def save(self, directory: Path) -> None:
         write_json_atomically(directory / KEYFILE, {"format": FORMAT, "store_id": self.store_id,
                                                    "users": self.users,
-                                                   "recovery": self.recovery})
+                                                   "recovery": self.recovery,
+                                                   "grants": self.grants})
 
-    # -- user wraps ----------------------------------------------------------------------------
+    # -- accounts ------------------------------------------------------------------------------
     def _aad(self, username: str) -> bytes:
         return f"{self.store_id}|user|{username}".encode()
 
-    def add_user(self, username: str, passphrase: str, data_key: bytes, device_secret: bytes,
-                 params: KdfParams) -> None:
+    def add_user(self, username: str, passphrase: str, device_secret: bytes,
+                 params: KdfParams, personal: PersonalKeys | None = None) -> PersonalKeys:
+        """Wraps the account's personal seed (a new one unless given) under its passphrase;
+        any format-1 wrap it had goes."""
+        personal = personal or PersonalKeys.generate()
         salt = secrets.token_bytes(16)
+        aad = self._aad(username) + b"|personal"
         kek = passphrase_kek(passphrase, salt, device_secret, params, self._aad(username))
-        self.users[username] = {"kdf": "argon2id", "params": params.to_json(), "salt": b64e(salt),
-                                **wrap(kek, data_key, self._aad(username))}
+        self.users[username] = {"kdf": "argon2id", "params": params.to_json(),
+                                "salt": b64e(salt), "personal": wrap(kek, personal.seed, aad),
+                                "public": b64e(personal.public()),
+                                "signing_public": b64e(personal.signing_public())}
+        return personal
 
-    def unwrap_user(self, username: str, passphrase: str, device_secret: bytes) -> bytes:
+    def unlock_user(self, username: str, passphrase: str, device_secret: bytes) -> Unlocked:
         entry = self.users[username]
         try:
             salt, params = b64d(entry["salt"]), KdfParams.from_json(entry["params"])
@@ -76,27 +128,73 @@ class KeyFile:
                                f"'{username}'): restore the store from a backup, or an admin "
                                "can reset that passphrase with the recovery key.") from exc
         kek = passphrase_kek(passphrase, salt, device_secret, params, self._aad(username))
-        return unwrap(kek, entry, self._aad(username))
+        if "personal" in entry:
+            return Unlocked(PersonalKeys(unwrap(kek, entry["personal"],
+                                                self._aad(username) + b"|personal")))
+        return Unlocked(None, unwrap(kek, entry, self._aad(username)))
+
+    def public_of(self, username: str) -> bytes | None:
+        entry = self.users.get(username, {})
+        return b64d(entry["public"]) if "public" in entry else None
 
     def remove_user(self, username: str) -> None:
         self.users.pop(username, None)
+        for grants in self.grants.values():
+            grants.pop(holder(username), None)
+
+    # -- grants --------------------------------------------------------------------------------
+    def grant(self, scope: str, to: str, secret: bytes, public: bytes) -> None:
+        """Seals ``secret`` (a store key or a team private key) to ``to``'s public key."""
+        self.grants.setdefault(scope, {})[to] = seal_grant(
+            secret, public, grant_info(self.store_id, _final(scope), to))
+
+    def revoke(self, scope: str, to: str) -> None:
+        self.grants.get(scope, {}).pop(to, None)
+
+    def promote(self, staged: str, scope: str) -> None:
+        """The grants staged under ``staged`` replace those of ``scope`` (after a re-key)."""
+        if staged in self.grants:
+            self.grants[scope] = self.grants.pop(staged)
+
+    def holders(self, scope: str) -> set[str]:
+        return set(self.grants.get(scope, {}))
+
+    def open(self, scope: str, to: str, private: Any) -> bytes | None:
+        """The secret granted to ``to`` in ``scope``, or None when it holds no grant there."""
+        sealed = self.grants.get(scope, {}).get(to)
+        if sealed is None:
+            return None
+        try:
+            return open_grant(sealed, private, grant_info(self.store_id, _final(scope), to))
+        except UnwrapFailed:
+            raise StoreDamaged(f"The key file {KEYFILE} has been altered (the {scope} grant "
+                               f"of {to}): restore the store from a backup.") from None
 
     # -- recovery ------------------------------------------------------------------------------
-    def set_recovery(self, recovery_key: bytes, data_key: bytes, device_secret: bytes) -> None:
+    def set_recovery(self, recovery_key: bytes, device_secret: bytes) -> bytes:
+        """Wraps the device secret under the recovery key; returns the recovery public key,
+        to which the store keys are then granted."""
         salt = secrets.token_bytes(16)
         kek = recovery_kek(recovery_key, salt, self.store_id.encode())
+        public = raw_public(recovery_hpke_key(recovery_key, self.store_id))
         self.recovery = {"salt": b64e(salt),
-                         "data_key": wrap(kek, data_key, self._recovery_aad("data-key")),
                          "device_secret": wrap(kek, device_secret,
-                                               self._recovery_aad("device-secret"))}
+                                               self._recovery_aad("device-secret")),
+                         "public": b64e(public)}
+        return public
 
     def _recovery_aad(self, what: str) -> bytes:
         return f"{self.store_id}|recovery|{what}".encode()
 
-    def unwrap_recovery(self, recovery_key: bytes) -> tuple[bytes, bytes]:
-        """(data key, device secret), or UnwrapFailed for a wrong recovery key."""
+    def unwrap_recovery(self, recovery_key: bytes) -> Recovered:
+        """UnwrapFailed for a wrong recovery key."""
         if not self.recovery:
             raise UnwrapFailed
         kek = recovery_kek(recovery_key, b64d(self.recovery["salt"]), self.store_id.encode())
-        return (unwrap(kek, self.recovery["data_key"], self._recovery_aad("data-key")),
-                unwrap(kek, self.recovery["device_secret"], self._recovery_aad("device-secret")))
+        secret = unwrap(kek, self.recovery["device_secret"], self._recovery_aad("device-secret"))
+        legacy = (unwrap(kek, self.recovery["data_key"], self._recovery_aad("data-key"))
+                  if "data_key" in self.recovery else None)
+        return Recovered(secret, recovery_hpke_key(recovery_key, self.store_id), legacy)
+
+    def recovery_public(self) -> bytes | None:
+        return b64d(self.recovery["public"]) if "public" in self.recovery else None

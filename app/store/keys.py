@@ -14,10 +14,13 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from app.errors import InputError
 
@@ -125,3 +128,63 @@ def parse_recovery_key(text: str) -> bytes:
     if number >= 1 << (KEY_BYTES * 8):
         raise InputError("recovery key", "is not a valid recovery key")
     return number.to_bytes(KEY_BYTES, "big")
+
+
+# -- the key hierarchy (docs/keys.md) -----------------------------------------------------------
+# Each account has a 32-byte personal seed, wrapped under its passphrase key (above). From it
+# come an X25519 key, to which the store keys are sealed ("grants"), and an Ed25519 key that
+# signs what the account writes. Sealing needs only the public half, so an account can be given
+# a key (or a re-keyed store) without anyone knowing its passphrase.
+
+GRANT_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+
+@dataclass(frozen=True)
+class PersonalKeys:
+    seed: bytes
+
+    @property
+    def hpke(self) -> X25519PrivateKey:
+        return X25519PrivateKey.from_private_bytes(
+            _hkdf(self.seed, b"", b"concerndesk/personal-x25519/v1"))
+
+    @property
+    def signing(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(
+            _hkdf(self.seed, b"", b"concerndesk/personal-ed25519/v1"))
+
+    def public(self) -> bytes:
+        return self.hpke.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def signing_public(self) -> bytes:
+        return self.signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    @classmethod
+    def generate(cls) -> PersonalKeys:
+        return cls(secrets.token_bytes(KEY_BYTES))
+
+
+def recovery_hpke_key(recovery_key: bytes, store_id: str) -> X25519PrivateKey:
+    """The recovery key's own X25519 key: grants are sealed to its public half, kept in the
+    key file and pinned inside the DSL store, so a store re-keyed later stays recoverable."""
+    return X25519PrivateKey.from_private_bytes(
+        _hkdf(recovery_key, store_id.encode(), b"concerndesk/recovery-x25519/v1"))
+
+
+def raw_public(key: X25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def grant_info(store_id: str, scope: str, holder: str) -> bytes:
+    return f"concerndesk/grant/v1|{store_id}|{scope}|{holder}".encode()
+
+
+def seal_grant(secret: bytes, public: bytes, info: bytes) -> str:
+    return b64e(GRANT_SUITE.encrypt(secret, X25519PublicKey.from_public_bytes(public), info))
+
+
+def open_grant(sealed: str, private: X25519PrivateKey, info: bytes) -> bytes:
+    try:
+        return GRANT_SUITE.decrypt(b64d(sealed), private, info)
+    except (InvalidTag, ValueError, TypeError) as exc:
+        raise UnwrapFailed from exc

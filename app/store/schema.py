@@ -388,6 +388,23 @@ MIGRATIONS: list[str] = [
 
     ALTER TABLE users ADD COLUMN disabled_at TEXT;
     """,
+    # 11 — roles by key (issue #15, docs/keys.md): what an account without the DSL store's key
+    # writes for the DSL team (or the DSL team for the office) waits here HPKE-sealed, one row
+    # per recipient: the team's key, and the author's own key (so My concerns can show it).
+    # The DSL team's tables move to the DSL store (app/store/dsl_store.py), outside this list.
+    """
+    CREATE TABLE sealed_items (
+        id TEXT PRIMARY KEY,
+        item_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        body BLOB NOT NULL,
+        opened_at TEXT
+    );
+    CREATE INDEX sealed_items_recipient ON sealed_items (recipient, opened_at, created_at);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from app.store import highwater
 from app.store.audit import AuditLog
 from app.store.db import Connection, transaction
 from app.store.device import DeviceKeys
+from app.store.held import LEGACY, HeldKeys
 from app.store.roles import Perm, permissions, require
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,17 @@ log = logging.getLogger(__name__)
 # queues replication (app/hub/reactions.py). The domain never calls the code that reacts.
 ChangeHook = Callable[["Session", str, tuple[str, ...]], None]
 _change_hooks: list[ChangeHook] = []
+
+
+OpenHook = Callable[["Session"], None]
+_open_hooks: list[OpenHook] = []
+
+
+def on_open(hook: OpenHook) -> None:
+    """Calls ``hook(session)`` once a sign-in has opened a session (the hub opens the sealed
+    items the account's keys can read: app/hub/sealing.py)."""
+    if hook not in _open_hooks:
+        _open_hooks.append(hook)
 
 
 def on_change(hook: ChangeHook) -> None:
@@ -46,15 +58,19 @@ class User:
 
 class Session:
     def __init__(self, directory: Path, store_id: str, conn: Connection, device: DeviceKeys,
-                 data_key: bytes, clock: Clock, user: User) -> None:
+                 data_key: bytes, clock: Clock, user: User, held: HeldKeys = LEGACY) -> None:
         self.directory = directory
+        self.held = held
         self.store_id = store_id
         self.device = device
         self.clock = clock
         self.user = user
         self._conn: Connection | None = conn
         self._data_key: bytes | None = data_key
-        self._audit = AuditLog.for_device(conn, clock, device, store_id)
+        # The DSL team's views and changes go to the DSL store's own chain, out of sight of
+        # every other account; everything else to the school store's.
+        self.audit_schema = "dsl" if held.dsl_store_open and user.has_role("dsl") else "main"
+        self._audit = AuditLog.for_device(conn, clock, device, store_id, self.audit_schema)
         self._savepoints = 0
         self._login_at: str | None = None
 
@@ -63,16 +79,21 @@ class Session:
         a background sync worker); WAL lets the two read and write side by side."""
         from app.store.db import DB_FILE, connect
 
-        twin = Session(self.directory, self.store_id, connect(self.directory / DB_FILE,
-                                                              self.data_key),
-                       self.device, self.data_key, self.clock, self.user)
+        conn = connect(self.directory / DB_FILE, self.data_key)
+        try:
+            attach_for(conn, self.directory, self.held)
+        except BaseException:
+            conn.close()
+            raise
+        twin = Session(self.directory, self.store_id, conn, self.device, self.data_key,
+                       self.clock, self.user, self.held)
         twin._login_at = None
         return twin
 
     def as_user(self, user: User) -> Session:
         """Another user's session over the same open connection (demo and bulk loading)."""
         return Session(self.directory, self.store_id, self.conn, self.device, self.data_key,
-                       self.clock, user)
+                       self.clock, user, self.held)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -127,6 +148,17 @@ class Session:
             conn.execute(f"RELEASE {name}")
             raise
         conn.execute(f"RELEASE {name}")
+
+    def opened(self) -> None:
+        """Runs the sign-in hooks (``on_open``): call once, when the session is handed out."""
+        for hook in _open_hooks:
+            hook(self)
+
+    @property
+    def holds_dsl_store(self) -> bool:
+        """The DSL store itself is attached (a DSL's session of a split store, or any session
+        of a store from before the key hierarchy)."""
+        return self.held.dsl_store_open or not self.held.split
 
     def changed(self, kind: str, *ids: str) -> None:
         """Reports what this operation changed: ``record``, ``flags``, ``referral``, ``pack``,
@@ -193,3 +225,15 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def attach_for(conn: Connection, directory: Path, held: HeldKeys) -> None:
+    """Attaches what ``held`` opens: the DSL store, or a private in-memory workspace."""
+    from app.store import dsl_store
+
+    if not held.split:
+        return
+    if held.dsl_key is not None:
+        dsl_store.attach_store(conn, directory, held.dsl_key)
+    else:
+        dsl_store.attach_workspace(conn)

@@ -10,8 +10,8 @@ from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
 from app.store.access import _check_username, load_user
 from app.store.db import Connection
-from app.store.keyfile import KeyFile
-from app.store.keys import KdfParams
+from app.store.keyfile import KeyFile, holder
+from app.store.keys import KdfParams, b64e
 from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState
 from app.store.roles import Perm, parse_roles
@@ -74,8 +74,17 @@ def change_role(session: Session, username: str, roles: str | list[str]) -> User
     if "admin" not in parsed and _is_last_admin(session.conn, user):
         raise InputError("role", f"'{username}' is the last admin account: make another "
                          "account admin first")
+    keyfile = KeyFile.load(session.directory)
+    public = keyfile.public_of(username)
+    if public is None and ({"dsl", "office"} & (set(parsed) - set(user.roles))):
+        raise InputError("role", f"'{username}' must sign in once before it can be given the "
+                         "DSL or office role (their keys are made then)")
+    if public is not None:
+        _grant_role_keys(session, keyfile, username, public, parsed, was=user.roles)
     with session.tx() as conn:
         conn.execute("UPDATE users SET roles = ? WHERE id = ?", (",".join(parsed), user.id))
+        _pin_member(session, username, public, parsed)
+        keyfile.save(session.directory)
         session.audit("user", "user", user.id, change="roles changed", roles=list(parsed),
                       was=list(user.roles))
         session.changed("accounts")  # names and roles come from the admin's PC (hub-sync.md)
@@ -114,12 +123,14 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
         raise InputError("name", f"an account '{username}' already exists or existed")
     user = User(str(uuid.uuid4()), username, display_name.strip() or username, parsed)
     keyfile = KeyFile.load(session.directory)
-    keyfile.add_user(username, passphrase, session.data_key, session.device.secret,
-                     kdf or KdfParams())
+    personal = keyfile.add_user(username, passphrase, session.device.secret, kdf or KdfParams())
+    keyfile.grant("school", holder(username), session.data_key, personal.public())
+    _grant_role_keys(session, keyfile, username, personal.public(), parsed)
     with session.tx() as conn:
         conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
                      "VALUES (?,?,?,?,?)", (user.id, user.username, user.display_name,
                                             ",".join(user.roles), iso(session.clock.now())))
+        _pin_member(session, username, personal.public(), parsed)
         session.audit("user", "user", user.id, change="added", roles=list(parsed))
         set_verifier(conn, user.id, username, passphrase, kdf or KdfParams(),  # (hub-sync.md)
                      session.clock.now())
@@ -136,11 +147,14 @@ def change_passphrase(session: Session, old: str, new: str) -> None:
     from app.store.keys import UnwrapFailed
 
     try:
-        keyfile.unwrap_user(session.user.username, old, session.device.secret)
+        keyfile.unlock_user(session.user.username, old, session.device.secret)
     except UnwrapFailed:
         raise InputError("current passphrase", "is not right") from None
-    keyfile.add_user(session.user.username, new, session.data_key, session.device.secret,
-                     KdfParams())
+    # The same personal keys under the new passphrase: every grant stays valid.
+    if session.held.personal is None:
+        raise InputError("passphrase", "sign in with your own passphrase to change it")
+    keyfile.add_user(session.user.username, new, session.device.secret, KdfParams(),
+                     personal=session.held.personal)
     with session.tx() as conn:
         session.audit("user", "user", session.user.id, change="passphrase changed")
         set_verifier(conn, session.user.id, session.user.username, new, KdfParams(),
@@ -157,8 +171,15 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
     if user is None:
         raise NotFound(f"There is no account '{username}'.")
     keyfile = KeyFile.load(session.directory)
-    keyfile.add_user(username, new, session.data_key, session.device.secret, KdfParams())
+    stored = _stored_roles(session, username)
+    # New personal keys (the admin cannot know the old ones): every grant is made again, so
+    # the admin must hold each key the account needs.
+    personal = keyfile.add_user(username, new, session.device.secret, KdfParams())
+    keyfile.grant("school", holder(username), session.data_key, personal.public())
+    _grant_role_keys(session, keyfile, username, personal.public(), stored, was=(),
+                     resetting=True)
     with session.tx() as conn:
+        _pin_member(session, username, personal.public(), stored)
         session.audit("user", "user", user.id, change="passphrase reset by admin")
         set_verifier(conn, user.id, username, new, KdfParams(), session.clock.now())
         session.changed("accounts")
@@ -184,3 +205,57 @@ def remove_user(session: Session, username: str) -> None:
         session.audit("user", "user", user.id, change="removed")
         session.changed("accounts")  # to the PCs that joined (hub-sync.md)
         keyfile.save(session.directory)
+
+
+# -- keys that come with a role (docs/keys.md) ---------------------------------------------------
+
+NEEDS_KEY = {"dsl": "the DSL store's key", "office": "the office team's key"}
+
+
+def _stored_roles(session: Session, username: str) -> tuple[str, ...]:
+    row = session.conn.execute("SELECT roles FROM users WHERE username = ?",
+                               (username,)).fetchone()
+    return tuple(row[0].split(",")) if row else ()
+
+
+def _grant_role_keys(session: Session, keyfile: KeyFile, username: str, public: bytes,
+                     roles: tuple[str, ...], *, was: tuple[str, ...] = (),
+                     resetting: bool = False) -> None:
+    """Grants the keys ``roles`` need and ``was`` did not have; withdraws those no role needs
+    any more. On a split store only a session holding a key can grant it: an admin without
+    the DSL role cannot give anyone the DSL store (nor themselves)."""
+    held = session.held
+    if not held.split:
+        return
+    keys = {"dsl": held.dsl_key, "office": held.office_private}
+    for role, what in NEEDS_KEY.items():
+        scope = role
+        # A DSL opens the office queue too (it released the packs).
+        wanted = role in roles or (role == "office" and "dsl" in roles)
+        had = role in was or (role == "office" and "dsl" in was)
+        if wanted and (not had or resetting):
+            if keys[role] is None:
+                raise InputError("role", f"giving '{username}' the {role} role needs {what}, "
+                                 "which your account does not hold: ask a DSL who is also an "
+                                 "admin, or use the recovery key (concerndesk-cli recover)")
+            secret = keys[role]
+            assert secret is not None
+            keyfile.grant(scope, holder(username), secret, public)
+        elif not wanted and had:
+            keyfile.revoke(scope, holder(username))
+
+
+def _pin_member(session: Session, username: str, public: bytes | None,
+                roles: tuple[str, ...]) -> None:
+    """Inside the DSL store, the DSL team's members and their public keys: what a re-key
+    seals the new key to, out of reach of anyone who can only edit the school store."""
+    if not session.held.dsl_store_open or public is None:
+        return
+    if "dsl" in roles:
+        session.conn.execute("INSERT INTO dsl.dsl_members (username, public, added_at) VALUES "
+                             "(?,?,?) ON CONFLICT (username) DO UPDATE SET public = "
+                             "excluded.public", (username, b64e(public),
+                                                 iso(session.clock.now())))
+    else:
+        session.conn.execute("DELETE FROM dsl.dsl_members WHERE username = ?", (username,))
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -12,9 +13,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -222,3 +224,152 @@ def hub_service(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield service
     service.stop()
     next(gen, None)
+
+
+BUSY_CONF = """\
+# Written by tests/frontdoor/conftest.py for one test; loopback only.
+{user}worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    log_format uploads '$request_method $uri $status';
+    access_log {dir}/access.log uploads;
+    server_tokens off;
+{temp_paths}
+    limit_req_zone $binary_remote_addr zone=uploads:1m rate={per_minute}r/m;
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 8m;
+        # Uploads: {per_minute} a minute from one address; over that 429.
+        location /v1/envelopes/ {{
+            limit_req zone=uploads{burst};
+            limit_req_status 429;
+            error_page 429 = @busy;
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $http_host;
+            proxy_request_buffering off;
+        }}
+        location @busy {{
+{retry_after}            default_type application/json;
+            return 429 '{{"error": "too-many-requests", "detail": "slow down"}}';
+        }}
+        # Logged after everything asked before it: see BusyProxy.requests.
+        location /barrier/ {{ return 204; }}
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $http_host;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    return found if Path(found).exists() else None
+
+
+@dataclass
+class BusyProxy:
+    """A real nginx on a free 127.0.0.1 port in front of a real service, as an LA or a school
+    may put one (installer/frontdoor/nginx.conf), limiting envelope uploads with its own
+    ``limit_req``: ``per_minute`` a minute from one address (``burst`` more at once), and over
+    that 429 with ``Retry-After: retry_after`` (None: no such header). The front door itself
+    never limits signed requests (docs/protocol.md), so this is how a client meets a 429 on an
+    upload. ``requests()`` lists what reached nginx, as (method, path, status)."""
+
+    directory: Path
+    upstream: int
+    retry_after: str | None = "30"
+    per_minute: int = 1
+    burst: int = 0
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        nginx = nginx_binary()
+        assert nginx is not None
+        self.port = self.port or free_port()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        built = subprocess.run([nginx, "-V"], capture_output=True, text=True).stderr
+        temps = ["client_body", "proxy"] + [m for m in ("fastcgi", "uwsgi", "scgi")
+                                            if f"--without-http_{m}_module" not in built]
+        header = (f"            add_header Retry-After \"{self.retry_after}\" always;\n"
+                  if self.retry_after is not None else "")
+        conf = self.directory / "nginx.conf"
+        conf.write_text(BUSY_CONF.format(
+            # as root, nginx's workers would be 'nobody', who cannot enter a 0700 tmp_path
+            user="user root;\n" if os.geteuid() == 0 else "", dir=self.directory,
+            temp_paths="\n".join(f"    {m}_temp_path {self.directory}/{m}-temp;" for m in temps),
+            per_minute=self.per_minute, port=self.port,
+            upstream=self.upstream, retry_after=header,
+            burst=f" burst={self.burst} nodelay" if self.burst else " nodelay"))
+        self.proc = subprocess.Popen([nginx, "-p", str(self.directory), "-c", str(conf),
+                                      "-e", str(self.directory / "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.proc.communicate()[1].decode()}")
+            try:
+                if httpx.get(self.url + "/v1/service-key", timeout=1).status_code == 200:
+                    return self.url
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def requests(self, path_prefix: str = "/v1/") -> list[tuple[str, str, int]]:
+        """nginx writes a request's log line just after its answer, so a client can read the
+        log before the line of what it just asked is there: a request of our own goes first,
+        and the log is read once its line is (one worker: in the order they ended)."""
+        barrier = f"/barrier/{uuid.uuid4()}"
+        assert httpx.get(self.url + barrier, timeout=5).status_code == 204
+        log = self.directory / "access.log"
+        deadline = time.monotonic() + 10
+        while True:
+            lines = log.read_text().splitlines() if log.exists() else []
+            if any(line.split(" ")[1] == barrier for line in lines):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx did not log the barrier request")
+            time.sleep(0.01)
+        found = [(m, p, int(s)) for m, p, s in (line.split(" ") for line in lines)]
+        return [r for r in found if r[1].startswith(path_prefix)]
+
+    def uploads(self) -> list[int]:
+        """The status of each envelope upload that reached nginx, in order."""
+        return [status for method, _, status in self.requests("/v1/envelopes/")
+                if method == "PUT"]
+
+
+@pytest.fixture()
+def busy_proxy(tmp_path: Path) -> Iterator[Callable[..., BusyProxy]]:
+    """``busy_proxy(service, **settings)``: a started BusyProxy in front of ``service``;
+    stopped after the test. Skips when nginx is not installed (scripts/dev.sh test installs
+    nginx-light)."""
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (scripts/dev.sh test installs nginx-light)")
+    made: list[BusyProxy] = []
+
+    def start(service: Service, **settings: Any) -> BusyProxy:
+        proxy = BusyProxy(tmp_path / f"nginx-{len(made)}", service.port, **settings)
+        made.append(proxy)
+        proxy.start()
+        return proxy
+
+    yield start
+    for proxy in made:
+        proxy.stop()

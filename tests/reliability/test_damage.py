@@ -366,9 +366,10 @@ def test_one_damaged_wrap_reads_as_a_wrong_passphrase_and_the_admin_can_reset_it
         live_school: LiveSchool) -> None:
     path = live_school.directory / KEYFILE
     data = json.loads(path.read_text())
-    wrapped = bytearray(data["users"]["teacher"]["wrapped"].encode())
+    wrap = data["users"]["teacher"]["personal"]  # the wrap of the account's personal seed
+    wrapped = bytearray(wrap["wrapped"].encode())
     wrapped[4] = ord("A") if wrapped[4] != ord("A") else ord("B")
-    data["users"]["teacher"]["wrapped"] = wrapped.decode()
+    wrap["wrapped"] = wrapped.decode()
     path.write_text(json.dumps(data))
     with pytest.raises(UnlockError, match="wrong"):
         live_school.open("teacher")

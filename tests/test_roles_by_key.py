@@ -1,0 +1,265 @@
+"""Roles enforced by who holds which key (issue #15, docs/keys.md), attacked from a shell.
+
+The attacker is a colleague on the same PC: their own passphrase, this PC's keyring, the
+source code, and every file under the store directory. They open each file with each key they
+can unwrap, read everything they can, and edit the users table. Nothing of another person's
+concern, no chronology entry, referral or flag may turn up, and no role they give themselves may
+be honoured. Markers are unique words written by the other accounts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+
+from app.delivery.team_keys import team_bundle
+from app.domain.child_flags import set_flag
+from app.domain.chronology import add_entry, chronology
+from app.domain.concerns import ConcernDraft, inbox, my_concerns, record_concern
+from app.domain.referrals import approve_referral, create_referral
+from app.domain.referrals import update_referral as update
+from app.errors import AccessDenied, UnlockError
+from app.hub.replicate import Snapshot, canonical
+from app.hub.sealing import INFO, team_recipient
+from app.pack.assembly import release_referral, released_packs
+from app.store.audit import events
+from app.store.device import load_device_keys
+from app.store.keyfile import RECOVERY, KeyFile, holder
+from app.store.keys import GRANT_SUITE, b64e, parse_recovery_key
+from app.store.users import remove_user
+from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
+
+UPN = "B801200005001"
+OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER"}
+
+
+def _child(session) -> str:  # type: ignore[no-untyped-def]
+    return str(session.conn.execute("SELECT id FROM children WHERE upn = ?", (UPN,)
+                                    ).fetchone()[0])
+
+
+def _concern(session, text: str) -> str:  # type: ignore[no-untyped-def]
+    return record_concern(session, ConcernDraft(
+        children=[(_child(session), "subject")], categories=["neglect"], text=text,
+        occurred_at=session.clock.now() - timedelta(hours=1))).id
+
+
+@pytest.fixture
+def busy(keyed_school: SmallSchool) -> SmallSchool:
+    school = keyed_school
+    """Every kind of record, written by the accounts the attacker is not."""
+    with school.open("teacher2") as teacher2:
+        _concern(teacher2, "Said TEACHER2MARKER about home")
+    with school.open("teacher") as teacher:
+        _concern(teacher, "My own concern OWNMARKER")
+    with school.open("dsl") as dsl:
+        child = _child(dsl)
+        add_entry(dsl, [child], "contact", "Phoned parent DSLENTRYMARKER",
+                  dsl.clock.now() - timedelta(minutes=5))
+        set_flag(dsl, child, "cp-plan", True, "Plan agreed")
+        hidden = create_referral(dsl, child)
+        update(dsl, hidden.id, [("worries", "OFFICEHIDDENMARKER draft only")])
+        referral = create_referral(dsl, child)
+        update(dsl, referral.id, [("kind", "safeguarding"), ("immediate_risk", "no"),
+                                  ("parents_aware", "yes"), ("consent_given", "yes"),
+                                  ("worries", "REFERRALMARKER bruising"),
+                                  ("risk_view", "medium")])
+        approve_referral(dsl, referral.id)
+        release_referral(dsl, referral.id)
+    return school
+
+
+def _keys_the_attacker_holds(directory: Path, username: str, passphrase: str) -> list[bytes]:
+    """Every 32-byte key this account's passphrase and the keyring open, by hand."""
+    keyfile = KeyFile.load(directory)
+    device = load_device_keys(keyfile.store_id)
+    assert device is not None
+    personal = keyfile.unlock_user(username, passphrase, device.secret).personal
+    assert personal is not None
+    found = [keyfile.open(scope, holder(username), personal.hpke) for scope in keyfile.grants]
+    return [k for k in found if k is not None and len(k) == 32] + [device.secret]
+
+
+def _everything_readable(directory: Path, keys: list[bytes]) -> str:
+    """Every table of every file in the store directory that any of ``keys`` opens."""
+    dumped = []
+    for path in sorted(directory.glob("*.db")):
+        for key in keys:
+            conn = sqlcipher3.connect(str(path))
+            try:
+                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                conn.execute("PRAGMA cipher_log_level = NONE")
+                tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE "
+                                                     "type = 'table'")]
+            except sqlcipher3.dbapi2.DatabaseError:
+                conn.close()
+                continue
+            for table in tables:
+                for row in conn.execute(f"SELECT * FROM \"{table}\""):
+                    dumped.append(repr(row))
+            conn.close()
+    for path in directory.iterdir():  # and every file that is not a database, as bytes
+        if path.is_file() and not path.name.endswith((".db", "-wal", "-shm")):
+            dumped.append(path.read_bytes().decode("latin-1"))
+    return "\n".join(dumped)
+
+
+@pytest.mark.parametrize("who", ["teacher", "office", "admin"])
+def test_an_account_with_a_shell_reads_nothing_of_the_dsl_teams(busy: SmallSchool,
+                                                                 who: str) -> None:
+    secret = ADMIN_PASS if who == "admin" else STAFF_PASS
+    keys = _keys_the_attacker_holds(busy.directory, who, secret)
+    text = _everything_readable(busy.directory, keys)
+    assert "Larkfield" in text  # the attack reached the school store: the test can fail
+    found = {marker for marker in OTHERS if marker in text}
+    assert not found
+    assert "cp-plan" not in text  # not even the flag's name, in a table or the audit trail
+
+
+def test_the_office_prints_what_was_released_and_nothing_else(busy: SmallSchool) -> None:
+    with busy.open("office") as office:
+        packs = released_packs(office)
+        assert len(packs) == 1
+        with pytest.raises(AccessDenied):
+            inbox(office)
+
+
+@pytest.mark.parametrize("who", ["teacher", "office", "admin"])
+def test_a_role_written_into_the_users_table_is_not_honoured(busy: SmallSchool,
+                                                              who: str) -> None:
+    secret = ADMIN_PASS if who == "admin" else STAFF_PASS
+    school_key = _keys_the_attacker_holds(busy.directory, who, secret)[0]
+    conn = sqlcipher3.connect(str(busy.directory / "store.db"))
+    conn.execute(f"PRAGMA key = \"x'{school_key.hex()}'\"")
+    conn.execute("UPDATE users SET roles = 'dsl,office,staff' WHERE username = ?", (who,))
+    conn.commit()
+    conn.close()
+    with busy.open(who) as session:
+        assert "dsl" not in session.user.roles
+        # The office role only for the account that holds the office team's key.
+        assert ("office" in session.user.roles) == (who == "office")
+        with pytest.raises(AccessDenied):
+            inbox(session)
+        with pytest.raises(AccessDenied):
+            chronology(session, _child(session))
+        own = " ".join(c.latest.fields.summary for c in my_concerns(session))
+        assert not {m for m in OTHERS if m in own}
+
+
+def test_a_teacher_sees_their_own_concerns_and_the_dsl_team_all_of_them(
+        busy: SmallSchool) -> None:
+    with busy.open("teacher") as teacher:
+        mine = [c.latest.fields.summary for c in my_concerns(teacher)]
+        assert mine == ["My own concern OWNMARKER"]
+    with busy.open("dsl") as dsl:
+        texts = {c.latest.fields.summary for c in inbox(dsl)}
+        assert {"My own concern OWNMARKER", "Said TEACHER2MARKER about home"} <= texts
+
+
+def test_a_removed_dsl_with_an_old_key_file_opens_nothing_written_after(
+        busy: SmallSchool, tmp_path: Path) -> None:
+    # What the deputy keeps: a copy of keys.json, and the DSL store's and team's keys as they
+    # could read them while they were a member.
+    old_keyfile = tmp_path / "keys.json"
+    shutil.copy(busy.directory / "keys.json", old_keyfile)
+    with busy.open("deputy") as deputy:
+        old_dsl_key = deputy.held.dsl_key
+        old_team = [bytes(r[0]) for r in deputy.conn.execute(
+            "SELECT private FROM dsl.held_team_keys WHERE team = 'dsl'")]
+    assert old_dsl_key is not None and old_team
+    with busy.open("admin") as admin:
+        remove_user(admin, "deputy")
+    with busy.open("dsl") as dsl:  # the next DSL sign-in re-keys the DSL store
+        assert dsl.held.dsl_key != old_dsl_key
+        add_entry(dsl, [_child(dsl)], "contact", "After removal AFTERMARKER",
+                  dsl.clock.now() - timedelta(minutes=5))
+        assert any(e.detail.get("rekeyed") for e in events(dsl.conn, schema="dsl"))
+    with busy.open("teacher") as teacher:
+        _concern(teacher, "Sealed after removal SEALEDAFTER")
+    with pytest.raises(UnlockError):
+        busy.open("deputy")
+    # By hand: the old grant still opens the old key, which opens nothing now.
+    old = KeyFile(**{k: v for k, v in json.loads(old_keyfile.read_text()).items()
+                     if k in ("store_id", "users", "recovery", "grants")})
+    device = load_device_keys(old.store_id)
+    assert device is not None
+    personal = old.unlock_user("deputy", STAFF_PASS, device.secret).personal
+    assert personal is not None
+    assert old.open("dsl", holder("deputy"), personal.hpke) == old_dsl_key
+    assert "AFTERMARKER" not in _everything_readable(busy.directory, [old_dsl_key])
+    from app.protocol.fingerprint import KeyPairs
+
+    conn = sqlcipher3.connect(str(busy.directory / "store.db"))
+    conn.execute(f"PRAGMA key = \"x'{_school_key(busy)}'\"")
+    sealed = conn.execute("SELECT recipient, body FROM sealed_items WHERE opened_at IS NULL"
+                          ).fetchall()
+    conn.close()
+    assert sealed  # the teacher's concern waits for the DSL team, under the new team key
+    for private in old_team:
+        pairs = KeyPairs.from_private_bytes(private)
+        assert all(recipient != team_recipient(pairs.bundle) for recipient, _ in sealed)
+
+
+def _school_key(school: SmallSchool) -> str:
+    return _keys_the_attacker_holds(school.directory, "teacher", STAFF_PASS)[0].hex()
+
+
+def test_a_concern_forged_in_another_teachers_name_is_refused_and_audited(
+        busy: SmallSchool) -> None:
+    with busy.open("teacher") as teacher:
+        victim = teacher.conn.execute("SELECT id FROM users WHERE username = 'teacher2'"
+                                      ).fetchone()[0]
+        record_id = str(uuid.uuid4())
+        snap = Snapshot(teacher.conn, victim)
+        payload = snap.payload()
+        payload["records"] = [{
+            "id": record_id, "kind": "concern", "created_by": victim,
+            "created_at": "2026-01-05T10:00:00Z",
+            "children": [{"upn": UPN, "role": "subject"}],
+            "versions": [{"id": str(uuid.uuid4()), "version": 1, "supersedes": None,
+                          "author_id": victim, "written_at": "2026-01-05T10:00:00Z",
+                          "reason": None, "occurred_at": "2026-01-05T09:00:00Z",
+                          "entry_kind": "concern", "categories": ["neglect"],
+                          "location": None, "summary": "FORGEDMARKER", "child_words": None,
+                          "action_taken": None, "witnesses": None, "significant": False,
+                          "body_marks": []}],
+            "statuses": []}]
+        bundle = team_bundle(teacher.conn, "dsl")
+        assert bundle is not None and teacher.held.personal is not None
+        recipient = team_recipient(bundle)
+        for author in ("teacher2", "teacher"):  # claiming the victim, then signing as self
+            signed = canonical({"author": author, "payload": payload, "signature": b64e(
+                teacher.held.personal.signing.sign(INFO + canonical(payload)))})
+            from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+            body = GRANT_SUITE.encrypt(signed, X25519PublicKey.from_public_bytes(bundle.hpke),
+                                       INFO + f"{teacher.store_id}|{recipient}".encode())
+            with teacher.tx() as conn:
+                conn.execute("INSERT INTO sealed_items (id, item_id, recipient, kind, author, "
+                             "created_at, body) VALUES (?,?,?,?,?,?,?)",
+                             (str(uuid.uuid4()), str(uuid.uuid4()), recipient, "record",
+                              author, "2026-01-05T10:00:00Z", body))
+    with busy.open("dsl") as dsl:
+        assert "FORGEDMARKER" not in {c.latest.fields.summary for c in inbox(dsl)}
+        refused = [e for e in events(dsl.conn, schema="dsl")
+                   if e.action == "sync" and e.detail.get("outcome") == "refused"]
+        assert len(refused) == 2
+        assert "signed by" in refused[-1].detail["reason"] or \
+            "another account" in refused[-1].detail["reason"]
+
+
+def test_the_recovery_key_opens_both_stores_without_a_passphrase(busy: SmallSchool) -> None:
+    keyfile = KeyFile.load(busy.directory)
+    recovered = keyfile.unwrap_recovery(parse_recovery_key(busy.recovery_key))
+    school_key = keyfile.open("school", RECOVERY, recovered.private)
+    dsl_key = keyfile.open("dsl", RECOVERY, recovered.private)
+    assert school_key is not None and dsl_key is not None
+    text = _everything_readable(busy.directory, [school_key, dsl_key])
+    assert {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER"} <= {
+        m for m in OTHERS | {"TEACHER2MARKER"} if m in text}
