@@ -263,3 +263,84 @@ def test_the_recovery_key_opens_both_stores_without_a_passphrase(busy: SmallScho
     text = _everything_readable(busy.directory, [school_key, dsl_key])
     assert {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER"} <= {
         m for m in OTHERS | {"TEACHER2MARKER"} if m in text}
+
+
+# -- giving the DSL role later, and the store's maker letting go -----------------------------------
+
+def test_the_makers_setup_key_goes_at_the_first_dsl_sign_in(keyed_school: SmallSchool) -> None:
+    with keyed_school.open("admin") as admin:  # before any DSL signed in: the maker holds it
+        assert admin.held.dsl_key is not None
+    with keyed_school.open("dsl") as dsl:
+        first_key = dsl.held.dsl_key
+    with keyed_school.open("admin") as admin:
+        assert admin.held.dsl_key is None
+        assert first_key is not None
+    keys = KeyFile.load(keyed_school.directory)
+    assert holder("admin") not in keys.holders("dsl")
+
+
+def test_an_admin_gives_the_dsl_role_and_a_dsl_sign_in_hands_over_the_key(
+        keyed_school: SmallSchool) -> None:
+    from app.store.users import change_role
+
+    with keyed_school.open("dsl"):
+        pass  # the maker's setup key is gone: the admin now holds no DSL key
+    with keyed_school.open("admin") as admin:
+        change_role(admin, "teacher2", "staff,dsl")
+    with keyed_school.open("teacher2") as waiting:
+        assert "dsl" not in waiting.user.roles  # not until a DSL has handed it over
+    with keyed_school.open("dsl") as dsl:
+        granted = [e for e in events(dsl.conn, schema="dsl") if e.object_type == "key-request"]
+        assert granted and granted[0].detail["outcome"] == "granted"
+    with keyed_school.open("teacher2") as now_dsl:
+        assert "dsl" in now_dsl.user.roles
+        assert len(inbox(now_dsl)) == 0  # the DSL store opens (empty inbox, no refusal)
+
+
+def test_a_key_request_not_signed_by_a_trusted_admin_gives_nothing(
+        keyed_school: SmallSchool) -> None:
+    from app.store.requests import sign_request
+
+    with keyed_school.open("dsl"):
+        pass
+    with keyed_school.open("teacher") as teacher:  # a shell: a request signed with their key
+        keyfile = KeyFile.load(keyed_school.directory)
+        assert sign_request(teacher, keyfile, "dsl", "teacher")
+        keyfile.save(keyed_school.directory)
+    with keyed_school.open("dsl") as dsl:
+        refused = [e for e in events(dsl.conn, schema="dsl") if e.object_type == "key-request"]
+        assert refused and refused[0].detail["outcome"] == "refused"
+    with keyed_school.open("teacher") as teacher:
+        assert "dsl" not in teacher.user.roles
+        with pytest.raises(AccessDenied):
+            inbox(teacher)
+
+
+def test_a_store_made_before_splits_in_place_with_the_recovery_key(school: SmallSchool) -> None:
+    from app.store.upgrade import split_store
+
+    with school.open("teacher2") as teacher2:
+        _concern(teacher2, "Before the split TEACHER2MARKER")
+    with school.open("dsl") as dsl:
+        add_entry(dsl, [_child(dsl)], "contact", "Phoned DSLENTRYMARKER",
+                  dsl.clock.now() - timedelta(minutes=5))
+        set_flag(dsl, _child(dsl), "cp-plan", True, None)
+    with school.open("deputy"):
+        pass  # the deputy has personal keys before the split; teacher has too
+    with school.open("teacher"):
+        pass
+    waiting = split_store(school.open("dsl"), school.recovery_key)
+    assert waiting == []
+    with school.open("dsl") as dsl:
+        assert dsl.held.dsl_store_open
+        assert "Before the split TEACHER2MARKER" in {c.latest.fields.summary
+                                                    for c in inbox(dsl)}
+        assert chronology(dsl, _child(dsl))
+    with school.open("deputy") as deputy:
+        assert deputy.held.dsl_store_open
+    keys = _keys_the_attacker_holds(school.directory, "teacher", STAFF_PASS)
+    text = _everything_readable(school.directory, keys)
+    assert "Larkfield" in text
+    # Rows that moved are gone from the school store (vacuumed); the audit events written
+    # before the split stay in the school store's chain (docs/keys.md says so).
+    assert "TEACHER2MARKER" not in text and "DSLENTRYMARKER" not in text

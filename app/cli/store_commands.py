@@ -1,4 +1,4 @@
-"""init, demo, verify, backup, restore, recover, identity."""
+"""init, demo, verify, backup, restore, recover, split-store, identity."""
 
 from __future__ import annotations
 
@@ -79,6 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="set a new passphrase for this account (from "
                         "CONCERNDESK_NEW_PASSPHRASE or a prompt)")
     p.set_defaults(handler=cmd_recover)
+
+    p = sub.add_parser("split-store", help="a DSL, with the recovery key: move the DSL team's "
+                       "records into a DSL store only DSL accounts can open (docs/keys.md)")
+    add_data(p)
+    add_user(p)
+    p.set_defaults(handler=cmd_split_store)
 
     p = sub.add_parser("identity", help="print the fingerprint a hub or front door enrols")
     add_data(p)
@@ -175,6 +181,23 @@ def cmd_recover(args: argparse.Namespace) -> int:
                              new_secret("CONCERNDESK_NEW_PASSPHRASE", "passphrase"))
             print(f"New passphrase set for {args.reset_user}.")
         print("The store opens on this PC again.")
+    return 0
+
+
+def cmd_split_store(args: argparse.Namespace) -> int:
+    from app.store.upgrade import split_store
+
+    session = open_as_user(args)
+    try:
+        key = secret_from(RECOVERY_ENV, "Recovery key: ", "recovery key")
+        waiting = split_store(session, key)
+    finally:
+        session.close()
+    print("The DSL team's records are now in a DSL store only DSL accounts and the recovery "
+          "key can open.")
+    if waiting:
+        print("These DSL accounts get its key at a DSL's sign-in after their own next sign-in: "
+              + ", ".join(waiting))
     return 0
 
 

@@ -40,6 +40,7 @@ from app.store.keys import (
     b64e,
     new_data_key,
 )
+from app.store.requests import end_bootstrap, grant_awaiting, honour_requests
 from app.store.session import Session
 
 INFO = b"concerndesk/sealed/v1|"
@@ -296,7 +297,7 @@ def _load_office_key(session: Session) -> None:
         session.held = replace(session.held, office_private=bytes(row[0]))
 
 
-def rotate_if_member_left(session: Session) -> bool:
+def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bool:
     """When a DSL member no longer holds the DSL store's grant (removed, disabled, or the DSL
     role taken away), re-keys the DSL store and makes a new DSL team key pair, so their old
     copy of keys.json opens nothing written from now on. True when it re-keyed."""
@@ -305,8 +306,8 @@ def rotate_if_member_left(session: Session) -> bool:
     members = {r[0] for r in conn.execute("SELECT username FROM dsl.dsl_members")}
     active = {r[0] for r in conn.execute("SELECT username FROM users WHERE removed_at IS NULL "
                                          "AND (',' || roles || ',') LIKE '%,dsl,%'")}
-    gone = sorted(m for m in members
-                  if holder(m) not in keyfile.holders("dsl") or m not in active)
+    gone = sorted({m for m in members
+                   if holder(m) not in keyfile.holders("dsl") or m not in active} | set(also or []))
     if not gone:
         return False
     new_key = new_data_key()
@@ -338,7 +339,10 @@ def on_sign_in(session: Session) -> None:
     if held.dsl_store_open:
         ensure_team_keys(session)
         if session.user.has_role("dsl"):
-            rotate_if_member_left(session)
+            maker = end_bootstrap(session)
+            rotate_if_member_left(session, also=[maker] if maker else [])
+            honour_requests(session, session.held.office_private)
+            grant_awaiting(session, session.held.office_private)
             open_team_items(session)
         return
     if held.personal is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -117,6 +118,10 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
     keyfile.grant("school", RECOVERY, data_key, recovery_public)
     if split:
         keyfile.grant("dsl", RECOVERY, dsl_key, recovery_public)
+        # Until the first DSL signs in, the store's maker holds the DSL store's key too, so the
+        # first DSL accounts can be given it; that sign-in withdraws it and re-keys
+        # (app/store/requests.py, ``end_bootstrap``).
+        keyfile.grant("dsl", holder(admin_username), dsl_key, personal.public())
     held = HeldKeys(split=split, personal=personal, dsl_key=dsl_key if split else None)
     admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
                  or admin_username, ("admin",))
@@ -135,8 +140,10 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
                     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
                 if split:
                     dsl_store.move_tables(conn)
-                    conn.execute("INSERT INTO dsl.meta (key, value) VALUES "
-                                 "('recovery_public', ?)", (b64e(recovery_public),))
+                    trusted = json.dumps({admin_username: b64e(personal.signing_public())})
+                    conn.executemany("INSERT INTO dsl.meta (key, value) VALUES (?, ?)", (
+                        ("recovery_public", b64e(recovery_public)),
+                        ("trusted_admins", trusted), ("bootstrap_holder", admin_username)))
                 conn.execute("INSERT INTO users (id, username, display_name, roles, "
                              "created_at) VALUES (?,?,?,?,?)",
                              (admin.id, admin.username, admin.display_name,

@@ -76,6 +76,7 @@ class KeyFile:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     recovery: dict[str, Any] = field(default_factory=dict)
     grants: dict[str, dict[str, str]] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # app/store/requests.py
 
     # -- persistence ---------------------------------------------------------------------------
     @classmethod
@@ -88,7 +89,7 @@ class KeyFile:
                                    "newer ConcernDesk or is damaged.")
             grants = {str(k): dict(v) for k, v in dict(data.get("grants", {})).items()}
             return cls(str(data["store_id"]), dict(data["users"]), dict(data["recovery"]),
-                       grants)
+                       grants, [dict(r) for r in data.get("requests", [])])
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -99,7 +100,8 @@ class KeyFile:
         write_json_atomically(directory / KEYFILE, {"format": FORMAT, "store_id": self.store_id,
                                                    "users": self.users,
                                                    "recovery": self.recovery,
-                                                   "grants": self.grants})
+                                                   "grants": self.grants,
+                                                   "requests": self.requests})
 
     # -- accounts ------------------------------------------------------------------------------
     def _aad(self, username: str) -> bytes:
