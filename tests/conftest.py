@@ -60,7 +60,7 @@ def clock() -> FakeClock:
 class SmallSchool:
     """A store with one account per role and three pupils."""
 
-    def __init__(self, directory: Path, clock: FakeClock, *, split: bool = False) -> None:
+    def __init__(self, directory: Path, clock: FakeClock, *, split: bool = True) -> None:
         self.directory = directory
         self.clock = clock
         made = create_store(directory, school_name="Larkfield Test Primary",

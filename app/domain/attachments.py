@@ -14,7 +14,7 @@ from pathlib import Path
 from app.clock import iso, parse_iso
 from app.domain.concern_views import ConcernView
 from app.domain.concerns import ConcernDraft, check_can_read, record_concern
-from app.domain.records import resolve_record_id
+from app.domain.records import resolve_for
 from app.errors import InputError, NotFound
 from app.store.session import Session
 
@@ -35,7 +35,7 @@ class AttachmentInfo:
 
 def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
                    media_type: str | None = None) -> AttachmentInfo:
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     check_can_read(session, record_id)
     name = Path(filename).name.strip()
     if not name:
@@ -78,7 +78,7 @@ def record_concern_with_attachments(session: Session, draft: ConcernDraft,
 
 
 def attachments(session: Session, some_id: str) -> list[AttachmentInfo]:
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     check_can_read(session, record_id)
     rows = session.conn.execute("SELECT id, record_id, filename, media_type, size, sha256, "
                                 "added_at FROM attachments WHERE record_id = ? ORDER BY "

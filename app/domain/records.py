@@ -16,7 +16,7 @@ from typing import Any
 from app.body_regions import SIDES as BODY_SIDES
 from app.body_regions import nearest_region, place
 from app.clock import iso, parse_iso
-from app.errors import InputError, NotFound
+from app.errors import AccessDenied, InputError, NotFound
 from app.store.db import Connection
 from app.store.session import Session
 
@@ -200,6 +200,19 @@ def resolve_record_id(conn: Connection, some_id: str) -> str:
     if row is None:
         raise NotFound("There is no record with that id.")
     return str(row[0])
+
+
+def resolve_for(session: Session, some_id: str) -> str:
+    """``resolve_record_id`` for a session. A session without the DSL store sees only its own
+    records, so an id it cannot find may be someone else's: it is refused (and audited) as
+    such, never told apart from one that does not exist."""
+    try:
+        return resolve_record_id(session.conn, some_id)
+    except NotFound:
+        if session.holds_dsl_store:
+            raise
+    session.audited("view", "record", None, denied=True)
+    raise AccessDenied("You can only see the concerns you recorded yourself.")
 
 
 def record_owner(conn: Connection, record_id: str) -> tuple[str, str]:

@@ -83,11 +83,11 @@ class NewStore:
 def create_store(directory: Path, *, school_name: str, admin_username: str,
                  admin_display_name: str, passphrase: str, clock: Clock | None = None,
                  kdf: KdfParams | None = None, demo: bool = False,
-                 split: bool = False) -> NewStore:
+                 split: bool = True) -> NewStore:
     """A new empty store with one admin; returns the admin's session and the recovery key.
-    ``split=True`` enforces roles by key: a DSL store of its own, granted only to DSL accounts
-    (docs/keys.md). It is opt-in (``init --roles-by-key``) until the hub carries the DSL
-    store's key and existing stores can be split; the single-file store is the default."""
+    Roles are enforced by key: a DSL store of its own, granted only to DSL accounts
+    (docs/keys.md). ``split=False`` makes the single-file store a school that syncs through a
+    hub still needs (``init --single-key``), until the hub carries the DSL store's key."""
     clock = clock or SystemClock()
     school_name = school_name.strip()
     if not school_name:

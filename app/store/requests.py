@@ -165,3 +165,23 @@ def grant_awaiting(session: Session, office_private: bytes | None) -> int:
                              (json.dumps([u for u in waiting if u not in ready]),))
         keyfile.save(session.directory)
     return len(ready)
+
+
+def awaiting_keys(session: Session) -> dict[str, list[str]]:
+    """username → the keys (``dsl``, ``office``) an admin asked for and no DSL has handed
+    over yet: what the admin's screens and commands say is still to come."""
+    waiting: dict[str, list[str]] = {}
+    for request in KeyFile.load(session.directory).requests:
+        if request.get("scope") in ("dsl", "office"):
+            waiting.setdefault(str(request.get("username")), []).append(str(request["scope"]))
+    return waiting
+
+
+def awaiting_words(session: Session, username: str) -> str:
+    """" They get the DSL store's key at the next sign-in of a DSL." or ""."""
+    scopes = awaiting_keys(session).get(username)
+    if not scopes:
+        return ""
+    what = " and ".join("the DSL store's key" if s == "dsl" else "the office key"
+                        for s in scopes)
+    return f" {username} gets {what} at the next sign-in of a DSL on this PC."
