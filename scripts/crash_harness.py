@@ -115,7 +115,7 @@ class Stores:
     data_keys: dict[Path, bytes] = field(default_factory=dict)
 
 
-def _make_store(directory: Path, school: str) -> bytes:
+def _make_store(directory: Path, school: str, *, split: bool = True) -> bytes:
     from app.domain.pupils import apply_roster
     from app.domain.roster_csv import RosterRow
     from app.store.access import create_store
@@ -123,7 +123,8 @@ def _make_store(directory: Path, school: str) -> bytes:
     from app.store.users import add_user
 
     made = create_store(directory, school_name=school, admin_username="admin",
-                        admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF)
+                        admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF,
+                        split=split)
     data_key = made.session.data_key
     with made.session as admin:
         add_user(admin, "writer", "Wren Writer", "staff", WRITER_PASS, kdf=TEST_KDF)
@@ -169,7 +170,8 @@ def _as_schema_1(directory: Path, data_key: bytes) -> None:
 def prepare(workdir: Path) -> Stores:
     stores = Stores(workdir / "current", workdir / "old-template")
     stores.data_keys[stores.current] = _make_store(stores.current, "Harness Primary")
-    key = _make_store(stores.old_template, "Harness Old Primary")
+    # A store from the first release was one file: the old template is single-key.
+    key = _make_store(stores.old_template, "Harness Old Primary", split=False)
     _as_schema_1(stores.old_template, key)
     stores.data_keys[stores.old_template] = key
     return stores

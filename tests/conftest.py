@@ -89,6 +89,14 @@ def keyed_school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
 
 
 @pytest.fixture
+def single_key_school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
+    """The small school in one store file, as before roles were enforced by key (and as a
+    school that syncs through a hub still makes it)."""
+    yield SmallSchool(tmp_path / "single", clock, split=False)
+    shutil.rmtree(tmp_path / "single", ignore_errors=True)
+
+
+@pytest.fixture
 def school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
     yield SmallSchool(tmp_path / "store", clock)
     shutil.rmtree(tmp_path / "store", ignore_errors=True)

@@ -316,9 +316,11 @@ def test_a_key_request_not_signed_by_a_trusted_admin_gives_nothing(
             inbox(teacher)
 
 
-def test_a_store_made_before_splits_in_place_with_the_recovery_key(school: SmallSchool) -> None:
+def test_a_store_made_before_splits_in_place_with_the_recovery_key(
+        single_key_school: SmallSchool) -> None:
     from app.store.upgrade import split_store
 
+    school = single_key_school
     with school.open("teacher2") as teacher2:
         _concern(teacher2, "Before the split TEACHER2MARKER")
     with school.open("dsl") as dsl:

@@ -15,7 +15,8 @@ from app.clock import iso, parse_iso
 from app.domain.concern_views import ConcernView
 from app.domain.concerns import ConcernDraft, check_can_read, record_concern
 from app.domain.records import resolve_for
-from app.errors import InputError, NotFound
+from app.errors import AccessDenied, InputError, NotFound
+from app.store.roles import Perm
 from app.store.session import Session
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -92,7 +93,11 @@ def attachment_data(session: Session, attachment_id: str) -> bytes:
     row = session.conn.execute("SELECT record_id, data FROM attachments WHERE id = ?",
                                (attachment_id,)).fetchone()
     if row is None:
-        raise NotFound("There is no such attachment.")
+        if session.can(Perm.READ_ALL_RECORDS):
+            raise NotFound("There is no such attachment.")
+        # Without the DSL store an account sees only its own: another's reads as denied.
+        session.audited("export", "attachment", attachment_id, denied=True)
+        raise AccessDenied("You can only see the concerns you recorded yourself.")
     check_can_read(session, row[0])
     session.audited("export", "attachment", attachment_id)
     return bytes(row[1])

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.clock import iso
 from app.delivery.team_keys import team_bundle
+from app.domain.concerns import STATUSES
 from app.errors import ConcernDeskError
 from app.hub.apply import apply_pack, apply_snapshot
 from app.hub.apply_checks import EnvelopeError
@@ -88,6 +89,9 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             for pack_id in ids:  # released for print: to the office team
                 recipient, public = _team_public(session, "office")
                 _seal(session, "pack", pack_payload(session, pack_id), {recipient: public})
+        elif held.dsl_store_open and kind == "record":
+            for record_id in ids:
+                _status_to_author(session, record_id)
         return
     personal = held.personal
     if personal is None:
@@ -110,6 +114,38 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             snap.add_referral(referral_id)
             recipient, public = _team_public(session, "dsl")
             _seal(session, "record", snap.payload(), {recipient: public})
+
+
+def _status_to_author(session: Session, record_id: str) -> None:
+    """The DSL team moved a concern on: its author sees where it stands in My concerns — the
+    status and when, never the DSL team's notes (those stay in the DSL store)."""
+    row = session.conn.execute("SELECT r.created_by, u.username FROM records r JOIN users u ON "
+                               "u.id = r.created_by WHERE r.id = ? AND r.kind = 'concern'",
+                               (record_id,)).fetchone()
+    if row is None or row[0] == session.user.id:
+        return
+    public = KeyFile.load(session.directory).public_of(row[1])
+    if public is None:
+        return
+    statuses = [{"id": r[0], "status": r[1], "actor_id": r[2], "at": r[3]}
+                for r in session.conn.execute(
+                    "SELECT id, status, actor_id, at FROM record_status WHERE record_id = ? AND "
+                    "status != 'assigned' ORDER BY at, id", (record_id,))]
+    _seal(session, "status", {"type": "status", "record_id": record_id, "statuses": statuses},
+          {holder(row[1]): public})
+
+
+def _apply_status(session: Session, payload: dict[str, Any]) -> None:
+    conn = session.conn
+    record_id = payload.get("record_id")
+    if not conn.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone():
+        return  # not this account's concern
+    for status in payload.get("statuses") or []:
+        if isinstance(status, dict) and status.get("status") in STATUSES:
+            conn.execute("INSERT OR IGNORE INTO record_status (id, record_id, status, actor_id, "
+                         "at, note) VALUES (?,?,?,?,?,NULL)",
+                         (str(status["id"]), record_id, status["status"],
+                          str(status["actor_id"]), str(status["at"])))
 
 
 def _attachment_payload(session: Session, attachment_id: str) -> dict[str, Any]:
@@ -137,11 +173,11 @@ def _open_body(session: Session, recipient: str, private: X25519PrivateKey, body
         signature = b64d(signed["signature"])
     except (ValueError, KeyError, TypeError) as exc:
         raise _Refused("it cannot be opened or read") from exc
-    entry = KeyFile.load(session.directory).users.get(author, {})
+    signing_public = KeyFile.load(session.directory).signing_public_of(author)
     try:
-        Ed25519PublicKey.from_public_bytes(b64d(entry["signing_public"])).verify(
+        Ed25519PublicKey.from_public_bytes(b64d(signing_public or "")).verify(
             signature, INFO + canonical(payload))
-    except (KeyError, ValueError, InvalidSignature):
+    except (ValueError, InvalidSignature):
         raise _Refused(f"it is not signed by {author}'s key") from None
     if not isinstance(payload, dict):
         raise _Refused("it holds no payload")
@@ -186,6 +222,8 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
                       len(data), item["sha256"], data, item["added_by"], item["added_at"]))
     elif kind == "pack":
         apply_pack(conn, payload)
+    elif kind == "status" and sender == "own":
+        _apply_status(session, payload)
 
 
 def open_team_items(session: Session) -> int:
@@ -237,8 +275,8 @@ def _open_own(session: Session, recipient: str, private: X25519PrivateKey) -> No
             try:
                 author, payload = _open_body(session, recipient, private, body)
                 with session.tx():
-                    _apply(session, kind, author, payload, "staff" if kind == "record"
-                           else "dsl")
+                    _apply(session, kind, author, payload, {"record": "staff",
+                                                            "status": "own"}.get(kind, "dsl"))
             except (EnvelopeError, ConcernDeskError):
                 continue  # not this account's to show; the DSL team's copy is what counts
 

@@ -201,9 +201,11 @@ def unlock(directory: Path, username: str, passphrase: str, *,
     app/hub/provisional.py, passes it), an account the hub provisioned is claimed at its first
     sign-in on this PC."""
     clock = clock or SystemClock()
-    keyfile = _require_store(directory)
+    _require_store(directory)
     with _attempt(directory, clock, username,
                   f"Too many wrong passphrases for '{username}'") as state:
+        # Read under the lock: a sign-in before this one may have re-keyed (docs/keys.md).
+        keyfile = _require_store(directory)
         joining = (claim is not None and username not in keyfile.users
                    and has_provisional_wrap(directory, username))
         if username not in keyfile.users and not joining:
@@ -232,12 +234,14 @@ def unlock(directory: Path, username: str, passphrase: str, *,
         except BaseException:
             state.take_back(username, attempt)
             raise
-    try:  # an account from before the hub gets its verifier now (hub-sync.md)
-        ensure_verifier(session, passphrase)
-        session.opened()
-    except BaseException:
-        session.close()
-        raise
+        try:  # an account from before the hub gets its verifier now (hub-sync.md)
+            ensure_verifier(session, passphrase)
+            # Still under the lock: what a sign-in opens may re-key the DSL store, and the
+            # next sign-in must find the new grants.
+            session.opened()
+        except BaseException:
+            session.close()
+            raise
     return session
 
 
