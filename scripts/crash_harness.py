@@ -64,8 +64,11 @@ PUPILS = (("B801200005001", "Harriet", "Testwell"), ("Q801200005002", "Idris", "
 def child_main(directory: Path, username: str, seed: int, round_number: int) -> int:
     import app.store.access
     from app.domain.concerns import ConcernDraft, amend_concern, record_concern
+    from app.hub.reactions import install
     from app.store.access import unlock
     from app.store.drafts import save_draft
+
+    install()  # as the app and the CLI do: what a teacher writes is sealed for the DSL team
 
     real_migrate = app.store.access.migrate
 
@@ -118,10 +121,12 @@ class Stores:
 def _make_store(directory: Path, school: str, *, split: bool = True) -> bytes:
     from app.domain.pupils import apply_roster
     from app.domain.roster_csv import RosterRow
+    from app.hub.reactions import install
     from app.store.access import create_store
     from app.store.keys import TEST_KDF
     from app.store.users import add_user
 
+    install()  # as `init` runs: the new store's team keys are made when it opens
     made = create_store(directory, school_name=school, admin_username="admin",
                         admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF,
                         split=split)

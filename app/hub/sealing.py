@@ -22,7 +22,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -55,11 +55,11 @@ def team_recipient(bundle: KeyBundle) -> str:
 
 def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict[str, bytes]
           ) -> None:
-    personal = session.held.personal
-    if personal is None:
+    personal, signer = session.held.personal, session.held.owner
+    if personal is None or signer is None:
         raise ConcernDeskError("Only a signed-in account can write here.")
     body = canonical(payload)
-    signed = canonical({"author": session.user.username, "payload": payload,
+    signed = canonical({"author": signer, "payload": payload,
                         "signature": b64e(personal.signing.sign(INFO + body))})
     item_id, now = str(uuid.uuid4()), iso(session.clock.now())
     for recipient, public in recipients.items():
@@ -91,6 +91,10 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
                 _seal(session, "pack", pack_payload(session, pack_id), {recipient: public})
         elif held.dsl_store_open and kind == "record":
             for record_id in ids:
+                if held.owner != session.user.username:
+                    # Bulk loading as another account (the demo): it writes straight into the
+                    # DSL store, and its author keeps a copy for My concerns.
+                    _author_copy(session, record_id)
                 _status_to_author(session, record_id)
         return
     personal = held.personal
@@ -114,6 +118,18 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             snap.add_referral(referral_id)
             recipient, public = _team_public(session, "dsl")
             _seal(session, "record", snap.payload(), {recipient: public})
+
+
+def _author_copy(session: Session, record_id: str) -> None:
+    row = session.conn.execute("SELECT u.username FROM records r JOIN users u ON u.id = "
+                               "r.created_by WHERE r.id = ? AND r.kind = 'concern' AND "
+                               "r.created_by = ?", (record_id, session.user.id)).fetchone()
+    public = KeyFile.load(session.directory).public_of(row[0]) if row else None
+    if row is None or public is None:
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_record(record_id)
+    _seal(session, "record", snap.payload(), {holder(row[0]): public})
 
 
 def _status_to_author(session: Session, record_id: str) -> None:
@@ -171,7 +187,9 @@ def _open_body(session: Session, recipient: str, private: X25519PrivateKey, body
                                                 .encode()))
         author, payload = str(signed["author"]), signed["payload"]
         signature = b64d(signed["signature"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (InvalidTag, ValueError, KeyError, TypeError) as exc:
+        # Not for this key: sealed to an earlier key of the account (its passphrase was
+        # reset), or altered.
         raise _Refused("it cannot be opened or read") from exc
     signing_public = KeyFile.load(session.directory).signing_public_of(author)
     try:
@@ -205,7 +223,8 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
             if isinstance(record, dict) and record.get("created_by") != author_id \
                     and sender == "staff":
                 raise _Refused(f"it carries a record by another account than {author}")
-        apply_snapshot(conn, payload, sender=sender)
+        # An account's own copy: only ever shown to that account, with a staff PC's limits.
+        apply_snapshot(conn, payload, sender="staff" if sender == "own" else sender)
     elif kind == "attachment":
         item = payload.get("attachment")
         if not isinstance(item, dict):
@@ -275,7 +294,7 @@ def _open_own(session: Session, recipient: str, private: X25519PrivateKey) -> No
             try:
                 author, payload = _open_body(session, recipient, private, body)
                 with session.tx():
-                    _apply(session, kind, author, payload, {"record": "staff",
+                    _apply(session, kind, author, payload, {"record": "own",
                                                             "status": "own"}.get(kind, "dsl"))
             except (EnvelopeError, ConcernDeskError):
                 continue  # not this account's to show; the DSL team's copy is what counts

@@ -122,7 +122,8 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
         # first DSL accounts can be given it; that sign-in withdraws it and re-keys
         # (app/store/requests.py, ``end_bootstrap``).
         keyfile.grant("dsl", holder(admin_username), dsl_key, personal.public())
-    held = HeldKeys(split=split, personal=personal, dsl_key=dsl_key if split else None)
+    held = HeldKeys(split=split, personal=personal, dsl_key=dsl_key if split else None,
+                    owner=admin_username)
     admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
                  or admin_username, ("admin",))
     try:
@@ -264,7 +265,7 @@ def _open_grants(directory: Path, keyfile: KeyFile, username: str, passphrase: s
             raise UnlockError(f"The account '{username}' holds no key to this store: it was "
                               "removed, or its access was withdrawn.")
         data_key = opened
-    return data_key, HeldKeys(personal=personal,
+    return data_key, HeldKeys(personal=personal, owner=username,
                               dsl_key=keyfile.open("dsl", holder(username), personal.hpke),
                               office_private=keyfile.open("office", holder(username),
                                                           personal.hpke),
