@@ -30,13 +30,15 @@ from app.hub.sealing import INFO, team_recipient
 from app.pack.assembly import release_referral, released_packs
 from app.store.audit import events
 from app.store.device import load_device_keys
+from app.store.drafts import load_draft, save_draft
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import GRANT_SUITE, b64e, parse_recovery_key
 from app.store.users import remove_user
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 UPN = "B801200005001"
-OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER"}
+OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER",
+          "TEACHER2DRAFT"}
 
 
 def _child(session) -> str:  # type: ignore[no-untyped-def]
@@ -56,6 +58,7 @@ def busy(keyed_school: SmallSchool) -> SmallSchool:
     """Every kind of record, written by the accounts the attacker is not."""
     with school.open("teacher2") as teacher2:
         _concern(teacher2, "Said TEACHER2MARKER about home")
+        save_draft(teacher2, "concern", {"text": "Half typed TEACHER2DRAFT"})
     with school.open("teacher") as teacher:
         _concern(teacher, "My own concern OWNMARKER")
     with school.open("dsl") as dsl:
@@ -120,6 +123,13 @@ def test_an_account_with_a_shell_reads_nothing_of_the_dsl_teams(busy: SmallSchoo
     found = {marker for marker in OTHERS if marker in text}
     assert not found
     assert "cp-plan" not in text  # not even the flag's name, in a table or the audit trail
+
+
+def test_a_draft_reopens_for_its_author_only(busy: SmallSchool) -> None:
+    with busy.open("teacher2") as teacher2:
+        assert load_draft(teacher2, "concern") == {"text": "Half typed TEACHER2DRAFT"}
+    with busy.open("teacher") as teacher:
+        assert load_draft(teacher, "concern") is None
 
 
 def test_the_office_prints_what_was_released_and_nothing_else(busy: SmallSchool) -> None:

@@ -182,6 +182,6 @@ def awaiting_words(session: Session, username: str) -> str:
     scopes = awaiting_keys(session).get(username)
     if not scopes:
         return ""
-    what = " and ".join("the DSL store's key" if s == "dsl" else "the office key"
-                        for s in scopes)
+    # A DSL's request brings the office key with it: name only the DSL store's.
+    what = "the DSL store's key" if "dsl" in scopes else "the office key"
     return f" {username} gets {what} at the next sign-in of a DSL on this PC."

@@ -175,8 +175,16 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
     stored = _stored_roles(session, username)
     # New personal keys (the admin cannot know the old ones): every grant is made again, so
     # the admin must hold each key the account needs.
+    had = {scope for scope, grants in keyfile.grants.items() if holder(username) in grants}
+    for scope in had:  # sealed to the keys the account no longer has
+        keyfile.revoke(scope, holder(username))
     personal = keyfile.add_user(username, new, session.device.secret, KdfParams())
     keyfile.grant("school", holder(username), session.data_key, personal.public())
+    held = {"dsl": session.held.dsl_key, "office": session.held.office_private}
+    for scope in had & set(held):  # what it held and the acting session can give again
+        secret = held[scope]
+        if secret is not None:
+            keyfile.grant(scope, holder(username), secret, personal.public())
     _grant_role_keys(session, keyfile, username, personal.public(), stored, was=(),
                      resetting=True)
     with session.tx() as conn:
