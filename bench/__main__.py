@@ -59,7 +59,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.hub.reactions import install
+
     args = parse_args(argv)
+    install()  # as the app does: a teacher's record is sealed for the DSL team (measured)
     try:
         check_keyring()
     except KeyringUnavailable as exc:

@@ -57,7 +57,8 @@ def traced(session: Session) -> tuple[Session, Recorder]:
     """The same user over the same connection, with every statement recorded."""
     recorder = Recorder(session.conn)
     clone = Session(session.directory, session.store_id, recorder,  # type: ignore[arg-type]
-                    session.device, session.data_key, session.clock, session.user)
+                    session.device, session.data_key, session.clock, session.user,
+                    session.held)
     return clone, recorder
 
 

@@ -24,15 +24,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from app.clock import FakeClock
 from app.demo.school import HistoryReplay
 from app.demo.synthetic import EntrySeed, SyntheticSchool
 from app.domain.pupils import apply_roster
 from app.domain.roster_csv import RosterRow
-from app.store.access import create_store, load_user
+from app.store.access import create_store, load_user, unlock
 from app.store.db import DB_FILE, connect, migrate
 from app.store.device import load_device_keys
+from app.store.dsl_store import DSL_FILE, attach_store
 from app.store.keyfile import KeyFile, holder
 from app.store.keys import TEST_KDF, KdfParams
 from app.store.schema import LATEST
@@ -42,7 +44,7 @@ SEED = 2026
 PASSPHRASE = "synthetic benchmark passphrase 2026"
 # A fixed "today", so the same seed gives the same school whatever day the benchmark runs.
 TODAY = date(2026, 9, 1)
-DATA_VERSION = 1  # bump when the way the store is built changes
+DATA_VERSION = 2  # bump when the way the store is built changes (2: roles by key)
 # What the generator gives on average: each concern brings ~0.84 DSL entries (0.8 per concern,
 # plus some for the other child in child-on-child concerns). Measured, see calibrate().
 RECORDS_PER_CONCERN = 1.84
@@ -121,6 +123,9 @@ def ensure_store(scale: Scale, seed: int = SEED, *, log: Callable[[str], None] =
     started = time.perf_counter()
     built = build_store(where / "store", scale, seed, log=log)
     built.build_seconds = round(time.perf_counter() - started, 1)
+    # The first DSL sign-in ends the maker's setup key and re-keys the DSL store (docs/keys.md):
+    # done once here, so no measured sign-in pays for it.
+    unlock(built.path, "dsl", PASSPHRASE).close()
     export_plain(built, where / PLAIN_FILE)
     manifest.write_text(json.dumps(asdict(built), indent=2))
     log(f"built in {built.build_seconds:.0f} s: {built.concerns:,} concerns, "
@@ -132,7 +137,7 @@ def _upgrade(built: BuiltStore, log: Callable[[str], None]) -> None:
     """A store cached before a new migration: migrate it as unlocking would, and export its
     plain twin again so both hold the same schema."""
     log(f"cached {built.scale} store has schema {built.schema}: migrating to {LATEST}")
-    conn = connect(built.path / DB_FILE, data_key(built))
+    conn = open_both(built)
     try:
         migrate(conn)
     finally:
@@ -209,36 +214,57 @@ def _take(items: Iterable[EntrySeed], n: int) -> list[EntrySeed]:
 # -- copies -----------------------------------------------------------------------------------
 
 
-def data_key(built: BuiltStore) -> bytes:
-    """The store's data key, unwrapped as the dsl account (for the baseline copies)."""
+def data_key(built: BuiltStore, scope: str = "school") -> bytes:
+    """The school store's key (or the DSL store's), opened as the dsl account (for the
+    baseline copies)."""
     device = load_device_keys(built.store_id)
     assert device is not None
     keyfile = KeyFile.load(built.path)
     personal = keyfile.unlock_user("dsl", PASSPHRASE, device.secret).personal
     assert personal is not None
-    key = keyfile.open("school", holder("dsl"), personal.hpke)
+    key = keyfile.open(scope, holder("dsl"), personal.hpke)
     assert key is not None
     return key
+
+
+def open_both(built: BuiltStore) -> Any:
+    """The school store with the DSL store attached as ``dsl``, as a DSL's session has them."""
+    conn = connect(built.path / DB_FILE, data_key(built))
+    attach_store(conn, built.path, data_key(built, "dsl"))
+    return conn
 
 
 def export_plain(built: BuiltStore, target: Path) -> None:
     """An unencrypted copy of the same file, for the plain-SQLite baselines (synthetic data)."""
     if target.exists():
         target.unlink()
-    conn = connect(built.path / DB_FILE, data_key(built))
+    twin = plain_dsl(target)
+    twin.unlink(missing_ok=True)
+    conn = open_both(built)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA dsl.wal_checkpoint(TRUNCATE)")
         conn.execute(f"ATTACH DATABASE '{target}' AS plain KEY ''")
         conn.execute("SELECT sqlcipher_export('plain')")
+        conn.execute("DETACH DATABASE plain")
+        conn.execute(f"ATTACH DATABASE '{twin}' AS plain KEY ''")
+        conn.execute("SELECT sqlcipher_export('plain', 'dsl')")
         conn.execute("DETACH DATABASE plain")
     finally:
         conn.close()
     check = sqlite3.connect(target)
     try:
         check.execute("PRAGMA journal_mode = WAL")
+        check.execute(f"ATTACH DATABASE '{twin}' AS dsl")
+        check.execute("PRAGMA dsl.journal_mode = WAL")
         check.execute("SELECT count(*) FROM record_fts WHERE record_fts MATCH 'home'").fetchone()
     finally:
         check.close()
+
+
+def plain_dsl(plain: Path) -> Path:
+    """The plain twin of the DSL store, beside the school store's."""
+    return plain.with_name("plain-dsl.db")
 
 
 def working_copy(built: BuiltStore, into: Path) -> tuple[BuiltStore, Path]:
@@ -253,17 +279,21 @@ def working_copy(built: BuiltStore, into: Path) -> tuple[BuiltStore, Path]:
     for suffix in ("", "-wal", "-shm"):
         Path(str(plain) + suffix).unlink(missing_ok=True)
     shutil.copyfile(plain_path(built), plain)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(plain_dsl(plain)) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(plain_dsl(plain_path(built)), plain_dsl(plain))
     copy = BuiltStore(**{**asdict(built), "directory": str(store)})
     return copy, plain
 
 
 def _checkpoint(built: BuiltStore) -> None:
     """Fold the WAL into the main file, so a copy of the main file alone is complete."""
-    wal = built.path / (DB_FILE + "-wal")
-    if wal.exists() and wal.stat().st_size:
-        conn = connect(built.path / DB_FILE, data_key(built))
+    wals = [built.path / (name + "-wal") for name in (DB_FILE, DSL_FILE)]
+    if any(wal.exists() and wal.stat().st_size for wal in wals):
+        conn = open_both(built)
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA dsl.wal_checkpoint(TRUNCATE)")
         finally:
             conn.close()
 

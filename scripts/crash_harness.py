@@ -64,8 +64,11 @@ PUPILS = (("B801200005001", "Harriet", "Testwell"), ("Q801200005002", "Idris", "
 def child_main(directory: Path, username: str, seed: int, round_number: int) -> int:
     import app.store.access
     from app.domain.concerns import ConcernDraft, amend_concern, record_concern
+    from app.hub.reactions import install
     from app.store.access import unlock
     from app.store.drafts import save_draft
+
+    install()  # as the app and the CLI do: what a teacher writes is sealed for the DSL team
 
     real_migrate = app.store.access.migrate
 
@@ -115,15 +118,18 @@ class Stores:
     data_keys: dict[Path, bytes] = field(default_factory=dict)
 
 
-def _make_store(directory: Path, school: str) -> bytes:
+def _make_store(directory: Path, school: str, *, split: bool = True) -> bytes:
     from app.domain.pupils import apply_roster
     from app.domain.roster_csv import RosterRow
+    from app.hub.reactions import install
     from app.store.access import create_store
     from app.store.keys import TEST_KDF
     from app.store.users import add_user
 
+    install()  # as `init` runs: the new store's team keys are made when it opens
     made = create_store(directory, school_name=school, admin_username="admin",
-                        admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF)
+                        admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF,
+                        split=split)
     data_key = made.session.data_key
     with made.session as admin:
         add_user(admin, "writer", "Wren Writer", "staff", WRITER_PASS, kdf=TEST_KDF)
@@ -169,7 +175,8 @@ def _as_schema_1(directory: Path, data_key: bytes) -> None:
 def prepare(workdir: Path) -> Stores:
     stores = Stores(workdir / "current", workdir / "old-template")
     stores.data_keys[stores.current] = _make_store(stores.current, "Harness Primary")
-    key = _make_store(stores.old_template, "Harness Old Primary")
+    # A store from the first release was one file: the old template is single-key.
+    key = _make_store(stores.old_template, "Harness Old Primary", split=False)
     _as_schema_1(stores.old_template, key)
     stores.data_keys[stores.old_template] = key
     return stores

@@ -257,7 +257,8 @@ def _new_store(directory: Path, school: str, users: tuple[tuple[str, str, str], 
     from app.store.users import add_user
 
     made = create_store(directory, school_name=school, admin_username="admin",
-                        admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF)
+                        admin_display_name="Harness Admin", passphrase=ADMIN_PASS, kdf=TEST_KDF,
+                        split=False)  # a hub school: one key until the hub carries the DSL key
     admin = made.session
     for name, display, roles in users:
         add_user(admin, name, display, roles, STAFF_PASS, kdf=TEST_KDF)

@@ -60,7 +60,7 @@ def clock() -> FakeClock:
 class SmallSchool:
     """A store with one account per role and three pupils."""
 
-    def __init__(self, directory: Path, clock: FakeClock, *, split: bool = False) -> None:
+    def __init__(self, directory: Path, clock: FakeClock, *, split: bool = True) -> None:
         self.directory = directory
         self.clock = clock
         made = create_store(directory, school_name="Larkfield Test Primary",
@@ -86,6 +86,14 @@ def keyed_school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
     """The small school with roles enforced by key (docs/keys.md)."""
     yield SmallSchool(tmp_path / "keyed", clock, split=True)
     shutil.rmtree(tmp_path / "keyed", ignore_errors=True)
+
+
+@pytest.fixture
+def single_key_school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
+    """The small school in one store file, as before roles were enforced by key (and as a
+    school that syncs through a hub still makes it)."""
+    yield SmallSchool(tmp_path / "single", clock, split=False)
+    shutil.rmtree(tmp_path / "single", ignore_errors=True)
 
 
 @pytest.fixture

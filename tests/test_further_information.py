@@ -87,7 +87,9 @@ def test_only_the_author_or_the_dsl_team_may_add_further_information(
         with pytest.raises(InputError, match="occurred"):
             add_further_information(teacher, first, "Later", occurred_at=teacher.clock.now()
                                     + timedelta(days=1))
-        with pytest.raises(NotFound):
+        # Without the DSL store, an id this account cannot see is refused like another's
+        # (docs/keys.md): it never learns whether such a concern exists.
+        with pytest.raises(AccessDenied):
             add_further_information(teacher, "no-such-concern", "Anything")
         with pytest.raises(InputError):
             add_further_information(teacher, first, "x" * 20_001)

@@ -56,9 +56,10 @@ def test_full_scenario_leaves_no_plaintext(tmp_path: Path) -> None:
 
     leaks = _scan(tmp_path) + _scan(Path(os.environ.get("HOME", "/nonexistent")))
     assert leaks == []
-    # Nothing but the encrypted store, its WAL, and key wraps: no logs, no caches (the unlock
-    # lock is an empty file).
+    # Nothing but the encrypted stores, their WALs, and key wraps: no logs, no caches (the
+    # unlock lock is an empty file).
     assert {p.name for p in data.iterdir()} <= {"keys.json", "store.db", "store.db-wal",
-                                               "store.db-shm", "unlock-state.json",
+                                               "store.db-shm", "dsl.db", "dsl.db-wal",
+                                               "dsl.db-shm", "unlock-state.json",
                                                "unlock.lock", "last-backup.json",
                                                "audit-highwater.bin"}

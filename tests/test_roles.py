@@ -101,8 +101,8 @@ def test_role_matrix(school: SmallSchool, context: dict, role: str) -> None:  # 
                 with pytest.raises(AccessDenied):
                     operation(session, context)
                 # A denied attempt leaves an audit event and no other trace.
-                last = session.conn.execute("SELECT detail FROM audit ORDER BY seq DESC "
-                                            "LIMIT 1").fetchone()[0]
+                last = session.conn.execute(f"SELECT detail FROM {session.audit_schema}.audit "
+                                            "ORDER BY seq DESC LIMIT 1").fetchone()[0]
                 assert "denied" in last, name
 
 

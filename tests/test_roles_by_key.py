@@ -30,13 +30,15 @@ from app.hub.sealing import INFO, team_recipient
 from app.pack.assembly import release_referral, released_packs
 from app.store.audit import events
 from app.store.device import load_device_keys
+from app.store.drafts import load_draft, save_draft
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import GRANT_SUITE, b64e, parse_recovery_key
 from app.store.users import remove_user
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 UPN = "B801200005001"
-OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER"}
+OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER",
+          "TEACHER2DRAFT"}
 
 
 def _child(session) -> str:  # type: ignore[no-untyped-def]
@@ -56,6 +58,7 @@ def busy(keyed_school: SmallSchool) -> SmallSchool:
     """Every kind of record, written by the accounts the attacker is not."""
     with school.open("teacher2") as teacher2:
         _concern(teacher2, "Said TEACHER2MARKER about home")
+        save_draft(teacher2, "concern", {"text": "Half typed TEACHER2DRAFT"})
     with school.open("teacher") as teacher:
         _concern(teacher, "My own concern OWNMARKER")
     with school.open("dsl") as dsl:
@@ -120,6 +123,13 @@ def test_an_account_with_a_shell_reads_nothing_of_the_dsl_teams(busy: SmallSchoo
     found = {marker for marker in OTHERS if marker in text}
     assert not found
     assert "cp-plan" not in text  # not even the flag's name, in a table or the audit trail
+
+
+def test_a_draft_reopens_for_its_author_only(busy: SmallSchool) -> None:
+    with busy.open("teacher2") as teacher2:
+        assert load_draft(teacher2, "concern") == {"text": "Half typed TEACHER2DRAFT"}
+    with busy.open("teacher") as teacher:
+        assert load_draft(teacher, "concern") is None
 
 
 def test_the_office_prints_what_was_released_and_nothing_else(busy: SmallSchool) -> None:
@@ -263,3 +273,86 @@ def test_the_recovery_key_opens_both_stores_without_a_passphrase(busy: SmallScho
     text = _everything_readable(busy.directory, [school_key, dsl_key])
     assert {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER"} <= {
         m for m in OTHERS | {"TEACHER2MARKER"} if m in text}
+
+
+# -- giving the DSL role later, and the store's maker letting go -----------------------------------
+
+def test_the_makers_setup_key_goes_at_the_first_dsl_sign_in(keyed_school: SmallSchool) -> None:
+    with keyed_school.open("admin") as admin:  # before any DSL signed in: the maker holds it
+        assert admin.held.dsl_key is not None
+    with keyed_school.open("dsl") as dsl:
+        first_key = dsl.held.dsl_key
+    with keyed_school.open("admin") as admin:
+        assert admin.held.dsl_key is None
+        assert first_key is not None
+    keys = KeyFile.load(keyed_school.directory)
+    assert holder("admin") not in keys.holders("dsl")
+
+
+def test_an_admin_gives_the_dsl_role_and_a_dsl_sign_in_hands_over_the_key(
+        keyed_school: SmallSchool) -> None:
+    from app.store.users import change_role
+
+    with keyed_school.open("dsl"):
+        pass  # the maker's setup key is gone: the admin now holds no DSL key
+    with keyed_school.open("admin") as admin:
+        change_role(admin, "teacher2", "staff,dsl")
+    with keyed_school.open("teacher2") as waiting:
+        assert "dsl" not in waiting.user.roles  # not until a DSL has handed it over
+    with keyed_school.open("dsl") as dsl:
+        granted = [e for e in events(dsl.conn, schema="dsl") if e.object_type == "key-request"]
+        assert granted and granted[0].detail["outcome"] == "granted"
+    with keyed_school.open("teacher2") as now_dsl:
+        assert "dsl" in now_dsl.user.roles
+        assert len(inbox(now_dsl)) == 0  # the DSL store opens (empty inbox, no refusal)
+
+
+def test_a_key_request_not_signed_by_a_trusted_admin_gives_nothing(
+        keyed_school: SmallSchool) -> None:
+    from app.store.requests import sign_request
+
+    with keyed_school.open("dsl"):
+        pass
+    with keyed_school.open("teacher") as teacher:  # a shell: a request signed with their key
+        keyfile = KeyFile.load(keyed_school.directory)
+        assert sign_request(teacher, keyfile, "dsl", "teacher")
+        keyfile.save(keyed_school.directory)
+    with keyed_school.open("dsl") as dsl:
+        refused = [e for e in events(dsl.conn, schema="dsl") if e.object_type == "key-request"]
+        assert refused and refused[0].detail["outcome"] == "refused"
+    with keyed_school.open("teacher") as teacher:
+        assert "dsl" not in teacher.user.roles
+        with pytest.raises(AccessDenied):
+            inbox(teacher)
+
+
+def test_a_store_made_before_splits_in_place_with_the_recovery_key(
+        single_key_school: SmallSchool) -> None:
+    from app.store.upgrade import split_store
+
+    school = single_key_school
+    with school.open("teacher2") as teacher2:
+        _concern(teacher2, "Before the split TEACHER2MARKER")
+    with school.open("dsl") as dsl:
+        add_entry(dsl, [_child(dsl)], "contact", "Phoned DSLENTRYMARKER",
+                  dsl.clock.now() - timedelta(minutes=5))
+        set_flag(dsl, _child(dsl), "cp-plan", True, None)
+    with school.open("deputy"):
+        pass  # the deputy has personal keys before the split; teacher has too
+    with school.open("teacher"):
+        pass
+    waiting = split_store(school.open("dsl"), school.recovery_key)
+    assert waiting == []
+    with school.open("dsl") as dsl:
+        assert dsl.held.dsl_store_open
+        assert "Before the split TEACHER2MARKER" in {c.latest.fields.summary
+                                                    for c in inbox(dsl)}
+        assert chronology(dsl, _child(dsl))
+    with school.open("deputy") as deputy:
+        assert deputy.held.dsl_store_open
+    keys = _keys_the_attacker_holds(school.directory, "teacher", STAFF_PASS)
+    text = _everything_readable(school.directory, keys)
+    assert "Larkfield" in text
+    # Rows that moved are gone from the school store (vacuumed); the audit events written
+    # before the split stay in the school store's chain (docs/keys.md says so).
+    assert "TEACHER2MARKER" not in text and "DSLENTRYMARKER" not in text

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.clock import Clock
 from app.store import settings
 from app.store.keys import KdfParams
+from app.store.requests import awaiting_words
 from app.store.users import Account, disable_user, list_accounts, remove_user
 from ui.account_dialogs import AddUserDialog, ResetDialog, RolesDialog
 from ui.errors import FieldMessage, message_for
@@ -107,8 +108,10 @@ class AdminPage(QWidget):
         user = self._selected_user()
         if user is not None:
             dialog = RolesDialog(self.db, user.username, user.roles, self)
-            dialog.accepted.connect(lambda: self._done(f"The roles of {user.username} were "
-                                                       "changed."))
+            done = f"The roles of {user.username} were changed."
+            dialog.accepted.connect(lambda: self.db.op(
+                self, lambda s: awaiting_words(s, user.username)).success(
+                lambda more: self._done(done + more)).run())
             dialog.open()
 
     def _disable(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
 from app.domain.pupils import import_roster, list_pupils
 from app.errors import InputError
+from app.store.requests import awaiting_words
 from app.store.users import add_user as add_account
 from app.store.users import change_role, disable_user
 
@@ -63,7 +64,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         secret = new_secret("CONCERNDESK_NEW_PASSPHRASE", "passphrase")
         user = add_account(session, args.name, args.display_name or args.name, roles, secret)
-    print(f"Added {user.username} ({', '.join(user.roles)}).")
+        more = awaiting_words(session, user.username)
+    print(f"Added {user.username} ({', '.join(user.roles)}).{more}")
     return 0
 
 
@@ -71,8 +73,9 @@ def cmd_user_role(args: argparse.Namespace) -> int:
     roles = [r for item in args.role for r in item.split(",")]
     with open_as_user(args) as session:
         user = change_role(session, args.name, roles)
+        more = awaiting_words(session, user.username)
     print(f"{user.username} now has the role{'s' * (len(user.roles) > 1)} "
-          f"{', '.join(user.roles)}.")
+          f"{', '.join(user.roles)}.{more}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""init, demo, verify, backup, restore, recover, identity."""
+"""init, demo, verify, backup, restore, recover, split-store, identity."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from app.cli.common import (
     secret_from,
 )
 from app.delivery.identity import store_identity
-from app.errors import ConcernDeskError, InputError
+from app.errors import ConcernDeskError
 from app.store.access import create_store, load_user, recover, unlock_any
 from app.store.backup import backup, read_manifest, restore
 from app.store.keyfile import KeyFile
@@ -34,14 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--school", required=True, help="the school's name")
     p.add_argument("--admin", required=True, metavar="NAME", help="the first admin's username")
     p.add_argument("--admin-name", metavar="DISPLAY", help="the admin's full name")
-    p.add_argument("--roles-by-key", action="store_true",
-                   help="enforce roles by key: a DSL store whose key only DSL accounts hold "
-                   "(docs/keys.md); one PC only for now (no school hub yet)")
-    p.add_argument("--first-dsl", metavar="NAME",
-                   help="with --roles-by-key: the first DSL account, made now, while the new "
-                   "store's DSL key is at hand (its passphrase from CONCERNDESK_DSL_PASSPHRASE "
-                   "or a hidden prompt)")
-    p.add_argument("--first-dsl-name", metavar="DISPLAY", help="the first DSL's full name")
+    p.add_argument("--single-key", action="store_true",
+                   help="one key for every account, as before roles were enforced by key: "
+                   "only for a school that syncs through a school hub, until the hub carries "
+                   "the DSL store's key (docs/keys.md)")
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("demo", help="create the demo school (synthetic data, marked DEMO)")
@@ -80,6 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "CONCERNDESK_NEW_PASSPHRASE or a prompt)")
     p.set_defaults(handler=cmd_recover)
 
+    p = sub.add_parser("split-store", help="a DSL, with the recovery key: move the DSL team's "
+                       "records into a DSL store only DSL accounts can open (docs/keys.md)")
+    add_data(p)
+    add_user(p)
+    p.set_defaults(handler=cmd_split_store)
+
     p = sub.add_parser("identity", help="print the fingerprint a hub or front door enrols")
     add_data(p)
     add_json(p)
@@ -88,25 +90,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     directory = data_dir(args)
-    if args.first_dsl and not args.roles_by_key:
-        raise InputError("first-dsl", "only with --roles-by-key (otherwise add the DSL "
-                         "account with 'user add' as usual)")
     secret = new_secret(PASSPHRASE_ENV, "passphrase")
-    dsl_secret = (new_secret("CONCERNDESK_DSL_PASSPHRASE", "passphrase for the first DSL")
-                  if args.first_dsl else None)
-    if dsl_secret is not None:  # checked first: the store is not made if it would fail
-        from app.store.passphrase import check_passphrase_strength
-
-        check_passphrase_strength(dsl_secret, "passphrase for the first DSL")
     made = create_store(directory, school_name=args.school, admin_username=args.admin,
                         admin_display_name=args.admin_name or args.admin, passphrase=secret,
-                        split=args.roles_by_key)
-    with made.session as admin:
-        if args.first_dsl and dsl_secret is not None:
-            from app.store.users import add_user
-
-            add_user(admin, args.first_dsl, args.first_dsl_name or args.first_dsl, "dsl",
-                     dsl_secret)
+                        split=not args.single_key)
+    made.session.close()
     print(f"Created the store for {args.school} in {directory}.")
     print("RECOVERY KEY (shown only this once; print it or write it down and keep it locked "
           "away — it re-opens the store if every passphrase or this PC is lost):")
@@ -175,6 +163,23 @@ def cmd_recover(args: argparse.Namespace) -> int:
                              new_secret("CONCERNDESK_NEW_PASSPHRASE", "passphrase"))
             print(f"New passphrase set for {args.reset_user}.")
         print("The store opens on this PC again.")
+    return 0
+
+
+def cmd_split_store(args: argparse.Namespace) -> int:
+    from app.store.upgrade import split_store
+
+    session = open_as_user(args)
+    try:
+        key = secret_from(RECOVERY_ENV, "Recovery key: ", "recovery key")
+        waiting = split_store(session, key)
+    finally:
+        session.close()
+    print("The DSL team's records are now in a DSL store only DSL accounts and the recovery "
+          "key can open.")
+    if waiting:
+        print("These DSL accounts get its key at a DSL's sign-in after their own next sign-in: "
+              + ", ".join(waiting))
     return 0
 
 

@@ -24,7 +24,7 @@ from app.domain.concerns import (
     status_trail,
 )
 from app.domain.pupils import child_by_upn
-from app.domain.records import ENTRY_KINDS, Version, resolve_record_id
+from app.domain.records import ENTRY_KINDS, Version, resolve_for
 from app.errors import InputError
 from app.store.roles import Perm
 
@@ -101,7 +101,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     note = _status_note(args)
     with open_as_user(args) as session:
         set_status(session, args.id, args.to, note)
-        view = concern_views(session, [resolve_record_id(session.conn, args.id)])[0]
+        view = concern_views(session, [resolve_for(session, args.id)])[0]
     emit(args, {"id": view.id, "status": view.status, "assigned_to": view.assigned_to,
                 "note": note},
          f"Concern {view.id} is now {view.status}"
@@ -112,7 +112,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_assign(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         assign(session, args.id, args.to)
-        view = concern_views(session, [resolve_record_id(session.conn, args.id)])[0]
+        view = concern_views(session, [resolve_for(session, args.id)])[0]
     emit(args, {"id": view.id, "status": view.status, "assigned_to": view.assigned_to},
          f"Concern {view.id} assigned to {view.assigned_to} (status: {view.status}).")
     return 0

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from app.delivery.team_keys import team_bundle
 from app.domain.concerns import check_can_read
-from app.domain.records import resolve_record_id
+from app.domain.records import resolve_for
 from app.protocol.receipt import Receipt
 from app.store.session import Session
 from app.wording import date_time_text, plural
@@ -35,7 +35,7 @@ class DeliveryState:
 
 def delivery_state(session: Session, concern_id: str) -> DeliveryState:
     """The concern's way to the DSL team; the author and the DSL team may ask."""
-    record_id = resolve_record_id(session.conn, concern_id)
+    record_id = resolve_for(session, concern_id)
     check_can_read(session, record_id)
     team = team_bundle(session.conn, "dsl")
     rows = session.conn.execute(

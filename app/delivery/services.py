@@ -62,9 +62,9 @@ def set_service(session: Session, role: str, url: str, fingerprint: str,
         raise InputError("service", "frontdoor or hub")
     if role == "hub" and session.held.split:
         raise InputError("service", "not yet: a school hub cannot yet carry the DSL store's "
-                         "key between PCs, so a store made with --roles-by-key works on one "
-                         "PC for now; a school that needs a hub makes its store without it "
-                         "(docs/keys.md)")
+                         "key between PCs, so this store (roles enforced by key) works on one "
+                         "PC for now; a school that needs a hub today makes its store with "
+                         "'concerndesk-cli init --single-key' (docs/keys.md)")
     url, expected = check_url(url), normalise_fingerprint(fingerprint)
     with client_factory(url, session, None) as client:
         client.name = SERVICE_NAMES[role]

@@ -17,7 +17,7 @@ from app.demo.synthetic import ConcernSeed, EntrySeed, SyntheticSchool
 from app.domain.chronology import add_entry
 from app.domain.concerns import ConcernDraft, record_concern, set_status
 from app.domain.pupils import apply_roster
-from app.store.access import create_store, load_user
+from app.store.access import create_store, load_user, unlock
 from app.store.keys import KdfParams
 from app.store.session import Session, User
 from app.store.users import add_user
@@ -37,8 +37,8 @@ class DemoSummary:
 
 
 def build_demo(directory: Path, *, pupils: int = 300, seed: int = 2026, passphrase: str = "demo",
-               years: int = 3, clock: Clock | None = None, kdf: KdfParams | None = None
-               ) -> DemoSummary:
+               years: int = 3, clock: Clock | None = None, kdf: KdfParams | None = None,
+               split: bool = True) -> DemoSummary:
     real_clock = clock or SystemClock()
     today = real_clock.now().date()
     synth = SyntheticSchool(seed, today=today)
@@ -49,7 +49,7 @@ def build_demo(directory: Path, *, pupils: int = 300, seed: int = 2026, passphra
     made = create_store(directory, school_name=f"{synth.school_name()} (DEMO)",
                         admin_username=admin_seed.username,
                         admin_display_name=admin_seed.display_name, passphrase=passphrase,
-                        clock=replay, kdf=kdf, demo=True)
+                        clock=replay, kdf=kdf, demo=True, split=split)
     with made.session as admin:
         for person in staff:
             if person.username != "admin":
@@ -63,8 +63,12 @@ def build_demo(directory: Path, *, pupils: int = 300, seed: int = 2026, passphra
         child_ids = dict(admin.conn.execute("SELECT upn, id FROM children").fetchall())
         ids = [child_ids[row.upn] for row in roster]
         HistoryReplay(admin, replay, users).play(ids, concerns, entries, today)
-        return DemoSummary(admin.school_name, len(roster), len(concerns), len(entries),
-                           [s.username for s in staff])
+        summary = DemoSummary(admin.school_name, len(roster), len(concerns), len(entries),
+                              [s.username for s in staff])
+    # As a school's first DSL does: their first sign-in takes the DSL store's key from the
+    # account that made the store and re-keys it (docs/keys.md), so the demo starts settled.
+    unlock(directory, "dsl", passphrase, clock=real_clock).close()
+    return summary
 
 
 class HistoryReplay:

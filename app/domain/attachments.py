@@ -14,8 +14,9 @@ from pathlib import Path
 from app.clock import iso, parse_iso
 from app.domain.concern_views import ConcernView
 from app.domain.concerns import ConcernDraft, check_can_read, record_concern
-from app.domain.records import resolve_record_id
-from app.errors import InputError, NotFound
+from app.domain.records import resolve_for
+from app.errors import AccessDenied, InputError, NotFound
+from app.store.roles import Perm
 from app.store.session import Session
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -35,7 +36,7 @@ class AttachmentInfo:
 
 def add_attachment(session: Session, some_id: str, filename: str, data: bytes,
                    media_type: str | None = None) -> AttachmentInfo:
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     check_can_read(session, record_id)
     name = Path(filename).name.strip()
     if not name:
@@ -78,7 +79,7 @@ def record_concern_with_attachments(session: Session, draft: ConcernDraft,
 
 
 def attachments(session: Session, some_id: str) -> list[AttachmentInfo]:
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     check_can_read(session, record_id)
     rows = session.conn.execute("SELECT id, record_id, filename, media_type, size, sha256, "
                                 "added_at FROM attachments WHERE record_id = ? ORDER BY "
@@ -92,7 +93,11 @@ def attachment_data(session: Session, attachment_id: str) -> bytes:
     row = session.conn.execute("SELECT record_id, data FROM attachments WHERE id = ?",
                                (attachment_id,)).fetchone()
     if row is None:
-        raise NotFound("There is no such attachment.")
+        if session.can(Perm.READ_ALL_RECORDS):
+            raise NotFound("There is no such attachment.")
+        # Without the DSL store an account sees only its own: another's reads as denied.
+        session.audited("export", "attachment", attachment_id, denied=True)
+        raise AccessDenied("You can only see the concerns you recorded yourself.")
     check_can_read(session, row[0])
     session.audited("export", "attachment", attachment_id)
     return bytes(row[1])

@@ -24,7 +24,7 @@ from app.domain.records import (
     history,
     insert_record,
     record_owner,
-    resolve_record_id,
+    resolve_for,
 )
 from app.domain.status_events import StatusEvent, events_for_child
 from app.errors import InputError, NotFound
@@ -94,7 +94,7 @@ def amend_entry(session: Session, some_id: str, reason: str, *, summary: str | N
                 occurred_at: datetime | None = None, significant: bool | None = None
                 ) -> Version:
     session.require(Perm.AMEND_ANY)
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     kind, _owner = record_owner(session.conn, record_id)
     if kind != "entry":
         raise NotFound("There is no chronology entry with that id.")
@@ -104,7 +104,7 @@ def amend_entry(session: Session, some_id: str, reason: str, *, summary: str | N
 
 def record_history(session: Session, some_id: str) -> list[Version]:
     session.require(Perm.READ_ALL_RECORDS)
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     session.audited("view", "record", record_id, history=True)
     return history(session.conn, record_id)
 

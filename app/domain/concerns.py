@@ -22,7 +22,7 @@ from app.domain.records import (
     insert_record,
     latest_version,
     record_owner,
-    resolve_record_id,
+    resolve_for,
 )
 from app.errors import AccessDenied, InputError, NotFound
 from app.store.db import Connection
@@ -105,7 +105,7 @@ def add_further_information(session: Session, some_id: str, text: str, *,
     the concern's author, or the DSL team, may add it. Further information to further
     information is linked to the first concern, so each concern has one flat list."""
     session.require(Perm.RECORD_CONCERN)
-    original = resolve_record_id(session.conn, some_id)
+    original = resolve_for(session, some_id)
     kind, owner = record_owner(session.conn, original)
     if kind != "concern":
         raise NotFound("There is no concern with that id.")
@@ -148,7 +148,7 @@ def check_can_read(session: Session, record_id: str) -> None:
 
 def get_concern(session: Session, some_id: str) -> ConcernView:
     """One concern (audited as a view); staff see only their own."""
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     check_can_read(session, record_id)
     view = _view(session, record_id)
     session.audited("view", "concern", record_id)
@@ -156,7 +156,7 @@ def get_concern(session: Session, some_id: str) -> ConcernView:
 
 
 def concern_history(session: Session, some_id: str) -> list[Version]:
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     check_can_read(session, record_id)
     session.audited("view", "concern", record_id, history=True)
     return history(session.conn, record_id)
@@ -169,7 +169,7 @@ def amend_concern(session: Session, some_id: str, reason: str, *, text: str | No
                   body_marks: tuple[BodyMark, ...] | None = None) -> Version:
     """A correction as a new version. Staff amend their own concerns; the DSL team any.
     ``body_marks`` replaces the body map's marks."""
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     kind, owner = record_owner(session.conn, record_id)
     if kind != "concern":
         raise NotFound("There is no concern with that id.")
@@ -228,7 +228,7 @@ def assign(session: Session, some_id: str, username: str) -> None:
 def _concern_id(session: Session, some_id: str) -> str:
     """A concern's record id; triage never changes a chronology entry's status (the inbox only
     offers concerns, but an id typed at the command line may be an entry's)."""
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     if record_owner(session.conn, record_id)[0] != "concern":
         raise NotFound("There is no concern with that id.")
     return record_id
@@ -238,7 +238,7 @@ def status_trail(session: Session, some_id: str) -> list[StatusEvent]:
     """A concern's triage events, oldest first: status changes with their notes (the outcome
     of a closed concern) and assignments. The DSL team's working, so DSL only."""
     session.require(Perm.READ_ALL_RECORDS)
-    record_id = resolve_record_id(session.conn, some_id)
+    record_id = resolve_for(session, some_id)
     names = dict(session.conn.execute("SELECT id, display_name FROM users").fetchall())
     rows = session.conn.execute("SELECT status, actor_id, at, note FROM record_status WHERE "
                                 "record_id = ? ORDER BY at, id", (record_id,)).fetchall()

@@ -16,8 +16,9 @@ from typing import Any
 from app.body_regions import SIDES as BODY_SIDES
 from app.body_regions import nearest_region, place
 from app.clock import iso, parse_iso
-from app.errors import InputError, NotFound
+from app.errors import AccessDenied, InputError, NotFound
 from app.store.db import Connection
+from app.store.roles import Perm
 from app.store.session import Session
 
 MAX_TEXT = 20_000
@@ -200,6 +201,20 @@ def resolve_record_id(conn: Connection, some_id: str) -> str:
     if row is None:
         raise NotFound("There is no record with that id.")
     return str(row[0])
+
+
+def resolve_for(session: Session, some_id: str) -> str:
+    """``resolve_record_id`` for a session. A session without the DSL store sees only its own
+    records, so an id it cannot find may be someone else's: it is refused (and audited) as
+    such, never told apart from one that does not exist."""
+    try:
+        return resolve_record_id(session.conn, some_id)
+    except NotFound:
+        if session.can(Perm.READ_ALL_RECORDS):
+            raise
+    # The id asked for, not anything about a child: the DSL team sees who tried what.
+    session.audited("view", "record", some_id.strip().lower()[:64], denied=True)
+    raise AccessDenied("You can only see the concerns you recorded yourself.")
 
 
 def record_owner(conn: Connection, record_id: str) -> tuple[str, str]:

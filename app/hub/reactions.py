@@ -42,6 +42,6 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
 def install() -> None:
     """Makes every open session's reported changes replicate, and seals what an account
     without the DSL store writes (app/hub/sealing.py); idempotent."""
-    on_change(sealing.react)
+    on_change(sealing.react, seals=True)
     on_change(react)
     on_open(sealing.on_sign_in)

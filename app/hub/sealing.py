@@ -22,12 +22,13 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.clock import iso
 from app.delivery.team_keys import team_bundle
+from app.domain.concerns import STATUSES
 from app.errors import ConcernDeskError
 from app.hub.apply import apply_pack, apply_snapshot
 from app.hub.apply_checks import EnvelopeError
@@ -40,6 +41,7 @@ from app.store.keys import (
     b64e,
     new_data_key,
 )
+from app.store.requests import end_bootstrap, grant_awaiting, honour_requests
 from app.store.session import Session
 
 INFO = b"concerndesk/sealed/v1|"
@@ -53,11 +55,11 @@ def team_recipient(bundle: KeyBundle) -> str:
 
 def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict[str, bytes]
           ) -> None:
-    personal = session.held.personal
-    if personal is None:
+    personal, signer = session.held.personal, session.held.owner
+    if personal is None or signer is None:
         raise ConcernDeskError("Only a signed-in account can write here.")
     body = canonical(payload)
-    signed = canonical({"author": session.user.username, "payload": payload,
+    signed = canonical({"author": signer, "payload": payload,
                         "signature": b64e(personal.signing.sign(INFO + body))})
     item_id, now = str(uuid.uuid4()), iso(session.clock.now())
     for recipient, public in recipients.items():
@@ -87,6 +89,13 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             for pack_id in ids:  # released for print: to the office team
                 recipient, public = _team_public(session, "office")
                 _seal(session, "pack", pack_payload(session, pack_id), {recipient: public})
+        elif held.dsl_store_open and kind == "record":
+            for record_id in ids:
+                if held.owner != session.user.username:
+                    # Bulk loading as another account (the demo): it writes straight into the
+                    # DSL store, and its author keeps a copy for My concerns.
+                    _author_copy(session, record_id)
+                _status_to_author(session, record_id)
         return
     personal = held.personal
     if personal is None:
@@ -109,6 +118,50 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             snap.add_referral(referral_id)
             recipient, public = _team_public(session, "dsl")
             _seal(session, "record", snap.payload(), {recipient: public})
+
+
+def _author_copy(session: Session, record_id: str) -> None:
+    row = session.conn.execute("SELECT u.username FROM records r JOIN users u ON u.id = "
+                               "r.created_by WHERE r.id = ? AND r.kind = 'concern' AND "
+                               "r.created_by = ?", (record_id, session.user.id)).fetchone()
+    public = KeyFile.load(session.directory).public_of(row[0]) if row else None
+    if row is None or public is None:
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_record(record_id)
+    _seal(session, "record", snap.payload(), {holder(row[0]): public})
+
+
+def _status_to_author(session: Session, record_id: str) -> None:
+    """The DSL team moved a concern on: its author sees where it stands in My concerns — the
+    status and when, never the DSL team's notes (those stay in the DSL store)."""
+    row = session.conn.execute("SELECT r.created_by, u.username FROM records r JOIN users u ON "
+                               "u.id = r.created_by WHERE r.id = ? AND r.kind = 'concern'",
+                               (record_id,)).fetchone()
+    if row is None or row[0] == session.user.id:
+        return
+    public = KeyFile.load(session.directory).public_of(row[1])
+    if public is None:
+        return
+    statuses = [{"id": r[0], "status": r[1], "actor_id": r[2], "at": r[3]}
+                for r in session.conn.execute(
+                    "SELECT id, status, actor_id, at FROM record_status WHERE record_id = ? AND "
+                    "status != 'assigned' ORDER BY at, id", (record_id,))]
+    _seal(session, "status", {"type": "status", "record_id": record_id, "statuses": statuses},
+          {holder(row[1]): public})
+
+
+def _apply_status(session: Session, payload: dict[str, Any]) -> None:
+    conn = session.conn
+    record_id = payload.get("record_id")
+    if not conn.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone():
+        return  # not this account's concern
+    for status in payload.get("statuses") or []:
+        if isinstance(status, dict) and status.get("status") in STATUSES:
+            conn.execute("INSERT OR IGNORE INTO record_status (id, record_id, status, actor_id, "
+                         "at, note) VALUES (?,?,?,?,?,NULL)",
+                         (str(status["id"]), record_id, status["status"],
+                          str(status["actor_id"]), str(status["at"])))
 
 
 def _attachment_payload(session: Session, attachment_id: str) -> dict[str, Any]:
@@ -134,13 +187,15 @@ def _open_body(session: Session, recipient: str, private: X25519PrivateKey, body
                                                 .encode()))
         author, payload = str(signed["author"]), signed["payload"]
         signature = b64d(signed["signature"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (InvalidTag, ValueError, KeyError, TypeError) as exc:
+        # Not for this key: sealed to an earlier key of the account (its passphrase was
+        # reset), or altered.
         raise _Refused("it cannot be opened or read") from exc
-    entry = KeyFile.load(session.directory).users.get(author, {})
+    signing_public = KeyFile.load(session.directory).signing_public_of(author)
     try:
-        Ed25519PublicKey.from_public_bytes(b64d(entry["signing_public"])).verify(
+        Ed25519PublicKey.from_public_bytes(b64d(signing_public or "")).verify(
             signature, INFO + canonical(payload))
-    except (KeyError, ValueError, InvalidSignature):
+    except (ValueError, InvalidSignature):
         raise _Refused(f"it is not signed by {author}'s key") from None
     if not isinstance(payload, dict):
         raise _Refused("it holds no payload")
@@ -168,7 +223,8 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
             if isinstance(record, dict) and record.get("created_by") != author_id \
                     and sender == "staff":
                 raise _Refused(f"it carries a record by another account than {author}")
-        apply_snapshot(conn, payload, sender=sender)
+        # An account's own copy: only ever shown to that account, with a staff PC's limits.
+        apply_snapshot(conn, payload, sender="staff" if sender == "own" else sender)
     elif kind == "attachment":
         item = payload.get("attachment")
         if not isinstance(item, dict):
@@ -185,6 +241,8 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
                       len(data), item["sha256"], data, item["added_by"], item["added_at"]))
     elif kind == "pack":
         apply_pack(conn, payload)
+    elif kind == "status" and sender == "own":
+        _apply_status(session, payload)
 
 
 def open_team_items(session: Session) -> int:
@@ -236,8 +294,8 @@ def _open_own(session: Session, recipient: str, private: X25519PrivateKey) -> No
             try:
                 author, payload = _open_body(session, recipient, private, body)
                 with session.tx():
-                    _apply(session, kind, author, payload, "staff" if kind == "record"
-                           else "dsl")
+                    _apply(session, kind, author, payload, {"record": "own",
+                                                            "status": "own"}.get(kind, "dsl"))
             except (EnvelopeError, ConcernDeskError):
                 continue  # not this account's to show; the DSL team's copy is what counts
 
@@ -296,7 +354,7 @@ def _load_office_key(session: Session) -> None:
         session.held = replace(session.held, office_private=bytes(row[0]))
 
 
-def rotate_if_member_left(session: Session) -> bool:
+def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bool:
     """When a DSL member no longer holds the DSL store's grant (removed, disabled, or the DSL
     role taken away), re-keys the DSL store and makes a new DSL team key pair, so their old
     copy of keys.json opens nothing written from now on. True when it re-keyed."""
@@ -305,8 +363,8 @@ def rotate_if_member_left(session: Session) -> bool:
     members = {r[0] for r in conn.execute("SELECT username FROM dsl.dsl_members")}
     active = {r[0] for r in conn.execute("SELECT username FROM users WHERE removed_at IS NULL "
                                          "AND (',' || roles || ',') LIKE '%,dsl,%'")}
-    gone = sorted(m for m in members
-                  if holder(m) not in keyfile.holders("dsl") or m not in active)
+    gone = sorted({m for m in members
+                   if holder(m) not in keyfile.holders("dsl") or m not in active} | set(also or []))
     if not gone:
         return False
     new_key = new_data_key()
@@ -338,7 +396,10 @@ def on_sign_in(session: Session) -> None:
     if held.dsl_store_open:
         ensure_team_keys(session)
         if session.user.has_role("dsl"):
-            rotate_if_member_left(session)
+            maker = end_bootstrap(session)
+            rotate_if_member_left(session, also=[maker] if maker else [])
+            honour_requests(session, session.held.office_private)
+            grant_awaiting(session, session.held.office_private)
             open_team_items(session)
         return
     if held.personal is not None:

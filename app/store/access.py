@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -82,11 +83,11 @@ class NewStore:
 def create_store(directory: Path, *, school_name: str, admin_username: str,
                  admin_display_name: str, passphrase: str, clock: Clock | None = None,
                  kdf: KdfParams | None = None, demo: bool = False,
-                 split: bool = False) -> NewStore:
+                 split: bool = True) -> NewStore:
     """A new empty store with one admin; returns the admin's session and the recovery key.
-    ``split=True`` enforces roles by key: a DSL store of its own, granted only to DSL accounts
-    (docs/keys.md). It is opt-in (``init --roles-by-key``) until the hub carries the DSL
-    store's key and existing stores can be split; the single-file store is the default."""
+    Roles are enforced by key: a DSL store of its own, granted only to DSL accounts
+    (docs/keys.md). ``split=False`` makes the single-file store a school that syncs through a
+    hub still needs (``init --single-key``), until the hub carries the DSL store's key."""
     clock = clock or SystemClock()
     school_name = school_name.strip()
     if not school_name:
@@ -117,7 +118,12 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
     keyfile.grant("school", RECOVERY, data_key, recovery_public)
     if split:
         keyfile.grant("dsl", RECOVERY, dsl_key, recovery_public)
-    held = HeldKeys(split=split, personal=personal, dsl_key=dsl_key if split else None)
+        # Until the first DSL signs in, the store's maker holds the DSL store's key too, so the
+        # first DSL accounts can be given it; that sign-in withdraws it and re-keys
+        # (app/store/requests.py, ``end_bootstrap``).
+        keyfile.grant("dsl", holder(admin_username), dsl_key, personal.public())
+    held = HeldKeys(split=split, personal=personal, dsl_key=dsl_key if split else None,
+                    owner=admin_username)
     admin = User(str(uuid.uuid4()), admin_username, admin_display_name.strip()
                  or admin_username, ("admin",))
     try:
@@ -135,8 +141,10 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
                     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
                 if split:
                     dsl_store.move_tables(conn)
-                    conn.execute("INSERT INTO dsl.meta (key, value) VALUES "
-                                 "('recovery_public', ?)", (b64e(recovery_public),))
+                    trusted = json.dumps({admin_username: b64e(personal.signing_public())})
+                    conn.executemany("INSERT INTO dsl.meta (key, value) VALUES (?, ?)", (
+                        ("recovery_public", b64e(recovery_public)),
+                        ("trusted_admins", trusted), ("bootstrap_holder", admin_username)))
                 conn.execute("INSERT INTO users (id, username, display_name, roles, "
                              "created_at) VALUES (?,?,?,?,?)",
                              (admin.id, admin.username, admin.display_name,
@@ -194,9 +202,11 @@ def unlock(directory: Path, username: str, passphrase: str, *,
     app/hub/provisional.py, passes it), an account the hub provisioned is claimed at its first
     sign-in on this PC."""
     clock = clock or SystemClock()
-    keyfile = _require_store(directory)
+    _require_store(directory)
     with _attempt(directory, clock, username,
                   f"Too many wrong passphrases for '{username}'") as state:
+        # Read under the lock: a sign-in before this one may have re-keyed (docs/keys.md).
+        keyfile = _require_store(directory)
         joining = (claim is not None and username not in keyfile.users
                    and has_provisional_wrap(directory, username))
         if username not in keyfile.users and not joining:
@@ -225,12 +235,14 @@ def unlock(directory: Path, username: str, passphrase: str, *,
         except BaseException:
             state.take_back(username, attempt)
             raise
-    try:  # an account from before the hub gets its verifier now (hub-sync.md)
-        ensure_verifier(session, passphrase)
-        session.opened()
-    except BaseException:
-        session.close()
-        raise
+        try:  # an account from before the hub gets its verifier now (hub-sync.md)
+            ensure_verifier(session, passphrase)
+            # Still under the lock: what a sign-in opens may re-key the DSL store, and the
+            # next sign-in must find the new grants.
+            session.opened()
+        except BaseException:
+            session.close()
+            raise
     return session
 
 
@@ -253,7 +265,7 @@ def _open_grants(directory: Path, keyfile: KeyFile, username: str, passphrase: s
             raise UnlockError(f"The account '{username}' holds no key to this store: it was "
                               "removed, or its access was withdrawn.")
         data_key = opened
-    return data_key, HeldKeys(personal=personal,
+    return data_key, HeldKeys(personal=personal, owner=username,
                               dsl_key=keyfile.open("dsl", holder(username), personal.hpke),
                               office_private=keyfile.open("office", holder(username),
                                                           personal.hpke),

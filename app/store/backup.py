@@ -75,9 +75,19 @@ def _dsl_store_copy(session: Session, tmp: Path) -> list[tuple[str, Path]]:
     source = session.directory / DSL_FILE
     if not source.exists():
         return []
-    if session.held.dsl_store_open:
+    key = session.held.dsl_key
+    if session.held.dsl_store_open and key is not None:
         copy = tmp / DSL_FILE
-        session.conn.execute("VACUUM dsl INTO ?", (str(copy),))
+        # A consistent copy under the DSL store's own key (VACUUM INTO would use the school
+        # store's): exported inside one read transaction.
+        conn = session.conn
+        conn.execute("ATTACH DATABASE ? AS dsl_backup KEY ?", (str(copy), f"x'{key.hex()}'"))
+        try:
+            conn.execute("SELECT sqlcipher_export('dsl_backup', 'dsl')")
+            version = conn.execute("PRAGMA dsl.user_version").fetchone()[0]
+            conn.execute(f"PRAGMA dsl_backup.user_version = {int(version)}")
+        finally:
+            conn.execute("DETACH DATABASE dsl_backup")
         return [(DSL_FILE, copy)]
     files = [(DSL_FILE, source)]
     wal = source.with_name(DSL_FILE + "-wal")

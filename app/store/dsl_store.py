@@ -14,6 +14,7 @@ store (app/hub/sealing.py) in the same transaction.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from app.errors import StoreDamaged
@@ -241,6 +242,9 @@ def attach_store(conn: Connection, directory: Path, key: bytes, *, create: bool 
     path = directory / DSL_FILE
     if not create and not path.exists():
         raise StoreDamaged(f"The DSL store file {DSL_FILE} is missing: restore from a backup.")
+    if create and not path.exists():
+        # Owner-only from the start, like the school store; SQLite gives its -wal the same mode.
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     _attach(conn, str(path), f"x'{key.hex()}'")
     try:
         conn.execute(f"SELECT count(*) FROM {SCHEMA}.sqlite_master").fetchone()

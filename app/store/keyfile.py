@@ -76,6 +76,13 @@ class KeyFile:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     recovery: dict[str, Any] = field(default_factory=dict)
     grants: dict[str, dict[str, str]] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # app/store/requests.py
+    retired: dict[str, dict[str, str]] = field(default_factory=dict)  # removed accounts
+
+    def signing_public_of(self, username: str) -> str | None:
+        """The account's Ed25519 public key (base64), removed accounts' included."""
+        entry = self.users.get(username) or self.retired.get(username) or {}
+        return entry.get("signing_public")
 
     # -- persistence ---------------------------------------------------------------------------
     @classmethod
@@ -88,7 +95,8 @@ class KeyFile:
                                    "newer ConcernDesk or is damaged.")
             grants = {str(k): dict(v) for k, v in dict(data.get("grants", {})).items()}
             return cls(str(data["store_id"]), dict(data["users"]), dict(data["recovery"]),
-                       grants)
+                       grants, [dict(r) for r in data.get("requests", [])],
+                       {str(k): dict(v) for k, v in dict(data.get("retired", {})).items()})
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -99,7 +107,9 @@ class KeyFile:
         write_json_atomically(directory / KEYFILE, {"format": FORMAT, "store_id": self.store_id,
                                                    "users": self.users,
                                                    "recovery": self.recovery,
-                                                   "grants": self.grants})
+                                                   "grants": self.grants,
+                                                   "requests": self.requests,
+                                                   "retired": self.retired})
 
     # -- accounts ------------------------------------------------------------------------------
     def _aad(self, username: str) -> bytes:
@@ -138,7 +148,11 @@ class KeyFile:
         return b64d(entry["public"]) if "public" in entry else None
 
     def remove_user(self, username: str) -> None:
-        self.users.pop(username, None)
+        """No passphrase opens the account any more, and it holds no grant; its public keys
+        stay (``retired``), so what it sealed before it went can still be checked."""
+        entry = self.users.pop(username, None) or {}
+        if "signing_public" in entry:
+            self.retired[username] = {k: entry[k] for k in ("public", "signing_public")}
         for grants in self.grants.values():
             grants.pop(holder(username), None)
 

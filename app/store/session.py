@@ -38,11 +38,18 @@ def on_open(hook: OpenHook) -> None:
         _open_hooks.append(hook)
 
 
-def on_change(hook: ChangeHook) -> None:
+_sealing_hooks: list[ChangeHook] = []
+
+
+def on_change(hook: ChangeHook, *, seals: bool = False) -> None:
     """Calls ``hook(session, kind, ids)`` for every change reported with ``Session.changed``,
-    inside the transaction that made it. Registering a hook twice registers it once."""
+    inside the transaction that made it. Registering a hook twice registers it once.
+    ``seals``: the hook seals what a session without the DSL store writes (docs/keys.md);
+    without one, such a session's changes are refused rather than kept only in memory."""
     if hook not in _change_hooks:
         _change_hooks.append(hook)
+    if seals and hook not in _sealing_hooks:
+        _sealing_hooks.append(hook)
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,11 @@ class Session:
         """Reports what this operation changed: ``record``, ``flags``, ``referral``, ``pack``,
         ``attachment`` (one id each), ``roster`` (UPNs) or ``accounts`` (no id). Call inside the
         transaction that made the change: what reacts (``on_change``) writes in it too."""
+        if self.held.split and not self.held.dsl_store_open and not _sealing_hooks:
+            # Its workspace is memory only: unsealed, the change would be lost at sign-out.
+            raise ConcernDeskError("Nothing was saved: this program did not start sealing "
+                                   "what you write for the DSL team (a bug; please report "
+                                   "it).")
         for hook in _change_hooks:
             hook(self, kind, ids)
 

@@ -14,6 +14,7 @@ from app.store.keyfile import KeyFile, holder
 from app.store.keys import KdfParams, b64e
 from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState
+from app.store.requests import sign_request
 from app.store.roles import Perm, parse_roles
 from app.store.session import Session, User
 from app.store.verifier import set_verifier
@@ -174,8 +175,16 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
     stored = _stored_roles(session, username)
     # New personal keys (the admin cannot know the old ones): every grant is made again, so
     # the admin must hold each key the account needs.
+    had = {scope for scope, grants in keyfile.grants.items() if holder(username) in grants}
+    for scope in had:  # sealed to the keys the account no longer has
+        keyfile.revoke(scope, holder(username))
     personal = keyfile.add_user(username, new, session.device.secret, KdfParams())
     keyfile.grant("school", holder(username), session.data_key, personal.public())
+    held = {"dsl": session.held.dsl_key, "office": session.held.office_private}
+    for scope in had & set(held):  # what it held and the acting session can give again
+        secret = held[scope]
+        if secret is not None:
+            keyfile.grant(scope, holder(username), secret, personal.public())
     _grant_role_keys(session, keyfile, username, personal.public(), stored, was=(),
                      resetting=True)
     with session.tx() as conn:
@@ -234,15 +243,18 @@ def _grant_role_keys(session: Session, keyfile: KeyFile, username: str, public: 
         wanted = role in roles or (role == "office" and "dsl" in roles)
         had = role in was or (role == "office" and "dsl" in was)
         if wanted and (not had or resetting):
-            if keys[role] is None:
+            secret = keys[role]
+            if secret is not None:
+                keyfile.grant(scope, holder(username), secret, public)
+            elif not sign_request(session, keyfile, scope, username):
                 raise InputError("role", f"giving '{username}' the {role} role needs {what}, "
                                  "which your account does not hold: ask a DSL who is also an "
                                  "admin, or use the recovery key (concerndesk-cli recover)")
-            secret = keys[role]
-            assert secret is not None
-            keyfile.grant(scope, holder(username), secret, public)
         elif not wanted and had:
             keyfile.revoke(scope, holder(username))
+    if "admin" in roles and "admin" not in was and session.user.has_role("admin"):
+        # Its signature on key requests is trusted once a DSL has seen this one's.
+        sign_request(session, keyfile, "admin", username)
 
 
 def _pin_member(session: Session, username: str, public: bytes | None,

@@ -101,8 +101,12 @@ def ensure_verifier(session: Session, passphrase: str) -> bool:
     conn, user = session.conn, session.user
     if conn.execute("SELECT 1 FROM user_verifiers WHERE user_id = ?", (user.id,)).fetchone():
         return False
-    if not conn.execute("SELECT 1 FROM services WHERE role = 'hub' UNION ALL SELECT 1 FROM "
-                        "team_keys LIMIT 1").fetchone():
+    hub = conn.execute("SELECT 1 FROM services WHERE role = 'hub'").fetchone()
+    # A keyed store has team keys from the start; only a hub (or a single-key store's team
+    # keys, made when its hub was first set) means another PC may need the verifier.
+    made_for_hub = not session.held.split and conn.execute(
+        "SELECT 1 FROM team_keys LIMIT 1").fetchone()
+    if not hub and not made_for_hub:
         return False
     entry = KeyFile.load(session.directory).users.get(user.username)
     if entry is None:

@@ -204,7 +204,8 @@ def test_a_busy_front_door_keeps_the_referral_queued_until_its_retry_after(
 # -- the outbox and the sync round, with a school hub -------------------------------------------
 
 def test_a_busy_hub_gets_nothing_more_until_its_retry_after(
-        school: SmallSchool, hub_service: Service, busy_proxy: StartProxy) -> None:
+        single_key_school: SmallSchool, hub_service: Service, busy_proxy: StartProxy) -> None:
+    school = single_key_school  # a hub school: one key until the hub carries the DSL key
     hub = hub_service
     proxy = busy_proxy(hub, retry_after="30")
     clock = school.clock

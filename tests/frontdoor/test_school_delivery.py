@@ -116,7 +116,7 @@ def test_service_down_keeps_it_queued_with_backoff_then_delivers(
         assert _sync(dsl, service) == ["receipted"]
         assert get_referral(dsl, referral_id).status == "receipted"
         audit = [json.loads(r[0]) for r in dsl.conn.execute(
-            "SELECT detail FROM audit WHERE action = 'receipt'")]
+            f"SELECT detail FROM {dsl.audit_schema}.audit WHERE action = 'receipt'")]
     assert len(audit) == 1 and service.stored_ids() == [items_id(school)]
 
 
@@ -156,5 +156,5 @@ def test_a_backlog_goes_several_at_a_time_each_once_in_outbox_order(
         kept = {i.id: Receipt.from_bytes(i.receipt.encode()) for i in items(dsl)}  # type: ignore[union-attr]
         assert all(r.envelope_id == i for i, r in kept.items())
         assert sorted(service.stored_ids()) == sorted(queued)
-        assert dsl.conn.execute("SELECT count(*) FROM audit WHERE action = 'receipt'"
-                                ).fetchone()[0] == 11
+        assert dsl.conn.execute(f"SELECT count(*) FROM {dsl.audit_schema}.audit WHERE "
+                                "action = 'receipt'").fetchone()[0] == 11

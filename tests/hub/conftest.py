@@ -91,7 +91,7 @@ class HubSchool:
 def make_school(root: Path, hub: Service, clock: FakeClock,
                 before_hub: Callable[[SmallSchool], None] | None = None) -> HubSchool:
     """``before_hub`` acts on the admin's store before the school has a hub."""
-    main = SmallSchool(root / "dsl", clock)
+    main = SmallSchool(root / "dsl", clock, split=False)  # a hub school: one key for now
     if before_hub is not None:
         before_hub(main)
     school = HubSchool(root, hub, clock, main, {"dsl": main.directory})

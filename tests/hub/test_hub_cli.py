@@ -36,7 +36,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, pas
 def test_join_approve_sync_and_record_through_the_commands(
         tmp_path: Path, hub: Service, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    school = SmallSchool(tmp_path / "main", FakeClock())
+    school = SmallSchool(tmp_path / "main", FakeClock(), split=False)
     main_dir, new_dir = str(school.directory), str(tmp_path / "teacher-pc")
     with school.open("dsl") as dsl:  # recorded before the school had a hub
         child = child_by_upn(dsl, UPN)

@@ -11,7 +11,7 @@ from app.domain.chronology import add_entry, chronology
 from app.domain.concerns import ConcernDraft, amend_concern, get_concern, record_concern, set_status
 from app.domain.pupils import child_by_upn
 from app.domain.records import history
-from app.errors import NotFound, UnlockError
+from app.errors import AccessDenied, UnlockError
 from app.hub.provisional import sign_in
 from app.store.session import Session
 from tests.conftest import STAFF_PASS
@@ -87,8 +87,8 @@ def test_a_concern_recorded_offline_reaches_every_dsl_pc_once(school4: HubSchool
     # The other teacher's PC never receives it; the teacher cannot read others' concerns.
     school4.sync("teacher2")
     assert concern not in records_on(school4, "teacher2")
-    with school4.open("teacher2", "teacher2") as other, pytest.raises(NotFound):
-        get_concern(other, concern)  # not even its id is on that PC
+    with school4.open("teacher2", "teacher2") as other, pytest.raises(AccessDenied):
+        get_concern(other, concern)  # not even its id is on that PC: refused as another's
 
 
 def test_dsl_pcs_acting_apart_converge_and_keep_both_amendments(school4: HubSchool) -> None:

@@ -88,7 +88,9 @@ CHILD = textwrap.dedent("""
     from app.store.drafts import save_draft
     from app.errors import ConcernDeskError
     from app.store.access import unlock
+    from app.hub.reactions import install
 
+    install()  # as the app and the CLI do
     store = Path(sys.argv[1])
     session = unlock(store, "teacher", sys.argv[2])
     child = session.conn.execute("SELECT id FROM children LIMIT 1").fetchone()[0]

@@ -32,8 +32,9 @@ SECRETS = [FORENAME, SURNAME, "vermilion umbrella", "lilac bridge", UPN, NHS,
 # What may sit beside store.db (each scanned above like any other file): key wraps, the
 # unlock rate limit and its lock (an empty file), the last backup's time, the audit high-water
 # mark (a MAC'd sequence number).
-BESIDE_A_STORE = {"keys.json", "store.db", "store.db-wal", "store.db-shm", "unlock-state.json",
-                  "unlock.lock", "last-backup.json", "audit-highwater.bin"}
+BESIDE_A_STORE = {"keys.json", "store.db", "store.db-wal", "store.db-shm", "dsl.db",
+                  "dsl.db-wal", "dsl.db-shm", "unlock-state.json", "unlock.lock",
+                  "last-backup.json", "audit-highwater.bin"}
 
 
 def _encodings(secret: str) -> list[bytes]:

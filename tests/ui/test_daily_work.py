@@ -175,6 +175,8 @@ def test_an_admin_changes_a_role_and_disables_an_account(
     assert next(u for u in admin.users.rows if u.username == "teacher2").roles == \
         ("staff", "dsl")
     assert "roles of teacher2" in window.messages.text
+    # The admin holds no DSL key: a DSL's next sign-in hands it over (docs/keys.md).
+    assert "gets the DSL store's key at the next sign-in of a DSL" in window.messages.text
 
     select("admin")  # the school's only admin keeps the role
     admin._change_roles()
@@ -220,5 +222,6 @@ def test_an_admin_changes_a_role_and_disables_an_account(
     assert "teacher" in window.signin.message.text()
     with pytest.raises(UnlockError):
         unlock(demo_store, "teacher", PASSPHRASE)
+    unlock(demo_store, "dsl", PASSPHRASE).close()  # a DSL signs in: the key is handed over
     sign_in(qtbot, window, "teacher2")  # the role change holds at the next sign-in
     assert "Search" in nav_titles(window)

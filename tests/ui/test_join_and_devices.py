@@ -23,8 +23,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app.demo.school import build_demo
 from app.hub.devices import joined_pc_fingerprint
 from app.store.access import store_exists
+from app.store.keys import TEST_KDF
 from frontdoor import keys
 from tests.frontdoor.conftest import PASSPHRASE as SERVICE_PASSPHRASE
 from tests.frontdoor.conftest import Service, _make_service, free_port
@@ -44,6 +46,15 @@ def school_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         service.start()
         yield service
         service.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A school that syncs through a hub keeps one store file until the hub carries the DSL
+    store's key (docs/keys.md): these tests' demo is made that way."""
+    directory = tmp_path_factory.mktemp("demo-single-key") / "store"
+    build_demo(directory, pupils=40, kdf=TEST_KDF, passphrase="demo", split=False)
+    return directory
 
 
 def screenshot(widget: QWidget, name: str) -> None:

@@ -22,7 +22,8 @@ def test_statistics_count_what_is_there_and_are_audited(demo_store) -> None:  # 
         assert sum(c.count for c in stats.by_category) >= stats.concerns_total
         open_concerns = inbox(session)
         assert sum(c.count for c in stats.open_by_year_group) >= len(open_concerns)
-        assert "statistics" in {e.object_type for e in events(session.conn)}
+        assert "statistics" in {e.object_type for e in events(session.conn,
+                                                               schema=session.audit_schema)}
         assert all("dsl" in u.roles for u in dsl_team(session))
         ordered = triage_sorted(open_concerns)
         assert [v.status == "new" for v in ordered] == sorted(

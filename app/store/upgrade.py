@@ -1,0 +1,88 @@
+"""Splitting a store made before roles were enforced by key (docs/keys.md, "Upgrading").
+
+A DSL runs it once, with the recovery key: the DSL team's tables move into a new DSL store
+whose key is granted to the recovery key, to that DSL and to every other DSL account that
+already has personal keys (the others get it at a DSL's sign-in after their own first one). The
+school store is then vacuumed, so no freed page keeps a moved row. In place and forward-only;
+a crash before the final commit leaves the single-file store as it was (and a stray ``dsl.db``,
+which the next attempt replaces).
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.errors import InputError
+from app.store import dsl_store
+from app.store.keyfile import RECOVERY, KeyFile, holder
+from app.store.keys import UnwrapFailed, b64d, b64e, new_data_key, parse_recovery_key, raw_public
+from app.store.session import Session
+
+AWAITING = "awaiting_members"
+
+
+def split_store(session: Session, recovery_key_text: str) -> list[str]:
+    """Splits the store; returns the DSL accounts still waiting for the DSL store's key."""
+    from app.store.access import KEY_MODEL, SPLIT, is_split
+
+    conn, directory = session.conn, session.directory
+    if is_split(conn):
+        raise InputError("store", "this store already keeps the DSL team's records apart")
+    if "dsl" not in session.user.roles:
+        raise InputError("user", "a DSL splits the store (the DSL store's key is theirs)")
+    if conn.execute("SELECT 1 FROM services WHERE role = 'hub'").fetchone():
+        raise InputError("store", "not yet: a school that syncs through a hub keeps one store "
+                         "until the hub carries the DSL store's key")
+    keyfile = KeyFile.load(directory)
+    try:
+        recovered = keyfile.unwrap_recovery(parse_recovery_key(recovery_key_text))
+    except UnwrapFailed:
+        raise InputError("recovery key", "does not open this store") from None
+    recovery_public = raw_public(recovered.private)
+    me = session.held.personal
+    assert me is not None
+    dsl_accounts = [r[0] for r in conn.execute(
+        "SELECT username FROM users WHERE removed_at IS NULL AND (',' || roles || ',') LIKE "
+        "'%,dsl,%' ORDER BY username")]
+    admins = {r[0] for r in conn.execute(
+        "SELECT username FROM users WHERE removed_at IS NULL AND (',' || roles || ',') LIKE "
+        "'%,admin,%'")}
+    ready = [u for u in dsl_accounts if "public" in keyfile.users.get(u, {})]
+    waiting = [u for u in dsl_accounts if u not in ready]
+
+    (directory / dsl_store.DSL_FILE).unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        (directory / (dsl_store.DSL_FILE + suffix)).unlink(missing_ok=True)
+    dsl_key = new_data_key()
+    dsl_store.attach_store(conn, directory, dsl_key, create=True)
+    try:
+        # Grants first: once the school store commits, the DSL store must already open.
+        if keyfile.recovery_public() is None:
+            keyfile.recovery["public"] = b64e(recovery_public)
+            keyfile.grant("school", RECOVERY, session.data_key, recovery_public)
+            keyfile.recovery.pop("data_key", None)
+        keyfile.grant("dsl", RECOVERY, dsl_key, recovery_public)
+        for username in ready:
+            keyfile.grant("dsl", holder(username), dsl_key, b64d(keyfile.users[username]["public"]))
+        keyfile.save(directory)
+        trusted = {u: keyfile.users[u]["signing_public"] for u in sorted(admins)
+                   if "signing_public" in keyfile.users.get(u, {})}
+        with session.tx():
+            dsl_store.move_tables(conn)
+            for username in ready:
+                conn.execute("INSERT INTO dsl.dsl_members (username, public, added_at) VALUES "
+                             "(?,?,datetime('now'))", (username, keyfile.users[username]["public"]))
+            conn.executemany("INSERT INTO dsl.meta (key, value) VALUES (?, ?)", (
+                ("recovery_public", b64e(recovery_public)), ("trusted_admins", json.dumps(trusted)),
+                (AWAITING, json.dumps(waiting))))
+            conn.execute("UPDATE team_keys SET private = NULL")
+            session.set_meta(KEY_MODEL, SPLIT)
+            session.audit("settings", "store", session.store_id, split=True,
+                          dsl_members=len(ready), waiting=len(waiting))
+    finally:
+        dsl_store.detach(conn)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")  # no freed page of the school store keeps a moved row
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    session.close()
+    return waiting
