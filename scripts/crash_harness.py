@@ -306,7 +306,6 @@ def raw_schema_version(directory: Path, data_key: bytes) -> int:
 
 def check_store(directory: Path, promised: Promised) -> list[str]:
     """What does not hold after a crash; empty when everything does."""
-    import json
 
     from app.errors import ConcernDeskError
     from app.store.access import unlock
@@ -348,13 +347,15 @@ def check_store(directory: Path, promised: Promised) -> list[str]:
             "SELECT json_extract(detail, '$.version') FROM audit WHERE action = 'amend'")}
         problems += [f"version {vid} has no amend audit event"
                      for _rid, vid in promised.versions if vid not in amend_events]
-        if promised.last_draft is not None:
-            row = conn.execute("SELECT d.body FROM drafts d JOIN users u ON u.id = d.user_id "
-                               "WHERE u.username = 'writer' AND d.name = 'harness'").fetchone()
-            body = json.loads(row[0]) if row else None
-            if body is None or (body["round"], body["n"]) < promised.last_draft:
-                problems.append(f"draft {promised.last_draft} was reported saved but is not "
-                                f"there (found {body and (body['round'], body['n'])})")
+    if promised.last_draft is not None:
+        # A draft is sealed to its author (docs/keys.md): only the writer can read it back.
+        from app.store.drafts import load_draft
+
+        with unlock(directory, "writer", WRITER_PASS) as writer:
+            body = load_draft(writer, "harness")
+        if body is None or (body["round"], body["n"]) < promised.last_draft:
+            problems.append(f"draft {promised.last_draft} was reported saved but is not "
+                            f"there (found {body and (body['round'], body['n'])})")
     return problems
 
 
