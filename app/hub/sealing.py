@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -245,6 +246,16 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
         _apply_status(session, payload)
 
 
+Progress = Callable[[int, int], None]
+_progress: list[Progress] = []
+
+
+def report_opening(hook: Progress | None) -> None:
+    """``hook(done, total)`` is called while a DSL's sign-in opens the sealed items waiting
+    (the sign-in page shows it); None stops it. One at a time: the app has one sign-in."""
+    _progress[:] = [hook] if hook is not None else []
+
+
 def open_team_items(session: Session) -> int:
     """A DSL session: takes every sealed item waiting for the DSL team into the DSL store (one
     transaction; each item in a savepoint of its own, so a refused one changes nothing) and
@@ -260,7 +271,10 @@ def open_team_items(session: Session) -> int:
         (json.dumps(sorted(keys)),)).fetchall()
     taken = 0
     with session.tx():
-        for row_id, recipient, kind, author_name, body in rows:
+        for done, (row_id, recipient, kind, author_name, body) in enumerate(rows):
+            if done % 20 == 0:
+                for hook in _progress:
+                    hook(done, len(rows))
             try:
                 with session.tx():
                     author, payload = _open_body(session, recipient, keys[recipient], body)
@@ -277,6 +291,8 @@ def open_team_items(session: Session) -> int:
                               author=author_name, reason=str(exc))
             session.conn.execute("UPDATE main.sealed_items SET opened_at = ? WHERE id = ?",
                                  (iso(session.clock.now()), row_id))
+    for hook in _progress if rows else []:
+        hook(len(rows), len(rows))
     return taken
 
 
