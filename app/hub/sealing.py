@@ -54,8 +54,8 @@ def team_recipient(bundle: KeyBundle) -> str:
 
 # -- sealing, as a change is made ----------------------------------------------------------------
 
-def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict[str, bytes]
-          ) -> None:
+def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict[str, bytes],
+          object_id: str | None = None) -> None:
     personal, signer = session.held.personal, session.held.owner
     if personal is None or signer is None:
         raise ConcernDeskError("Only a signed-in account can write here.")
@@ -70,8 +70,9 @@ def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict
                                      INFO + f"{session.store_id}|{recipient}".encode())
         session.conn.execute(
             "INSERT INTO main.sealed_items (id, item_id, recipient, kind, author, created_at, "
-            "body) VALUES (?,?,?,?,?,?,?)", (str(uuid.uuid4()), item_id, recipient, kind,
-                                             session.user.username, now, sealed))
+            "body, object_id) VALUES (?,?,?,?,?,?,?,?)",
+            (str(uuid.uuid4()), item_id, recipient, kind, session.user.username, now, sealed,
+             object_id))
 
 
 def _team_public(session: Session, team: str) -> tuple[str, bytes]:
@@ -107,7 +108,8 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             snap.add_record(record_id)
             recipient, public = _team_public(session, "dsl")
             _seal(session, "record", snap.payload(),
-                  {recipient: public, holder(session.user.username): personal.public()})
+                  {recipient: public, holder(session.user.username): personal.public()},
+                  record_id)
     elif kind == "attachment":
         for attachment_id in ids:
             recipient, public = _team_public(session, "dsl")
