@@ -112,6 +112,7 @@ def measure_store(results: Results, built: BuiltStore, work: Path, reps: Reps, *
 
     if main:
         _unlock(results, store, reps)
+        _sealed_backlog(results, built, work / "backlog")
     dsl = unlock(store.path, "dsl", PASSPHRASE)
     teacher = unlock(store.path, "teacher", PASSPHRASE)
     try:
@@ -214,6 +215,31 @@ def _unlock(results: Results, store: BuiltStore, reps: Reps) -> None:
     results.set("unlock_s", median(times), median(kdf_times),
                 note=f"median of {reps.unlock}; Argon2id t={params.iterations}, "
                      f"m={params.memory_kib // 1024} MiB, p={params.lanes}")
+
+
+BACKLOG = 200
+
+
+def _sealed_backlog(results: Results, built: BuiltStore, work: Path) -> None:
+    """A DSL's sign-in that opens a teacher's backlog of sealed concerns (docs/keys.md), on a
+    copy of its own, against the same sign-in with nothing waiting."""
+    store, _plain = working_copy(built, work)
+    unlock(store.path, "dsl", PASSPHRASE).close()  # warm, and nothing waiting
+    started = time.perf_counter()
+    unlock(store.path, "dsl", PASSPHRASE).close()
+    empty = time.perf_counter() - started
+    with unlock(store.path, "teacher", PASSPHRASE) as teacher:
+        for draft in _drafts(teacher, built, BACKLOG):
+            record_concern(teacher, draft)
+    started = time.perf_counter()
+    with unlock(store.path, "dsl", PASSPHRASE) as dsl:
+        took = time.perf_counter() - started
+        opened = dsl.conn.execute("SELECT count(*) FROM main.sealed_items WHERE recipient "
+                                  "LIKE 'team:%' AND opened_at IS NOT NULL").fetchone()[0]
+    assert opened >= BACKLOG, opened
+    results.set("sealed_backlog_s", took, empty,
+                note=f"{BACKLOG} concerns sealed by a teacher, opened at one DSL sign-in "
+                     "(unlock included); baseline: the same sign-in with none waiting")
 
 
 def _drafts(session: Session, built: BuiltStore, n: int) -> list[ConcernDraft]:

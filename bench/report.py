@@ -32,6 +32,8 @@ def _s(name: str, label: str, unit: str, limit: float | None = None, *,
 _PLAIN = "plain sqlite3, same SQL"
 MAIN_SPECS = [
     _s("unlock_s", "unlock: passphrase -> store open", "s", 0.5, base="Argon2id alone"),
+    _s("sealed_backlog_s", "DSL sign-in opening 200 sealed concerns", "s", 2,
+       base="nothing waiting"),
     _s("record_concern_p95_ms", "record a concern, p95", "ms", 15, base=_PLAIN),
     _s("chronology_load_ms", "load a 500-entry chronology (core)", "ms", 30, base=_PLAIN),
     _s("chronology_view_ms", "chronology ready in the Qt model/view", "ms", 100),

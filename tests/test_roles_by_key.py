@@ -356,3 +356,16 @@ def test_a_store_made_before_splits_in_place_with_the_recovery_key(
     # Rows that moved are gone from the school store (vacuumed); the audit events written
     # before the split stay in the school store's chain (docs/keys.md says so).
     assert "TEACHER2MARKER" not in text and "DSLENTRYMARKER" not in text
+
+
+def test_the_author_sees_when_the_dsl_team_has_opened_their_concern(
+        keyed_school: SmallSchool) -> None:
+    from app.delivery.delivered import delivery_state
+
+    with keyed_school.open("teacher") as teacher:
+        concern = _concern(teacher, "Waiting to be opened")
+        assert delivery_state(teacher, concern).text.startswith("sealed for the DSL team")
+    with keyed_school.open("dsl"):
+        pass
+    with keyed_school.open("teacher") as teacher:
+        assert delivery_state(teacher, concern).text == "with the DSL team"

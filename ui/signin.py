@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
 from app.clock import Clock
 from app.errors import UnlockError
 from app.hub.provisional import sign_in
+from app.hub.sealing import report_opening
 from app.store.accounts import account_names
 from app.store.ratelimit import UnlockState
 from app.store.settings import auto_lock_minutes
+from app.wording import plural
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.theme import heading
@@ -65,11 +67,15 @@ def signed_in(db: Db) -> SignedIn:
 class SignInPage(QWidget):
     signed_in = Signal(object)  # SignedIn
     recover_requested = Signal()
+    opening = Signal(int, int)  # sealed items opened so far, of how many (a DSL's sign-in)
 
     def __init__(self, db: Db, directory: Path, *, demo: bool, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.directory, self.demo, self.clock = db, directory, demo, clock
+        # Called on the DB thread during a DSL's sign-in; the signal brings it to this one.
+        report_opening(self.opening.emit)
+        self.opening.connect(self._show_opening)
         self._wait = 0
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
@@ -127,6 +133,9 @@ class SignInPage(QWidget):
         outer.addStretch(2)
         self.setTabOrder(self.account, self.passphrase)
         self.setTabOrder(self.passphrase, self.button)
+
+    def _show_opening(self, done: int, total: int) -> None:
+        self.button.setText(f"Opening {done} of {plural(total, 'sealed concern')}…")
 
     # -- states --------------------------------------------------------------------------------
     def load_accounts(self, preselect: str | None = None) -> None:

@@ -16,7 +16,9 @@ from app.wording import date_time_text, plural
 
 @dataclass(frozen=True)
 class DeliveryState:
-    state: str  # "delivered" | "waiting" | "received" (from another PC) | "not-shared"
+    # "delivered" | "waiting" | "received" (from another PC) | "not-shared" | on a keyed store,
+    # "sealed" (for the DSL team, not opened yet) | "opened" (by the DSL team)
+    state: str
     delivered_at: datetime | None  # when the hub first stored it (its receipt says so)
     waiting: int  # envelopes (e.g. amendments) not yet receipted
 
@@ -28,8 +30,10 @@ class DeliveryState:
             return f"delivered to DSL team at {date_time_text(local)}{more}"
         if self.state == "waiting":
             return "waiting to be sent; safe on this PC"
-        if self.state == "received":
+        if self.state in ("received", "opened"):
             return "with the DSL team"
+        if self.state == "sealed":
+            return "sealed for the DSL team: they see it when a DSL next signs in"
         return "on this PC (no school hub)"
 
 
@@ -43,6 +47,9 @@ def delivery_state(session: Session, concern_id: str) -> DeliveryState:
         "recipient = ? ORDER BY created_at, rowid",
         (record_id, team.fingerprint if team else "")).fetchall()
     if not rows:
+        opened = _team_has_opened(session, record_id)
+        if opened is not None:  # a keyed store: sealed here for the DSL team (docs/keys.md)
+            return DeliveryState("opened" if opened else "sealed", None, 0)
         # Recorded before the hub was set, or it came to this DSL PC from another one.
         return DeliveryState("received" if session.conn.execute(
             "SELECT 1 FROM inbox_applied LIMIT 1").fetchone() else "not-shared", None, 0)
@@ -52,3 +59,13 @@ def delivery_state(session: Session, concern_id: str) -> DeliveryState:
     if not received:
         return DeliveryState("waiting", None, waiting)
     return DeliveryState("delivered", min(received), waiting)
+
+
+def _team_has_opened(session: Session, record_id: str) -> bool | None:
+    """Whether the DSL team has opened every copy of this record sealed for it on this PC
+    (None when none was)."""
+    rows = session.conn.execute("SELECT opened_at FROM main.sealed_items WHERE object_id = ? "
+                                "AND recipient LIKE 'team:%'", (record_id,)).fetchall()
+    if not rows:
+        return None
+    return all(r[0] is not None for r in rows)

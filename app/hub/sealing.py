@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -53,8 +54,8 @@ def team_recipient(bundle: KeyBundle) -> str:
 
 # -- sealing, as a change is made ----------------------------------------------------------------
 
-def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict[str, bytes]
-          ) -> None:
+def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict[str, bytes],
+          object_id: str | None = None) -> None:
     personal, signer = session.held.personal, session.held.owner
     if personal is None or signer is None:
         raise ConcernDeskError("Only a signed-in account can write here.")
@@ -69,8 +70,9 @@ def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict
                                      INFO + f"{session.store_id}|{recipient}".encode())
         session.conn.execute(
             "INSERT INTO main.sealed_items (id, item_id, recipient, kind, author, created_at, "
-            "body) VALUES (?,?,?,?,?,?,?)", (str(uuid.uuid4()), item_id, recipient, kind,
-                                             session.user.username, now, sealed))
+            "body, object_id) VALUES (?,?,?,?,?,?,?,?)",
+            (str(uuid.uuid4()), item_id, recipient, kind, session.user.username, now, sealed,
+             object_id))
 
 
 def _team_public(session: Session, team: str) -> tuple[str, bytes]:
@@ -106,7 +108,8 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
             snap.add_record(record_id)
             recipient, public = _team_public(session, "dsl")
             _seal(session, "record", snap.payload(),
-                  {recipient: public, holder(session.user.username): personal.public()})
+                  {recipient: public, holder(session.user.username): personal.public()},
+                  record_id)
     elif kind == "attachment":
         for attachment_id in ids:
             recipient, public = _team_public(session, "dsl")
@@ -245,6 +248,16 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
         _apply_status(session, payload)
 
 
+Progress = Callable[[int, int], None]
+_progress: list[Progress] = []
+
+
+def report_opening(hook: Progress | None) -> None:
+    """``hook(done, total)`` is called while a DSL's sign-in opens the sealed items waiting
+    (the sign-in page shows it); None stops it. One at a time: the app has one sign-in."""
+    _progress[:] = [hook] if hook is not None else []
+
+
 def open_team_items(session: Session) -> int:
     """A DSL session: takes every sealed item waiting for the DSL team into the DSL store (one
     transaction; each item in a savepoint of its own, so a refused one changes nothing) and
@@ -260,7 +273,10 @@ def open_team_items(session: Session) -> int:
         (json.dumps(sorted(keys)),)).fetchall()
     taken = 0
     with session.tx():
-        for row_id, recipient, kind, author_name, body in rows:
+        for done, (row_id, recipient, kind, author_name, body) in enumerate(rows):
+            if done % 20 == 0:
+                for hook in _progress:
+                    hook(done, len(rows))
             try:
                 with session.tx():
                     author, payload = _open_body(session, recipient, keys[recipient], body)
@@ -277,6 +293,8 @@ def open_team_items(session: Session) -> int:
                               author=author_name, reason=str(exc))
             session.conn.execute("UPDATE main.sealed_items SET opened_at = ? WHERE id = ?",
                                  (iso(session.clock.now()), row_id))
+    for hook in _progress if rows else []:
+        hook(len(rows), len(rows))
     return taken
 
 

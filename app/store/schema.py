@@ -405,6 +405,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX sealed_items_recipient ON sealed_items (recipient, opened_at, created_at);
     """,
+    # 12 — which record a sealed item carries, so its author can see whether the DSL team has
+    # opened it yet (My concerns: "sealed for the DSL team" / "with the DSL team")
+    """
+    ALTER TABLE sealed_items ADD COLUMN object_id TEXT;
+    CREATE INDEX sealed_items_object ON sealed_items (object_id, recipient);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)
