@@ -74,7 +74,7 @@ class SignInPage(QWidget):
         super().__init__(parent)
         self.db, self.directory, self.demo, self.clock = db, directory, demo, clock
         # Called on the DB thread during a DSL's sign-in; the signal brings it to this one.
-        report_opening(self.opening.emit)
+        report_opening(self._report_opening)
         self.opening.connect(self._show_opening)
         self._wait = 0
         self._countdown = QTimer(self)
@@ -133,6 +133,12 @@ class SignInPage(QWidget):
         outer.addStretch(2)
         self.setTabOrder(self.account, self.passphrase)
         self.setTabOrder(self.passphrase, self.button)
+
+    def _report_opening(self, done: int, total: int) -> None:
+        try:
+            self.opening.emit(done, total)
+        except RuntimeError:  # this page has gone (its window closed): nothing to show it on
+            report_opening(None)
 
     def _show_opening(self, done: int, total: int) -> None:
         self.button.setText(f"Opening {done} of {plural(total, 'sealed concern')}…")

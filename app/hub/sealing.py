@@ -180,8 +180,8 @@ def _attachment_payload(session: Session, attachment_id: str) -> dict[str, Any]:
 
 # -- opening, at sign-in -------------------------------------------------------------------------
 
-def _open_body(session: Session, recipient: str, private: X25519PrivateKey, body: bytes
-               ) -> tuple[str, dict[str, Any]]:
+def _open_body(session: Session, keyfile: KeyFile, recipient: str, private: X25519PrivateKey,
+               body: bytes) -> tuple[str, dict[str, Any]]:
     """(author username, payload), the author's signature checked against their published key;
     EnvelopeError when it does not hold."""
     try:
@@ -194,7 +194,7 @@ def _open_body(session: Session, recipient: str, private: X25519PrivateKey, body
         # Not for this key: sealed to an earlier key of the account (its passphrase was
         # reset), or altered.
         raise _Refused("it cannot be opened or read") from exc
-    signing_public = KeyFile.load(session.directory).signing_public_of(author)
+    signing_public = keyfile.signing_public_of(author)
     try:
         Ed25519PublicKey.from_public_bytes(b64d(signing_public or "")).verify(
             signature, INFO + canonical(payload))
@@ -271,7 +271,7 @@ def open_team_items(session: Session) -> int:
         "SELECT id, recipient, kind, author, body FROM main.sealed_items WHERE opened_at IS "
         "NULL AND recipient IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid",
         (json.dumps(sorted(keys)),)).fetchall()
-    taken = 0
+    taken, keyfile = 0, KeyFile.load(session.directory)  # read once: the signers' keys
     with session.tx():
         for done, (row_id, recipient, kind, author_name, body) in enumerate(rows):
             if done % 20 == 0:
@@ -279,7 +279,8 @@ def open_team_items(session: Session) -> int:
                     hook(done, len(rows))
             try:
                 with session.tx():
-                    author, payload = _open_body(session, recipient, keys[recipient], body)
+                    author, payload = _open_body(session, keyfile, recipient, keys[recipient],
+                                                 body)
                     if author != author_name:
                         raise _Refused(f"it names {author_name} but is signed by {author}")
                     sender = "office" if kind == "record" and payload.get("referrals") \
@@ -307,10 +308,11 @@ def _open_own(session: Session, recipient: str, private: X25519PrivateKey) -> No
         "created_at, rowid", (recipient,)).fetchall()
     if not rows:
         return
+    keyfile = KeyFile.load(session.directory)
     with session.tx():
         for kind, body in rows:
             try:
-                author, payload = _open_body(session, recipient, private, body)
+                author, payload = _open_body(session, keyfile, recipient, private, body)
                 with session.tx():
                     _apply(session, kind, author, payload, {"record": "own",
                                                             "status": "own"}.get(kind, "dsl"))

@@ -14,6 +14,7 @@ store (app/hub/sealing.py) in the same transaction.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -303,14 +304,9 @@ def move_tables(conn: Connection) -> None:
                          f"SELECT {names} FROM main.{table} ORDER BY rowid")
     triggers = [row[0] for row in conn.execute(
         "SELECT name FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-        "(SELECT value FROM json_each(?))", (_json_list(MOVED + DROPPED_WITH_THEM),))]
+        "(SELECT value FROM json_each(?))", (json.dumps(MOVED + DROPPED_WITH_THEM),))]
     for name in triggers:
         conn.execute(f"DROP TRIGGER main.{name}")
     for table in reversed(MOVED + DROPPED_WITH_THEM):
         conn.execute(f"DROP TABLE main.{table}")
 
-
-def _json_list(items: tuple[str, ...]) -> str:
-    import json
-
-    return json.dumps(list(items))

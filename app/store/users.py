@@ -237,21 +237,20 @@ def _grant_role_keys(session: Session, keyfile: KeyFile, username: str, public: 
     if not held.split:
         return
     keys = {"dsl": held.dsl_key, "office": held.office_private}
-    for role, what in NEEDS_KEY.items():
-        scope = role
+    for role, what in NEEDS_KEY.items():  # each role's key scope is named after the role
         # A DSL opens the office queue too (it released the packs).
         wanted = role in roles or (role == "office" and "dsl" in roles)
         had = role in was or (role == "office" and "dsl" in was)
         if wanted and (not had or resetting):
             secret = keys[role]
             if secret is not None:
-                keyfile.grant(scope, holder(username), secret, public)
-            elif not sign_request(session, keyfile, scope, username):
+                keyfile.grant(role, holder(username), secret, public)
+            elif not sign_request(session, keyfile, role, username):
                 raise InputError("role", f"giving '{username}' the {role} role needs {what}, "
                                  "which your account does not hold: ask a DSL who is also an "
                                  "admin, or use the recovery key (concerndesk-cli recover)")
         elif not wanted and had:
-            keyfile.revoke(scope, holder(username))
+            keyfile.revoke(role, holder(username))
     if "admin" in roles and "admin" not in was and session.user.has_role("admin"):
         # Its signature on key requests is trusted once a DSL has seen this one's.
         sign_request(session, keyfile, "admin", username)

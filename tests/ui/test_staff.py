@@ -65,6 +65,6 @@ def test_staff_records_a_concern_and_sees_only_their_own(qtbot, make_window) -> 
     assert [role for _c, role in newest.children] == ["harmed", "harmed others"]
     assert all(view.reporter_id == newest.reporter_id for view, _ in mine.model.rows)
     # The demo school has no hub: the teacher is told the concern stays on this PC.
-    assert way.state == "not-shared"
+    assert way.state == "sealed"  # sealed for the DSL team, not opened yet (docs/keys.md)
     shown = mine.model.index(0, 5).data()
-    assert shown == "on this PC (no school hub)"
+    assert shown == "sealed for the DSL team: they see it when a DSL next signs in"
