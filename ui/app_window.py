@@ -196,6 +196,11 @@ class MainWindow(QMainWindow):
         self._set_title(info.school_name)
         self.refresh_sync_state()
         self.sync.start()
+        if info.awaiting_keys:  # docs/keys.md: an admin gave the role, no DSL has handed it over
+            roles = " and ".join("DSL" if r == "dsl" else r for r in info.awaiting_keys)
+            self.messages.show_message(
+                f"Your {roles} role is waiting for its key: a DSL hands it over at their next "
+                "sign-in on this PC. Until then you see what a member of staff sees.")
 
     # -- sync ----------------------------------------------------------------------------------
     def refresh_sync_state(self) -> None:

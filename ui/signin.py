@@ -48,6 +48,7 @@ class SignedIn:
     school_name: str
     demo: bool
     auto_lock_minutes: int
+    awaiting_keys: tuple[str, ...] = ()  # roles given but whose key no DSL has handed over
 
 
 def open_session(db: Db, directory: Path, username: str, passphrase: str,
@@ -61,7 +62,7 @@ def open_session(db: Db, directory: Path, username: str, passphrase: str,
 def signed_in(db: Db) -> SignedIn:
     s = db.session
     return SignedIn(s.user.username, s.user.display_name, s.user.roles, s.school_name,
-                    s.is_demo, auto_lock_minutes(s))
+                    s.is_demo, auto_lock_minutes(s), s.roles_awaiting_keys)
 
 
 class SignInPage(QWidget):

@@ -339,6 +339,7 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
         user = replace(stored, roles=effective_roles(stored.roles, held))
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user,
                           held)
+        session.roles_awaiting_keys = tuple(r for r in stored.roles if r not in user.roles)
         pending = state.record_success(username, attempt)
         if pending:
             with session.tx():

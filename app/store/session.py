@@ -68,6 +68,8 @@ class Session:
                  data_key: bytes, clock: Clock, user: User, held: HeldKeys = LEGACY) -> None:
         self.directory = directory
         self.held = held
+        # Roles the users table gives but no key backs yet (a key request waiting for a DSL).
+        self.roles_awaiting_keys: tuple[str, ...] = ()
         self.store_id = store_id
         self.device = device
         self.clock = clock

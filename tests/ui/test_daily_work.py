@@ -222,6 +222,12 @@ def test_an_admin_changes_a_role_and_disables_an_account(
     assert "teacher" in window.signin.message.text()
     with pytest.raises(UnlockError):
         unlock(demo_store, "teacher", PASSPHRASE)
+    sign_in(qtbot, window, "teacher2")  # before a DSL hands the key over: staff, and told why
+    assert "Search" not in nav_titles(window)
+    assert "DSL role is waiting for its key" in window.messages.text
+    window.lock_now()
+    settle(qtbot, window)
     unlock(demo_store, "dsl", PASSPHRASE).close()  # a DSL signs in: the key is handed over
     sign_in(qtbot, window, "teacher2")  # the role change holds at the next sign-in
     assert "Search" in nav_titles(window)
+    assert not (window.messages.isVisible() and "waiting for its key" in window.messages.text)
