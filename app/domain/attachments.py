@@ -14,7 +14,7 @@ from pathlib import Path
 from app.clock import iso, parse_iso
 from app.domain.concern_views import ConcernView
 from app.domain.concerns import ConcernDraft, check_can_read, record_concern
-from app.domain.records import resolve_for
+from app.domain.records import NOT_YOURS, resolve_for
 from app.errors import AccessDenied, InputError, NotFound
 from app.store.roles import Perm
 from app.store.session import Session
@@ -97,7 +97,7 @@ def attachment_data(session: Session, attachment_id: str) -> bytes:
             raise NotFound("There is no such attachment.")
         # Without the DSL store an account sees only its own: another's reads as denied.
         session.audited("export", "attachment", attachment_id, denied=True)
-        raise AccessDenied("You can only see the concerns you recorded yourself.")
+        raise AccessDenied(NOT_YOURS)
     check_can_read(session, row[0])
     session.audited("export", "attachment", attachment_id)
     return bytes(row[1])

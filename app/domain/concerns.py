@@ -12,6 +12,7 @@ from app.domain.concern_views import ConcernView, concern_views
 from app.domain.event_order import next_event_at
 from app.domain.pupils import child_by_id
 from app.domain.records import (
+    NOT_YOURS,
     BodyMark,
     Version,
     VersionFields,
@@ -143,7 +144,7 @@ def check_can_read(session: Session, record_id: str) -> None:
     if kind == "concern" and owner == session.user.id and session.can(Perm.READ_OWN_CONCERNS):
         return
     session.audited("view", "record", record_id, denied=True)
-    raise AccessDenied("You can only see the concerns you recorded yourself.")
+    raise AccessDenied(NOT_YOURS)
 
 
 def get_concern(session: Session, some_id: str) -> ConcernView:

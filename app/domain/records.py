@@ -203,6 +203,10 @@ def resolve_record_id(conn: Connection, some_id: str) -> str:
     return str(row[0])
 
 
+# One refusal for every way a staff member asks for a record that is not theirs.
+NOT_YOURS = "You can only see the concerns you recorded yourself."
+
+
 def resolve_for(session: Session, some_id: str) -> str:
     """``resolve_record_id`` for a session. A session without the DSL store sees only its own
     records, so an id it cannot find may be someone else's: it is refused (and audited) as
@@ -214,7 +218,7 @@ def resolve_for(session: Session, some_id: str) -> str:
             raise
     # The id asked for, not anything about a child: the DSL team sees who tried what.
     session.audited("view", "record", some_id.strip().lower()[:64], denied=True)
-    raise AccessDenied("You can only see the concerns you recorded yourself.")
+    raise AccessDenied(NOT_YOURS)
 
 
 def record_owner(conn: Connection, record_id: str) -> tuple[str, str]:

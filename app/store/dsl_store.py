@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from app.errors import StoreDamaged
-from app.store.db import Connection, DatabaseError, damaged_message, statements
+from app.store.db import Connection, DatabaseError, damaged_message, statements, transaction
 
 DSL_FILE = "dsl.db"
 SCHEMA = "dsl"
@@ -278,15 +278,10 @@ def migrate(conn: Connection) -> None:
         raise StoreDamaged(f"The DSL store uses schema {current}, made by a newer ConcernDesk: "
                            "install the newer version.")
     for number in range(current + 1, LATEST + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):  # the school store's own: a full disk is said plainly
             for statement in statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA {SCHEMA}.user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def move_tables(conn: Connection) -> None:
