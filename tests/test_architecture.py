@@ -17,11 +17,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "protocol": {TOP},
     "store": {TOP},
     "domain": {TOP, "store"},
-    "pack": {TOP, "store", "domain"},
-    "delivery": {TOP, "protocol", "store", "domain", "pack"},
-    "hub": {TOP, "protocol", "store", "domain", "pack", "delivery"},
-    "demo": {TOP, "store", "domain"},
-    "cli": {TOP, "protocol", "store", "domain", "pack", "delivery", "hub", "demo"},
+    "profile": {TOP, "store", "domain"},
+    "pack": {TOP, "store", "domain", "profile"},
+    "delivery": {TOP, "protocol", "store", "domain", "profile", "pack"},
+    "hub": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery"},
+    "demo": {TOP, "store", "domain", "profile"},
+    "cli": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery", "hub", "demo"},
 }
 # The pack's renderer works on a PackData alone; only its assembly reads the domain.
 PACK_ASSEMBLY = "app.pack.assembly"
