@@ -15,6 +15,7 @@ from app.pack.model import (
     HouseholdMember,
     PackAttachment,
     PackChild,
+    PackContact,
     PackData,
     PackEntry,
     Professional,
@@ -96,7 +97,8 @@ def full_pack(entries: list[PackEntry] | None = None) -> PackData:
     return PackData(
         pack_id=PACK_ID,
         school=SchoolInfo("Oakfield Primary School", "1 Example Road, Exampleton EX1 2AB",
-                          "01632 960000", "dsl@oakfield.example.sch.uk"),
+                          "01632 960000", "dsl@oakfield.example.sch.uk",
+                          "Ms Çağla Öztürk", "01632 960001"),
         child=PackChild(
             legal_forename=CHILD_FORENAME, legal_surname=CHILD_SURNAME,
             preferred_forename="Zosia", aliases=["Zofia Kowalczyk"],
@@ -105,8 +107,17 @@ def full_pack(entries: list[PackEntry] | None = None) -> PackData:
             disability=None, address="12 Sample Street, Exampleton EX1 3CD",
             phone="07700 900123", gp="Dr Jiří Dvořák, Exampleton Health Centre",
             upn="B801200005001", nhs_number="943 476 5870", year_group="Year 4",
-            flags=["Child in need"],
+            flags=["Child in need"], ethnicity_code="WOTH", first_language_code="POL",
+            sen="SEN support: SLCN", sen_status="K", sen_needs=["SLCN"], looked_after=False,
+            previous_school="Brookside Infant School (999/2001)",
         ),
+        contacts=[
+            PackContact("Marta Wiśniewska", "Mother", True, True,
+                        ["07700 900456 (mobile)"], "marta@example.org",
+                        "12 Sample Street, Exampleton EX1 3CD", 1),
+            PackContact("Tomasz Kowalczyk", "Father", True, True, [], None, None, 2,
+                        True, "Alleged perpetrator: the school must not call him."),
+        ],
         household=[
             HouseholdMember("Marta Wiśniewska", "Mother", date(1988, 2, 1),
                             "12 Sample Street", True, None),

@@ -489,7 +489,15 @@ def test_twin_matches_the_schema_and_the_pdf() -> None:
         twin = json.loads(json.dumps(pack_json(data, generated_at=GENERATED_AT)))
         assert _validate(twin) == []
     twin = pack_json(full_pack(), generated_at=GENERATED_AT)
-    assert twin["schema_version"] == "1.1" and twin["pack_id"] == PACK_ID
+    assert twin["schema_version"] == "1.2" and twin["pack_id"] == PACK_ID
+    # The profile for the LA's systems: CIN census names and codes, every contact in full.
+    assert twin["cin"] == {"UPN": "B801200005001", "PersonBirthDate": "2016-05-14",
+                           "GenderCurrent": "2", "Ethnicity": "WOTH", "Disabilities": None,
+                           "NHSNumber": "9434765870"}
+    assert twin["child"]["sen_status"] == "K" and twin["child"]["sen_needs"] == ["SLCN"]
+    father = twin["contacts"][1]
+    assert father["do_not_contact"] and father["do_not_contact_reason"].startswith("Alleged")
+    assert twin["school"]["dsl_phone"] == "01632 960001"
     assert twin["generated_at"] == "2026-03-09T14:30:00.000000Z"
     assert [e["number"] for e in twin["chronology"]] == [1, 2, 3, 4]
     bruise = twin["chronology"][2]  # numbered as in the PDF

@@ -162,8 +162,7 @@ class AdminPage(QWidget):
         self.school_name = QLineEdit(page)
         self.school_name.setAccessibleName("School name")
         self.setting_edits = {setting.key: QLineEdit(page) for setting in
-                              (settings.SCHOOL_ADDRESS, settings.SCHOOL_PHONE,
-                               settings.SCHOOL_EMAIL)}
+                              settings.SCHOOL_DETAILS}
         self.auto_lock = QSpinBox(page)
         self.auto_lock.setRange(1, 60)
         self.auto_lock.setSuffix(" minutes")
@@ -176,7 +175,7 @@ class AdminPage(QWidget):
         save_key(save, page)
         form = QFormLayout(page)
         form.addRow("School &name", self.school_name)
-        for setting in (settings.SCHOOL_ADDRESS, settings.SCHOOL_PHONE, settings.SCHOOL_EMAIL):
+        for setting in settings.SCHOOL_DETAILS:
             edit = self.setting_edits[setting.key]
             edit.setAccessibleName(setting.label)
             form.addRow(setting.label, edit)

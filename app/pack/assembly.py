@@ -40,9 +40,25 @@ from app.pack import (
     render_pack,
     write_atomically,
 )
+from app.pack.from_profile import (
+    ethnicity_text,
+    home_phone,
+    household_rows,
+    pack_contact,
+    sen_text,
+)
+from app.profile.profiles import profile
 from app.store.roles import Perm
 from app.store.session import Session
-from app.store.settings import SCHOOL_ADDRESS, SCHOOL_EMAIL, SCHOOL_PHONE, get
+from app.store.settings import (
+    SCHOOL_ADDRESS,
+    SCHOOL_DSL_NAME,
+    SCHOOL_DSL_PHONE,
+    SCHOOL_EMAIL,
+    SCHOOL_PHONE,
+    Setting,
+    get,
+)
 from app.wording import date_time_text
 
 _FORM_FIELDS = {f.name for f in FIELDS if not f.name.startswith(("child_", "referrer_"))
@@ -95,35 +111,66 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
         "SELECT filename, size, sha256 FROM attachments WHERE record_id IN (SELECT value FROM "
         "json_each(?)) ORDER BY added_at, id",
         (json.dumps([e.entry_id for e in entries if e.kind != "status"]),))]
-    school = SchoolInfo(session.school_name, get(session, SCHOOL_ADDRESS) or None,
-                        get(session, SCHOOL_PHONE) or None, get(session, SCHOOL_EMAIL) or None)
+    school = school_info(session)
+    known = profile(session, child.id, audit=False)
+    facts = known.facts
     aliases = [a.strip() for a in (form.get("child_aliases") or "").split(",") if a.strip()]
+    aliases += [n for _, n in known.previous_names if n not in aliases]
     pack_child = PackChild(
         legal_forename=child.legal_forename, legal_surname=child.legal_surname,
         preferred_forename=child.preferred_forename, aliases=aliases,
         date_of_birth=child.date_of_birth, gender=child.gender,
-        ethnicity=form.get("child_ethnicity"), religion=form.get("child_religion"),
-        first_language=form.get("child_first_language"),
-        interpreter_needed=form.get("child_interpreter_needed"),
-        disability=form.get("child_disability"), address=form.get("child_address"),
-        phone=form.get("child_phone"), gp=form.get("child_gp"), upn=child.upn,
-        nhs_number=child.nhs_number, year_group=child.year_group,
-        flags=[FLAGS[f] for f in flags(session, child.id, audit=False)])
-    household = [HouseholdMember(
+        # What the DSL wrote on this referral comes first; then the child's profile.
+        ethnicity=form.get("child_ethnicity") or ethnicity_text(facts),
+        religion=form.get("child_religion") or facts.religion,
+        first_language=form.get("child_first_language") or facts.first_language
+        or facts.first_language_code,
+        interpreter_needed=_first(form.get("child_interpreter_needed"),
+                                  facts.interpreter_needed),
+        disability=form.get("child_disability") or facts.disability,
+        address=form.get("child_address") or (known.home.text if known.home else None),
+        phone=form.get("child_phone") or home_phone(known), gp=form.get("child_gp") or facts.gp,
+        upn=child.upn, nhs_number=facts.nhs_number or child.nhs_number,
+        year_group=child.year_group,
+        flags=[FLAGS[f] for f in flags(session, child.id, audit=False)],
+        ethnicity_code=facts.ethnicity_code, first_language_code=facts.first_language_code,
+        sen=sen_text(facts), sen_status=facts.sen_status, sen_needs=list(facts.sen_needs),
+        looked_after=facts.looked_after, previous_school=facts.previous_school)
+    typed = [HouseholdMember(
         m["name"], m.get("relationship"),
         date.fromisoformat(m["date_of_birth"]) if m.get("date_of_birth") else None, None,
         m.get("parental_responsibility"), m.get("notes")) for m in form.get("household", [])]
+    contacts = [pack_contact(c) for _, c in known.contacts]
+    household = typed or household_rows(known)
     referrer = Referrer(referrer_name, form.get("referrer_role"), session.school_name,
-                        form.get("referrer_phone") or school.phone,
+                        form.get("referrer_phone") or school.dsl_phone or school.phone,
                         form.get("referrer_secure_email") or school.secure_email, referral_date)
     form_values: dict[str, Any] = {k: v for k, v in form.items() if k in _FORM_FIELDS}
     harm = form_values.pop("harm_types", None) or ""
+    professionals = [Professional(p["name"], p.get("role"), p.get("organisation"),
+                                  p.get("contact")) for p in form.get("professional", [])]
+    named = {p.name.casefold() for p in professionals}
+    professionals += [Professional(p.name, p.role, p.organisation,
+                                   ", ".join(v for v in (p.phone, p.email) if v) or None)
+                      for _, p in known.professionals if p.name.casefold() not in named]
     referral_form = ReferralForm(
         **form_values, harm_types=[h.strip() for h in harm.split(",") if h.strip()],
-        professionals=[Professional(p["name"], p.get("role"), p.get("organisation"),
-                                    p.get("contact")) for p in form.get("professional", [])])
+        professionals=professionals)
     return PackData(pack_id, school, pack_child, referrer, referral_form, household, entries,
-                    attachments)
+                    attachments, contacts)
+
+
+def school_info(session: Session) -> SchoolInfo:
+    """The school's own details for section 5, from its settings."""
+    def value(setting: Setting) -> str | None:
+        return get(session, setting) or None
+
+    return SchoolInfo(session.school_name, value(SCHOOL_ADDRESS), value(SCHOOL_PHONE),
+                      value(SCHOOL_EMAIL), value(SCHOOL_DSL_NAME), value(SCHOOL_DSL_PHONE))
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
 
 
 def referral_pack_data(session: Session, referral: Referral) -> PackData:

@@ -28,6 +28,8 @@ class SchoolInfo:
     address: str | None = None
     phone: str | None = None
     secure_email: str | None = None
+    dsl_name: str | None = None  # the school's designated safeguarding lead
+    dsl_phone: str | None = None  # their direct line
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,15 @@ class PackChild:
     nhs_number: str | None = None
     year_group: str | None = None
     flags: list[str] = field(default_factory=list)
+    # From the child's profile (app/profile/), for the LA's systems as much as for people:
+    # DfE codes beside the words, so a case system loads them without re-keying.
+    ethnicity_code: str | None = None
+    first_language_code: str | None = None
+    sen: str | None = None  # "SEN support: ASD, SLCN", in words
+    sen_status: str | None = None  # N, K or E (school census)
+    sen_needs: list[str] = field(default_factory=list)  # DfE SEN type codes
+    looked_after: bool | None = None
+    previous_school: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -64,6 +75,21 @@ class HouseholdMember:
     address: str | None = None
     parental_responsibility: bool | None = None
     notes: str | None = None
+
+
+@dataclass(frozen=True)
+class PackContact:
+    """A parent, carer or other adult from the child's profile, as the LA needs them."""
+    name: str
+    relationship: str | None = None
+    parental_responsibility: bool | None = None
+    lives_with_child: bool | None = None
+    phones: list[str] = field(default_factory=list)  # "07700 900123 (mobile)"
+    email: str | None = None
+    address: str | None = None
+    priority: int | None = None
+    do_not_contact: bool = False
+    do_not_contact_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +217,7 @@ class PackData:
     household: list[HouseholdMember] = field(default_factory=list)
     chronology: list[PackEntry] = field(default_factory=list)
     attachments: list[PackAttachment] = field(default_factory=list)
+    contacts: list[PackContact] = field(default_factory=list)
     # A pack made straight from a child's record (no referral form) says so on its cover and
     # leaves the form's pages out rather than print nine sections of "not recorded".
     title: str = "Referral to children's social care"

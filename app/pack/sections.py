@@ -311,6 +311,7 @@ class Builder:
             ("First language", c.first_language),
             ("Interpreter needed", c.interpreter_needed),
             ("Disability", c.disability),
+            ("Special educational needs", c.sen),
             ("Address", c.address),
             ("Phone", c.phone),
             ("School", data.school.name),
@@ -341,6 +342,10 @@ class Builder:
         story += [*self.heading(5), self.kv_table([
             ("Name", r.name), ("Role", r.role), ("School", r.school or data.school.name),
             ("Phone", r.phone), ("Secure email", r.secure_email), ("Date", r.date),
+            ("School's DSL", ", ".join(v for v in (
+                data.school.dsl_name,
+                f"direct line {data.school.dsl_phone}" if data.school.dsl_phone else None)
+                if v) or None),
             ("School address", data.school.address), ("School phone", data.school.phone),
             ("School secure email", data.school.secure_email),
         ])]

@@ -16,7 +16,15 @@ from app.pack.model import PackData
 
 # 1.1: every field of an entry (where, action taken, witnesses), a concern's status changes
 # as entries of kind "status" with the DSL's note, and each body-map mark's named place.
-SCHEMA_VERSION = "1.1"
+# 1.2: the child's profile (issue #17): DfE codes beside the words, SEN, looked after, the
+# previous school, every contact in full, the school's DSL, and a "cin" block in the Children
+# in Need census's own item names and codes (docs/pack.md, "For the LA's systems").
+SCHEMA_VERSION = "1.2"
+# CIN census GenderCurrent: 0 not known, 1 male, 2 female, 9 not specified.
+_CIN_GENDER = {"M": "1", "F": "2", "X": "9", "U": "0"}
+# CIN census disability codes; a profile's disability written as these codes is passed on.
+_CIN_DISABILITIES = {"NONE", "MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH",
+                     "CON", "AUT", "DDA"}
 MARKING = "OFFICIAL-SENSITIVE"
 
 
@@ -43,7 +51,8 @@ def pack_json(data: PackData, *, generated_at: datetime) -> dict[str, Any]:
         "pack_id": data.pack_id,
         "generated_at": iso(generated_at),
         "school": {"name": s.name, "address": s.address, "phone": s.phone,
-                   "secure_email": s.secure_email},
+                   "secure_email": s.secure_email, "dsl_name": s.dsl_name,
+                   "dsl_phone": s.dsl_phone},
         "child": {
             "legal_forename": c.legal_forename, "legal_surname": c.legal_surname,
             "preferred_forename": c.preferred_forename, "aliases": list(c.aliases),
@@ -52,8 +61,19 @@ def pack_json(data: PackData, *, generated_at: datetime) -> dict[str, Any]:
             "first_language": c.first_language, "interpreter_needed": c.interpreter_needed,
             "disability": c.disability, "address": c.address, "phone": c.phone, "gp": c.gp,
             "upn": c.upn, "nhs_number": c.nhs_number, "year_group": c.year_group,
-            "flags": list(c.flags),
+            "flags": list(c.flags), "ethnicity_code": c.ethnicity_code,
+            "first_language_code": c.first_language_code, "sen": c.sen,
+            "sen_status": c.sen_status, "sen_needs": list(c.sen_needs),
+            "looked_after": c.looked_after, "previous_school": c.previous_school,
         },
+        "cin": _cin(data),
+        "contacts": [{
+            "name": k.name, "relationship": k.relationship,
+            "parental_responsibility": k.parental_responsibility,
+            "lives_with_child": k.lives_with_child, "phones": list(k.phones), "email": k.email,
+            "address": k.address, "priority": k.priority, "do_not_contact": k.do_not_contact,
+            "do_not_contact_reason": k.do_not_contact_reason,
+        } for k in data.contacts],
         "household": [{
             "name": m.name, "relationship": m.relationship,
             "date_of_birth": _day(m.date_of_birth), "address": m.address,
@@ -96,4 +116,21 @@ def pack_json(data: PackData, *, generated_at: datetime) -> dict[str, Any]:
         } for number, e in enumerate(entries, start=1)],
         "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256.lower(),
                          "description": a.description} for a in data.attachments],
+    }
+
+
+def _cin(data: PackData) -> dict[str, Any]:
+    """The child in the Children in Need census's item names and codes, so an LA's case
+    system loads them without re-keying; ``None`` where the school does not know."""
+    c = data.child
+    codes = [d.strip().upper() for d in (c.disability or "").replace(";", ",").split(",")
+             if d.strip()]
+    return {
+        "UPN": c.upn,
+        "PersonBirthDate": _day(c.date_of_birth),
+        "GenderCurrent": _CIN_GENDER.get((c.gender or "U")[:1].upper(), "0"),
+        "Ethnicity": c.ethnicity_code,
+        "Disabilities": codes if codes and set(codes) <= _CIN_DISABILITIES else None,
+        "NHSNumber": "".join(d for d in c.nhs_number if d.isdigit()) or None
+        if c.nhs_number else None,
     }

@@ -16,7 +16,16 @@ from pathlib import Path
 from app.clock import Clock, SystemClock, iso
 from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
 from app.store import dsl_store, highwater
-from app.store.db import DB_FILE, Connection, connect, migrate, transaction
+from app.store.db import (
+    DB_FILE,
+    KEY_MODEL,
+    SPLIT,
+    Connection,
+    connect,
+    has_dsl_store,
+    migrate,
+    transaction,
+)
 from app.store.device import DeviceKeys, create_device_keys, load_device_keys
 from app.store.held import HeldKeys, effective_roles
 from app.store.joinfile import has_provisional_wrap
@@ -298,15 +307,6 @@ def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) 
     raise UnlockError("That passphrase does not open this store for any account.")
 
 
-KEY_MODEL, SPLIT = "key_model", "school+dsl"
-
-
-def is_split(conn: Connection) -> bool:
-    """Whether the store keeps the DSL team's records in a DSL store of their own."""
-    row = conn.execute("SELECT value FROM main.meta WHERE key = ?", (KEY_MODEL,)).fetchone()
-    return row is not None and row[0] == SPLIT
-
-
 def _attach(conn: Connection, directory: Path, held: HeldKeys) -> HeldKeys:
     """Attaches what ``held`` opens. A re-key cut short after its ``PRAGMA rekey`` left the
     DSL store under the staged key: it is used, and its grants become the DSL store's."""
@@ -331,7 +331,7 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
     try:
         highwater.check(conn, directory, data_key)  # committed work lost? (before any write)
         migrate(conn)
-        held = _attach(conn, directory, replace(held, split=is_split(conn)))
+        held = _attach(conn, directory, replace(held, split=has_dsl_store(conn)))
         stored = load_user(conn, username)
         if stored is None:
             raise UnlockError(f"The account '{username}' has been removed.")
@@ -403,7 +403,7 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     try:
         highwater.check(conn, directory, data_key)
         migrate(conn)
-        held = _attach(conn, directory, replace(held, split=is_split(conn)))
+        held = _attach(conn, directory, replace(held, split=has_dsl_store(conn)))
         row = conn.execute("SELECT username FROM users WHERE removed_at IS NULL AND "
                            "(',' || roles || ',') LIKE '%,admin,%' ORDER BY created_at"
                            ).fetchone()

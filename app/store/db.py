@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlcipher3
 
 from app.errors import ConcernDeskError, StoreDamaged
-from app.store.schema import LATEST, MIGRATIONS
+from app.store.schema import LATEST, MIGRATIONS, DslTables
 
 log = logging.getLogger(__name__)
 
@@ -172,12 +172,23 @@ def migrate(conn: Connection, target: int = LATEST) -> int:
         raise ConcernDeskError(f"This store uses schema {current}, made by a newer ConcernDesk "
                                f"(this one knows {LATEST}). Install the newer version.")
     for number in range(current + 1, target + 1):
+        step = MIGRATIONS[number - 1]
         with transaction(conn):
-            for statement in statements(MIGRATIONS[number - 1]):
-                conn.execute(statement)
+            if not (isinstance(step, DslTables) and has_dsl_store(conn)):
+                for statement in statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
         log.info("store schema migrated to %d", number)
     return schema_version(conn)
+
+
+KEY_MODEL, SPLIT = "key_model", "school+dsl"
+
+
+def has_dsl_store(conn: Connection) -> bool:
+    """Whether the store keeps the DSL team's records in a DSL store of their own."""
+    row = conn.execute("SELECT value FROM main.meta WHERE key = ?", (KEY_MODEL,)).fetchone()
+    return row is not None and row[0] == SPLIT
 
 
 def statements(script: str) -> Iterator[str]:

@@ -28,7 +28,8 @@ SCHEMA = "dsl"
 # Triggers rebuild concern_state and the two trigger-kept indexes as rows arrive.
 MOVED = ("records", "record_versions", "record_children", "record_status", "record_links",
          "attachments", "attachment_chunks", "referrals", "referral_versions",
-         "referral_status", "referral_packs", "child_flag_events", "record_fts")
+         "referral_status", "referral_packs", "child_flag_events", "record_fts",
+         "profile_items")
 DROPPED_WITH_THEM = ("concern_state", "status_note_fts", "record_more_fts")
 KEEP_ROWID = ("record_versions", "record_fts")  # the search index joins on the version rowid
 
@@ -228,6 +229,23 @@ MIGRATIONS: list[str] = [
         public TEXT NOT NULL,
         added_at TEXT NOT NULL
     );
+    """,
+    # 2 — the child's profile (the school store's step 13, which a store with a DSL store
+    # skips: app/store/schema.py, DslTables)
+    """
+    CREATE TABLE dsl.profile_items (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
+                                           'professional', 'name')),
+        item_key TEXT NOT NULL,
+        value TEXT,
+        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person')),
+        source_note TEXT,
+        author_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX dsl.profile_items_child ON profile_items (child_id, kind, item_key, at);
     """,
 ]
 LATEST = len(MIGRATIONS)

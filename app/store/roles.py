@@ -17,6 +17,7 @@ class Perm(Enum):
     ADD_ENTRY = "add chronology entries"
     AMEND_ANY = "amend another person's record"
     MANAGE_REFERRALS = "prepare referrals"
+    KEEP_PROFILES = "keep children's profiles (contacts, household, GP …)"
     READ_RELEASED_PACKS = "read released referral packs"
     PRINT_RELEASED_PACKS = "print released referral packs"
     LIST_PUPILS = "see the pupil roster"
@@ -33,6 +34,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
                         Perm.SYNC}),
     "dsl": frozenset({Perm.RECORD_CONCERN, Perm.READ_OWN_CONCERNS, Perm.READ_ALL_RECORDS,
                       Perm.TRIAGE, Perm.ADD_ENTRY, Perm.AMEND_ANY, Perm.MANAGE_REFERRALS,
+                      Perm.KEEP_PROFILES,
                       Perm.READ_RELEASED_PACKS, Perm.PRINT_RELEASED_PACKS, Perm.LIST_PUPILS,
                       Perm.IMPORT_ROSTER, Perm.BACKUP, Perm.READ_AUDIT, Perm.SYNC}),
     "office": frozenset({Perm.READ_RELEASED_PACKS, Perm.PRINT_RELEASED_PACKS, Perm.SYNC}),

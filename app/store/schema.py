@@ -7,6 +7,13 @@ row, whose every change is kept in ``child_history``.
 
 from __future__ import annotations
 
+
+class DslTables(str):
+    """A step that makes tables only the DSL team may read. A single-file store keeps them
+    here; a store with a DSL store of its own (docs/keys.md) gets them from that store's own
+    migrations (app/store/dsl_store.py), so this step leaves it unchanged."""
+
+
 MIGRATIONS: list[str] = [
     # 1 — the core
     """
@@ -411,6 +418,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sealed_items ADD COLUMN object_id TEXT;
     CREATE INDEX sealed_items_object ON sealed_items (object_id, recipient);
     """,
+    # 13 — the child's profile (issue #17, app/profile/): append-only items, each the latest
+    # word on one fact, address, contact, household member, professional or previous name,
+    # with where it came from (MIS, CTF or a person). ``value`` NULL: the item was removed.
+    DslTables("""
+    CREATE TABLE profile_items (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
+                                           'professional', 'name')),
+        item_key TEXT NOT NULL,
+        value TEXT,
+        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person')),
+        source_note TEXT,
+        author_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX profile_items_child ON profile_items (child_id, kind, item_key, at);
+    """),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -20,7 +20,11 @@ AUTO_LOCK_MINUTES = Setting("auto_lock_minutes", "5", "Lock after this many idle
 SCHOOL_ADDRESS = Setting("school_address", "", "School address")
 SCHOOL_PHONE = Setting("school_phone", "", "School phone")
 SCHOOL_EMAIL = Setting("school_secure_email", "", "Secure email for safeguarding")
-ALL = (AUTO_LOCK_MINUTES, SCHOOL_ADDRESS, SCHOOL_PHONE, SCHOOL_EMAIL)
+# The referral form's section 5 names the school's DSL and a line that reaches them.
+SCHOOL_DSL_NAME = Setting("school_dsl_name", "", "Designated safeguarding lead's name")
+SCHOOL_DSL_PHONE = Setting("school_dsl_phone", "", "DSL's direct line")
+SCHOOL_DETAILS = (SCHOOL_ADDRESS, SCHOOL_PHONE, SCHOOL_EMAIL, SCHOOL_DSL_NAME, SCHOOL_DSL_PHONE)
+ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS)
 
 
 def get(session: Session, setting: Setting) -> str:

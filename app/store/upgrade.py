@@ -14,6 +14,7 @@ import json
 
 from app.errors import InputError
 from app.store import dsl_store
+from app.store.db import KEY_MODEL, SPLIT, has_dsl_store
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import UnwrapFailed, b64d, b64e, new_data_key, parse_recovery_key, raw_public
 from app.store.session import Session
@@ -23,10 +24,8 @@ AWAITING = "awaiting_members"
 
 def split_store(session: Session, recovery_key_text: str) -> list[str]:
     """Splits the store; returns the DSL accounts still waiting for the DSL store's key."""
-    from app.store.access import KEY_MODEL, SPLIT, is_split
-
     conn, directory = session.conn, session.directory
-    if is_split(conn):
+    if has_dsl_store(conn):
         raise InputError("store", "this store already keeps the DSL team's records apart")
     if "dsl" not in session.user.roles:
         raise InputError("user", "a DSL splits the store (the DSL store's key is theirs)")
