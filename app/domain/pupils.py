@@ -109,6 +109,10 @@ def apply_roster(session: Session, rows: Iterable[RosterRow], *, encoding: str |
                 changed.append(row.upn)
             else:
                 unchanged += 1
+            if row.admission_number is not None:  # only to link contact exports: not history
+                conn.execute("UPDATE children SET admission_number = ? WHERE upn = ? AND "
+                             "admission_number IS NOT ?", (row.admission_number, row.upn,
+                                                          row.admission_number))
         extra = {"encoding": encoding} if encoding else {}
         session.audit("import", "roster", None, added=added, updated=updated,
                       unchanged=unchanged, **extra)

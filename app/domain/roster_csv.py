@@ -69,6 +69,8 @@ HEADINGS: dict[str, tuple[str, ...]] = {
     "gender": ("gender", "Sex", "Legal sex"),
     "year_group": ("year_group", "Year Group", "Year", "NC Year Actual", "NC Year"),
     "nhs_number": ("nhs_number", "NHS number", "NHS no", "NHS"),
+    # Kept to link the MIS's contact exports, which may name a pupil by it (app/profile/).
+    "admission_number": ("admission_number", "Adno", "Admission number", "Admission no"),
 }  # fmt: skip
 
 MAX_AGE = 25  # a CP file is kept to the 25th birthday; an older "pupil" is a typo
@@ -104,6 +106,7 @@ class RosterRow:
     year_group: str  # N1, N2, R, Y1..Y14 or X (no National Curriculum year)
     nhs_number: str | None  # 10 digits
     line: int  # spreadsheet row (the header is line 1); 0 for rows not read from a file
+    admission_number: str | None = None  # the MIS's own number for the pupil
 
 
 UTF8, UTF16, CP1252 = "UTF-8", "UTF-16", "Windows-1252"
@@ -407,6 +410,7 @@ def _parse_row(
         "gender": _gender,
         "year_group": normalise_year_group,
         "nhs_number": lambda v: check_nhs_number(v) if v else None,
+        "admission_number": _admission_number,
     }
     for field, parse in parsers.items():
         index = columns.get(field)
@@ -423,6 +427,22 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 _REFUSED = {"Cc", "Cs", "Co", "Cn"}
+
+
+def _admission_number(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > 20 or not re.fullmatch(r"[0-9A-Za-z/\-]+", value):
+        raise InputError("admission number", "use letters, digits, / or - (20 at most)")
+    return normalise_admission_number(value)
+
+
+def normalise_admission_number(value: str) -> str:
+    """SIMS pads admission numbers with zeros ("001234"), other exports may not: compare
+    them without."""
+    value = value.strip().upper()
+    return value.lstrip("0") or "0"
 
 
 def _clean_name(value: str) -> str:

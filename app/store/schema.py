@@ -436,6 +436,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX profile_items_child ON profile_items (child_id, kind, item_key, at);
     """),
+    # 14 — the MIS admission number beside the UPN: contact exports name a pupil by either
+    """
+    ALTER TABLE children ADD COLUMN admission_number TEXT;
+    CREATE INDEX children_admission_number ON children (admission_number);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)
