@@ -50,7 +50,7 @@ from app.errors import InputError, InputErrors
 from app.identifiers import check_upn
 from app.profile.model import Address, Contact, Phone, ProfileUpdate, PupilLink
 
-NOUN = "contact file"
+NOUN = "contact export"
 
 # Field -> headings it is recognised by, best first (the first present wins). Sources and
 # which system writes which: docs/profile-imports.md.
