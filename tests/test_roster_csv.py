@@ -483,3 +483,21 @@ def test_fuzz_structured_rosters(header, rows, delimiter, encoding):
     except UnicodeEncodeError:
         return  # lone surrogates cannot be written at all
     _outcome(data)
+
+
+def test_an_older_sims_export_saved_as_windows_1252_is_read_as_such():
+    """The SIMS-like fixture as an older SIMS writes it: cp1252, its names that cp1252 can hold
+    (the others an older export could not have written at all)."""
+    text = (DATA / "roster_sims.csv").read_text("utf-8-sig")
+    kept = []
+    for line in text.splitlines(keepends=True):
+        try:
+            line.encode("cp1252")
+        except UnicodeEncodeError:
+            continue
+        kept.append(line)
+    kept[1] = kept[1].replace(",Jessica,Jessica,Jones,Jessica,", ",Zoë,Zoë,Jones,Zoë,")
+    read = read_roster("".join(kept).encode("cp1252"), today=TODAY)
+    assert read.encoding == "Windows-1252" and len(read.rows) == 15
+    assert read.rows[0].legal_forename == "Zoë" and read.non_ascii_names == 1
+    assert read.encoding_note().startswith("Read as Windows-1252 (an older export)")

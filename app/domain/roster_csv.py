@@ -31,7 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
 from app.errors import InputError, InputErrors
 from app.identifiers import check_nhs_number, check_upn
@@ -197,44 +197,40 @@ _ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]{0,40}(?::[A-Za-z_][\w.\-]{0,40})?)[\s
 _SKIP = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
 
 
-def _refuse_other_kinds(data: bytes) -> None:
-    """Refuse, naming it, a file that is plainly not a CSV roster (never quoting its content)."""
+@dataclass(frozen=True)
+class OtherKind:
+    """A file that is plainly not CSV text: ``kind`` for code, ``what`` for the message."""
+
+    kind: str  # xlsx, ods, docx, zip, xls, pdf, binary, ctf, html, xml
+    what: str  # "an Excel workbook (.xlsx)", "XML (root element <Pupils>)" ...
+
+
+def sniff_other_kind(data: bytes) -> OtherKind | None:
+    """What the file plainly is when it is not CSV text, else None (never reads out content
+    beyond an XML root element's name). Shared by the roster and the profile importers, which
+    each give their own advice."""
     head = data[:8192]
-
-    def refuse(what: str, advice: str) -> NoReturn:
-        raise InputError("csv", f"the file is {what}, not a CSV roster; {advice}")
-
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if b"xl/" in data:
-            refuse("an Excel workbook (.xlsx)", _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:])
+            return OtherKind("xlsx", "an Excel workbook (.xlsx)")
         if b"opendocument.spreadsheet" in head:
-            refuse(
-                "an OpenDocument spreadsheet (.ods)",
-                "in LibreOffice use Save As > 'Text "
-                "CSV' with character set 'Unicode (UTF-8)', then import that file",
-            )
+            return OtherKind("ods", "an OpenDocument spreadsheet (.ods)")
         if b"word/" in data:
-            refuse("a Word document (.docx)", _EXPORT_CSV)
-        refuse("a ZIP archive", "take the roster CSV out of it (or " + _EXPORT_CSV + ")")
+            return OtherKind("docx", "a Word document (.docx)")
+        return OtherKind("zip", "a ZIP archive")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        refuse(
-            "an older Excel workbook (.xls) or other Office document",
-            _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:],
-        )
+        return OtherKind("xls", "an older Excel workbook (.xls) or other Office document")
     if b"%PDF-" in head[:1024]:
-        refuse("a PDF document", "a printed report cannot be imported: " + _EXPORT_CSV)
+        return OtherKind("pdf", "a PDF document")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = head.decode("utf-16", errors="ignore")
     elif b"\x00" in head:
-        refuse(
-            "binary data (it has NUL bytes)",
-            "perhaps UTF-16 without a byte-order mark, or not a text file at all; " + _EXPORT_CSV,
-        )
+        return OtherKind("binary", "binary data (it has NUL bytes)")
     else:
         text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
     text = text.lstrip("\ufeff \t\r\n")
     if not text.startswith("<"):
-        return
+        return None
     position = 0
     while skipped := _SKIP.match(text, position):
         if skipped.end() == position:
@@ -243,11 +239,32 @@ def _refuse_other_kinds(data: bytes) -> None:
     root = _ROOT.match(text, position)
     name = root.group(1) if root else ""
     if name.rpartition(":")[2].casefold() == "ctfile":
-        raise InputError("csv", CTF_REFUSAL)
+        return OtherKind("ctf", "a Common Transfer File (CTF, XML)")
     if name.casefold() == "html" or text[:200].casefold().startswith(("<!doctype html", "<html")):
-        refuse("a web page (HTML)", _EXPORT_CSV)
+        return OtherKind("html", "a web page (HTML)")
     element = f" (root element <{name}>)" if name else ""
-    refuse(f"XML{element}", _EXPORT_CSV)
+    return OtherKind("xml", f"XML{element}")
+
+
+def _refuse_other_kinds(data: bytes) -> None:
+    """Refuse, naming it, a file that is plainly not a CSV roster (never quoting its content)."""
+    other = sniff_other_kind(data)
+    if other is None:
+        return
+    if other.kind == "ctf":
+        raise InputError("csv", CTF_REFUSAL)
+    save_as_utf8 = _SAVE_AS_UTF8[0].lower() + _SAVE_AS_UTF8[1:]
+    advice = {
+        "xlsx": save_as_utf8,
+        "xls": save_as_utf8,
+        "ods": "in LibreOffice use Save As > 'Text CSV' with character set 'Unicode (UTF-8)', "
+        "then import that file",
+        "zip": "take the roster CSV out of it (or " + _EXPORT_CSV + ")",
+        "pdf": "a printed report cannot be imported: " + _EXPORT_CSV,
+        "binary": "perhaps UTF-16 without a byte-order mark, or not a text file at all; "
+        + _EXPORT_CSV,
+    }.get(other.kind, _EXPORT_CSV)
+    raise InputError("csv", f"the file is {other.what}, not a CSV roster; {advice}")
 
 
 # Multi-byte UTF-8 sequences: in a file that is not UTF-8 as a whole, these are UTF-8 text
@@ -258,14 +275,16 @@ _UTF8_SEQUENCE = re.compile(
 )
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def decode_text(data: bytes, noun: str = "roster") -> tuple[str, str]:
+    """(text, UTF8 | UTF16 | CP1252), as the module docstring decides; ``noun`` names the file
+    in messages (\"roster\", \"contact file\")."""
     if not data.strip():
-        raise InputError("csv", "the roster file is empty")
+        raise InputError("csv", f"the {noun} file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), UTF16
         except UnicodeDecodeError:
-            raise InputError("csv", "the roster says it is UTF-16 but is damaged") from None
+            raise InputError("csv", f"the {noun} says it is UTF-16 but is damaged") from None
     try:
         return data.decode("utf-8-sig"), UTF8
     except UnicodeDecodeError as error:
@@ -280,14 +299,14 @@ def _decode(data: bytes) -> tuple[str, str]:
         byte = data[error.start]
         raise InputError(
             "csv",
-            f"the roster is neither UTF-8 nor Windows-1252 text: line {line_at(error.start)} has "
+            f"the {noun} is neither UTF-8 nor Windows-1252 text: line {line_at(error.start)} has "
             f"the byte 0x{byte:02X}, which Windows-1252 does not use, so the file was saved in "
             f"another character set and names could come through wrong. {_SAVE_AS_UTF8}",
         ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         raise InputError(
             "csv",
-            f"the roster starts as UTF-8 (it has a UTF-8 mark) but line {line_at(first_bad)} is "
+            f"the {noun} starts as UTF-8 (it has a UTF-8 mark) but line {line_at(first_bad)} is "
             f"not UTF-8: it mixes two character sets, and names would come through wrong. "
             f"{_SAVE_AS_UTF8}",
         )
@@ -295,12 +314,15 @@ def _decode(data: bytes) -> tuple[str, str]:
     if utf8 is not None:
         raise InputError(
             "csv",
-            f"the roster mixes character sets: line {line_at(utf8.start())} is UTF-8 but line "
+            f"the {noun} mixes character sets: line {line_at(utf8.start())} is UTF-8 but line "
             f"{line_at(first_bad)} is Windows-1252 (an older export), so names would come "
-            f"through wrong whichever way it is read. Export the roster again in one piece, or "
+            f"through wrong whichever way it is read. Export the {noun} again in one piece, or "
             f"fix those lines and save as UTF-8. {_SAVE_AS_UTF8}",
         )
     return text, CP1252
+
+
+_decode = decode_text
 
 
 def _names(row: RosterRow) -> list[str]:
@@ -311,13 +333,13 @@ def _names(row: RosterRow) -> list[str]:
 _NAME_PUNCTUATION = set("'’‘`´-‐–.· ")  # · as in the Catalan Gal·la
 
 
-def _check_cp1252_names(rows: list[RosterRow]) -> None:
-    """A file in another single-byte code page also decodes as cp1252, wrongly. Refuse it when
-    the names show it: symbols where letters belong (cp1250 'ł' -> '³', 'ż' -> '¿'), or a
-    word made only of accented letters (Cyrillic or Greek letters read as Latin ones)."""
+def suspect_cp1252_lines(named: list[tuple[int, list[str]]]) -> list[int]:
+    """The lines whose names, read as cp1252, show the file is in another single-byte code page
+    (it decodes as cp1252 too, wrongly): symbols where letters belong (cp1250 'ł' -> '³',
+    'ż' -> '¿'), or a word made only of accented letters (Cyrillic or Greek read as Latin)."""
     suspect: list[int] = []
-    for row in rows:
-        for name in _names(row):
+    for line, names in named:
+        for name in names:
             symbols = any(
                 not ch.isascii()
                 and not ch.isalpha()
@@ -330,20 +352,29 @@ def _check_cp1252_names(rows: list[RosterRow]) -> None:
                 for word in re.findall(r"[^\W\d_]+", name)
             )
             if symbols or foreign:
-                suspect.append(row.line)
+                suspect.append(line)
                 break
+    return suspect
+
+
+def refuse_other_code_page(suspect: list[int], noun: str = "roster") -> None:
+    """InputError naming the suspect lines (from suspect_cp1252_lines), if any."""
     if suspect:
         lines = ", ".join(map(str, suspect[:5])) + (" …" if len(suspect) > 5 else "")
         raise InputError(
             "csv",
-            f"the roster is not UTF-8, and read as Windows-1252 (an older export) the names on "
+            f"the {noun} is not UTF-8, and read as Windows-1252 (an older export) the names on "
             f"line{'s' * (len(suspect) != 1)} {lines} come out as symbols or strings of accented "
             f"letters: it is probably in another character set (Central European, Cyrillic, "
             f"Greek …). Nothing was imported. {_SAVE_AS_UTF8}",
         )
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
+def _check_cp1252_names(rows: list[RosterRow]) -> None:
+    refuse_other_code_page(suspect_cp1252_lines([(row.line, _names(row)) for row in rows]))
+
+
+def read_records(text: str, noun: str = "roster") -> list[tuple[int, list[str]]]:
     """(spreadsheet line, cells) for every record, blank ones included."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ","
@@ -355,25 +386,35 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
         return list(enumerate(reader, start=1))
     except csv.Error as error:
         raise InputError(
-            "csv", f"the roster is not a well-formed CSV file near line {reader.line_num} ({error})"
+            "csv", f"the {noun} is not a well-formed CSV file near line {reader.line_num} ({error})"
         ) from None
 
 
-def _first_non_blank(rows: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:
-    while rows and _blank(rows[0][1]):
+def first_non_blank(
+    rows: list[tuple[int, list[str]]], noun: str = "roster"
+) -> tuple[int, list[str]]:
+    """Remove and return the header: the first record with a non-blank cell."""
+    while rows and is_blank(rows[0][1]):
         rows.pop(0)
     if not rows:
-        raise InputError("csv", "the roster file is empty")
+        raise InputError("csv", f"the {noun} file is empty")
     return rows.pop(0)
 
 
-def _blank(cells: list[str]) -> bool:
+def is_blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-def _heading_key(text: str) -> str:
+_records, _first_non_blank, _blank = read_records, first_non_blank, is_blank
+
+
+def heading_key(text: str) -> str:
+    """A heading as matched: case, spaces, underscores and punctuation ignored."""
     # "D.O.B" -> "dob", "Year_Group" -> "year group", "NHS No." -> "nhs no"
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold().replace(".", "")).split())
+
+
+_heading_key = heading_key
 
 
 def _map_columns(header: list[str]) -> dict[str, int]:
@@ -445,7 +486,9 @@ def normalise_admission_number(value: str) -> str:
     return value.lstrip("0") or "0"
 
 
-def _clean_name(value: str) -> str:
+def clean_name(value: str) -> str:
+    """A name trimmed, its spaces collapsed and NFC-normalised; InputError(\"name\", ...) for
+    control, bidirectional-override or unassigned characters or more than MAX_NAME."""
     name = " ".join(unicodedata.normalize("NFC", value).split())
     # Other format characters stay: ZWJ and ZWNJ are part of correct spelling in Arabic-script
     # and Indic names.
@@ -454,6 +497,9 @@ def _clean_name(value: str) -> str:
     if len(name) > MAX_NAME:
         raise InputError("name", f"is longer than {MAX_NAME} characters")
     return name
+
+
+_clean_name = clean_name
 
 
 def _required_name(value: str) -> str:
