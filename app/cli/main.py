@@ -31,8 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     store_commands.register(sub)
     people_commands.register(sub)
     record_commands.register(sub)
-    from app.cli import referral_commands, selftest_command, sync_commands, triage_commands
+    from app.cli import (
+        profile_commands,
+        referral_commands,
+        selftest_command,
+        sync_commands,
+        triage_commands,
+    )
 
+    profile_commands.register(sub)
     referral_commands.register(sub)
     triage_commands.register(sub)
     sync_commands.register(sub)

@@ -190,8 +190,9 @@ _SAVE_AS_UTF8 = (
 )
 _EXPORT_CSV = "export the pupil roster from the MIS as CSV instead and import that file"
 CTF_REFUSAL = (
-    "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot import "
-    "yet; " + _EXPORT_CSV
+    "this is a Common Transfer File (CTF, XML), not a roster: a DSL imports it into the "
+    "children's profiles (concerndesk-cli profile import, or Admin > Pupil roster > Import "
+    "contacts or a CTF); for the roster, " + _EXPORT_CSV
 )
 _ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]{0,40}(?::[A-Za-z_][\w.\-]{0,40})?)[\s/>]")
 _SKIP = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)

@@ -106,9 +106,9 @@ def item_key(kind: str, value: object) -> str:
     """The key an item keeps while its details change: made from the name (and a
     professional's role), so two sources naming one person agree."""
     if kind == "contact" and isinstance(value, Contact):
-        return "c:" + _norm(value.name)
+        return "c:" + _norm(_untitled(value.name))
     if kind == "household" and isinstance(value, HouseholdMember):
-        return "h:" + _norm(value.name)
+        return "h:" + _norm(_untitled(value.name))
     if kind == "professional" and isinstance(value, Professional):
         return "p:" + _norm(value.name) + ":" + _norm(value.role)
     if kind == "name" and isinstance(value, str):
@@ -116,6 +116,15 @@ def item_key(kind: str, value: object) -> str:
     if kind == "address" and isinstance(value, Address):
         return "a:" + _norm(value.text)
     raise ValueError(f"no key for a {kind}")
+
+
+_TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|rev|sir|dame|lady|lord)\.?\s+", re.I)
+
+
+def _untitled(name: str) -> str:
+    """"Mrs Zoë Jones" and "Zoë Jones" are one person: an MIS export names contacts with
+    their title, a CTF without."""
+    return _TITLE.sub("", name.strip())
 
 
 def _norm(text: str) -> str:
