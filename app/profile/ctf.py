@@ -1,8 +1,9 @@
 """Reading a DfE Common Transfer File (CTF, XML) into profile updates, one per pupil.
 
-Pure: bytes in, a ``CtfFile`` out, no database. Follows the CTF 25 specification's structure
-(the elements read here are unchanged in CTF 26); resources/ctf/ holds the schema the tests
-check fixtures against and says where it comes from.
+Pure: bytes in, a ``CtfFile`` out, no database. Follows the CTF 25 structure and also reads
+files that say CTF 26, assuming (not checked: its specification was not to hand) that the
+elements read here are unchanged, as they have been since CTF 17; resources/ctf/ holds the
+schema the tests check fixtures against and says where it comes from.
 
 Decisions:
 - Safe parsing: a file with a DOCTYPE is refused before and after parsing (a CTF never has
