@@ -374,8 +374,8 @@ NOT_CSV = {
     "nul": b"u\x00p\x00n\x00,\x00",
 }
 CTF_WORDS = (
-    "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot "
-    "import yet; export the pupil roster from the MIS as CSV instead"
+    "this is a Common Transfer File (CTF, XML), not a roster: a DSL imports it into the "
+    "children's profiles"
 )
 NOT_CSV_WORDS = {
     "ctf": CTF_WORDS, "ctf-utf16": CTF_WORDS, "ctf-bom": CTF_WORDS,

@@ -54,7 +54,7 @@ def test_a_sims_contact_export_fills_the_profile_and_twice_changes_nothing(
         again = import_contacts(dsl, (DATA / "mis" / "sims_contacts.csv").read_bytes())
         assert again.changes == 0 and again.summary.startswith("Nothing changed")
         assert profile(dsl, child.id, audit=False) == known
-        audit = dsl.conn.execute("SELECT count(*) FROM audit WHERE action = 'import' AND "
+        audit = dsl.conn.execute("SELECT count(*) FROM dsl.audit WHERE action = 'import' AND "
                                  "object_type = 'profiles'").fetchone()[0]
         assert audit == 2  # each import is audited, even one that changed nothing
 
@@ -72,8 +72,8 @@ def test_a_contact_for_a_pupil_not_on_the_roster_imports_nothing(
 
 def test_a_row_linked_only_by_admission_number_finds_its_pupil(
         keyed_school: SmallSchool) -> None:
-    csv = ("Adno,Contact Forename,Contact Surname,Relationship,Priority\r\n"
-           "1001,Ewa,Kaminska,Mother,1\r\n").encode()
+    csv = (b"Adno,Contact Forename,Contact Surname,Relationship,Priority\r\n"
+           b"1001,Ewa,Kaminska,Mother,1\r\n")
     with keyed_school.open("dsl") as dsl:
         _sims(dsl)
         import_contacts(dsl, csv)  # the roster said 001001: the zeros do not matter
@@ -148,3 +148,27 @@ def test_a_single_file_store_keeps_the_profile_too(single_key_school: SmallSchoo
         child = child_by_upn(dsl, "B801200005001")
         set_fact(dsl, child.id, "first_language", "Polish")
         assert profile(dsl, child.id).facts.first_language == "Polish"
+
+
+def test_a_ctf_adds_a_new_pupil_and_enriches_the_profile_once(
+        keyed_school: SmallSchool) -> None:
+    data = (DATA / "ctf" / "small.xml").read_bytes()
+    with keyed_school.open("dsl") as dsl:
+        result = import_profile_file(dsl, data)  # told apart from a CSV by being XML
+        assert result.what == "Common Transfer File 25.0 from Testford Park Academy " \
+            "(" + result.what.split("(")[1]
+        assert result.children_added == result.pupils > 0
+        ada = child_by_upn(dsl, "B975410020001")
+        assert ada.legal_forename == "Ada"  # on the roster now, for every role
+        known = profile(dsl, ada.id)
+        assert known.facts.ethnicity_code == "WBRI" and known.facts.ethnicity
+        assert known.facts.previous_school and "Sampleton Junior School" in \
+            known.facts.previous_school
+        parents = [c for _, c in known.contacts if c.parental_responsibility]
+        assert {c.relationship for c in parents} and all(c.name for c in parents)
+        assert known.source_of("fact", "ethnicity_code").source == "ctf"
+
+        again = import_profile_file(dsl, data)
+        assert again.changes == 0 and again.children_added == 0
+    with keyed_school.open("teacher") as teacher:  # the roster entry, never the profile
+        assert child_by_upn(teacher, "B975410020001").legal_surname == "Testperson"
