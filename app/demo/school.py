@@ -6,6 +6,7 @@ the clock set to when it happened, so the demo exercises validation, FTS and the
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,13 +14,25 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from app.clock import Clock, FakeClock, SystemClock
-from app.demo.synthetic import ConcernSeed, EntrySeed, SyntheticSchool
+from app.demo import roll
+from app.demo.profiles import demo_profile_updates
+from app.demo.referral import worked_referral
+from app.demo.synthetic import ConcernSeed, EntrySeed, StaffSeed, SyntheticSchool
 from app.domain.chronology import add_entry
 from app.domain.concerns import ConcernDraft, record_concern, set_status
 from app.domain.pupils import apply_roster
+from app.profile.profiles import apply_update
 from app.store.access import create_store, load_user, unlock
 from app.store.keys import KdfParams
 from app.store.session import Session, User
+from app.store.settings import (
+    SCHOOL_ADDRESS,
+    SCHOOL_DSL_NAME,
+    SCHOOL_DSL_PHONE,
+    SCHOOL_EMAIL,
+    SCHOOL_PHONE,
+    set_value,
+)
 from app.store.users import add_user
 
 # A status change the timeline plays: (seed concern id, new status, note).
@@ -63,12 +76,33 @@ def build_demo(directory: Path, *, pupils: int = 300, seed: int = 2026, passphra
         child_ids = dict(admin.conn.execute("SELECT upn, id FROM children").fetchall())
         ids = [child_ids[row.upn] for row in roster]
         HistoryReplay(admin, replay, users).play(ids, concerns, entries, today)
+        replay.set(real_clock.now())  # history is played; what follows happens today
+        _school_details(admin, synth, next(s for s in staff if s.username == "dsl"))
+        dsl_user = users["dsl"]
+        assert dsl_user is not None
+        dsl = admin.as_user(dsl_user)
+        profiles = demo_profile_updates(synth, roster)
+        with admin.tx():  # as the DSL imports the MIS's contact export: one transaction
+            for update, row in zip(profiles, roster, strict=True):
+                apply_update(dsl, child_ids[row.upn], update, "mis", "demo MIS export")
+        worked_referral(dsl, roster, profiles, concerns, child_ids)
         summary = DemoSummary(admin.school_name, len(roster), len(concerns), len(entries),
                               [s.username for s in staff])
     # As a school's first DSL does: their first sign-in takes the DSL store's key from the
     # account that made the store and re-keys it (docs/keys.md), so the demo starts settled.
     unlock(directory, "dsl", passphrase, clock=real_clock).close()
     return summary
+
+
+def _school_details(admin: Session, synth: SyntheticSchool, dsl: StaffSeed) -> None:
+    """What section 5 of a referral form asks about the school, as its admin sets it up."""
+    direct_line = roll.drama_phone(random.Random(f"dsl-line:{synth.seed}"), mobile=False)
+    for setting, value in ((SCHOOL_ADDRESS, synth.school_address()),
+                           (SCHOOL_PHONE, synth.school_phone()),
+                           (SCHOOL_EMAIL, "safeguarding@school.example.org"),
+                           (SCHOOL_DSL_NAME, dsl.display_name),
+                           (SCHOOL_DSL_PHONE, direct_line)):
+        set_value(admin, setting, value)
 
 
 class HistoryReplay:

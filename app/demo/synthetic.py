@@ -162,6 +162,7 @@ class SyntheticSchool:
         self._name = self._invent_school_name(rng)
         self._family_of: dict[str, int] = {}  # upn -> family number, filled by pupils()
         self._address_of_family: dict[int, str] = {}
+        self._families: dict[int, _Family] = {}
 
     # -- the school ------------------------------------------------------------------------
 
@@ -239,6 +240,7 @@ class SyntheticSchool:
         made: list[tuple[RosterRow, int]] = []
         family_number = 0
         self._address_of_family = {}
+        self._families = {}
         # Larger rolls always show each script the UI and PDFs must handle (Greek, Cyrillic,
         # Arabic, Bengali), including one legal name held in its own script.
         showcase = list(_SHOWCASE) if n >= 50 else []
@@ -246,6 +248,7 @@ class SyntheticSchool:
             shown = showcase.pop(0) if showcase else None
             family = self._new_family(rng, shown)
             self._address_of_family[family_number] = family.address
+            self._families[family_number] = family
             size = min(n - len(made), rng.choices((1, 2, 3, 4), (70, 22, 7, 1))[0])
             used_years: list[str] = []
             twin_of: RosterRow | None = None
@@ -263,6 +266,14 @@ class SyntheticSchool:
                                  m[0].legal_forename, m[0].upn))  # fmt: skip
         self._family_of = {row.upn: fam for row, fam in made}
         return [row for row, _ in made]
+
+    def family_of(self, upn: str) -> tuple[int, str, str] | None:
+        """(family number, name group, family surname) of a pupil from ``pupils()``."""
+        number = self._family_of.get(upn)
+        if number is None:
+            return None
+        family = self._families[number]
+        return number, family.group, family.surname
 
     def siblings(self, pupils: Sequence[RosterRow]) -> list[tuple[int, ...]]:
         """Index groups of siblings (2+) among ``pupils`` as made by ``pupils()``."""

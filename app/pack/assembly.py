@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,11 @@ from app.store.settings import (
 )
 from app.wording import date_time_text
 
-_FORM_FIELDS = {f.name for f in FIELDS if not f.name.startswith(("child_", "referrer_"))
-                and f.name not in {"household", "professional"}}
+# The form's own answers (sections 1, 2, 6–8): every stored field the ReferralForm has. Chosen
+# by the dataclass, not by name: "child_aware", "child_views" and "child_voice" are answers
+# about the child, not section 3's details, and were once dropped by a prefix test.
+_FORM_FIELDS = {f.name for f in FIELDS} & {f.name for f in fields(ReferralForm)} - {
+    "professionals"}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ from app.pack.styles import (
 )
 
 NOT_RECORDED = "Not recorded"
+# A question the form's own answers make moot is said to be so, not "not recorded": the LA
+# reads "not recorded" as a gap to chase.
+NOT_APPLICABLE = "Not applicable"
 _CELL_PAD = 3
 LABEL_WIDTH = 52 * mm
 
@@ -225,7 +228,7 @@ class Builder:
         marks = sum(len(e.body_marks) for e in entries)
         rows: list[tuple[str, object]] = [
             ("Child", child.full_name),
-            ("Known as", child.preferred_forename),
+            ("Known as", child.preferred_forename or "Legal name"),
             ("Date of birth", dob),
             ("UPN / NHS number", " / ".join(v or NOT_RECORDED for v in
                                            (child.upn, child.nhs_number))),
@@ -281,18 +284,21 @@ class Builder:
     def form(self, data: PackData) -> list[Flowable]:
         f, c, r = data.form, data.child, data.referrer
         kind = {"safeguarding": "Safeguarding", "early help": "Early help"}.get(f.kind or "")
+        not_urgent = NOT_APPLICABLE + " (no immediate risk)" if f.immediate_risk is False \
+            else None
         story: list[Flowable] = [*self.heading(1), self.kv_table([
             ("Immediate risk", f.immediate_risk),
-            ("Already phoned (whom)", f.phoned_whom),
-            ("When phoned", f.phoned_when),
+            ("Already phoned (whom)", f.phoned_whom or not_urgent),
+            ("When phoned", f.phoned_when or not_urgent),
             ("Safeguarding or early help", kind),
         ])]
+        consented = NOT_APPLICABLE + " (consent given)" if f.consent_given else None
         story += [*self.heading(2), self.kv_table([
             ("Parents/carers aware", f.parents_aware),
             ("Consent given", f.consent_given),
             ("Consent given by", f.consent_by),
             ("What the consent covers", f.consent_scope),
-            ("If no consent, why not", f.no_consent_reason),
+            ("If no consent, why not", f.no_consent_reason or consented),
             ("Child knows of the referral", f.child_aware),
         ])]
         story += self.narrative("The child's views", f.child_views)
@@ -302,8 +308,8 @@ class Builder:
         born = c.date_of_birth
         story += [*self.heading(3), self.kv_table([
             ("Legal name", c.full_name),
-            ("Preferred name", c.preferred_forename),
-            ("Other names and aliases", c.aliases),
+            ("Preferred name", c.preferred_forename or "Same as legal name"),
+            ("Other names and aliases", c.aliases or "None known"),
             ("Date of birth", born),
             ("Gender", c.gender),
             ("Ethnicity", c.ethnicity),
@@ -319,7 +325,7 @@ class Builder:
             ("GP", c.gp),
             ("UPN", c.upn),
             ("NHS number", c.nhs_number),
-            ("Flags", c.flags),
+            ("Flags", c.flags or "None set"),
         ])]
 
         story += self.heading(4)
