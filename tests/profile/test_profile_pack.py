@@ -4,7 +4,7 @@ demo's worked referral prints "Not recorded" only for what nobody knows."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pymupdf
@@ -33,7 +33,7 @@ from app.store.settings import SCHOOL_DSL_NAME, SCHOOL_DSL_PHONE, SCHOOL_PHONE, 
 from tests.conftest import SmallSchool
 
 UPN = "B801200005001"
-NOW = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 UPDATE = ProfileUpdate(
     link=PupilLink(UPN),
     facts=Facts(ethnicity_code="WOTH", ethnicity="Any other White background",
