@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import app.store.db
+from app.demo.ctf_fixture import make_ctf
 from app.demo.synthetic import SyntheticSchool
 from app.domain.chronology import chronology
 from app.domain.concerns import ConcernDraft, inbox, record_concern
 from app.domain.records import latest_version
 from app.domain.search import search
+from app.profile.ctf import read_ctf
+from app.profile.imports import import_ctf
 from app.store.access import unlock
 from app.store.db import DB_FILE
 from app.store.dsl_store import attach_store
@@ -113,6 +116,7 @@ def measure_store(results: Results, built: BuiltStore, work: Path, reps: Reps, *
     if main:
         _unlock(results, store, reps)
         _sealed_backlog(results, built, work / "backlog")
+        _ctf_import(results, built, work / "ctf")
     dsl = unlock(store.path, "dsl", PASSPHRASE)
     teacher = unlock(store.path, "teacher", PASSPHRASE)
     try:
@@ -240,6 +244,28 @@ def _sealed_backlog(results: Results, built: BuiltStore, work: Path) -> None:
     results.set("sealed_backlog_s", took, empty,
                 note=f"{BACKLOG} concerns sealed by a teacher, opened at one DSL sign-in "
                      "(unlock included); baseline: the same sign-in with none waiting")
+
+
+CTF_PUPILS, CTF_CONTACTS = 1500, 2
+
+
+def _ctf_import(results: Results, built: BuiltStore, work: Path) -> None:
+    """A DSL imports a 1,500-pupil Common Transfer File with 3,000 contacts (issue #17): read,
+    checked, new pupils on the roster, every profile written and audited, in one transaction;
+    against reading the file alone."""
+    store, _plain = working_copy(built, work)
+    data = make_ctf(CTF_PUPILS, CTF_CONTACTS, seed=built.seed)
+    started = time.perf_counter()
+    read_ctf(data)
+    parse = time.perf_counter() - started
+    with unlock(store.path, "dsl", PASSPHRASE) as dsl:
+        started = time.perf_counter()
+        result = import_ctf(dsl, data)
+        took = time.perf_counter() - started
+    assert result.pupils == CTF_PUPILS and result.changes > 0, result
+    results.set("ctf_import_s", took, parse,
+                note=f"{CTF_PUPILS:,} pupils, {CTF_PUPILS * CTF_CONTACTS:,} contacts, "
+                     f"{len(data) / 1e6:.1f} MB; baseline: parsing the file alone")
 
 
 def _drafts(session: Session, built: BuiltStore, n: int) -> list[ConcernDraft]:

@@ -34,6 +34,8 @@ MAIN_SPECS = [
     _s("unlock_s", "unlock: passphrase -> store open", "s", 0.5, base="Argon2id alone"),
     _s("sealed_backlog_s", "DSL sign-in opening 200 sealed concerns", "s", 2,
        base="nothing waiting"),
+    _s("ctf_import_s", "import a CTF: 1,500 pupils, 3,000 contacts", "s", 5,
+       base="parsing it alone"),
     _s("record_concern_p95_ms", "record a concern, p95", "ms", 15, base=_PLAIN),
     _s("chronology_load_ms", "load a 500-entry chronology (core)", "ms", 30, base=_PLAIN),
     _s("chronology_view_ms", "chronology ready in the Qt model/view", "ms", 100),
