@@ -50,6 +50,8 @@ from app.hub.apply_checks import (
     time_field,
 )
 from app.identifiers import check_upn
+from app.profile.model import SOURCES
+from app.profile.profiles import KINDS
 from app.store.db import Connection
 
 _CHILD_FIELDS = ("legal_forename", "legal_surname", "preferred_forename", "date_of_birth",
@@ -248,6 +250,29 @@ def apply_flag(conn: Connection, raw: object, n: int, applied: Applied) -> None:
         "note": text_field(f, "note", where, optional=True)}))
 
 
+def apply_profile_item(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    """One row of a child's profile; the receiving PC keeps the union of rows."""
+    where = f"profile item {n}"
+    p = as_object(raw, where)
+    if p.get("kind") not in KINDS:
+        raise BadPayload(f"{where} kind is not one of " + ", ".join(KINDS))
+    if p.get("source") not in SOURCES:
+        raise BadPayload(f"{where} source is not one of " + ", ".join(SOURCES))
+    value = text_field(p, "value", where, optional=True, limit=20_000)
+    if value is not None:
+        try:
+            json.loads(value)
+        except ValueError:
+            raise BadPayload(f"{where} value is not JSON") from None
+    applied.add("profile items", _insert(conn, "profile_items", {
+        "id": id_field(p, "id", where), "child_id": _child_id(conn, p.get("upn"), where),
+        "kind": p["kind"], "item_key": text_field(p, "item_key", where, limit=300),
+        "value": value, "source": p["source"],
+        "source_note": text_field(p, "source_note", where, optional=True, limit=300),
+        "author_id": known_user(conn, id_field(p, "author_id", where), where),
+        "at": time_field(p, "at", where)}))
+
+
 def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> None:
     where = f"referral {n}"
     r = as_object(raw, where)
@@ -281,7 +306,8 @@ def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> N
 def _check_staff(conn: Connection, payload: dict[str, Any]) -> None:
     """A staff PC's snapshot: its concerns, each with versions by the concern's author and at
     most its first "new" status; nothing of anyone else's record, no entry, flag or referral."""
-    for key, what in (("flags", "flag events"), ("referrals", "referrals")):
+    for key, what in (("flags", "flag events"), ("referrals", "referrals"),
+                      ("profile", "children's profiles")):
         if as_list(payload.get(key), key):
             raise NotAllowed("staff", what)
     records = as_list(payload.get("records"), "records")
@@ -325,7 +351,8 @@ def _check_staff(conn: Connection, payload: dict[str, Any]) -> None:
 
 def _check_office(conn: Connection, payload: dict[str, Any]) -> None:
     """An office PC's snapshot: referrals this PC holds, adding nothing but "printed" marks."""
-    for key, what in (("records", "records"), ("flags", "flag events")):
+    for key, what in (("records", "records"), ("flags", "flag events"),
+                      ("profile", "children's profiles")):
         if as_list(payload.get(key), key):
             raise NotAllowed("office", what)
     referrals = as_list(payload.get("referrals"), "referrals")
@@ -374,6 +401,8 @@ def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl
         apply_flag(conn, flag, n, applied)
     for n, referral in enumerate(as_list(payload.get("referrals"), "referrals"), start=1):
         apply_referral(conn, referral, n, applied)
+    for n, item in enumerate(as_list(payload.get("profile"), "profile"), start=1):
+        apply_profile_item(conn, item, n, applied)
     return applied
 
 

@@ -12,6 +12,7 @@ from app.hub.replicate import (
     replicate_attachment,
     replicate_flags,
     replicate_pack,
+    replicate_profile,
     replicate_record,
     replicate_referral,
     replicate_roster,
@@ -21,6 +22,7 @@ from app.store.session import Session, on_change, on_open
 _ONE_EACH = {
     "record": replicate_record,  # a concern or entry recorded, amended, triaged or assigned
     "flags": replicate_flags,  # a child's flag set or cleared
+    "profile": replicate_profile,  # a child's profile imported or edited
     "referral": replicate_referral,  # created, edited, approved, released, queued, receipted
     "pack": replicate_pack,  # released for print: to the office print queue
     "attachment": replicate_attachment,  # a file attached: to the DSL team, in chunks

@@ -130,6 +130,17 @@ def flag_events(conn: Connection, child_id: str) -> tuple[list[dict[str, Any]], 
     return events, {e["actor_id"] for e in events}
 
 
+def profile_rows(conn: Connection, child_id: str) -> tuple[list[dict[str, Any]], set[str]]:
+    """Every row of a child's profile (app/profile/): rows are never changed, so the receiving
+    PC takes the union and reads the same latest value in the same order."""
+    rows = _rows(conn, "SELECT p.id, c.upn, p.kind, p.item_key, p.value, p.source, "
+                 "p.source_note, p.author_id, p.at FROM profile_items p JOIN children c ON "
+                 "c.id = p.child_id WHERE p.child_id = ? ORDER BY p.at, p.id", (child_id,),
+                 ("id", "upn", "kind", "item_key", "value", "source", "source_note",
+                  "author_id", "at"))
+    return rows, {r["author_id"] for r in rows}
+
+
 def referral_snapshot(conn: Connection, referral_id: str) -> tuple[dict[str, Any], set[str],
                                                                        set[str]]:
     child_id, upn, created_by, created_at = conn.execute(
@@ -157,6 +168,7 @@ class Snapshot:
         self.records: list[dict[str, Any]] = []
         self.flags: list[dict[str, Any]] = []
         self.referrals: list[dict[str, Any]] = []
+        self.profile: list[dict[str, Any]] = []
         self.child_ids: set[str] = set()
         self.user_ids: set[str] = {by}
 
@@ -179,6 +191,12 @@ class Snapshot:
         self.user_ids |= users
         self.child_ids.add(child_id)
 
+    def add_profile(self, child_id: str) -> None:
+        rows, users = profile_rows(self.conn, child_id)
+        self.profile += rows
+        self.user_ids |= users
+        self.child_ids.add(child_id)
+
     def add_referral(self, referral_id: str) -> None:
         referral, users, children = referral_snapshot(self.conn, referral_id)
         self.referrals.append(referral)
@@ -191,9 +209,12 @@ class Snapshot:
     def payload(self) -> dict[str, Any]:
         children = child_rows(self.conn, "id IN (SELECT value FROM json_each(?)) ORDER BY upn",
                               (json.dumps(sorted(self.child_ids)),))
-        return {"v": PAYLOAD_VERSION, "type": "snapshot", "by": self.by,
-                "users": user_rows(self.conn, self.user_ids), "children": children,
-                "records": self.records, "flags": self.flags, "referrals": self.referrals}
+        payload = {"v": PAYLOAD_VERSION, "type": "snapshot", "by": self.by,
+                   "users": user_rows(self.conn, self.user_ids), "children": children,
+                   "records": self.records, "flags": self.flags, "referrals": self.referrals}
+        if self.profile:  # only then: a PC from before profiles reads the rest as it did
+            payload["profile"] = self.profile
+        return payload
 
 
 # -- queueing ------------------------------------------------------------------------------
@@ -236,6 +257,11 @@ def replicate_flags(session: Session, child_id: str) -> None:
     _replicate(session, Snapshot.add_flags, "child-flags", child_id)
 
 
+def replicate_profile(session: Session, child_id: str) -> None:
+    """Hook: a child's profile changed (an import or a DSL's edit)."""
+    _replicate(session, Snapshot.add_profile, "child-profile", child_id)
+
+
 def replicate_referral(session: Session, referral_id: str) -> None:
     """Hook: a referral was created, edited, approved, released, queued or receipted."""
     _replicate(session, Snapshot.add_referral, "referral", referral_id)
@@ -275,7 +301,7 @@ def backfill(session: Session) -> int:
         snap, size = Snapshot(conn, session.user.id), 0
         def flush() -> None:
             nonlocal snap, size, queued
-            if snap.records or snap.flags or snap.referrals:
+            if snap.records or snap.flags or snap.referrals or snap.profile:
                 queue_to_team(session, "dsl", "record", snap.payload(), "backfill", None)
                 queued += 1
             snap, size = Snapshot(conn, session.user.id), 0
@@ -288,6 +314,13 @@ def backfill(session: Session) -> int:
         for (child_id,) in conn.execute("SELECT DISTINCT child_id FROM child_flag_events"
                                         ).fetchall():
             snap.add_flags(child_id)
+        for (child_id,) in conn.execute("SELECT DISTINCT child_id FROM profile_items ORDER BY "
+                                        "child_id").fetchall():
+            before = len(snap.profile)
+            snap.add_profile(child_id)
+            size += sum(len(canonical(row)) for row in snap.profile[before:])
+            if size > BATCH_BYTES:
+                flush()
         for (referral_id,) in conn.execute("SELECT id FROM referrals ORDER BY created_at, id"
                                            ).fetchall():
             snap.add_referral(referral_id)
