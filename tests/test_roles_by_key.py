@@ -28,6 +28,8 @@ from app.errors import AccessDenied, UnlockError
 from app.hub.replicate import Snapshot, canonical
 from app.hub.sealing import INFO, team_recipient
 from app.pack.assembly import release_referral, released_packs
+from app.profile.model import Contact
+from app.profile.profiles import put_item, set_fact
 from app.store.audit import events
 from app.store.device import load_device_keys
 from app.store.drafts import load_draft, save_draft
@@ -38,7 +40,7 @@ from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 UPN = "B801200005001"
 OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER",
-          "TEACHER2DRAFT"}
+          "TEACHER2DRAFT", "PROFILEMARKER", "PROFILEFACTMARKER"}
 
 
 def _child(session) -> str:  # type: ignore[no-untyped-def]
@@ -75,6 +77,9 @@ def busy(keyed_school: SmallSchool) -> SmallSchool:
                                   ("risk_view", "medium")])
         approve_referral(dsl, referral.id)
         release_referral(dsl, referral.id)
+        # After the release, so the office's one pack does not carry them: the profile.
+        put_item(dsl, child, "contact", Contact("Parent PROFILEMARKER", "Mother", True))
+        set_fact(dsl, child, "religion", "PROFILEFACTMARKER")
     return school
 
 
