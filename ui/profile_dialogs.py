@@ -242,10 +242,10 @@ class ContactDialog(_ItemDialog):
             box = QHBoxLayout()
             box.addWidget(number, 2)
             box.addWidget(kind, 1)
-            holder = QWidget(self)
-            holder.setLayout(box)
-            box.setContentsMargins(0, 0, 0, 0)
-            self.row(f"Phone &{n + 1}" if n < 9 else f"Phone {n + 1}", holder)
+            self.form.addRow(f"Phone &{n + 1}" if n < 9 else f"Phone {n + 1}", box)
+            label = self.form.labelForField(box)
+            if isinstance(label, QLabel):
+                label.setBuddy(number)  # Alt+1 goes to the number
             self.phones.append((number, kind))
         self.email = _line(self, "Email", c.email)
         self.row("E&mail", self.email)
@@ -261,7 +261,7 @@ class ContactDialog(_ItemDialog):
         self.do_not_contact.toggled.connect(self.reason.setEnabled)
         self.form.addRow("", self.do_not_contact)
         self.row("Rea&son", self.reason, "do not contact")
-        self.resize(520, 620)
+        self.resize(520, self.sizeHint().height())
 
     def item(self) -> object:
         phones = tuple(Phone(number.text().strip(), _text(kind))

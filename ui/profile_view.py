@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -57,6 +57,7 @@ from ui.wording import date_text
 
 EMPTY = ("Nothing is recorded in this profile yet. Import the MIS contact export or a Common "
          "Transfer File from Admin → Pupil roster, or add details here.")
+WIDE = 1200  # pixels: below this, two sections side by side would cut their columns
 INTRO = ("Seen by the DSL team only. Each detail says where it came from; a change never "
          "overwrites what was there (History… lists every change).")
 
@@ -102,7 +103,9 @@ class ProfileRows(RowsModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole and self.columns[index.column()].tooltip is None:
-            return source_tip(item.prov)
+            shown = super().data(index, Qt.ItemDataRole.DisplayRole)  # whole, if cut short
+            tip = source_tip(item.prov)
+            return f"{shown}\n{tip}" if shown and shown != source_text(item.prov) else tip
         return super().data(index, role)
 
 
@@ -116,12 +119,18 @@ class Section(QGroupBox):
         super().__init__(title, parent)
         self.model = ProfileRows(columns, urgent, self)
         self.table = rows_table(self.model, title, self, fit="contents")
-        self.table.setWordWrap(False)
-        self.table.horizontalHeader().setSectionResizeMode(stretch,
-                                                           QHeaderView.ResizeMode.Stretch)
+        # Long values (a reason not to call, a note) wrap in the one column that stretches,
+        # and the table is as tall as its rows: the page scrolls, never a table within it.
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(lambda *_: self._fit())
+        self.table.horizontalScrollBar().rangeChanged.connect(lambda *_: self._fit())
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        rows.setMinimumSectionSize(self.fontMetrics().height() + 10)  # fitted rows breathe
         self.empty = QLabel("None recorded.", self)
         self.add_button = QPushButton(add_text, self)
         self.add_button.setAccessibleName(add_text.replace("&", "").rstrip("…"))
@@ -147,12 +156,22 @@ class Section(QGroupBox):
         self.model.set_rows(rows)
         self.table.setVisible(bool(rows))
         self.empty.setVisible(not rows)
-        header = self.table.horizontalHeader()
-        frame = self.table.frameWidth() * 2
-        scroll = self.table.horizontalScrollBar().sizeHint().height()  # if the columns overflow
-        self.table.setFixedHeight(header.sizeHint().height() + frame + scroll +
-                                  self.table.verticalHeader().defaultSectionSize() * len(rows))
+        self._fit()
         self._selected()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit()  # wrapped rows need the columns' final widths
+
+    def _fit(self) -> None:
+        table = self.table
+        table.resizeRowsToContents()
+        bar = table.horizontalScrollBar()
+        overflow = bar.sizeHint().height() if bar.maximum() > 0 else 0  # columns too wide
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() +
+                             table.frameWidth() * 2 + overflow +
+                             table.verticalHeader().length())
 
     def current(self) -> Item | None:
         item = self.model.row(self.table.currentIndex())
@@ -173,7 +192,7 @@ def _v(name: str) -> Callable[[Item], str]:
 
 
 def _contact_name(item: Item) -> str:
-    return f"⚠ {item.value.name} — {do_not_contact_text(item.value)}" \
+    return f"⚠ {item.value.name}\n{do_not_contact_text(item.value)}" \
         if item.value.do_not_contact else item.value.name
 
 
@@ -201,6 +220,10 @@ class ProfileView(QWidget):
         self.addresses = Section("Addresses", "address", _cols(
             ("Which", lambda i: "Home" if i.key == "home" else "Other"),
             ("Address", lambda i: i.value.text)), "Add an &address…", self)
+        self.household = Section("Household", "household member", _cols(
+            ("Name", _v("name")), ("Relationship", _v("relationship")),
+            ("Born", lambda i: date_text(i.value.date_of_birth) if i.value.date_of_birth
+             else ""), ("Notes", _v("notes"))), "Add a household &member…", self, stretch=3)
         self.contacts = Section("Contacts", "contact", _cols(
             ("Priority", lambda i: str(i.value.priority or "")), ("Name", _contact_name),
             ("Relationship", _v("relationship")),
@@ -208,10 +231,6 @@ class ProfileView(QWidget):
             ("Lives with child", lambda i: yes_no(i.value.lives_with_child)),
             ("Phones", lambda i: phones_text(i.value)), ("Email", _v("email"))),
             "Add a &contact…", self, urgent=lambda i: bool(i.value.do_not_contact))
-        self.household = Section("Household", "household member", _cols(
-            ("Name", _v("name")), ("Relationship", _v("relationship")),
-            ("Born", lambda i: date_text(i.value.date_of_birth) if i.value.date_of_birth
-             else ""), ("Notes", _v("notes"))), "Add a household &member…", self, stretch=3)
         self.professionals = Section("Other professionals", "professional", _cols(
             ("Role", _v("role")), ("Name", _v("name")), ("Organisation", _v("organisation")),
             ("Phone", _v("phone")), ("Email", _v("email"))), "Add a p&rofessional…", self,
@@ -231,16 +250,10 @@ class ProfileView(QWidget):
         top.addWidget(intro, 1)
         top.addWidget(self.history_button)
         body = QWidget(self)
-        grid = QGridLayout(body)
-        grid.setContentsMargins(0, 0, 4, 0)
-        grid.addWidget(self.about, 0, 0)
-        grid.addWidget(self.addresses, 0, 1, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.contacts, 1, 0, 1, 2)
-        grid.addWidget(self.household, 2, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.professionals, 2, 1, Qt.AlignmentFlag.AlignTop)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(3, 1)
+        self.grid = QGridLayout(body)
+        self.grid.setContentsMargins(0, 0, 4, 0)
+        self.wide: bool | None = None
+        self._arrange(False)
         scroll = QScrollArea(self)
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
@@ -254,9 +267,38 @@ class ProfileView(QWidget):
         layout.addWidget(scroll, 1)
         self.clear()
 
+    def _arrange(self, wide: bool) -> None:
+        """Wide: about the child beside the addresses and household (short tables), contacts
+        and professionals across the page. Narrow: one under another, so nothing is cut. The
+        sections are made in this order, so Tab follows it."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        grid = self.grid
+        for section in self.sections:
+            grid.removeWidget(section)
+        top = Qt.AlignmentFlag.AlignTop
+        places: tuple[tuple[Section, int, int, int, int], ...]
+        if wide:
+            places = ((self.about, 0, 0, 2, 1), (self.addresses, 0, 1, 1, 1),
+                      (self.household, 1, 1, 1, 1), (self.contacts, 2, 0, 1, 2),
+                      (self.professionals, 3, 0, 1, 2))
+        else:
+            places = tuple((s, n, 0, 1, 2) for n, s in enumerate(self.sections))
+        for section, row, column, rows, columns in places:
+            grid.addWidget(section, row, column, rows, columns, top)
+        for row in range(6):
+            grid.setRowStretch(row, 1 if row == (1 if wide else 5) else 0)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1 if wide else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width() >= WIDE)
+
     @property
     def sections(self) -> tuple[Section, ...]:
-        return (self.about, self.addresses, self.contacts, self.household, self.professionals)
+        return (self.about, self.addresses, self.household, self.contacts, self.professionals)
 
     # -- loading -------------------------------------------------------------------------------
     def clear(self) -> None:

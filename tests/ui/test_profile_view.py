@@ -137,14 +137,14 @@ def test_a_dsl_sees_the_profile_with_where_each_value_came_from(opened) -> None:
     contacts = view.contacts
     names = texts(contacts, 1)
     assert names[0] == "Anna Wiśniewska" and "Halina Nowak" in names
-    assert names[1] == f"⚠ Marek Wiśniewski — Do not contact: {BANNED}"  # in words
+    assert names[1] == f"⚠ Marek Wiśniewski\nDo not contact: {BANNED}"  # in words
     assert view.warning.isVisible()
     assert view.warning.text() == f"⚠ Marek Wiśniewski (Father) — Do not contact: {BANNED}"
     assert texts(contacts, 3)[0] == "Yes" and texts(contacts, 4)[1] == "No"
     assert texts(contacts, 5)[0] == "07700 900101 (Mobile); 07700 900104 (Work)"
     assert set(texts(contacts, 7)) == {MIS}
     tip = contacts.model.data(contacts.model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
-    assert tip.startswith(f"Where it came from: {MIS}, ")
+    assert tip.startswith(f"Anna Wiśniewska\nWhere it came from: {MIS}, ")
     shown = about(view)
     assert shown["NHS number"] == ("999 000 0018", MIS)
     assert shown["Ethnicity code"][0] == "WOTH"
@@ -189,10 +189,10 @@ def test_a_contact_added_in_the_dialog_appears_and_is_in_the_history(qtbot, open
     dialog.reason.setText("Asked not to be called at work")
     dialog.submit()
     wait_for(qtbot, lambda: not dialog.isVisible())
-    wait_for(qtbot, lambda: "⚠ Kasia Example — Do not contact: Asked not to be called at work"
+    wait_for(qtbot, lambda: "⚠ Kasia Example\nDo not contact: Asked not to be called at work"
              in texts(view.contacts, 1))
     row = texts(view.contacts, 1).index(
-        "⚠ Kasia Example — Do not contact: Asked not to be called at work")
+        "⚠ Kasia Example\nDo not contact: Asked not to be called at work")
     assert texts(view.contacts, 7)[row] == "Typed in by Dana Lead"
     assert texts(view.contacts, 0)[row] == "4" and texts(view.contacts, 3)[row] == "No"
     assert "Kasia Example (Aunt)" in view.warning.text()
