@@ -183,7 +183,7 @@ class _AddressFields:
         self.lines.setFixedHeight(self.lines.fontMetrics().height() * 4 + 12)
         self.postcode = _line(dialog, "Postcode", address.postcode if address else None)
         dialog.row("&Address", self.lines, "address")
-        dialog.row("Post&code", self.postcode)
+        dialog.row("&Postcode", self.postcode)
 
     def address(self) -> Address | None:
         lines = tuple(t.strip() for t in self.lines.toPlainText().splitlines() if t.strip())
@@ -260,7 +260,7 @@ class ContactDialog(_ItemDialog):
         self.reason.setEnabled(c.do_not_contact)
         self.do_not_contact.toggled.connect(self.reason.setEnabled)
         self.form.addRow("", self.do_not_contact)
-        self.row("Rea&son", self.reason, "do not contact")
+        self.row("Reas&on", self.reason, "do not contact")
         self.resize(520, self.sizeHint().height())
 
     def item(self) -> object:

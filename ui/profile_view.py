@@ -7,20 +7,15 @@ colour alone. The profile is read only when this tab is shown, as every read is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QResizeEvent, QShortcut
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
     QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -28,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.profile.profiles import Profile, Provenance, profile, profile_history
+from app.profile.profiles import Profile, profile, profile_history
 from ui.ops import Db
 from ui.profile_dialogs import (
     AddressDialog,
@@ -40,19 +35,16 @@ from ui.profile_dialogs import (
     remove_dialog,
 )
 from ui.profile_history import ProfileHistoryDialog
+from ui.profile_sections import Fact, Item, Section, attr, source_columns, source_of
 from ui.profile_text import (
     FACT_LABELS,
     contact_label,
     do_not_contact_text,
     fact_edit_text,
-    fact_text,
     phones_text,
-    source_text,
-    source_tip,
     yes_no,
 )
-from ui.table_model import Column, Index, RowsModel, rows_table
-from ui.theme import readable
+from ui.table_model import Column
 from ui.wording import date_text
 
 EMPTY = ("Nothing is recorded in this profile yet. Import the MIS contact export or a Common "
@@ -60,135 +52,6 @@ EMPTY = ("Nothing is recorded in this profile yet. Import the MIS contact export
 WIDE = 1200  # pixels: below this, two sections side by side would cut their columns
 INTRO = ("Seen by the DSL team only. Each detail says where it came from; a change never "
          "overwrites what was there (History… lists every change).")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One row: what it is (kind and key, as the core names it), its value and its source."""
-    kind: str
-    key: str
-    value: Any
-    prov: Provenance | None
-    label: str = ""
-
-
-def _source(item: Item) -> str:
-    return source_text(item.prov)
-
-
-class ProfileRows(RowsModel):
-    """Rows whose "where it came from" reads quieter than the values, and whose urgent rows
-    (a contact not to be called) are bold and red as well as worded."""
-
-    def __init__(self, columns: Sequence[Column], urgent: Callable[[Item], bool],
-                 parent: Any = None) -> None:
-        super().__init__(columns, parent)
-        self.urgent = urgent
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        item = self.row(index)
-        if item is None:
-            return None
-        palette = QApplication.palette()
-        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if self.urgent(item):
-                return readable(QColor("#9b0016"), base, text)
-            quiet = self.columns[index.column()].title == "Where it came from" or (
-                item.kind == "fact" and item.value is None)
-            return readable(QColor(palette.color(QPalette.ColorRole.PlaceholderText)), base,
-                            text) if quiet else None
-        if role == Qt.ItemDataRole.FontRole and self.urgent(item):
-            font = QFont(QApplication.font())
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole and self.columns[index.column()].tooltip is None:
-            shown = super().data(index, Qt.ItemDataRole.DisplayRole)  # whole, if cut short
-            tip = source_tip(item.prov)
-            return f"{shown}\n{tip}" if shown and shown != source_text(item.prov) else tip
-        return super().data(index, role)
-
-
-class Section(QGroupBox):
-    """One part of the profile: its table (as tall as its rows), a line when it is empty, and
-    add, edit and remove. Enter edits the selected row; Delete removes it."""
-
-    def __init__(self, title: str, noun: str, columns: Sequence[Column], add_text: str,
-                 parent: QWidget, *, stretch: int = 1,
-                 urgent: Callable[[Item], bool] = lambda _i: False) -> None:
-        super().__init__(title, parent)
-        self.model = ProfileRows(columns, urgent, self)
-        self.table = rows_table(self.model, title, self, fit="contents")
-        # Long values (a reason not to call, a note) wrap in the one column that stretches,
-        # and the table is as tall as its rows: the page scrolls, never a table within it.
-        self.table.setWordWrap(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-        header.sectionResized.connect(lambda *_: self._fit())
-        self.table.horizontalScrollBar().rangeChanged.connect(lambda *_: self._fit())
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        rows = self.table.verticalHeader()
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
-        rows.setMinimumSectionSize(self.fontMetrics().height() + 10)  # fitted rows breathe
-        self.empty = QLabel("None recorded.", self)
-        self.add_button = QPushButton(add_text, self)
-        self.add_button.setAccessibleName(add_text.replace("&", "").rstrip("…"))
-        self.edit_button = QPushButton("Edit…", self)
-        self.edit_button.setAccessibleName(f"Edit the selected {noun}")
-        self.remove_button = QPushButton("Remove…", self)
-        self.remove_button.setAccessibleName(f"Remove the selected {noun}")
-        self.table.activated.connect(lambda _i: self.edit_button.click())
-        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_button.click,
-                  context=Qt.ShortcutContext.WidgetShortcut)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
-        buttons = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(self.empty)
-        layout.addLayout(buttons)
-        self.set_rows([])
-
-    def set_rows(self, rows: Sequence[Item]) -> None:
-        self.model.set_rows(rows)
-        self.table.setVisible(bool(rows))
-        self.empty.setVisible(not rows)
-        self._fit()
-        self._selected()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit()  # wrapped rows need the columns' final widths
-
-    def _fit(self) -> None:
-        table = self.table
-        table.resizeRowsToContents()
-        bar = table.horizontalScrollBar()
-        overflow = bar.sizeHint().height() if bar.maximum() > 0 else 0  # columns too wide
-        table.setFixedHeight(table.horizontalHeader().sizeHint().height() +
-                             table.frameWidth() * 2 + overflow +
-                             table.verticalHeader().length())
-
-    def current(self) -> Item | None:
-        item = self.model.row(self.table.currentIndex())
-        return item if isinstance(item, Item) else None
-
-    def _selected(self) -> None:
-        item = self.current()
-        self.edit_button.setEnabled(item is not None)
-        self.remove_button.setEnabled(item is not None and item.prov is not None)
-
-
-def _cols(*pairs: tuple[str, Callable[[Item], str]]) -> list[Column]:
-    return [Column(t, f) for t, f in pairs] + [Column("Where it came from", _source)]
-
-
-def _v(name: str) -> Callable[[Item], str]:
-    return lambda i: str(getattr(i.value, name) or "")
 
 
 def _contact_name(item: Item) -> str:
@@ -216,24 +79,24 @@ class ProfileView(QWidget):
         self.warning.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.about = Section("About the child", "detail", [
             Column("Detail", lambda i: i.label), Column("Value", lambda i: i.value_text),
-            Column("Where it came from", _source)], "Add a previous &name…", self)
-        self.addresses = Section("Addresses", "address", _cols(
+            Column("Where it came from", source_of)], "Add a previous &name…", self)
+        self.addresses = Section("Addresses", "address", source_columns(
             ("Which", lambda i: "Home" if i.key == "home" else "Other"),
             ("Address", lambda i: i.value.text)), "Add an &address…", self)
-        self.household = Section("Household", "household member", _cols(
-            ("Name", _v("name")), ("Relationship", _v("relationship")),
+        self.household = Section("Household", "household member", source_columns(
+            ("Name", attr("name")), ("Relationship", attr("relationship")),
             ("Born", lambda i: date_text(i.value.date_of_birth) if i.value.date_of_birth
-             else ""), ("Notes", _v("notes"))), "Add a household &member…", self, stretch=3)
-        self.contacts = Section("Contacts", "contact", _cols(
+             else ""), ("Notes", attr("notes"))), "Add a household &member…", self, stretch=3)
+        self.contacts = Section("Contacts", "contact", source_columns(
             ("Priority", lambda i: str(i.value.priority or "")), ("Name", _contact_name),
-            ("Relationship", _v("relationship")),
+            ("Relationship", attr("relationship")),
             ("Parental responsibility", lambda i: yes_no(i.value.parental_responsibility)),
             ("Lives with child", lambda i: yes_no(i.value.lives_with_child)),
-            ("Phones", lambda i: phones_text(i.value)), ("Email", _v("email"))),
+            ("Phones", lambda i: phones_text(i.value)), ("Email", attr("email"))),
             "Add a &contact…", self, urgent=lambda i: bool(i.value.do_not_contact))
-        self.professionals = Section("Other professionals", "professional", _cols(
-            ("Role", _v("role")), ("Name", _v("name")), ("Organisation", _v("organisation")),
-            ("Phone", _v("phone")), ("Email", _v("email"))), "Add a p&rofessional…", self,
+        self.professionals = Section("Other professionals", "professional", source_columns(
+            ("Role", attr("role")), ("Name", attr("name")), ("Organisation", attr("organisation")),
+            ("Phone", attr("phone")), ("Email", attr("email"))), "Add a p&rofessional…", self,
             stretch=2)
         self.about.add_button.clicked.connect(lambda: self._edit(None, NameDialog))
         self.about.edit_button.clicked.connect(self._edit_about)
@@ -329,9 +192,9 @@ class ProfileView(QWidget):
         self.warning.setAccessibleName("; ".join(self.warning.text().splitlines()))
         self.warning.setVisible(bool(banned))
         src = found.source_of
-        about = [_Fact("fact", name, getattr(found.facts, name), src("fact", name), label)
+        about = [Fact("fact", name, getattr(found.facts, name), src("fact", name), label)
                  for name, label in FACT_LABELS.items()]
-        about += [_Fact("name", k, n, src("name", k), "Previous name")
+        about += [Fact("name", k, n, src("name", k), "Previous name")
                   for k, n in found.previous_names]
         self.about.set_rows(about)
         addresses = ([("home", found.home)] if found.home else []) + list(found.other_addresses)
@@ -384,13 +247,3 @@ class ProfileView(QWidget):
         if child_id is not None:
             self.db.op(self, lambda s: profile_history(s, child_id)).success(
                 lambda changes: ProfileHistoryDialog(changes, self).open()).run()
-
-
-@dataclass(frozen=True)
-class _Fact(Item):
-    """A row of "About the child": a fact (or a previous name) in words."""
-
-    @property
-    def value_text(self) -> str:
-        return fact_text(self.key, self.value) if self.kind == "fact" else str(self.value)
-

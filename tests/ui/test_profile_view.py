@@ -35,8 +35,9 @@ from ui.clipboard import Clipboard
 from ui.ops import Db
 from ui.profile_dialogs import ContactDialog, FactDialog
 from ui.profile_history import ProfileHistoryDialog
+from ui.profile_sections import Section
 from ui.profile_text import FACT_LABELS, parse_day
-from ui.profile_view import ProfileView, Section
+from ui.profile_view import ProfileView
 
 ZOFIA, OLU = PUPILS[0].upn, PUPILS[2].upn
 BANNED = "Non-molestation order until March 2027"
@@ -258,3 +259,40 @@ def test_every_detail_has_words_and_dates_read_as_people_write_them() -> None:
     assert parse_day("  ") is None
     with pytest.raises(Exception, match="day/month/year"):
         parse_day("31/02/1985")
+
+
+def test_the_keyboard_reaches_every_change_and_no_access_key_is_used_twice(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QAbstractButton
+
+    from tests.ui.walk import clashes
+    from ui.note_dialog import NoteDialog
+    from ui.profile_dialogs import (
+        AddressDialog,
+        HouseholdDialog,
+        NameDialog,
+        ProfessionalDialog,
+    )
+
+    open_child, o = opened
+    seed(o.session)
+    page = open_child(ZOFIA)
+    assert clashes(page) == {}
+    view = page.profile_view
+    select(view.contacts, 1, "Anna Wiśniewska")
+    view.contacts.table.setFocus()
+    qtbot.keyClick(view.contacts.table, Qt.Key.Key_Delete)  # Delete asks why
+    dialog_of(page, NoteDialog).reject()
+    qtbot.keyClick(view.contacts.table, Qt.Key.Key_Return)  # Enter edits
+    edit = dialog_of(page, ContactDialog)
+    assert edit.name.text() == "Anna Wiśniewska" and edit.email.text() == "anna.w@example.org"
+    edit.reject()
+    child_id = page.child.id
+    for dialog in (ContactDialog(o.db, child_id), FactDialog(o.db, child_id, "gp", ""),
+                   AddressDialog(o.db, child_id), HouseholdDialog(o.db, child_id),
+                   ProfessionalDialog(o.db, child_id), NameDialog(o.db, child_id)):
+        for button in dialog.findChildren(QAbstractButton):  # the platform's own keys too
+            if button.text() in ("Save (Ctrl+S)", "Cancel"):
+                button.setText("&" + button.text())
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert clashes(dialog) == {}, dialog.windowTitle()
