@@ -1,6 +1,6 @@
-"""A child's page for the DSL team: who they are, their flags, linked children, and their
-chronology with filters, search, new entries, amendments, each record's history and its
-attachments."""
+"""A child's page for the DSL team: who they are, their flags, linked children, and two tabs:
+their chronology (filters, search, new entries, amendments, each record's history and its
+attachments) and their profile (contacts, household, GP … with where each came from)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QTableView,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -43,6 +44,7 @@ from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
+from ui.profile_view import ProfileView
 from ui.qt_dates import python_date
 from ui.record_concern import ROLE_LABELS
 from ui.theme import heading, year_label
@@ -178,11 +180,22 @@ class ChildPage(QWidget):
         actions.addWidget(self.referral_button)
         splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
                                       (360, 200))
+        chronology_tab = QWidget(self)
+        chronology_layout = QVBoxLayout(chronology_tab)
+        chronology_layout.setContentsMargins(0, 4, 0, 0)
+        chronology_layout.addLayout(filters)
+        chronology_layout.addWidget(splitter, 1)
+        # The profile is a tab beside the chronology: one click (or Alt+P) from the child.
+        self.profile_view = ProfileView(db, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("The child's chronology or profile")
+        self.tabs.addTab(chronology_tab, "Chr&onology")
+        self.tabs.addTab(self.profile_view, "&Profile")
+        self.tabs.currentChanged.connect(lambda _i: self._load_profile())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
-        layout.addLayout(filters)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.tabs, 1)
         self._selected()
 
     # -- loading -------------------------------------------------------------------------------
@@ -193,6 +206,7 @@ class ChildPage(QWidget):
 
         self.model.clear()
         self.search_box.clear()
+        self.profile_view.clear()
         self.db.op(self, fetch).success(self._show_child).run()
 
     def _show_child(self, result: tuple[Child, list[LinkedChild], list[str]]) -> None:
@@ -219,6 +233,15 @@ class ChildPage(QWidget):
         if not links:
             self.linked.addItem(QListWidgetItem("None"))
         self.load_chronology()
+        self._load_profile()
+
+    def show_profile(self) -> None:
+        self.tabs.setCurrentWidget(self.profile_view)
+
+    def _load_profile(self) -> None:
+        """Read only when shown: each read of a profile is audited as a view."""
+        if self.child is not None and self.tabs.currentWidget() is self.profile_view:
+            self.profile_view.load(self.child.id)
 
     def load_chronology(self) -> None:
         if self.child is None:

@@ -21,6 +21,8 @@ STYLE = """
 #messageBar[kind="success"] { background: #e6f4ea; border-color: #1e7b34; }
 #messageBar[kind="info"] { background: #e8f0fe; border-color: #1a56b0; }
 #fieldMessage { color: #9b0016; }
+#doNotContact { background: #fde7e7; color: #7a0012; border: 1px solid #b00020;
+                border-radius: 4px; padding: 4px; font-weight: bold; }
 #lockPanel, #signinPanel { background: palette(base); border: 1px solid palette(mid);
                            border-radius: 6px; }
 #navList { border: none; background: palette(window); }
