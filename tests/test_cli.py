@@ -209,8 +209,8 @@ def test_cp1252_roster_arrives_with_its_accents_and_says_how_it_was_read(tmp_pat
 @pytest.mark.parametrize(("content", "words"), [
     (b'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header><CTFversion>24.0</CTFversion>'
      b"</Header><CTFpupilData><Pupil><UPN>B801200005001</UPN></Pupil></CTFpupilData></CTfile>\n",
-     "this is a Common Transfer File (CTF, XML), which this version of ConcernDesk cannot "
-     "import yet; export the pupil roster from the MIS as CSV instead"),
+     "this is a Common Transfer File (CTF, XML), not a roster: a DSL imports it into the "
+     "children's profiles (concerndesk-cli profile import"),
     (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml xl/workbook.xml",
      "the file is an Excel workbook (.xlsx), not a CSV roster"),
     (b"%PDF-1.7\n1 0 obj\n", "the file is a PDF document, not a CSV roster"),

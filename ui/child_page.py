@@ -44,6 +44,7 @@ from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
+from ui.profile_import import ProfileImport
 from ui.profile_view import ProfileView
 from ui.qt_dates import python_date
 from ui.record_concern import ROLE_LABELS
@@ -191,7 +192,7 @@ class ChildPage(QWidget):
         self.tabs.setAccessibleName("The child's chronology or profile")
         self.tabs.addTab(chronology_tab, "Chr&onology")
         self.tabs.addTab(self.profile_view, "&Profile")
-        self.tabs.currentChanged.connect(lambda _i: self._load_profile())
+        self.tabs.currentChanged.connect(lambda _i: self.load_profile())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
@@ -233,12 +234,12 @@ class ChildPage(QWidget):
         if not links:
             self.linked.addItem(QListWidgetItem("None"))
         self.load_chronology()
-        self._load_profile()
+        self.load_profile()
 
     def show_profile(self) -> None:
         self.tabs.setCurrentWidget(self.profile_view)
 
-    def _load_profile(self) -> None:
+    def load_profile(self) -> None:
         """Read only when shown: each read of a profile is audited as a view."""
         if self.child is not None and self.tabs.currentWidget() is self.profile_view:
             self.profile_view.load(self.child.id)
@@ -367,11 +368,16 @@ class ChildrenPage(QWidget):
         self.page.build_referral.connect(self.build_referral)
         self.page.hide()
         self.hint = QLabel("Find a child to see their chronology.", self)
+        # What the MIS and a pupil's last school know of the family: a DSL's import, here
+        # where the profiles are read (an admin without the DSL role may not hold them).
+        self.profile_import = ProfileImport(db, self)
+        self.profile_import.imported.connect(self.refresh)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading("Children", self))
         top.addWidget(self.picker, 1)
         layout.addLayout(top)
+        layout.addWidget(self.profile_import)
         layout.addWidget(self.hint)
         layout.addWidget(self.page, 1)
 
@@ -386,3 +392,4 @@ class ChildrenPage(QWidget):
     def refresh(self) -> None:
         if self.page.child is not None:
             self.page.load_chronology()
+            self.page.load_profile()

@@ -8,7 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.errors import InputError, InputErrors
 from app.profile.imports import ProfileImportResult, import_profile_file
@@ -17,6 +26,8 @@ from ui.ops import Db
 
 
 class ProfileImport(QWidget):
+    imported = Signal()  # profiles (and perhaps the roster) changed
+
     def __init__(self, db: Db, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -33,8 +44,10 @@ class ProfileImport(QWidget):
         self.problems.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.button)
-        layout.addWidget(self.result)
+        row = QHBoxLayout()
+        row.addWidget(self.button)
+        row.addWidget(self.result, 1)
+        layout.addLayout(row)
         layout.addWidget(self.problems)
 
     def _choose(self) -> None:
@@ -57,6 +70,7 @@ class ProfileImport(QWidget):
 
     def _imported(self, result: ProfileImportResult) -> None:
         self.result.setText(result.summary.strip())
+        self.imported.emit()
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, InputErrors):

@@ -48,7 +48,8 @@ from ui.table_model import Column
 from ui.wording import date_text
 
 EMPTY = ("Nothing is recorded in this profile yet. Import the MIS contact export or a Common "
-         "Transfer File from Admin → Pupil roster, or add details here.")
+         "Transfer File with “Import contacts or a CTF…” at the top of the Children page, "
+         "or add details here.")
 WIDE = 1200  # pixels: below this, two sections side by side would cut their columns
 INTRO = ("Seen by the DSL team only. Each detail says where it came from; a change never "
          "overwrites what was there (History… lists every change).")
