@@ -31,6 +31,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
 
 from app.demo.school import build_demo  # noqa: E402
+from app.hub.reactions import install  # noqa: E402
 from app.store.keys import TEST_KDF  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.app_window import MainWindow  # noqa: E402
@@ -169,6 +170,8 @@ def admin_services(shots: Shots, service: Any) -> None:
 def my_concern_opened(shots: Shots) -> None:
     """The teacher opens the concern just recorded and adds further information to it."""
     page = shots.page("mine")
+    # The teacher's own concerns are opened from their sealed copies after sign-in.
+    wait_until(lambda: page.table.model().rowCount() > 0)  # type: ignore[attr-defined]
     page.table.selectRow(0)  # type: ignore[attr-defined]
     shots.take("my_concerns")
     page.add_further_information()  # type: ignore[attr-defined]
@@ -226,6 +229,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    install()  # as ui/main.py does: sealing and replication react to every change
     work = Path(tempfile.mkdtemp(prefix="concerndesk-shots-"))
     service = window = None
     try:
@@ -265,6 +269,11 @@ def main() -> int:
                 break
         set_a_flag(window, child)
         shots.take("child_page")
+        child.show_profile()
+        settle(window)
+        shots.take("profile")
+        child.tabs.setCurrentIndex(0)
+        settle(window)
         amend_latest(window, child)
         child.show_history()
         settle(window)

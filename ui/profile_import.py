@@ -47,6 +47,7 @@ class ProfileImport(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.button)
         row.addWidget(self.result, 1)
+        row.addStretch()  # the button keeps its own width while no result is shown
         layout.addLayout(row)
         layout.addWidget(self.problems)
 
