@@ -172,3 +172,22 @@ def test_a_ctf_adds_a_new_pupil_and_enriches_the_profile_once(
         assert again.changes == 0 and again.children_added == 0
     with keyed_school.open("teacher") as teacher:  # the roster entry, never the profile
         assert child_by_upn(teacher, "B975410020001").legal_surname == "Testperson"
+
+
+@pytest.mark.parametrize(("roster", "export", "system"), [
+    ("roster_sims.csv", "sims_contacts.csv", "SIMS"),
+    ("roster_arbor.csv", "arbor_contacts.csv", "Arbor"),
+    ("roster_sims.csv", "bromcom_contacts.csv", "Bromcom"),
+])
+def test_each_mis_export_is_imported_end_to_end(keyed_school: SmallSchool, roster: str,
+                                               export: str, system: str) -> None:
+    with keyed_school.open("dsl") as dsl:
+        import_roster(dsl, (DATA / roster).read_bytes())
+        result = import_profile_file(dsl, (DATA / "mis" / export).read_bytes())
+        assert result.what == f"{system} contact export"
+        assert result.children_changed == result.pupils > 0
+        with_contacts = dsl.conn.execute(
+            "SELECT count(DISTINCT child_id) FROM profile_items WHERE kind = 'contact'"
+        ).fetchone()[0]
+        assert with_contacts == result.pupils
+        assert import_profile_file(dsl, (DATA / "mis" / export).read_bytes()).changes == 0
