@@ -57,6 +57,21 @@ def message_for(error: BaseException) -> str:
     return GENERIC
 
 
+def import_failure(error: BaseException) -> tuple[str, list[str]]:
+    """A file import that failed, in words: the line to show and the problems to list. The
+    core imports nothing unless every row is right, so a failure never half-imports."""
+    if isinstance(error, InputErrors):
+        return f"⚠ {error.summary} Nothing was imported.", list(error.problems)
+    if isinstance(error, InputError) and error.field in {"csv", "file", "ctf"}:
+        # A whole-file problem (a CTF given as a roster, a workbook, another character set,
+        # XML that does not parse): the same words as the CLI, without the field in front.
+        problem = clean(error.problem[:1].upper() + error.problem[1:]).rstrip(".")
+        return f"⚠ {problem}. Nothing was imported.", []
+    if isinstance(error, OSError):
+        return "⚠ The file could not be read.", []
+    return "⚠ " + message_for(error), []
+
+
 def field_of(error: BaseException) -> str | None:
     return error.field if isinstance(error, InputError) else None
 

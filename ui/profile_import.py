@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import InputError, InputErrors
 from app.profile.imports import ProfileImportResult, import_profile_file
-from ui.errors import clean, message_for
+from ui.errors import import_failure
 from ui.ops import Db
 
 
@@ -74,14 +73,8 @@ class ProfileImport(QWidget):
         self.imported.emit()
 
     def _failed(self, error: BaseException) -> None:
-        if isinstance(error, InputErrors):
-            self.result.setText(f"⚠ {error.summary}")
-            self.problems.addItems(error.problems)
+        text, problems = import_failure(error)
+        self.result.setText(text)
+        if problems:
+            self.problems.addItems(problems)
             self.problems.show()
-        elif isinstance(error, InputError):
-            self.result.setText("⚠ " + clean(error.problem[:1].upper() + error.problem[1:])
-                                + " Nothing was imported.")
-        elif isinstance(error, OSError):
-            self.result.setText("⚠ The file could not be read.")
-        else:
-            self.result.setText("⚠ " + message_for(error))

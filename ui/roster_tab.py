@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.pupils import Child, ImportResult, import_roster, list_pupils
 from app.domain.roster_csv import CANONICAL_COLUMNS, REQUIRED
-from app.errors import InputError, InputErrors
 from app.wording import date_text
-from ui.errors import clean, message_for
+from ui.errors import import_failure
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, rows_table
 from ui.theme import muted, year_label
@@ -101,15 +100,8 @@ class RosterTab(QWidget):
         self.refresh()
 
     def _import_failed(self, error: BaseException) -> None:
-        if isinstance(error, InputErrors):
-            self.result.setText(f"⚠ {error.summary} Nothing was imported.")
-            self.problems.addItems(error.problems)
+        text, problems = import_failure(error)
+        self.result.setText(text)
+        if problems:
+            self.problems.addItems(problems)
             self.problems.show()
-        elif isinstance(error, InputError) and error.field == "csv":
-            # A whole-file problem (not XML but a CTF, a workbook, another character set...):
-            # the same words as the CLI, without the field name in front.
-            self.result.setText("⚠ " + clean(error.problem[:1].upper() + error.problem[1:]))
-        elif isinstance(error, OSError):
-            self.result.setText("⚠ The file could not be read.")
-        else:
-            self.result.setText("⚠ " + message_for(error))

@@ -59,6 +59,22 @@ def open_as_user(args: argparse.Namespace) -> Session:
     return sign_in(data_dir(args), args.user, passphrase(f"Passphrase for {args.user}: "))
 
 
+def read_file(path: Path, field: str, limit: int = -1) -> bytes:
+    """The file's bytes (at most ``limit``), or an InputError that says why not."""
+    try:
+        with path.expanduser().open("rb") as handle:
+            return handle.read(limit)
+    except FileNotFoundError:
+        raise InputError(field, f"cannot read '{path}': there is no such file") from None
+    except IsADirectoryError:
+        raise InputError(field, f"cannot read '{path}': it is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(field, f"cannot read '{path}': permission denied") from None
+    except OSError as exc:
+        raise InputError(field, f"cannot read '{path}': {exc.strerror or 'read failed'}"
+                         ) from None
+
+
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     """Prints JSON with --json, else the human text."""
     if getattr(args, "json", False):

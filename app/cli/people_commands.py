@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
+from app.cli.common import (
+    add_data,
+    add_json,
+    add_user,
+    emit,
+    new_secret,
+    open_as_user,
+    read_file,
+)
 from app.domain.pupils import import_roster, list_pupils
-from app.errors import InputError
 from app.store.requests import awaiting_words
 from app.store.users import add_user as add_account
 from app.store.users import change_role, disable_user
@@ -87,13 +94,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_pupils_import(args: argparse.Namespace) -> int:
-    path = Path(args.csv).expanduser()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("csv", f"there is no file {path}") from None
-    except OSError as exc:
-        raise InputError("csv", f"cannot read {path}: {exc.strerror}") from None
+    data = read_file(Path(args.csv), "csv")
     with open_as_user(args) as session:
         result = import_roster(session, data)
     print(f"Roster imported: {result.added} added, {result.updated} updated, "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import add_data, add_json, add_user, emit, open_as_user
+from app.cli.common import add_data, add_json, add_user, emit, open_as_user, read_file
 from app.domain.pupils import child_by_upn
 from app.errors import InputError
 from app.profile.imports import import_profile_file
@@ -51,13 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file).expanduser()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file", f"there is no file {path}") from None
-    except OSError as exc:
-        raise InputError("file", f"cannot read {path}: {exc.strerror}") from None
+    data = read_file(Path(args.file), "file")
     with open_as_user(args) as session:
         result = import_profile_file(session, data)
     print(result.summary.strip())

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from app.body_regions import region_point, side_of
+from app.cli.common import read_file
 from app.domain.records import MAX_TEXT, BodyMark
 from app.errors import InputError
 
@@ -60,18 +61,7 @@ def _read_stdin(field: str) -> bytes:
 
 
 def _read_file(path: Path, field: str) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(_MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(field, f"cannot read '{path}': there is no such file") from None
-    except IsADirectoryError:
-        raise InputError(field, f"cannot read '{path}': it is a folder, not a file") from None
-    except PermissionError:
-        raise InputError(field, f"cannot read '{path}': permission denied") from None
-    except OSError as exc:
-        raise InputError(field, f"cannot read '{path}': {exc.strerror or 'read failed'}"
-                         ) from None
+    return read_file(path, field, _MAX_BYTES + 1)
 
 
 def _decode(data: bytes, field: str, where: str) -> str:

@@ -119,17 +119,20 @@ class RosterFile:
     non_ascii_names: int  # pupils with a letter outside ASCII in any of their names
 
     def encoding_note(self) -> str:
-        """One sentence for the CLI and the UI saying how the file was read (no child's data)."""
-        count = self.non_ascii_names
-        names = f"{count} pupils' names have" if count != 1 else "1 pupil's name has"
-        if self.encoding == CP1252:
-            return (
-                f"Read as Windows-1252 (an older export): names such as 'Zoë' came through "
+        return encoding_note(self.encoding, self.non_ascii_names, ("pupil", "pupils"),
+                             "the roster")
+
+
+def encoding_note(encoding: str, count: int, noun: tuple[str, str], where: str) -> str:
+    """One sentence for the CLI and the UI saying how a file was read (no one's data):
+    ``count`` of the ``noun`` (singular, plural) have a letter outside ASCII in a name."""
+    names = f"{count} {noun[1]}' names have" if count != 1 else f"1 {noun[0]}'s name has"
+    if encoding == CP1252:
+        return (f"Read as Windows-1252 (an older export): names such as 'Zoë' came through "
                 f"as written; {names} accented or other non-ASCII letters — check one or "
-                "two on the roster."
-            )
-        what = "UTF-16 (Excel's Unicode text)" if self.encoding == UTF16 else "UTF-8"
-        return f"Read as {what}; {names} accented or other non-ASCII letters."
+                f"two on {where}.")
+    what = "UTF-16 (Excel's Unicode text)" if encoding == UTF16 else "UTF-8"
+    return f"Read as {what}; {names} accented or other non-ASCII letters."
 
 
 def parse_roster(data: bytes, *, today: date) -> list[RosterRow]:
@@ -141,7 +144,7 @@ def parse_roster(data: bytes, *, today: date) -> list[RosterRow]:
 def read_roster(data: bytes, *, today: date) -> RosterFile:
     """parse_roster, also saying which encoding was read."""
     _refuse_other_kinds(data)
-    text, encoding = _decode(data)
+    text, encoding = decode_text(data)
     rows = _records(text)
     header_line, header = _first_non_blank(rows)
     columns = _map_columns(header)
@@ -323,9 +326,6 @@ def decode_text(data: bytes, noun: str = "roster") -> tuple[str, str]:
     return text, CP1252
 
 
-_decode = decode_text
-
-
 def _names(row: RosterRow) -> list[str]:
     return [row.legal_forename, row.legal_surname, row.preferred_forename or ""]
 
@@ -415,17 +415,14 @@ def heading_key(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold().replace(".", "")).split())
 
 
-_heading_key = heading_key
-
-
 def _map_columns(header: list[str]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for index, heading in enumerate(header):
-        positions.setdefault(_heading_key(heading), index)  # a repeated heading: first wins
+        positions.setdefault(heading_key(heading), index)  # a repeated heading: first wins
     columns: dict[str, int] = {}
     missing: list[str] = []
     for field, headings in HEADINGS.items():
-        found = next((positions[k] for k in map(_heading_key, headings) if k in positions), None)
+        found = next((positions[k] for k in map(heading_key, headings) if k in positions), None)
         if found is not None:
             columns[field] = found
         elif field in REQUIRED:
@@ -500,18 +497,15 @@ def clean_name(value: str) -> str:
     return name
 
 
-_clean_name = clean_name
-
-
 def _required_name(value: str) -> str:
-    name = _clean_name(value)
+    name = clean_name(value)
     if not name:
         raise InputError("name", "is empty")
     return name
 
 
 def _optional_name(value: str) -> str | None:
-    return _clean_name(value) or None
+    return clean_name(value) or None
 
 
 def _birth_date(value: str, today: date) -> date:

@@ -35,9 +35,9 @@ from typing import Any
 from app.domain import roster_csv
 from app.domain.roster_csv import (
     CP1252,
-    UTF16,
     clean_name,
     decode_text,
+    encoding_note,
     first_non_blank,
     heading_key,
     is_blank,
@@ -144,17 +144,8 @@ class ContactFile:
     non_ascii_names: int  # contacts with a letter outside ASCII in their name
 
     def encoding_note(self) -> str:
-        """One sentence for the CLI and the UI saying how the file was read (no one's data)."""
-        count = self.non_ascii_names
-        names = f"{count} contacts' names have" if count != 1 else "1 contact's name has"
-        if self.encoding == CP1252:
-            return (
-                f"Read as Windows-1252 (an older export): names such as 'Zoë' came through "
-                f"as written; {names} accented or other non-ASCII letters — check one or "
-                "two on the child's profile."
-            )
-        what = "UTF-16 (Excel's Unicode text)" if self.encoding == UTF16 else "UTF-8"
-        return f"Read as {what}; {names} accented or other non-ASCII letters."
+        return encoding_note(self.encoding, self.non_ascii_names, ("contact", "contacts"),
+                             "the child's profile")
 
 
 def read_contacts(data: bytes) -> ContactFile:

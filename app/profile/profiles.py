@@ -18,8 +18,7 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,7 +48,6 @@ from app.store.session import Session
 
 KINDS = ("fact", "address", "contact", "household", "professional", "name")
 HOME = "home"  # the key of the child's main address
-ORDER = "at, id"
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 _SOURCE_WORDS = {"mis": "MIS import", "ctf": "Common Transfer File", "person": "typed in"}
 
@@ -140,8 +138,7 @@ def _current(session: Session, child_id: str) -> dict[tuple[str, str], tuple[Any
     for row in session.conn.execute(
             "SELECT p.kind, p.item_key, p.value, p.source, p.source_note, "
             "coalesce(u.display_name, p.author_id), p.at FROM profile_items p LEFT JOIN users u "
-            "ON u.id = p.author_id WHERE p.child_id = ? ORDER BY p." + ORDER.replace(
-                ", ", ", p."), (child_id,)):
+            "ON u.id = p.author_id WHERE p.child_id = ? ORDER BY p.at, p.id", (child_id,)):
         out[(row[0], row[1])] = (json.loads(row[2]) if row[2] is not None else None, row)
     return out
 
@@ -384,14 +381,3 @@ def remove_item(session: Session, child_id: str, kind: str, key: str, reason: st
                            "removed).")
         writer.put(kind, key, None)
         writer.finish()
-
-
-def profile_fields(facts: Facts) -> Iterable[tuple[str, Any]]:
-    """(name, value) for each fact, in the model's order."""
-    return ((f.name, getattr(facts, f.name)) for f in fields(facts))
-
-
-def with_defaults(facts: Facts, **values: Any) -> Facts:
-    """``facts`` with each given value filled in where the profile has none."""
-    return replace(facts, **{k: v for k, v in values.items()
-                             if _empty(to_json(getattr(facts, k))) and not _empty(v)})

@@ -104,5 +104,5 @@ def test_a_common_transfer_file_is_refused_in_the_same_words_as_the_cli(
     ctf.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header/></CTfile>\n')
     admin.import_file(ctf)
     settle(qtbot, window)
-    assert admin.roster_result.text() == "⚠ T" + CTF_REFUSAL[1:]
+    assert admin.roster_result.text() == "⚠ T" + CTF_REFUSAL[1:] + ". Nothing was imported."
     assert "no column" not in admin.roster_result.text()
