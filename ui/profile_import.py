@@ -30,7 +30,7 @@ class ProfileImport(QWidget):
     def __init__(self, db: Db, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.button = QPushButton("Import &contacts or a CTF…", self)
+        self.button = QPushButton("Import contact&s or a CTF…", self)
         self.button.setToolTip("The MIS's contact export (SIMS, Arbor or Bromcom, CSV) or a "
                                "Common Transfer File from a pupil's last school (XML)")
         self.button.clicked.connect(self._choose)

@@ -29,7 +29,7 @@ def test_a_dsl_imports_a_ctf_and_reads_the_new_pupils_profile(
     page.show()
     try:
         box = page.profile_import
-        assert box.button.text() == "Import &contacts or a CTF…"
+        assert box.button.text() == "Import contact&s or a CTF…"
 
         broken = tmp_path / "broken.xml"
         broken.write_bytes((DATA / "ctf" / "small.xml").read_bytes()[:400])
