@@ -53,6 +53,11 @@ class StoreDamaged(ConcernDeskError):
     """The store file fails its integrity checks; restore from a backup."""
 
 
+class StoreRekeyed(ConcernDeskError):
+    """The school store's key was changed (an account was removed) by another session on this
+    PC while this one was open: this session's key opens nothing now; sign in again."""
+
+
 class NotFound(ConcernDeskError):
     """A record, child or file the user named does not exist (or is not theirs to see)."""
 

@@ -124,7 +124,7 @@ class AdminPage(QWidget):
                               "everything they recorded.")
         if answer:
             self.db.op(self, lambda s: disable_user(s, user.username)).success(
-                lambda _r: self._done(f"{user.username} was disabled.")).run()
+                lambda rekeyed: self._done(f"{user.username} was disabled.{rekeyed}")).run()
 
     def confirm(self, title: str, text: str) -> bool:
         """Asks Yes or No (a test answers it without a modal box)."""
@@ -149,7 +149,7 @@ class AdminPage(QWidget):
         if self.confirm("Remove account", f"Remove the account '{user.username}'? Their "
                         "records stay; they can no longer sign in."):
             self.db.op(self, lambda s: remove_user(s, user.username)).success(
-                lambda _r: self.refresh()).run()
+                lambda rekeyed: self._done(f"{user.username} was removed.{rekeyed}")).run()
 
     def _done(self, text: str) -> None:
         self.school_message.clear_message()

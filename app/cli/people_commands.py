@@ -88,8 +88,9 @@ def cmd_user_role(args: argparse.Namespace) -> int:
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
-        disable_user(session, args.name)
-    print(f"Disabled {args.name}: it can no longer sign in; its records keep its name.")
+        rekeyed = disable_user(session, args.name)
+    print(f"Disabled {args.name}: it can no longer sign in; its records keep its name."
+          f"{rekeyed}")
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app.clock import Clock, SystemClock, iso
 from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
-from app.store import dsl_store, highwater
+from app.store import dsl_store, highwater, rekey
 from app.store.db import (
     DB_FILE,
     KEY_MODEL,
@@ -35,6 +35,7 @@ from app.store.keys import (
     UnwrapFailed,
     b64e,
     format_recovery_key,
+    key_id,
     new_data_key,
     new_recovery_key,
     parse_recovery_key,
@@ -158,6 +159,9 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
                              "created_at) VALUES (?,?,?,?,?)",
                              (admin.id, admin.username, admin.display_name,
                               ",".join(admin.roles), now))
+                # What a re-key grants to (app/store/rekey.py), pinned out of keys.json's reach.
+                rekey.pin_account(conn, admin_username, personal.public(), now)
+                rekey.pin_recovery(conn, recovery_public)
                 set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
                              clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
             made = Session(scratch, store_id, conn, device, data_key, clock, admin, held)
@@ -166,6 +170,7 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
                 made.audit("user", "user", admin.id, change="added", roles=list(admin.roles))
         finally:
             conn.close()
+        keyfile.key_ids[rekey.SCOPE] = key_id(data_key)
         keyfile.save(scratch)
         if directory.exists():
             directory.rmdir()  # empty, checked above
@@ -221,6 +226,9 @@ def unlock(directory: Path, username: str, passphrase: str, *,
         if username not in keyfile.users and not joining:
             state.record_failure(username, "unknown user")
             raise UnlockError(f"There is no account '{username}' on this PC's store.")
+        withdrawn = rekey.withdrawn_words(keyfile, username)
+        if withdrawn:
+            raise UnlockError(withdrawn)
         device = _device_keys(keyfile)
         attempt = state.begin_attempt(username)
         try:
@@ -279,7 +287,9 @@ def _open_grants(directory: Path, keyfile: KeyFile, username: str, passphrase: s
                               office_private=keyfile.open("office", holder(username),
                                                           personal.hpke),
                               dsl_key_next=keyfile.open("dsl-next", holder(username),
-                                                        personal.hpke))
+                                                        personal.hpke),
+                              school_key_next=keyfile.open(rekey.STAGED, holder(username),
+                                                           personal.hpke))
 
 
 def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) -> Session:
@@ -290,7 +300,7 @@ def unlock_any(directory: Path, passphrase: str, *, clock: Clock | None = None) 
     with _attempt(directory, clock, "*", "Too many wrong passphrases") as state:
         attempt = state.begin_attempt("*")
         for username in sorted(keyfile.users):
-            if state.seconds_to_wait(username):
+            if state.seconds_to_wait(username) or rekey.withdrawn_words(keyfile, username):
                 continue
             try:
                 unlocked = keyfile.unlock_user(username, passphrase, device.secret)
@@ -327,7 +337,10 @@ def _attach(conn: Connection, directory: Path, held: HeldKeys) -> HeldKeys:
 def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_key: bytes,
                   held: HeldKeys, username: str, clock: Clock, state: UnlockState,
                   attempt: dict[str, str] | None = None) -> Session:
-    conn = connect(directory / DB_FILE, data_key)
+    staged = held.school_key_next
+    # A re-key of the school store that a crash cut short is finished here (app/store/rekey.py).
+    conn, data_key = rekey.open_school(directory, data_key, staged)
+    held = replace(held, school_key_next=None)
     try:
         highwater.check(conn, directory, data_key)  # committed work lost? (before any write)
         migrate(conn)
@@ -335,11 +348,18 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
         stored = load_user(conn, username)
         if stored is None:
             raise UnlockError(f"The account '{username}' has been removed.")
+        if held.personal is not None:
+            rekey.pin_at_sign_in(conn, username, held.personal.public(), iso(clock.now()),
+                                 held.dsl_store_open)
         # What the users table says counts only as far as the keys this account opened.
         user = replace(stored, roles=effective_roles(stored.roles, held))
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user,
                           held)
         session.roles_awaiting_keys = tuple(r for r in stored.roles if r not in user.roles)
+        if staged is not None and data_key == staged:
+            with session.tx():
+                session.audit("settings", "school-store", None, rekeyed=True,
+                              finished_at_sign_in=True)
         pending = state.record_success(username, attempt)
         if pending:
             with session.tx():
@@ -399,7 +419,8 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     held = HeldKeys(dsl_key=keyfile.open("dsl", RECOVERY, recovered.private),
                     office_private=keyfile.open("office", RECOVERY, recovered.private),
                     dsl_key_next=keyfile.open("dsl-next", RECOVERY, recovered.private))
-    conn = connect(directory / DB_FILE, data_key)
+    conn, data_key = rekey.open_school(directory, data_key,
+                                       keyfile.open(rekey.STAGED, RECOVERY, recovered.private))
     try:
         highwater.check(conn, directory, data_key)
         migrate(conn)
@@ -415,6 +436,8 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
                           held)
         with session.tx():
             session.audit("recovery", "store", keyfile.store_id, new_device=new_device)
+            # Derived from the recovery key just typed: the one copy nobody could have forged.
+            rekey.pin_recovery(conn, raw_public(recovered.private))
     except BaseException:
         conn.close()
         raise

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 
-from app.errors import ConcernDeskError, StoreDamaged
+from app.errors import ConcernDeskError, StoreDamaged, StoreRekeyed
+from app.store.keys import key_id
 from app.store.schema import LATEST, MIGRATIONS, DslTables
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,34 @@ def storage_problem(error: BaseException, directory: Path) -> ConcernDeskError |
     return storage_error(error, directory) if isinstance(error, DatabaseError) else None
 
 
+REKEYED = ("This session can no longer read the school store: its key was changed when an "
+           "account was removed, in another window or program on this PC. Nothing is damaged; "
+           "sign in again.")
+
+
+def rekeyed_under(conn: Any) -> bool:
+    """Whether the school store's current key (``key_ids`` in keys.json) is another than the
+    one ``conn`` was opened with: a re-key by another session, not damage (app/store/rekey.py)."""
+    mine = getattr(conn, "key_id", None)
+    if mine is None:
+        return False
+    try:
+        data = json.loads((_directory_of(conn) / "keys.json").read_text("utf-8"))
+        current = data.get("key_ids", {}).get("school")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return current is not None and current != mine
+
+
 class _GuardedCursor:
     """A cursor whose reads turn a damaged page or a full disk into the user's words."""
 
-    __slots__ = ("_cursor", "_directory")
+    __slots__ = ("_conn", "_cursor", "_directory")
 
-    def __init__(self, cursor: sqlcipher3.dbapi2.Cursor, directory: Path) -> None:
+    def __init__(self, cursor: sqlcipher3.dbapi2.Cursor, conn: GuardedConnection) -> None:
         self._cursor = cursor
-        self._directory = directory
+        self._conn = conn
+        self._directory = conn.store_directory
 
     @property
     def lastrowid(self) -> int | None:
@@ -87,13 +108,13 @@ class _GuardedCursor:
         try:
             return self._cursor.fetchone()
         except DatabaseError as exc:
-            raise _translated(exc, self._directory) from exc
+            raise _translated(exc, self._conn) from exc
 
     def fetchall(self) -> list[Any]:
         try:
             return self._cursor.fetchall()
         except DatabaseError as exc:
-            raise _translated(exc, self._directory) from exc
+            raise _translated(exc, self._conn) from exc
 
     def __iter__(self) -> Iterator[Any]:
         rows = iter(self._cursor)
@@ -103,7 +124,7 @@ class _GuardedCursor:
             except StopIteration:
                 return
             except DatabaseError as exc:
-                raise _translated(exc, self._directory) from exc
+                raise _translated(exc, self._conn) from exc
             yield row
 
 
@@ -112,18 +133,21 @@ class GuardedConnection(Connection):
     damaged: restore …", "the disk is full …"); anything else is raised as it is (a bug)."""
 
     store_directory = Path(".")
+    key_id: str | None = None  # keys.key_id of the key it was opened with
 
     def execute(self, sql: str, parameters: Any = ()) -> Any:
         try:
-            return _GuardedCursor(super().execute(sql, parameters), self.store_directory)
+            return _GuardedCursor(super().execute(sql, parameters), self)
         except DatabaseError as exc:
-            raise _translated(exc, self.store_directory) from exc
+            raise _translated(exc, self) from exc
 
 
-def _translated(exc: DatabaseError, directory: Path) -> Exception:
+def _translated(exc: DatabaseError, conn: GuardedConnection) -> Exception:
     if isinstance(exc, IntegrityError):
         return exc
-    return storage_error(exc, directory) or exc
+    if rekeyed_under(conn):
+        return StoreRekeyed(REKEYED)
+    return storage_error(exc, conn.store_directory) or exc
 
 
 def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
@@ -137,6 +161,7 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
                               timeout=10.0, factory=GuardedConnection)
     conn.store_directory = path.parent
+    conn.key_id = key_id(data_key)
     try:
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         # SQLCipher would otherwise print HMAC failures to stderr; we report them ourselves.
@@ -222,6 +247,8 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         if conn.in_transaction:
             with suppress(DatabaseError):
                 conn.execute("ROLLBACK")
+        if rekeyed_under(conn):
+            raise StoreRekeyed(REKEYED) from exc
         problem = storage_error(exc, _directory_of(conn))
         if problem is None:
             raise

@@ -15,6 +15,7 @@ class HeldKeys:
     dsl_key: bytes | None = None  # the DSL store's key: attached as a file when held
     office_private: bytes | None = None  # the office team's private keys (released packs)
     dsl_key_next: bytes | None = None  # staged by a re-key that may not have finished
+    school_key_next: bytes | None = None  # the same for the school store (app/store/rekey.py)
     owner: str | None = None  # the account whose personal keys these are
 
     @property

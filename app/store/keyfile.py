@@ -28,6 +28,7 @@ from app.store.keys import (
     b64d,
     b64e,
     grant_info,
+    key_id,
     open_grant,
     passphrase_kek,
     raw_public,
@@ -78,6 +79,7 @@ class KeyFile:
     grants: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)  # app/store/requests.py
     retired: dict[str, dict[str, str]] = field(default_factory=dict)  # removed accounts
+    key_ids: dict[str, str] = field(default_factory=dict)  # scope -> keys.key_id of its key
 
     def signing_public_of(self, username: str) -> str | None:
         """The account's Ed25519 public key (base64), removed accounts' included."""
@@ -96,7 +98,8 @@ class KeyFile:
             grants = {str(k): dict(v) for k, v in dict(data.get("grants", {})).items()}
             return cls(str(data["store_id"]), dict(data["users"]), dict(data["recovery"]),
                        grants, [dict(r) for r in data.get("requests", [])],
-                       {str(k): dict(v) for k, v in dict(data.get("retired", {})).items()})
+                       {str(k): dict(v) for k, v in dict(data.get("retired", {})).items()},
+                       {str(k): str(v) for k, v in dict(data.get("key_ids", {})).items()})
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -109,7 +112,8 @@ class KeyFile:
                                                    "recovery": self.recovery,
                                                    "grants": self.grants,
                                                    "requests": self.requests,
-                                                   "retired": self.retired})
+                                                   "retired": self.retired,
+                                                   "key_ids": self.key_ids})
 
     # -- accounts ------------------------------------------------------------------------------
     def _aad(self, username: str) -> bytes:
@@ -165,10 +169,13 @@ class KeyFile:
     def revoke(self, scope: str, to: str) -> None:
         self.grants.get(scope, {}).pop(to, None)
 
-    def promote(self, staged: str, scope: str) -> None:
-        """The grants staged under ``staged`` replace those of ``scope`` (after a re-key)."""
+    def promote(self, staged: str, scope: str, key: bytes | None = None) -> None:
+        """The grants staged under ``staged`` replace those of ``scope`` (after a re-key);
+        ``key``, the new key, is named in ``key_ids``."""
         if staged in self.grants:
             self.grants[scope] = self.grants.pop(staged)
+        if key is not None:
+            self.key_ids[scope] = key_id(key)
 
     def holders(self, scope: str) -> set[str]:
         return set(self.grants.get(scope, {}))

@@ -67,6 +67,12 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=info).derive(ikm)
 
 
+def key_id(key: bytes) -> str:
+    """Names a store key without revealing it (``key_ids`` in keys.json): a connection opened
+    with another key can tell that the store was re-keyed under it, rather than damaged."""
+    return _hkdf(key, b"", b"concerndesk/key-id/v1")[:8].hex()
+
+
 def passphrase_kek(passphrase: str, salt: bytes, device_secret: bytes, params: KdfParams,
                    context: bytes) -> bytes:
     """Key-encryption key for one user on one device."""

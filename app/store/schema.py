@@ -441,6 +441,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE children ADD COLUMN admission_number TEXT;
     CREATE INDEX children_admission_number ON children (admission_number);
     """,
+    # 15 — each account's X25519 public key, pinned inside the school store (by the account
+    # itself at sign-in, or by the admin who made its keys): what a re-key of the school store
+    # grants the new key to, out of reach of a removed account that can still edit keys.json
+    # (app/store/rekey.py).
+    """
+    CREATE TABLE account_keys (
+        username TEXT PRIMARY KEY,
+        public TEXT NOT NULL,
+        pinned_at TEXT NOT NULL
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

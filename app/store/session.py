@@ -16,6 +16,7 @@ from app.store.audit import AuditLog
 from app.store.db import Connection, transaction
 from app.store.device import DeviceKeys
 from app.store.held import LEGACY, HeldKeys
+from app.store.keys import key_id
 from app.store.roles import Perm, permissions, require
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,12 @@ class Session:
         if self._data_key is None:
             raise ConcernDeskError("The store is locked: sign in again.")
         return self._data_key
+
+    def rekeyed(self, key: bytes) -> None:
+        """This session's connection now opens the school store with ``key`` (it re-keyed it:
+        app/store/rekey.py); its clones and high-water marks use that from now on."""
+        self.conn.key_id = key_id(key)  # type: ignore[attr-defined]
+        self._data_key = key
 
     @property
     def is_open(self) -> bool:

@@ -17,6 +17,7 @@ from app.store import dsl_store
 from app.store.db import KEY_MODEL, SPLIT, has_dsl_store
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import UnwrapFailed, b64d, b64e, new_data_key, parse_recovery_key, raw_public
+from app.store.rekey import pin_recovery
 from app.store.session import Session
 
 AWAITING = "awaiting_members"
@@ -76,6 +77,7 @@ def split_store(session: Session, recovery_key_text: str) -> list[str]:
                 (AWAITING, json.dumps(waiting))))
             conn.execute("UPDATE team_keys SET private = NULL")
             session.set_meta(KEY_MODEL, SPLIT)
+            pin_recovery(conn, recovery_public)  # what a school store re-key grants to
             session.audit("settings", "store", session.store_id, split=True,
                           dsl_members=len(ready), waiting=len(waiting))
     finally:

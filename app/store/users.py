@@ -8,12 +8,13 @@ from datetime import datetime
 
 from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
+from app.store import rekey
 from app.store.access import _check_username, load_user
 from app.store.db import Connection
 from app.store.keyfile import KeyFile, holder
 from app.store.keys import KdfParams, b64e
 from app.store.passphrase import check_passphrase_strength
-from app.store.ratelimit import UnlockState
+from app.store.ratelimit import UnlockState, attempt_lock
 from app.store.requests import sign_request
 from app.store.roles import Perm, parse_roles
 from app.store.session import Session, User
@@ -92,24 +93,30 @@ def change_role(session: Session, username: str, roles: str | list[str]) -> User
     return User(user.id, user.username, user.display_name, parsed)
 
 
-def disable_user(session: Session, username: str) -> None:
+def disable_user(session: Session, username: str) -> str:
     """The account can no longer sign in on any PC (its key wrap goes, as on removal) but stays
-    listed as disabled, and its name stays on everything it recorded."""
+    listed as disabled, and its name stays on everything it recorded. The school store is
+    re-keyed (app/store/rekey.py); returns what the admin is told about that."""
     session.require(Perm.MANAGE_USERS)
     user = _account(session, username)
     if user.id == session.user.id:
         raise InputError("name", "you cannot disable your own account")
     if _is_last_admin(session.conn, user):
         raise InputError("name", f"'{username}' is the last admin account")
-    keyfile = KeyFile.load(session.directory)
-    keyfile.remove_user(username)
     now = iso(session.clock.now())
-    with session.tx() as conn:
-        conn.execute("UPDATE users SET removed_at = ?, disabled_at = ? WHERE id = ?",
-                     (now, now, user.id))
-        session.audit("user", "user", user.id, change="disabled")
-        session.changed("accounts")  # joined PCs refuse it too (as a removed account)
-        keyfile.save(session.directory)
+    # Under the sign-in lock: no sign-in reads keys.json half-way through the re-key.
+    with attempt_lock(session.directory):
+        keyfile = KeyFile.load(session.directory)
+        keyfile.remove_user(username)
+        with session.tx() as conn:
+            conn.execute("UPDATE users SET removed_at = ?, disabled_at = ? WHERE id = ?",
+                         (now, now, user.id))
+            session.audit("user", "user", user.id, change="disabled")
+            staged = rekey.stage(session, keyfile)  # its old key file opens nothing new
+            session.changed("accounts")  # joined PCs refuse it too (as a removed account)
+            keyfile.save(session.directory)
+        rekey.finish(session, staged)
+    return rekey.outcome_words(session, staged)
 
 
 def add_user(session: Session, username: str, display_name: str, roles: str | list[str],
@@ -132,6 +139,7 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
                      "VALUES (?,?,?,?,?)", (user.id, user.username, user.display_name,
                                             ",".join(user.roles), iso(session.clock.now())))
         _pin_member(session, username, personal.public(), parsed)
+        rekey.pin_account(conn, username, personal.public(), iso(session.clock.now()))
         session.audit("user", "user", user.id, change="added", roles=list(parsed))
         set_verifier(conn, user.id, username, passphrase, kdf or KdfParams(),  # (hub-sync.md)
                      session.clock.now())
@@ -189,6 +197,7 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
                      resetting=True)
     with session.tx() as conn:
         _pin_member(session, username, personal.public(), stored)
+        rekey.pin_account(conn, username, personal.public(), iso(session.clock.now()))
         session.audit("user", "user", user.id, change="passphrase reset by admin")
         set_verifier(conn, user.id, username, new, KdfParams(), session.clock.now())
         session.changed("accounts")
@@ -197,7 +206,9 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
     UnlockState(session.directory, session.clock).clear(username)
 
 
-def remove_user(session: Session, username: str) -> None:
+def remove_user(session: Session, username: str) -> str:
+    """The account goes (its name stays on the record) and the school store is re-keyed, as
+    for ``disable_user``; returns what the admin is told about the re-key."""
     session.require(Perm.MANAGE_USERS)
     user = load_user(session.conn, username)
     if user is None:
@@ -206,14 +217,18 @@ def remove_user(session: Session, username: str) -> None:
         raise InputError("name", "you cannot remove your own account")
     if _is_last_admin(session.conn, user):
         raise InputError("name", f"'{username}' is the last admin account")
-    keyfile = KeyFile.load(session.directory)
-    keyfile.remove_user(username)
-    with session.tx() as conn:
-        conn.execute("UPDATE users SET removed_at = ? WHERE id = ?",
-                     (iso(session.clock.now()), user.id))
-        session.audit("user", "user", user.id, change="removed")
-        session.changed("accounts")  # to the PCs that joined (hub-sync.md)
-        keyfile.save(session.directory)
+    with attempt_lock(session.directory):  # as in disable_user
+        keyfile = KeyFile.load(session.directory)
+        keyfile.remove_user(username)
+        with session.tx() as conn:
+            conn.execute("UPDATE users SET removed_at = ? WHERE id = ?",
+                         (iso(session.clock.now()), user.id))
+            session.audit("user", "user", user.id, change="removed")
+            staged = rekey.stage(session, keyfile)
+            session.changed("accounts")  # to the PCs that joined (hub-sync.md)
+            keyfile.save(session.directory)
+        rekey.finish(session, staged)
+    return rekey.outcome_words(session, staged)
 
 
 # -- keys that come with a role (docs/keys.md) ---------------------------------------------------
