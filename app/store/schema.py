@@ -441,6 +441,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE children ADD COLUMN admission_number TEXT;
     CREATE INDEX children_admission_number ON children (admission_number);
     """,
+    # 15 — structured fields of a chronology entry (issue #20, Operation Encompass): a police
+    # notification's reference, who sent it, how it came, the welfare check … as a JSON
+    # object beside the version's text, so each amendment keeps its own copy. NULL for every
+    # other entry. A store with a DSL store gets it from that store's step 3.
+    DslTables("""
+    ALTER TABLE record_versions ADD COLUMN details TEXT;
+    """),
 ]
 
 LATEST = len(MIGRATIONS)
