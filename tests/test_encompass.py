@@ -247,3 +247,71 @@ def test_paste_never_guesses() -> None:
     assert unclear.values == {}
     assert read_date("31/02/2026") is None and read_date("2026-03-01") is not None
     assert read_time("7pm") is not None and read_time("late evening") is None
+
+
+# -- the command line -------------------------------------------------------------------------
+
+WESTSHIRE_EMAIL = """Subject: OPERATION ENCOMPASS - NOTIFICATION
+
+Police reference: WS/55501/26
+Date of incident: 01/03/2026
+Time: 22:40
+Location: Home address
+Child present: Yes - upstairs in her bedroom
+Circumstances: Argument between adults; OSPREYMARK.
+Notifying officer: PC 4471 Rhys Morgan
+Force: Westshire Police
+"""
+
+
+def test_cli_round_trip(school: SmallSchool, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_cli_parity import cli
+
+    email = tmp_path / "email.txt"
+    email.write_text(WESTSHIRE_EMAIL, encoding="utf-8")
+    told = tmp_path / "told.txt"
+    told.write_text("Both class teachers, so they can check in with the children today.",
+                    encoding="utf-8")
+    args = ("--child", "B801200005001", "--child", "Q801200005002",
+            "--from-email-file", str(email), "--field", "received_how=secure-email",
+            "--field", "received_at=2026-03-02 07:45")
+    # What the email filled is shown, and nothing is saved until the DSL accepts it.
+    shown = cli(school, "encompass add", *args, "--field-file", f"told={told}")
+    assert shown.returncode == 2
+    assert "WS/55501/26" in shown.stderr and "filled from the pasted email, check" in \
+        shown.stderr
+    # "Who was told" is required, with a clear message.
+    refused = cli(school, "encompass add", *args, "--accept-filled")
+    assert refused.returncode == 2 and "who in school was told" in refused.stderr
+    made = cli(school, "encompass add", *args, "--accept-filled", "--field-file",
+               f"told={told}")
+    assert made.returncode == 0, made.stderr
+    record_id = made.stdout.strip().splitlines()[-1]
+    assert "filled from the pasted email, check" in made.stdout
+    listed = cli(school, "encompass list", "--child", "Q801200005002", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [item] = json.loads(listed.stdout)
+    assert item["id"] == record_id and item["police_reference"] == "WS/55501/26"
+    assert item["incident_at"].startswith("2026-03-01T22:40:00")  # UK time in March is GMT
+    assert item["child_present"] == "yes" and item["child_where"] == "upstairs in her bedroom"
+    assert [c["role"] for c in item["children"]] == ["subject", "sibling"]
+    assert item["told"].startswith("Both class teachers")
+    amended = cli(school, "encompass amend", "--id", record_id, "--reason",
+                  "Officer rang with the right reference", "--field",
+                  "police_reference=WS/55502/26")
+    assert amended.returncode == 0, amended.stderr
+    shown_now = cli(school, "encompass show", "--id", record_id)
+    assert "WS/55502/26" in shown_now.stdout and "version 2" in shown_now.stdout
+    assert cli(school, "encompass list", user="teacher").returncode == 3
+
+
+def test_cli_fill_shows_what_an_email_fills(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from app.cli.main import main
+
+    email = tmp_path / "email.txt"
+    email.write_text(WESTSHIRE_EMAIL, encoding="utf-8")
+    assert main(["encompass", "fill", "--from-email-file", str(email), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["values"]["police_reference"] == "WS/55501/26"
+    email.write_text("Hello, please call me back about last night. Rhys", encoding="utf-8")
+    assert main(["encompass", "fill", "--from-email-file", str(email)]) == 0
+    assert "nothing is filled" in capsys.readouterr().out
