@@ -315,3 +315,33 @@ def test_cli_fill_shows_what_an_email_fills(tmp_path, capsys) -> None:  # type: 
     email.write_text("Hello, please call me back about last night. Rhys", encoding="utf-8")
     assert main(["encompass", "fill", "--from-email-file", str(email)]) == 0
     assert "nothing is filled" in capsys.readouterr().out
+
+
+def test_the_pack_prints_it_with_its_fields(school: SmallSchool, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    from app.domain.pupils import child_by_upn
+    from app.pack import pack_json
+    from app.pack.assembly import child_pack_data, write_pack
+    from tests.test_pack_render import _validate
+
+    _add(school)
+    with school.open("dsl") as dsl:
+        data = child_pack_data(dsl, child_by_upn(dsl, "Q801200005002"))
+        write_pack(dsl, data, tmp_path / "p.pdf")
+    twin = pack_json(data, generated_at=RECEIVED)
+    assert _validate(twin) == []
+    [entry] = twin["chronology"]
+    assert entry["kind"] == "police-notification" and entry["location"] == "Home address"
+    assert entry["details"]["police_reference"] == "WS/24816/26"
+    assert entry["details"]["told"].startswith("Class teachers")
+    assert entry["child_words"] == "I put my headphones on so I couldn't hear."
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        (tmp_path / "p.pdf").read_bytes())).pages).split())
+    for words in ("Police notification", "Police reference: WS/24816/26",
+                  "PC 4471 Rhys Morgan, Westshire Police", "Child present: Yes",
+                  "Told in school: Class teachers", "Welfare check by Dana Lead",
+                  "Home address"):
+        assert words in text, words
