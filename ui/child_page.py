@@ -33,8 +33,6 @@ from app.clock import Clock, SystemClock
 from app.domain.categories import load_categories
 from app.domain.child_flags import LinkedChild, flags, linked_children
 from app.domain.chronology import ChronologyItem, chronology, record_history
-from app.domain.encompass import ENTRY_KIND as ENCOMPASS_KIND
-from app.domain.encompass import NotificationView, get_notification
 from app.domain.pupils import Child, child_by_id
 from app.domain.search import search_child
 from app.wording import date_text
@@ -42,7 +40,7 @@ from ui.attachments_widget import AttachmentList, table_over_details
 from ui.chronology_model import ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
 from ui.concern_text import item_html
-from ui.encompass_dialog import EncompassDialog
+from ui.encompass_open import POLICE_KIND, open_notification, police_button
 from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
@@ -148,10 +146,8 @@ class ChildPage(QWidget):
 
         self.add_button = QPushButton("&Add entry…", self)
         self.add_button.clicked.connect(self.add_entry)
-        self.police_button = QPushButton("Police noti&fication (Operation Encompass)…", self)
-        self.police_button.setToolTip("Record a police notification of a domestic abuse "
-                                      "incident, for this child and any siblings on roll")
-        self.police_button.clicked.connect(self.add_police_notification)
+        self.police_button = police_button(self, lambda: open_notification(
+            self, self.load_chronology))
         self.amend_button = QPushButton("A&mend…", self)
         self.amend_button.clicked.connect(self.amend)
         self.history_button = QPushButton("&History…", self)
@@ -182,8 +178,7 @@ class ChildPage(QWidget):
         filters.addWidget(self.count)
         actions = QHBoxLayout()
         for button in (self.add_button, self.police_button, self.amend_button,
-                       self.history_button,
-                       self.copy_button):
+                       self.history_button, self.copy_button):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.referral_button)
@@ -337,37 +332,14 @@ class ChildPage(QWidget):
         dialog.accepted.connect(self.load_chronology)
         dialog.open()
 
-    def add_police_notification(self) -> None:
-        if self.child is None:
-            return
-        dialog = EncompassDialog(self.db, self.child.id, clock=self.clock, parent=self)
-        dialog.accepted.connect(self.load_chronology)
-        dialog.open()
-
-    def _amend_police_notification(self, item: ChronologyItem) -> None:
-        """A notification is corrected field by field, in its own form."""
-        child_id = self.child.id if self.child else ""
-
-        def open_dialog(view: NotificationView) -> None:
-            dialog = EncompassDialog(self.db, child_id, clock=self.clock, existing=view,
-                                     parent=self)
-            dialog.accepted.connect(self.load_chronology)
-            dialog.open()
-
-        self.db.op(self, lambda s: get_notification(s, item.record_id)).success(
-            open_dialog).run()
-
     def _with_history(self, then: Any) -> None:
         item = self.current()
         if item is not None:
             self.db.op(self, lambda s: record_history(s, item.record_id)).success(then).run()
 
     def amend(self) -> None:
-        item = self.current()
-        if item is not None and item.kind == ENCOMPASS_KIND:
-            self._amend_police_notification(item)
-            return
-
+        if (item := self.current()) and item.kind == POLICE_KIND:  # its own form
+            return open_notification(self, self.load_chronology, item.record_id)
         def open_dialog(versions: list) -> None:
             dialog = AmendDialog(self.db, versions[-1], parent=self)
             dialog.accepted.connect(self.load_chronology)

@@ -58,10 +58,14 @@ def _when(parent: QWidget, name: str, value: datetime) -> QDateTimeEdit:
     edit = QDateTimeEdit(parent)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat(QT_DATE_TIME)
-    local = value.astimezone()
-    edit.setDateTime(qt_date_time(local.date(), local.time().replace(microsecond=0)))
+    _set_time(edit, value)
     edit.setAccessibleName(name)
     return edit
+
+
+def _set_time(edit: QDateTimeEdit, moment: datetime) -> None:
+    local = moment.astimezone()
+    edit.setDateTime(qt_date_time(local.date(), local.time().replace(microsecond=0)))
 
 
 def _text(parent: QWidget, name: str, rows: int) -> QPlainTextEdit:
@@ -239,7 +243,7 @@ class EncompassDialog(QDialog):
     def _show_children(self, result: tuple[Child, list[tuple[Child, str]]]) -> None:
         child, others = result
         self.child_list.clear()
-        item = QListWidgetItem(f"{child.display_name} ({child.year_group}) — this child", )
+        item = QListWidgetItem(f"{child.display_name} ({child.year_group}) — this child")
         item.setData(Qt.ItemDataRole.UserRole, (child.id, "subject"))
         item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # always included: it is their page
         item.setCheckState(Qt.CheckState.Checked)
@@ -295,8 +299,7 @@ class EncompassDialog(QDialog):
         if "incident_date" in values and "incident_time" in values:
             day = datetime.fromisoformat(values["incident_date"]).date()
             hour, minute = (int(p) for p in values["incident_time"].split(":"))
-            local = london_to_utc(day, hour * 60 + minute).astimezone()
-            self.incident_at.setDateTime(qt_date_time(local.date(), local.time()))
+            _set_time(self.incident_at, london_to_utc(day, hour * 60 + minute))
             mark("incident_at", pasted.labels["incident_date"])
         if filled:
             self.fill_note.setText(f"Filled {len(filled)} field{'s' * (len(filled) != 1)} "
@@ -308,14 +311,10 @@ class EncompassDialog(QDialog):
     # -- amending ------------------------------------------------------------------------------
     def _show_existing(self, view: NotificationView) -> None:
         n = view.notification
-        for edit, moment in ((self.received_at, n.received_at), (self.incident_at,
-                                                                  n.incident_at)):
-            local = moment.astimezone()
-            edit.setDateTime(qt_date_time(local.date(), local.time().replace(microsecond=0)))
-        if n.welfare_at:
-            local = n.welfare_at.astimezone()
-            self.welfare_at.setDateTime(qt_date_time(local.date(),
-                                                     local.time().replace(microsecond=0)))
+        for edit, moment in ((self.received_at, n.received_at),
+                             (self.incident_at, n.incident_at), (self.welfare_at, n.welfare_at)):
+            if moment is not None:
+                _set_time(edit, moment)
         self.received_how.setCurrentIndex(max(0, self.received_how.findData(n.received_how)))
         self.child_present.setCurrentIndex(self.child_present.findData(n.child_present))
         for name in ("officer", "force", "police_reference", "incident_place", "child_where",
@@ -371,3 +370,4 @@ class EncompassDialog(QDialog):
         widget = getattr(self, f"_{field_of(error)}_widget", None)
         if widget is not None:
             widget.setFocus()
+
