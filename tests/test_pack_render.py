@@ -489,7 +489,7 @@ def test_twin_matches_the_schema_and_the_pdf() -> None:
         twin = json.loads(json.dumps(pack_json(data, generated_at=GENERATED_AT)))
         assert _validate(twin) == []
     twin = pack_json(full_pack(), generated_at=GENERATED_AT)
-    assert twin["schema_version"] == "1.2" and twin["pack_id"] == PACK_ID
+    assert twin["schema_version"] == "1.3" and twin["pack_id"] == PACK_ID
     # The profile for the LA's systems: CIN census names and codes, every contact in full.
     assert twin["cin"] == {"UPN": "B801200005001", "PersonBirthDate": "2016-05-14",
                            "GenderCurrent": "2", "Ethnicity": "WOTH", "Disabilities": None,

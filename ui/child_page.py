@@ -40,6 +40,7 @@ from ui.attachments_widget import AttachmentList, table_over_details
 from ui.chronology_model import ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
 from ui.concern_text import item_html
+from ui.encompass_open import POLICE_KIND, open_notification, police_button
 from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
@@ -145,6 +146,8 @@ class ChildPage(QWidget):
 
         self.add_button = QPushButton("&Add entry…", self)
         self.add_button.clicked.connect(self.add_entry)
+        self.police_button = police_button(self, lambda: open_notification(
+            self, self.load_chronology))
         self.amend_button = QPushButton("A&mend…", self)
         self.amend_button.clicked.connect(self.amend)
         self.history_button = QPushButton("&History…", self)
@@ -174,8 +177,8 @@ class ChildPage(QWidget):
         filters.addStretch(1)
         filters.addWidget(self.count)
         actions = QHBoxLayout()
-        for button in (self.add_button, self.amend_button, self.history_button,
-                       self.copy_button):
+        for button in (self.add_button, self.police_button, self.amend_button,
+                       self.history_button, self.copy_button):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.referral_button)
@@ -335,6 +338,8 @@ class ChildPage(QWidget):
             self.db.op(self, lambda s: record_history(s, item.record_id)).success(then).run()
 
     def amend(self) -> None:
+        if (item := self.current()) and item.kind == POLICE_KIND:  # its own form
+            return open_notification(self, self.load_chronology, item.record_id)
         def open_dialog(versions: list) -> None:
             dialog = AmendDialog(self.db, versions[-1], parent=self)
             dialog.accepted.connect(self.load_chronology)

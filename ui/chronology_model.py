@@ -15,7 +15,7 @@ from ui.table_model import local_time
 Index = QModelIndex | QPersistentModelIndex
 KIND_WORDS = {"concern": "Concern", "action": "Action", "contact": "Contact",
               "meeting": "Meeting", "referral": "Referral", "outcome": "Outcome", "note": "Note",
-              "status": "Status"}
+              "status": "Status", "police-notification": "Police notification"}
 SHORT_ROLES = {"subject": "About them", "harmed": "Harmed", "harmed others": "Harmed others",
                "witness": "Witness", "sibling": "Sibling", "other": "Other"}
 COLUMNS = ("Happened", "What", "Summary", "Categories", "Child's part", "By", "Written",

@@ -1,5 +1,5 @@
-"""The DSL dashboard: concerns by category and by month, and open concerns per year group, for
-the governors' report."""
+"""The DSL dashboard: concerns by category and by month, open concerns per year group, and police
+notifications (Operation Encompass) by month, for the governors' report."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ class DashboardPage(QWidget):
                                  parent=self)
         self.by_category = BarChart("Concerns by category, last 12 months", parent=self)
         self.by_year = BarChart("Open concerns by year group", vertical=True, parent=self)
+        # Counted apart from concerns: a notification is the police's word, not a concern.
+        self.notifications = BarChart("Police notifications (Operation Encompass) by month, "
+                                      "when the incident happened", vertical=True, parent=self)
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         refresh = QPushButton("&Refresh", self)
@@ -44,6 +47,7 @@ class DashboardPage(QWidget):
         grid.addWidget(self.by_month, 0, 0)
         grid.addWidget(self.by_year, 1, 0)
         grid.addWidget(self.by_category, 0, 1, 2, 1)
+        grid.addWidget(self.notifications, 2, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
@@ -56,8 +60,13 @@ class DashboardPage(QWidget):
 
     def _show(self, stats: Statistics) -> None:
         total = plural(stats.concerns_total, "concern")
-        self.summary.setText(f"{total} since {date_text(stats.since)}. Counts only: no child is "
-                             "named here.")
+        notified = (f"{plural(stats.notifications_total, 'police notification')} "
+                    f"(Operation Encompass) about "
+                    f"{plural(stats.notified_children, 'child', 'children')}")
+        self.summary.setText(f"{total} and {notified} since {date_text(stats.since)}. Counts "
+                             "only: no child is named here.")
+        self.notifications.set_values([(month_label(c.label), c.count)
+                                       for c in stats.notifications_by_month])
         self.by_month.title = months_title([c.label for c in stats.by_month])
         self.by_month.setAccessibleName(self.by_month.title)
         self.by_month.set_values([(month_label(c.label), c.count) for c in stats.by_month])

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     people_commands.register(sub)
     record_commands.register(sub)
     from app.cli import (
+        encompass_commands,
         profile_commands,
         referral_commands,
         selftest_command,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile_commands.register(sub)
     referral_commands.register(sub)
     triage_commands.register(sub)
+    encompass_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser

@@ -75,6 +75,14 @@ def _decode(data: bytes, field: str, where: str) -> str:
                          "valid); save it as UTF-8 and try again") from None
 
 
+def file_text(path: str, field: str) -> str:
+    """The UTF-8 text of the file ``path`` (or standard input for '-'), for an option that
+    names its file itself (``--field-file NAME=F``, ``--from-email-file F``)."""
+    if path == STDIN:
+        return _decode(_read_stdin(field), field, "standard input")
+    return _decode(_read_file(Path(path).expanduser(), field), field, repr(path))
+
+
 def marks_from(texts: list[str] | None) -> tuple[BodyMark, ...]:
     """``SIDE:REGION:NOTE`` → body-map marks at the named region's point (the note may hold
     colons; it may be left out)."""

@@ -15,14 +15,17 @@ from app.domain.pupils import child_by_id
 from app.domain.records import (
     ENTRY_KINDS,
     LATEST_VERSION,
+    STRUCTURED_KINDS,
     BodyMark,
     Version,
     VersionFields,
     amend,
     check_fields,
+    details_from_json,
     further_to,
     history,
     insert_record,
+    latest_version,
     record_owner,
     resolve_for,
 )
@@ -30,6 +33,9 @@ from app.domain.status_events import StatusEvent, events_for_child
 from app.errors import InputError, NotFound
 from app.store.roles import Perm
 from app.store.session import Session
+
+# The kinds an entry made with add_entry may be (a structured kind has its own form).
+GENERAL_KINDS = tuple(k for k in ENTRY_KINDS if k != "concern" and k not in STRUCTURED_KINDS)
 
 # A status change of a concern (acknowledged, assigned, actioned, closed) is an item of the
 # chronology of its own: the DSL's note or the outcome is what happened next.
@@ -59,6 +65,8 @@ class ChronologyItem:
     status: str | None = None
     note: str | None = None
     further_to_recorded: datetime | None = None  # further information to the concern of then
+    # A structured entry's fields (a police notification's: app/domain/encompass.py).
+    details: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_status(self) -> bool:
@@ -73,9 +81,11 @@ def add_entry(session: Session, child_ids: list[str], kind: str, summary: str,
               occurred_at: datetime, *, significant: bool = False) -> Version:
     """An action, contact, meeting, referral, outcome or note by the DSL team."""
     session.require(Perm.ADD_ENTRY)
+    if kind in STRUCTURED_KINDS:  # its fields are the point: it has a form of its own
+        raise InputError("kind", "a police notification is added with its own form (Police "
+                         "notification… on the child's page, or concerndesk-cli encompass add)")
     if kind not in ENTRY_KINDS or kind == "concern":
-        raise InputError("kind", "must be one of " + ", ".join(k for k in ENTRY_KINDS
-                                                                if k != "concern"))
+        raise InputError("kind", "must be one of " + ", ".join(GENERAL_KINDS))
     if not child_ids:
         raise InputError("child", "choose at least one child")
     for child_id in child_ids:
@@ -98,6 +108,10 @@ def amend_entry(session: Session, some_id: str, reason: str, *, summary: str | N
     kind, _owner = record_owner(session.conn, record_id)
     if kind != "entry":
         raise NotFound("There is no chronology entry with that id.")
+    if latest_version(session.conn, record_id).fields.entry_kind in STRUCTURED_KINDS:
+        # Its text is made from its fields: amending the text alone would part them.
+        raise InputError("kind", "a police notification is amended through its own form, "
+                         "field by field (concerndesk-cli encompass amend)")
     return amend(session, record_id, reason, summary=summary, occurred_at=occurred_at,
                  significant=significant)
 
@@ -118,7 +132,7 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
     rows = session.conn.execute(
         "SELECT r.id, v.id, v.entry_kind, v.occurred_at, r.created_at, v.summary, "
         "v.child_words, v.categories, u.display_name, v.version, v.significant, rc.role, "
-        "v.location, v.action_taken, v.witnesses, v.body_marks "
+        "v.location, v.action_taken, v.witnesses, v.body_marks, v.details "
         "FROM record_children rc JOIN records r ON r.id = rc.record_id "
         "JOIN record_versions v ON v.record_id = r.id AND " + LATEST_VERSION +
         " JOIN users u ON u.id = r.created_by WHERE rc.child_id = ? "
@@ -126,7 +140,8 @@ def chronology(session: Session, child_id: str, *, significant_only: bool = Fals
     items = [ChronologyItem(r[0], r[1], r[2], parse_iso(r[3]), parse_iso(r[4]), r[5], r[6],
                             tuple(json.loads(r[7])), r[8], r[9] > 1, bool(r[10]), r[11],
                             r[12], r[13], r[14],
-                            tuple(BodyMark.from_json(m) for m in json.loads(r[15])))
+                            tuple(BodyMark.from_json(m) for m in json.loads(r[15])),
+                            details=details_from_json(r[16]))
              for r in rows]
     followed = further_to(session.conn, [i.record_id for i in items if i.kind == "concern"])
     items = [replace(i, further_to_recorded=followed[i.record_id][1])

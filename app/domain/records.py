@@ -22,7 +22,11 @@ from app.store.roles import Perm
 from app.store.session import Session
 
 MAX_TEXT = 20_000
-ENTRY_KINDS = ("concern", "action", "contact", "meeting", "referral", "outcome", "note")
+ENTRY_KINDS = ("concern", "action", "contact", "meeting", "referral", "outcome", "note",
+               "police-notification")
+# Kinds with structured fields of their own (``details``), made and amended only through their
+# own module (police-notification: app/domain/encompass.py), which keeps text and fields in step.
+STRUCTURED_KINDS = ("police-notification",)
 CHILD_ROLES = ("subject", "harmed", "harmed others", "witness", "sibling", "other")
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -75,6 +79,8 @@ class VersionFields:
     witnesses: str | None = None
     significant: bool = False
     body_marks: tuple[BodyMark, ...] = field(default_factory=tuple)
+    # A structured kind's fields, (name, text) in a fixed order; () for every other kind.
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,13 @@ def check_fields(fields: VersionFields, now: datetime) -> VersionFields:
         child_words=clean_text(fields.child_words, "child's words"),
         action_taken=clean_text(fields.action_taken, "action taken"),
         witnesses=clean_text(fields.witnesses, "witnesses"), significant=fields.significant,
-        body_marks=marks)
+        body_marks=marks, details=_checked_details(fields.details))
+
+
+def _checked_details(details: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Each field cleaned like any text; an empty one is left out (not known)."""
+    cleaned = ((name, clean_text(value, name.replace("_", " "))) for name, value in details)
+    return tuple((name, value) for name, value in cleaned if value)
 
 
 def insert_record(session: Session, kind: str, children: list[tuple[str, str]],
@@ -148,13 +160,13 @@ def insert_version(session: Session, record_id: str, number: int, supersedes: st
     cur = session.conn.execute(
         "INSERT INTO record_versions (id, record_id, version, supersedes, author_id, written_at,"
         " reason, occurred_at, entry_kind, categories, location, summary, child_words,"
-        " action_taken, witnesses, significant, body_marks)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " action_taken, witnesses, significant, body_marks, details)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (version_id, record_id, number, supersedes, session.user.id, iso(written), reason,
          iso(fields.occurred_at), fields.entry_kind, json.dumps(list(fields.categories)),
          fields.location, fields.summary, fields.child_words, fields.action_taken,
          fields.witnesses, int(fields.significant),
-         json.dumps([m.__dict__ for m in fields.body_marks])))
+         json.dumps([m.__dict__ for m in fields.body_marks]), details_json(fields.details)))
     session.conn.execute("INSERT INTO record_fts (rowid, summary, child_words, action_taken, "
                          "location) VALUES (?,?,?,?,?)",
                          (cur.lastrowid, fields.summary, fields.child_words or "",
@@ -165,15 +177,26 @@ def insert_version(session: Session, record_id: str, number: int, supersedes: st
 
 VERSION_COLUMNS = ("v.id, v.record_id, v.version, v.supersedes, u.display_name, v.written_at, "
                    "v.reason, v.occurred_at, v.entry_kind, v.categories, v.location, v.summary, "
-                   "v.child_words, v.action_taken, v.witnesses, v.significant, v.body_marks")
+                   "v.child_words, v.action_taken, v.witnesses, v.significant, v.body_marks, "
+                   "v.details")
 LATEST_VERSION = ("v.id = (SELECT id FROM record_versions WHERE record_id = v.record_id "
                   "ORDER BY version DESC, written_at DESC, id DESC LIMIT 1)")
+
+
+def details_json(details: tuple[tuple[str, str], ...]) -> str | None:
+    """The column's value: a JSON object in the fields' order, or NULL when there are none."""
+    return json.dumps(dict(details), ensure_ascii=False) if details else None
+
+
+def details_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in json.loads(text).items()) if text else ()
 
 
 def version_from_row(row: tuple) -> Version:
     marks = tuple(BodyMark.from_json(m) for m in json.loads(row[16]))
     fields = VersionFields(parse_iso(row[7]), row[8], row[11], tuple(json.loads(row[9])),
-                           row[10], row[12], row[13], row[14], bool(row[15]), marks)
+                           row[10], row[12], row[13], row[14], bool(row[15]), marks,
+                           details_from_json(row[17]))
     return Version(row[0], row[1], row[2], row[3], row[4], parse_iso(row[5]), row[6], fields)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from app.domain.categories import load_categories
 from app.domain.concerns import ConcernView
+from app.domain.encompass import ENTRY_KIND as NOTIFICATION
 from app.domain.records import LATEST_VERSION
 from app.store.roles import Perm
 from app.store.session import Session
@@ -38,6 +39,12 @@ class Statistics:
     open_by_year_group: list[Count]
     concerns_total: int
     since: date
+    # Police notifications (Operation Encompass) by when the incident happened, the same
+    # months; and how many children they concerned (a notification about two siblings is one
+    # notification, two children).
+    notifications_by_month: list[Count] = field(default_factory=list)
+    notifications_total: int = 0
+    notified_children: int = 0
 
 
 def _month_labels(today: date, months: int) -> list[str]:
@@ -74,9 +81,18 @@ def statistics(session: Session, *, months: int = 12) -> Statistics:
         "GROUP BY c.year_group").fetchall()
     open_by_year = sorted((Count(str(year), n) for year, n in open_rows),
                           key=lambda c: year_order(c.label))
+    notified = session.conn.execute(
+        "SELECT r.id, v.occurred_at, (SELECT group_concat(child_id, ' ') FROM record_children "
+        "WHERE record_id = r.id) FROM records r JOIN record_versions v ON v.record_id = r.id "
+        "AND " + LATEST_VERSION + " WHERE r.kind = 'entry' AND v.entry_kind = ? AND "
+        "v.occurred_at >= ?", (NOTIFICATION, since.isoformat())).fetchall()
+    by_month_notified = Counter(occurred[:7] for _, occurred, _ in notified)
+    children = {c for _, _, ids in notified for c in (ids or "").split()}
     session.audited("view", "statistics", None)
     return Statistics(by_category, [Count(m, by_month.get(m, 0)) for m in labels],
-                      open_by_year, len(rows), since)
+                      open_by_year, len(rows), since,
+                      [Count(m, by_month_notified.get(m, 0)) for m in labels], len(notified),
+                      len(children))
 
 
 def _serious_codes() -> frozenset[str]:

@@ -32,7 +32,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from app.domain.records import CHILD_ROLES, ENTRY_KINDS
+from app.domain.records import CHILD_ROLES, ENTRY_KINDS, STRUCTURED_KINDS, details_json
 from app.errors import InputError
 from app.hub.apply_attachments import complete_waiting_attachments
 from app.hub.apply_checks import (
@@ -227,7 +227,8 @@ def apply_version(conn: Connection, record_id: str | None, v: dict[str, Any], wh
               "child_words": text_field(v, "child_words", where, optional=True),
               "action_taken": text_field(v, "action_taken", where, optional=True),
               "witnesses": text_field(v, "witnesses", where, optional=True),
-              "significant": int(bool(v.get("significant"))), "body_marks": json.dumps(marks)}
+              "significant": int(bool(v.get("significant"))), "body_marks": json.dumps(marks),
+              "details": _details(v, where)}
     cur = conn.execute("INSERT INTO record_versions (" + ", ".join(values) + ") VALUES (" +
                        ", ".join("?" for _ in values) + ")", tuple(values.values()))
     conn.execute("INSERT INTO record_fts (rowid, summary, child_words, action_taken, location) "
@@ -235,6 +236,24 @@ def apply_version(conn: Connection, record_id: str | None, v: dict[str, Any], wh
                                         values["child_words"] or "",
                                         values["action_taken"] or "", values["location"] or ""))
     applied.add("versions")
+
+
+def _details(v: dict[str, Any], where: str) -> str | None:
+    """A structured entry's fields: an object of texts, only on a kind that has them (a police
+    notification), which must say who in school was told (app/domain/encompass.py)."""
+    details = v.get("details")
+    if v.get("entry_kind") not in STRUCTURED_KINDS:
+        if details is not None:
+            raise BadPayload(f"{where} has fields its kind does not have")
+        return None
+    d = as_object(details, f"{where} details")
+    for key in d:
+        if not isinstance(key, str) or len(key) > 64:
+            raise BadPayload(f"{where} details name a field badly")
+        text_field(d, key, f"{where} details")
+    if not str(d.get("told") or "").strip():
+        raise BadPayload(f"{where} does not say who in school was told")
+    return details_json(tuple(d.items()))
 
 
 def apply_flag(conn: Connection, raw: object, n: int, applied: Applied) -> None:

@@ -54,7 +54,8 @@ _CHILD_COLUMNS = ("id", "upn", "legal_forename", "legal_surname", "preferred_for
                   "date_of_birth", "gender", "year_group", "nhs_number", "updated_at")
 _VERSION_COLUMNS = ("id", "version", "supersedes", "author_id", "written_at", "reason",
                     "occurred_at", "entry_kind", "categories", "location", "summary",
-                    "child_words", "action_taken", "witnesses", "significant", "body_marks")
+                    "child_words", "action_taken", "witnesses", "significant", "body_marks",
+                    "details")
 
 
 def canonical(obj: object) -> bytes:
@@ -101,6 +102,12 @@ def record_snapshot(conn: Connection, record_id: str) -> tuple[dict[str, Any], s
         v["categories"] = json.loads(v["categories"])
         v["body_marks"] = json.loads(v["body_marks"])
         v["significant"] = bool(v["significant"])
+        # A structured entry's fields (a police notification's); left out when there are
+        # none, so the envelopes of every other record read as before.
+        if v["details"] is None:
+            del v["details"]
+        else:
+            v["details"] = json.loads(v["details"])
     statuses = _rows(conn, "SELECT id, status, actor_id, at, note FROM record_status WHERE "
                      f"record_id = ? ORDER BY {ORDER}", (record_id,),
                      ("id", "status", "actor_id", "at", "note"))

@@ -106,7 +106,7 @@ def build_pack_data(session: Session, child: Child, form: dict[str, Any],
             amendment_note=version.reason if item.amended else None,
             significant=item.significant, location=item.location,
             action_taken=item.action_taken, witnesses=item.witnesses,
-            record_id=item.record_id,
+            record_id=item.record_id, details=dict(item.details),
             body_marks=[BodyMark(m.side, m.x, m.y, m.note or None,  # type: ignore[arg-type]
                                  m.with_region().region)
                         for m in item.body_marks]))

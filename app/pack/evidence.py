@@ -18,7 +18,7 @@ from app.pack.styles import BODY_WIDTH
 # Chronology columns: Date/time | Kind & categories | What happened | Author / recorded.
 CHRONO_COLUMNS = (24 * mm, 30 * mm, BODY_WIDTH - 24 * mm - 30 * mm - 32 * mm, 32 * mm)
 CHRONO_HEADINGS = ("Date and time", "Kind, categories", "What happened", "Author / recorded")
-_KIND_WORDS = {"status": "Status change"}
+_KIND_WORDS = {"status": "Status change", "police-notification": "Police notification"}
 # An entry written more than this after the event shows when it was recorded.
 LATE = timedelta(hours=1)
 

@@ -14,11 +14,13 @@ from typing import Literal
 from app.body_regions import nearest_region, place
 
 # "status": a DSL's change of a concern's status (acknowledged, assigned, actioned, closed)
-# with the words written with it, an entry of its own in event order.
+# with the words written with it, an entry of its own in event order. "police-notification":
+# an Operation Encompass notification, with its fields in ``details``.
 EntryKind = Literal["concern", "action", "contact", "meeting", "referral", "outcome", "note",
-                    "status"]
+                    "status", "police-notification"]
 ENTRY_KINDS: tuple[str, ...] = (
     "concern", "action", "contact", "meeting", "referral", "outcome", "note", "status",
+    "police-notification",
 )
 
 
@@ -197,6 +199,9 @@ class PackEntry:
     # it reads: "Actioned — <note>").
     status: str | None = None
     note: str | None = None
+    # A police notification's fields by name (police_reference, officer, force, told …), as
+    # recorded; times as app.clock.iso strings. Empty for every other kind.
+    details: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

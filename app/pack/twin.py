@@ -19,7 +19,11 @@ from app.pack.model import PackData
 # 1.2: the child's profile (issue #17): DfE codes beside the words, SEN, looked after, the
 # previous school, every contact in full, the school's DSL, and a "cin" block in the Children
 # in Need census's own item names and codes (docs/pack.md, "For the LA's systems").
-SCHEMA_VERSION = "1.2"
+# 1.3: police notifications (Operation Encompass, issue #20): chronology entries of kind
+# "police-notification", whose fields (police reference, officer, force, how and when it came,
+# child present and where, welfare check, who in school was told and why) are in the entry's
+# new "details" object; every other entry has "details": null.
+SCHEMA_VERSION = "1.3"
 # CIN census GenderCurrent: 0 not known, 1 male, 2 female, 9 not specified.
 _CIN_GENDER = {"M": "1", "F": "2", "X": "9", "U": "0"}
 # CIN census disability codes; a profile's disability written as these codes is passed on.
@@ -113,6 +117,7 @@ def pack_json(data: PackData, *, generated_at: datetime) -> dict[str, Any]:
             "significant": e.significant, "body_marks": marks.get(number, []),
             "location": e.location, "action_taken": e.action_taken, "witnesses": e.witnesses,
             "record_id": e.record_id, "status": e.status, "note": e.note,
+            "details": dict(e.details) or None,
         } for number, e in enumerate(entries, start=1)],
         "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256.lower(),
                          "description": a.description} for a in data.attachments],

@@ -247,6 +247,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX dsl.profile_items_child ON profile_items (child_id, kind, item_key, at);
     """,
+    # 3 — a version's structured fields (a police notification's, issue #20): the school
+    # store's step 16, which a store with a DSL store skips
+    """
+    ALTER TABLE dsl.record_versions ADD COLUMN details TEXT;
+    """,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -452,6 +452,13 @@ MIGRATIONS: list[str] = [
         pinned_at TEXT NOT NULL
     );
     """,
+    # 16 — structured fields of a chronology entry (issue #20, Operation Encompass): a police
+    # notification's reference, who sent it, how it came, the welfare check … as a JSON
+    # object beside the version's text, so each amendment keeps its own copy. NULL for every
+    # other entry. A store with a DSL store gets it from that store's step 3.
+    DslTables("""
+    ALTER TABLE record_versions ADD COLUMN details TEXT;
+    """),
 ]
 
 LATEST = len(MIGRATIONS)
