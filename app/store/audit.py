@@ -336,7 +336,7 @@ class _Signatures:
 
     def problem(self, where: str, seq: int, event_hash: str, actor: str | None,
                 signer: str | None, signature: str | None) -> str | None:
-        if seq < self.signed_from:
+        if seq < self.signed_from and signer is None:
             return None  # written before signed audit: the hash chain and head vouch for it
         if signer is None:
             if _is_system(actor) and signature is None:
@@ -395,7 +395,15 @@ def _walk_chain(conn: Connection, trusted: Collection[bytes], store_id: str, sch
         if unsigned:
             return ChainReport(False, count, unsigned)
         prev_hash, expected_seq = stored_hash, seq + 1
-    return _check_head(conn, count, expected_seq - 1, prev_hash, trusted, schema)
+    report = _check_head(conn, count, expected_seq - 1, prev_hash, trusted, schema)
+    if report.ok and count and signatures.signed_from > 1:
+        # Said every time: a forger who moved the start forward (and dropped the signatures
+        # after it) would have this number jump, which only a person who knows can notice.
+        last = min(signatures.signed_from - 1, count)
+        return ChainReport(True, count, warning=(
+            f"audit events #1–#{last} were written before events were signed by their "
+            "authors: only this PC's keyring vouches for them"))
+    return report
 
 
 def _break_words(cut: Any) -> str:
