@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from app.clock import FakeClock
-from app.demo.school import HistoryReplay
+from app.demo.school import HistoryReplay, personal_keys
 from app.demo.synthetic import EntrySeed, SyntheticSchool
 from app.domain.pupils import apply_roster
 from app.domain.roster_csv import RosterRow
@@ -176,7 +176,7 @@ def build_store(directory: Path, scale: Scale, seed: int, *,
         # The heavy child appears in nothing else, so their chronology is exactly heavy_items.
         others = [row for i, row in enumerate(roster) if i != heavy]
         other_ids = [ids_by_upn[row.upn] for row in others]
-        player = HistoryReplay(admin, replay, users)
+        player = HistoryReplay(admin, replay, users, personal_keys(admin, users, PASSPHRASE))
         general = scale.records - scale.heavy_items
         per_year = general / scale.years
         for year in range(scale.years):

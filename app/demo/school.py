@@ -23,7 +23,8 @@ from app.domain.concerns import ConcernDraft, record_concern, set_status
 from app.domain.pupils import apply_roster
 from app.profile.profiles import apply_update
 from app.store.access import create_store, load_user, unlock
-from app.store.keys import KdfParams
+from app.store.keyfile import KeyFile
+from app.store.keys import KdfParams, PersonalKeys
 from app.store.session import Session, User
 from app.store.settings import (
     SCHOOL_ADDRESS,
@@ -75,12 +76,13 @@ def build_demo(directory: Path, *, pupils: int = 300, seed: int = 2026, passphra
         entries = synth.entries(concerns, roster, end=today)
         child_ids = dict(admin.conn.execute("SELECT upn, id FROM children").fetchall())
         ids = [child_ids[row.upn] for row in roster]
-        HistoryReplay(admin, replay, users).play(ids, concerns, entries, today)
+        keys = personal_keys(admin, users, passphrase)
+        HistoryReplay(admin, replay, users, keys).play(ids, concerns, entries, today)
         replay.set(real_clock.now())  # history is played; what follows happens today
         _school_details(admin, synth, next(s for s in staff if s.username == "dsl"))
         dsl_user = users["dsl"]
         assert dsl_user is not None
-        dsl = admin.as_user(dsl_user)
+        dsl = admin.as_user(dsl_user, keys.get("dsl"))
         profiles = demo_profile_updates(synth, roster)
         with admin.tx():  # as the DSL imports the MIS's contact export: one transaction
             for update, row in zip(profiles, roster, strict=True):
@@ -105,15 +107,29 @@ def _school_details(admin: Session, synth: SyntheticSchool, dsl: StaffSeed) -> N
         set_value(admin, setting, value)
 
 
+def personal_keys(admin: Session, users: Iterable[str], passphrase: str
+                  ) -> dict[str, PersonalKeys]:
+    """Each account's own keys, opened with the passphrase the demo gave it, so what the
+    history has it do is audited under its own signature, as if it had signed in."""
+    keyfile = KeyFile.load(admin.directory)
+    opened = {name: keyfile.unlock_user(name, passphrase, admin.device.secret).personal
+              for name in users if name in keyfile.users}
+    return {name: personal for name, personal in opened.items() if personal is not None}
+
+
 class HistoryReplay:
     """Plays synthetic history through the core in the order it was written, as each author,
-    with the clock set to each moment; commits every ``batch`` items (all at once if None)."""
+    with the clock set to each moment; commits every ``batch`` items (all at once if None).
+    ``keys``: each author's personal keys, which sign their audit events (without them,
+    ``verify`` names those events as not signed by their authors)."""
 
-    def __init__(self, admin: Session, clock: FakeClock, users: dict[str, User | None]
-                 ) -> None:
+    def __init__(self, admin: Session, clock: FakeClock, users: dict[str, User | None],
+                 keys: dict[str, PersonalKeys] | None = None) -> None:
         self.admin = admin
         self.clock = clock
-        self.sessions = {name: admin.as_user(u) for name, u in users.items() if u is not None}
+        keys = keys or {}
+        self.sessions = {name: admin.as_user(u, keys.get(name)) for name, u in users.items()
+                         if u is not None}
         self.concerns = 0
         self.entries = 0
 

@@ -40,6 +40,7 @@ from app.store.keys import (
     new_recovery_key,
     parse_recovery_key,
     raw_public,
+    recovery_signing_key,
 )
 from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState, attempt_lock
@@ -418,7 +419,8 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
     assert device is not None
     held = HeldKeys(dsl_key=keyfile.open("dsl", RECOVERY, recovered.private),
                     office_private=keyfile.open("office", RECOVERY, recovered.private),
-                    dsl_key_next=keyfile.open("dsl-next", RECOVERY, recovered.private))
+                    dsl_key_next=keyfile.open("dsl-next", RECOVERY, recovered.private),
+                    recovery_signing=recovery_signing_key(key, keyfile.store_id))
     conn, data_key = rekey.open_school(directory, data_key,
                                        keyfile.open(rekey.STAGED, RECOVERY, recovered.private))
     try:

@@ -1,14 +1,21 @@
-"""The tamper-evident audit trail: a hash chain, with its head signed by the device key.
+"""The tamper-evident audit trail: a hash chain whose events are signed by the acting account,
+with its head signed by the device key.
 
 Each event stores ``hash = SHA-256(prev_hash || canonical form)``. Altering an event breaks its
-own hash; removing or reordering events breaks the next one's link. The head (last sequence
-number and hash) is signed with an Ed25519 key derived from the device secret in the OS keyring,
-so cutting events off the end is caught too by anyone who lacks that secret — the raw database key
-alone is not enough. Verification trusts only that key (and, for heads signed before it existed,
-this PC's device signing key), never a key the head names itself: a forger holding the database
-key cannot re-sign a rewritten trail. A recovery re-creates the device secret, hence the same key.
-Each append also checks the head it builds on, so a forged head is recorded as a break in the
-next signed head rather than signed over.
+own hash; removing or reordering events breaks the next one's link. Each event written since
+signed audit began (``audit_signed_from``) also carries an Ed25519 signature of its hash by the
+*acting account's personal key* (``signer``; a recovery session signs with a key derived from
+the recovery key). As the hash covers every event before it, one account's signature vouches
+for the whole trail up to its event, so rewriting any event means re-signing every later one
+with keys of other people: whoever holds this PC's keyring (device secret) and a store key can
+no longer rewrite the trail. ``verify`` checks each signature against the keys pinned for that
+account inside the store holding the chain (``audit_signers``, pinned by the account's own
+session at its first signed event), never against a key the event or keys.json names.
+
+The head (last sequence number and hash) is signed with an Ed25519 key derived from the device
+secret, so cutting events off the end is caught by anyone who lacks that secret. Each append
+also checks the head it builds on, so a forged head is recorded as a break in the next signed
+head rather than signed over. docs/keys.md ("The audit trails") gives the formats.
 """
 
 from __future__ import annotations
@@ -37,6 +44,10 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
+SIGNED_FROM_KEY = "audit_signed_from"  # the first event that must carry a personal signature
+SIGNERS_KEY = "audit_signers"  # signer → its pinned Ed25519 public keys (base64)
+# A recovery session's signer; never a username (those have no ':'), so no account can claim it.
+RECOVERY_SIGNER = "key:recovery"
 
 ACTIONS = frozenset({
     "create", "amend", "view", "search", "export", "print", "sync", "login", "failed-login",
@@ -57,6 +68,33 @@ class AuditEvent:
     detail: dict[str, Any]
     prev_hash: str
     hash: str
+    signer: str | None = None  # whose key signed it (None: before signed audit, or a system)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs the events a session writes: an account with its personal Ed25519 key, or
+    ``RECOVERY_SIGNER`` with the recovery-derived key."""
+
+    name: str
+    key: Ed25519PrivateKey
+    public: str  # base64 of the raw public key, as pinned
+
+    @classmethod
+    def of(cls, name: str, key: Ed25519PrivateKey) -> Signer:
+        return cls(name, key, b64e(_raw_public(key)))
+
+
+def event_message(store_id: str, schema: str, seq: int, event_hash: str, signer: str) -> bytes:
+    """What an event's signature covers: its hash (hence every event before it), where it
+    sits, and who signs."""
+    chain = "dsl" if schema == "dsl" else "school"
+    return f"concerndesk/audit-event/v1|{store_id}|{chain}|{seq}|{event_hash}|{signer}".encode()
+
+
+def _is_system(actor: str | None) -> bool:
+    # Not an account: nothing holds a personal key for it (app/hub/join.py's provisioning).
+    return actor is None or actor.startswith("system:")
 
 
 def canonical(event_id: str, at: str, actor: str | None, action: str, object_type: str | None,
@@ -126,20 +164,24 @@ def _head_trusted(head: dict[str, Any], trusted: Collection[bytes]) -> bool:
 
 class AuditLog:
     def __init__(self, conn: Connection, clock: Clock, signing_key: Ed25519PrivateKey,
-                 trusted: Collection[bytes] = (), schema: str = "main") -> None:
+                 trusted: Collection[bytes] = (), schema: str = "main", *, store_id: str = "",
+                 signer: Signer | None = None) -> None:
         self._conn = conn
         self._schema = schema  # "main": the school store's chain; "dsl": the DSL team's
         self._clock = clock
         self._signing_key = signing_key
         self._trusted = frozenset(trusted) | {_raw_public(signing_key)}
         self._signed: str | None = None  # the head this log wrote last: no need to re-check it
+        self._store_id = store_id
+        self._signer = signer  # None: a system session, whose events carry no signature
+        self._pins_seen: str | None = None  # the pins as this log last found its key in them
 
     @classmethod
     def for_device(cls, conn: Connection, clock: Clock, device: DeviceKeys, store_id: str,
-                   schema: str = "main") -> AuditLog:
+                   schema: str = "main", signer: Signer | None = None) -> AuditLog:
         # Signs with the derived key, which it trusts; also trusts the device key's older heads.
         return cls(conn, clock, audit_signing_key(device.secret, store_id),
-                   (device.signing_public(),), schema)
+                   (device.signing_public(),), schema, store_id=store_id, signer=signer)
 
     def append(self, actor: str | None, action: str, object_type: str | None = None,
                object_id: str | None = None, **detail: Any) -> str:
@@ -153,13 +195,40 @@ class AuditLog:
         event_id, at = str(uuid.uuid4()), iso(self._clock.now())
         body = canonical(event_id, at, actor, action, object_type, object_id, detail, prev_hash)
         digest = chain_hash(prev_hash, body)
+        signer = signature = None
+        if self._signer is not None:
+            self._pin(self._signer)
+            signer = self._signer.name
+            signature = b64e(self._signer.key.sign(
+                event_message(self._store_id, self._schema, seq, digest, signer)))
         self._conn.execute(
             f"INSERT INTO {self._schema}.audit (seq, id, at, actor, action, object_type, "
-            "object_id, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "object_id, detail, prev_hash, hash, signer, signature) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (seq, event_id, at, actor, action, object_type, object_id,
-             json.dumps(detail, sort_keys=True, ensure_ascii=False), prev_hash, digest))
+             json.dumps(detail, sort_keys=True, ensure_ascii=False), prev_hash, digest,
+             signer, signature))
         self._sign_head(seq, digest, breaks)
         return event_id
+
+    def _pin(self, signer: Signer) -> None:
+        """Pins the signer's public key in the store holding this chain, the first time it
+        signs there (and again after a passphrase reset gave it new keys). The session derived
+        the key from its own seed, so what it pins is its own; earlier pins are never dropped,
+        so events signed before a reset still verify."""
+        row = self._conn.execute(f"SELECT value FROM {self._schema}.meta WHERE key = ?",
+                                 (SIGNERS_KEY,)).fetchone()
+        value = row[0] if row else None
+        if value is not None and value == self._pins_seen:
+            return  # unchanged since we found ourselves in it (a rollback would change it)
+        pins = read_pins(value)
+        if signer.public not in pins.get(signer.name, []):
+            pins.setdefault(signer.name, []).append(signer.public)
+            value = json.dumps(pins, sort_keys=True)
+            self._conn.execute(f"INSERT INTO {self._schema}.meta (key, value) VALUES (?, ?) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               (SIGNERS_KEY, value))
+        self._pins_seen = value
 
     def _breaks_so_far(self, tail: tuple[int, str] | None) -> list[dict[str, Any]]:
         """The signed head's record of trail breaks, plus a new one if the head we build on is
@@ -196,13 +265,24 @@ class AuditLog:
         self._signed = value
 
 
+def read_pins(value: str | None) -> dict[str, list[str]]:
+    """``audit_signers`` as stored; an unreadable value pins nothing (so nothing verifies)."""
+    try:
+        pins = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    if not isinstance(pins, dict):
+        return {}
+    return {str(k): [str(p) for p in v] for k, v in pins.items() if isinstance(v, list)}
+
+
 def events(conn: Connection, *, limit: int | None = None, schema: str = "main"
            ) -> list[AuditEvent]:
-    sql = ("SELECT seq, id, at, actor, action, object_type, object_id, detail, prev_hash, hash"
-           f" FROM {schema}.audit ORDER BY seq DESC")
+    sql = ("SELECT seq, id, at, actor, action, object_type, object_id, detail, prev_hash, hash,"
+           f" signer FROM {schema}.audit ORDER BY seq DESC")
     rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-    return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9])
-            for r in rows]
+    return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9],
+                       r[10]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -213,26 +293,89 @@ class ChainReport:
     warning: str | None = None
 
 
-def verify_chain(conn: Connection, trusted: Collection[bytes], schema: str = "main"
-                 ) -> ChainReport:
-    """Walks the whole chain in order; names the first event that does not hold. The head must
-    be signed with one of the ``trusted`` keys (``trusted_head_keys``)."""
+def verify_chain(conn: Connection, trusted: Collection[bytes], store_id: str,
+                 schema: str = "main") -> ChainReport:
+    """Walks the whole chain in order; names the first event that does not hold. Each event
+    since signed audit began must be signed by its actor with a key pinned in this store; the
+    head must be signed with one of the ``trusted`` keys (``trusted_head_keys``)."""
     if conn.in_transaction:
-        return _walk_chain(conn, trusted, schema)
+        return _walk_chain(conn, trusted, store_id, schema)
     # One read snapshot for the walk and the head: other connections may commit meanwhile.
     conn.execute("BEGIN")
     try:
-        return _walk_chain(conn, trusted, schema)
+        return _walk_chain(conn, trusted, store_id, schema)
     finally:
         with suppress(DatabaseError, ConcernDeskError):  # a read: nothing to undo
             conn.execute("ROLLBACK")
 
 
-def _walk_chain(conn: Connection, trusted: Collection[bytes], schema: str) -> ChainReport:
+class _Signatures:
+    """Checks personal signatures against the keys pinned in the chain's own store."""
+
+    def __init__(self, conn: Connection, store_id: str, schema: str) -> None:
+        row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = ?",
+                           (SIGNED_FROM_KEY,)).fetchone()
+        try:
+            # Missing or unreadable (only a forger removes it): every event must be signed.
+            self.signed_from = max(1, int(row[0])) if row else 1
+        except (TypeError, ValueError):
+            self.signed_from = 1
+        row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = ?",
+                           (SIGNERS_KEY,)).fetchone()
+        self._pins = read_pins(row[0] if row else None)
+        self._keys: dict[str, Ed25519PublicKey | None] = {}
+        self._store_id, self._schema = store_id, schema
+
+    def _key(self, public: str) -> Ed25519PublicKey | None:
+        if public not in self._keys:
+            try:
+                self._keys[public] = Ed25519PublicKey.from_public_bytes(b64d(public))
+            except (ValueError, TypeError):
+                self._keys[public] = None
+        return self._keys[public]
+
+    def problem(self, where: str, seq: int, event_hash: str, actor: str | None,
+                signer: str | None, signature: str | None) -> str | None:
+        if seq < self.signed_from and signer is None:
+            return None  # written before signed audit: the hash chain and head vouch for it
+        if signer is None:
+            if _is_system(actor) and signature is None:
+                return None
+            return (f"{where} is not signed with the personal key of {actor!r}, who is recorded "
+                    "as doing it: it was written or rewritten outside ConcernDesk")
+        if signer != actor and signer != RECOVERY_SIGNER:
+            return (f"{where} is signed by {signer!r}, not by {actor!r}, who is recorded as "
+                    "doing it: the trail was rewritten and re-signed outside ConcernDesk")
+        pinned = self._pins.get(signer, [])
+        if not pinned:
+            return (f"{where} is signed with a key this store never pinned for {signer!r}: the "
+                    "trail was rewritten and re-signed outside ConcernDesk")
+        message = event_message(self._store_id, self._schema, seq, event_hash, signer)
+        try:
+            raw = b64d(signature or "")
+        except (ValueError, TypeError):
+            raw = b""
+        for public in pinned:
+            key = self._key(public)
+            if key is None:
+                continue
+            try:
+                key.verify(raw, message)
+                return None
+            except InvalidSignature:
+                continue
+        return (f"{where} carries a signature by {signer!r} that does not hold with the key "
+                "pinned for them: the trail was rewritten outside ConcernDesk")
+
+
+def _walk_chain(conn: Connection, trusted: Collection[bytes], store_id: str, schema: str
+                ) -> ChainReport:
     prev_hash, expected_seq, count = GENESIS, 1, 0
+    signatures = _Signatures(conn, store_id, schema)
     rows = conn.execute("SELECT seq, id, at, actor, action, object_type, object_id, detail,"
-                        f" prev_hash, hash FROM {schema}.audit ORDER BY seq")
-    for seq, event_id, at, actor, action, otype, oid, detail, stored_prev, stored_hash in rows:
+                        f" prev_hash, hash, signer, signature FROM {schema}.audit ORDER BY seq")
+    for (seq, event_id, at, actor, action, otype, oid, detail, stored_prev, stored_hash,
+         signer, signature) in rows:
         count += 1
         where = f"audit event #{seq} ({action} at {at}, id {event_id})"
         if seq != expected_seq:
@@ -248,8 +391,19 @@ def _walk_chain(conn: Connection, trusted: Collection[bytes], schema: str) -> Ch
             return ChainReport(False, count, f"{where} has been altered (unreadable detail)")
         if chain_hash(stored_prev, body) != stored_hash:
             return ChainReport(False, count, f"{where} has been altered")
+        unsigned = signatures.problem(where, seq, stored_hash, actor, signer, signature)
+        if unsigned:
+            return ChainReport(False, count, unsigned)
         prev_hash, expected_seq = stored_hash, seq + 1
-    return _check_head(conn, count, expected_seq - 1, prev_hash, trusted, schema)
+    report = _check_head(conn, count, expected_seq - 1, prev_hash, trusted, schema)
+    if report.ok and count and signatures.signed_from > 1:
+        # Said every time: a forger who moved the start forward (and dropped the signatures
+        # after it) would have this number jump, which only a person who knows can notice.
+        last = min(signatures.signed_from - 1, count)
+        return ChainReport(True, count, warning=(
+            f"audit events #1–#{last} were written before events were signed by their "
+            "authors: only this PC's keyring vouches for them"))
+    return report
 
 
 def _break_words(cut: Any) -> str:

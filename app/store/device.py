@@ -1,5 +1,6 @@
 """The device's secrets in the OS keyring: a secret mixed into every passphrase wrap, and the
-Ed25519 key that signs what this device sends and the audit head.
+Ed25519 key that signs what this device sends (and signed the audit heads of older stores; the
+secret now derives their key: app/store/audit.py).
 
 There is deliberately no fallback: if no real keyring backend exists we stop and say how to get
 one, rather than keep device secrets in a plain file (as ``keyrings.alt`` would, silently).

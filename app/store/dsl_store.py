@@ -252,6 +252,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE dsl.record_versions ADD COLUMN details TEXT;
     """,
+    # 4 — the DSL team's audit events signed by the acting DSL's personal key, as the school
+    # store's step 17 does for its own trail
+    """
+    ALTER TABLE dsl.audit ADD COLUMN signer TEXT;
+    ALTER TABLE dsl.audit ADD COLUMN signature TEXT;
+    INSERT OR REPLACE INTO dsl.meta (key, value)
+        SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM dsl.audit;
+    """,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from app.store.keys import PersonalKeys
 
 
@@ -17,6 +19,7 @@ class HeldKeys:
     dsl_key_next: bytes | None = None  # staged by a re-key that may not have finished
     school_key_next: bytes | None = None  # the same for the school store (app/store/rekey.py)
     owner: str | None = None  # the account whose personal keys these are
+    recovery_signing: Ed25519PrivateKey | None = None  # a recovery session's audit signer
 
     @property
     def dsl_store_open(self) -> bool:

@@ -177,6 +177,13 @@ def recovery_hpke_key(recovery_key: bytes, store_id: str) -> X25519PrivateKey:
         _hkdf(recovery_key, store_id.encode(), b"concerndesk/recovery-x25519/v1"))
 
 
+def recovery_signing_key(recovery_key: bytes, store_id: str) -> Ed25519PrivateKey:
+    """What signs the audit events of a session opened with the recovery key, which has no
+    personal key of its own (docs/keys.md, "The audit trails")."""
+    return Ed25519PrivateKey.from_private_bytes(
+        _hkdf(recovery_key, store_id.encode(), b"concerndesk/recovery-ed25519/v1"))
+
+
 def raw_public(key: X25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 

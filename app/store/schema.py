@@ -459,6 +459,15 @@ MIGRATIONS: list[str] = [
     DslTables("""
     ALTER TABLE record_versions ADD COLUMN details TEXT;
     """),
+    # 17 — audit events signed by the acting account's personal key (issue #15, docs/keys.md
+    # "The audit trails"). Events already in the trail stay as they were: personal
+    # signatures are required from the first event written after this step.
+    """
+    ALTER TABLE audit ADD COLUMN signer TEXT;
+    ALTER TABLE audit ADD COLUMN signature TEXT;
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM audit;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

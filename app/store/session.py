@@ -12,11 +12,11 @@ from typing import Any
 from app.clock import Clock, iso
 from app.errors import AccessDenied, ConcernDeskError
 from app.store import highwater
-from app.store.audit import AuditLog
+from app.store.audit import RECOVERY_SIGNER, AuditLog, Signer
 from app.store.db import Connection, transaction
 from app.store.device import DeviceKeys
 from app.store.held import LEGACY, HeldKeys
-from app.store.keys import key_id
+from app.store.keys import PersonalKeys, key_id
 from app.store.roles import Perm, permissions, require
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ class Session:
         # The DSL team's views and changes go to the DSL store's own chain, out of sight of
         # every other account; everything else to the school store's.
         self.audit_schema = "dsl" if held.dsl_store_open and user.has_role("dsl") else "main"
-        self._audit = AuditLog.for_device(conn, clock, device, store_id, self.audit_schema)
+        self._audit = AuditLog.for_device(conn, clock, device, store_id, self.audit_schema,
+                                          audit_signer(user, held))
         self._savepoints = 0
         self._login_at: str | None = None
 
@@ -100,10 +101,16 @@ class Session:
         twin._login_at = None
         return twin
 
-    def as_user(self, user: User) -> Session:
-        """Another user's session over the same open connection (demo and bulk loading)."""
-        return Session(self.directory, self.store_id, self.conn, self.device, self.data_key,
+    def as_user(self, user: User, personal: PersonalKeys | None = None) -> Session:
+        """Another user's session over the same open connection (demo and bulk loading). Its
+        audit events are signed with ``personal``, that user's own keys; without them they
+        carry no signature, and ``verify`` names them: this session's keys are not theirs."""
+        twin = Session(self.directory, self.store_id, self.conn, self.device, self.data_key,
                        self.clock, user, self.held)
+        signer = Signer.of(user.username, personal.signing) if personal else None
+        twin._audit = AuditLog.for_device(self.conn, self.clock, self.device, self.store_id,
+                                          twin.audit_schema, signer)
+        return twin
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -246,6 +253,16 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def audit_signer(user: User, held: HeldKeys) -> Signer | None:
+    """Who signs this session's audit events: the account, with its own personal key; a
+    recovery session, with the recovery key's; nobody for a system session (provisioning)."""
+    if held.personal is not None and held.owner == user.username:
+        return Signer.of(user.username, held.personal.signing)
+    if held.recovery_signing is not None:
+        return Signer.of(RECOVERY_SIGNER, held.recovery_signing)
+    return None
 
 
 def attach_for(conn: Connection, directory: Path, held: HeldKeys) -> None:

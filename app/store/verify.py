@@ -24,16 +24,24 @@ def verify_store(session: Session) -> VerifyReport:
     problems = integrity_problems(session.conn)
     if not problems:  # a damaged file cannot be queried further
         problems.extend(projection_problems(session.conn))
+    trusted = trusted_head_keys(session.device, session.store_id)
+    # The school store's trail, and the DSL team's when this session holds the DSL store.
+    schemas = ("main", "dsl") if session.held.dsl_store_open else ("main",)
+    chains: list[ChainReport] = []
     try:
-        chain = verify_chain(session.conn, trusted_head_keys(session.device, session.store_id))
+        chains.extend(verify_chain(session.conn, trusted, session.store_id, schema)
+                      for schema in schemas)
         lost = highwater.problem(session.conn, session.directory, session.data_key)
     except StoreDamaged as exc:  # the trail sits on a damaged page
-        chain, lost = ChainReport(False, 0, f"the audit trail cannot be read: {exc}"), None
-    if chain.problem:
-        problems.append(chain.problem)
+        chains, lost = [ChainReport(False, 0, f"the audit trail cannot be read: {exc}")], None
+    for schema, chain in zip(schemas, chains, strict=False):
+        if chain.problem:
+            where = "the DSL team's audit trail: " if schema == "dsl" else ""
+            problems.append(where + chain.problem)
     if lost:  # committed work gone, or the trail replaced (app/store/highwater.py)
         problems.append(lost)
-    warnings = [chain.warning] if chain.warning else []
+    warnings = [chain.warning for chain in chains if chain.warning]
+    events_checked = sum(chain.events_checked for chain in chains)
     ok = not problems
     try:
         with session.tx():
@@ -43,4 +51,4 @@ def verify_store(session: Session) -> VerifyReport:
         # stands even though it cannot be recorded in the damaged file.
         if ok:
             raise
-    return VerifyReport(ok, chain.events_checked, problems, warnings)
+    return VerifyReport(ok, events_checked, problems, warnings)

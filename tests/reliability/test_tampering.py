@@ -24,6 +24,22 @@ def busy(live_school: LiveSchool) -> LiveSchool:
     return live_school
 
 
+def _as_before_signed_audit(conn: Connection) -> None:
+    """What schema step 17 leaves of a trail written before audit events were signed by their
+    authors: nothing signed, signatures required from the next event on."""
+    conn.execute("UPDATE audit SET signer = NULL, signature = NULL")
+    conn.execute("UPDATE meta SET value = (SELECT max(seq) + 1 FROM audit) "
+                 "WHERE key = 'audit_signed_from'")
+
+
+@pytest.fixture
+def old_trail(busy: LiveSchool) -> LiveSchool:
+    """A trail from before personal signatures: only the signed head guards its events, as it
+    did then (tests/test_signed_audit.py covers the events signed since)."""
+    _tamper(busy, _as_before_signed_audit)
+    return busy
+
+
 def _tamper(school: LiveSchool, change: Callable[[Connection], None]) -> None:
     """Edits the store with the raw data key only, as a forensic editor would: no session,
     no audit, no device key."""
@@ -89,8 +105,10 @@ def test_reordered_events_are_named_through_the_cli(busy: LiveSchool) -> None:
     assert code == 1 and "audit event #7" in out
 
 
-def test_a_rewritten_and_rechained_trail_is_caught_by_the_head_signature(busy: LiveSchool
+def test_a_rewritten_and_rechained_trail_is_caught_by_the_head_signature(old_trail: LiveSchool
                                                                          ) -> None:
+    busy = old_trail
+
     def rewrite(conn: Connection) -> None:
         conn.execute("UPDATE audit SET actor = 'dsl' WHERE seq = 6")
         seq, digest = _rechain_from(conn, 6)
@@ -123,6 +141,27 @@ def test_an_event_appended_without_the_device_key_is_named(busy: LiveSchool) -> 
 
     _tamper(busy, append)
     code, out = _verify(busy)
+    # Its actor's personal signature is what it lacks first (the head is not signed over it).
+    assert code == 1 and "not signed with the personal key of 'dsl'" in out, out
+
+
+def test_an_event_appended_to_an_old_trail_without_the_device_key_is_named(
+        old_trail: LiveSchool) -> None:
+    def append(conn: Connection) -> None:
+        # Signatures are due only from the next event: one inserted as old is the head's.
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                     "WHERE key = 'audit_signed_from'")
+        seq, prev = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+                                 ).fetchone()
+        body = canonical("forged", "2026-01-01T00:00:00.000000Z", "dsl", "view", None, None,
+                         {}, prev)
+        conn.execute("INSERT INTO audit (seq, id, at, actor, action, object_type, object_id, "
+                     "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     (seq + 1, "forged", "2026-01-01T00:00:00.000000Z", "dsl", "view", None,
+                      None, "{}", prev, chain_hash(prev, body)))
+
+    _tamper(old_trail, append)
+    code, out = _verify(old_trail)
     assert code == 1 and "without the device key" in out
 
 
@@ -138,7 +177,8 @@ def _rewrite_and_resign(conn: Connection) -> None:
     conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(head), HEAD_KEY))
 
 
-def test_a_trail_resigned_with_another_key_is_refused(busy: LiveSchool) -> None:
+def test_a_trail_resigned_with_another_key_is_refused(old_trail: LiveSchool) -> None:
+    busy = old_trail
     _tamper(busy, _rewrite_and_resign)
     code, out = _verify(busy)
     assert code == 1 and "key this store does not trust" in out, out
@@ -156,10 +196,12 @@ def _rewrite_with_a_broken_signature(conn: Connection) -> None:
 
 @pytest.mark.parametrize("forgery", ["re-signed with another key", "broken signature",
                                      "head removed"])
-def test_a_forged_head_is_not_signed_over_by_the_next_audited_action(busy: LiveSchool,
+def test_a_forged_head_is_not_signed_over_by_the_next_audited_action(old_trail: LiveSchool,
                                                                       forgery: str) -> None:
     """ConcernDesk re-signs the head at every audited action; it must not sign over a head it
-    cannot trust, or the forgery would pass verify after the next view."""
+    cannot trust, or the forgery would pass verify after the next view. (The new event's
+    personal signature covers the forged trail before it: it vouches only for what it saw.)"""
+    busy = old_trail
     change = {"re-signed with another key": _rewrite_and_resign,
               "broken signature": _rewrite_with_a_broken_signature,
               "head removed": lambda c: c.execute("DELETE FROM meta WHERE key = ?",
