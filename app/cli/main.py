@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     record_commands.register(sub)
     from app.cli import (
         encompass_commands,
+        export_commands,
         profile_commands,
         referral_commands,
         selftest_command,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     referral_commands.register(sub)
     triage_commands.register(sub)
     encompass_commands.register(sub)
+    export_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser

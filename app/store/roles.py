@@ -25,6 +25,7 @@ class Perm(Enum):
     MANAGE_USERS = "manage staff accounts"
     MANAGE_SETTINGS = "change the school's settings"
     BACKUP = "back up the store"
+    EXPORT = "export the school's data"
     READ_AUDIT = "read the audit trail"
     SYNC = "sync"
 
@@ -36,11 +37,13 @@ GRANTS: dict[str, frozenset[Perm]] = {
                       Perm.TRIAGE, Perm.ADD_ENTRY, Perm.AMEND_ANY, Perm.MANAGE_REFERRALS,
                       Perm.KEEP_PROFILES,
                       Perm.READ_RELEASED_PACKS, Perm.PRINT_RELEASED_PACKS, Perm.LIST_PUPILS,
-                      Perm.IMPORT_ROSTER, Perm.BACKUP, Perm.READ_AUDIT, Perm.SYNC}),
+                      Perm.IMPORT_ROSTER, Perm.BACKUP, Perm.EXPORT, Perm.READ_AUDIT,
+                      Perm.SYNC}),
     "office": frozenset({Perm.READ_RELEASED_PACKS, Perm.PRINT_RELEASED_PACKS, Perm.SYNC}),
     # An admin runs the system, not the casework: no child's safeguarding record unless also dsl.
     "admin": frozenset({Perm.MANAGE_USERS, Perm.MANAGE_SETTINGS, Perm.IMPORT_ROSTER,
-                        Perm.LIST_PUPILS, Perm.BACKUP, Perm.READ_AUDIT, Perm.SYNC}),
+                        Perm.LIST_PUPILS, Perm.BACKUP, Perm.EXPORT, Perm.READ_AUDIT,
+                        Perm.SYNC}),
 }
 
 
