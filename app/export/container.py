@@ -75,7 +75,9 @@ def write_folder(out: Path, files: Files) -> None:
         for name, data in files.items():
             path = scratch / PurePosixPath(name)
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as handle:
+            # Owner-only, like the store: a plain export holds every child's record.
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                           "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
