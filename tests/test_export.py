@@ -268,3 +268,18 @@ def test_the_cli_refuses_a_teacher_plain_output_unconfirmed_and_a_used_folder(
     assert main(["import-export", "--data", str(tmp_path / "new"), "--from", str(out),
                  "--admin", MOVER]) == 0
     assert "RECOVERY KEY" in capsys.readouterr().out
+
+
+def test_a_single_file_store_exports_and_imports_into_a_keyed_store(
+        single_key_school: SmallSchool, tmp_path: Path) -> None:
+    casework(single_key_school)
+    with single_key_school.open("dsl") as dsl:
+        before = every_chronology(dsl)
+        export_store(dsl, tmp_path / "out", passphrase=None)
+    rows = check_export(read_folder(tmp_path / "out"))
+    assert "audit_dsl" not in rows and rows["record_versions"]
+    import_export(tmp_path / "out", tmp_path / "new", admin_username=MOVER,
+                  admin_display_name="Morgan Mover", passphrase=MOVER_PASS,
+                  export_passphrase=None, clock=single_key_school.clock, kdf=TEST_KDF)
+    with unlock(tmp_path / "new", MOVER, MOVER_PASS, clock=single_key_school.clock) as moved:
+        assert every_chronology(moved) == before
