@@ -131,6 +131,22 @@ def cmd_unenrol(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_acknowledge_restore(args: argparse.Namespace) -> int:
+    fp = normalise_fingerprint(args.fingerprint)
+    info, storage = _open(args)
+    if info.mode != "school":
+        raise InputError("store", "only a school hub keeps its PCs' audit heads")
+    keys.load_signing_key(_store(args), info, keys.get_passphrase())  # administrators only
+    record = storage.get_key(fp)
+    if record is None or record.status != "enrolled":
+        raise NotFound(f"fingerprint: {fp} is not an enrolled device of this hub")
+    count = storage.forget_heads(fp)
+    print(f"{record.name} ({fp}): the hub forgot the {count} audit head(s) it kept; the next "
+          "sync from that PC is taken as its new starting point. Do this only for a PC whose "
+          "store its school's admin restored from a backup on purpose.")
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     _, storage = _open(args)
     records = storage.list_keys()
@@ -272,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fingerprint", required=True)
     database(p)
     p.set_defaults(func=cmd_unenrol)
+
+    p = command("acknowledge-restore", "school hub: accept a PC's older audit trail once, "
+                "after its store was restored from a backup on purpose")
+    p.add_argument("--fingerprint", required=True, help="the PC's, as its 'identity' prints")
+    database(p)
+    p.set_defaults(func=cmd_acknowledge_restore)
 
     p = command("keys", "list enrolment requests, enrolled and removed keys")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -127,6 +127,40 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                             "updated": {"type": "string"}}}}}}}}},
                     **_refusals(400, 401, 403, 404, 413, 503)},
             }},
+            "/v1/audit-heads": {
+                "post": {
+                    "summary": "School hub: report the latest audit head of each chain this "
+                               "device holds",
+                    "description": (
+                        "Kept per device and chain when its seq is higher than the one kept "
+                        "(the same head again changes nothing). A lower seq, or the same seq "
+                        "with another hash, is refused with 409 rolled-back and nothing is "
+                        "kept: the device's store is older than the hub last saw. The head "
+                        "text is stored as sent, unread. 404 on an LA front door."),
+                    "security": _SIGNED,
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/AuditHeads"}}}},
+                    "responses": {
+                        "200": {"description": "Kept; the heads the hub now keeps", "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/AuditHeads"}}}},
+                        "409": {"description": "rolled-back: the head the hub keeps is newer, "
+                                               "or another trail's; nothing was kept",
+                                "content": {"application/json": {"schema": {
+                                    "$ref": "#/components/schemas/RolledBack"}}}},
+                        **_refusals(400, 401, 403, 404, 413, 503)},
+                },
+                "get": {
+                    "summary": "School hub: the audit heads kept for the calling device",
+                    "security": _SIGNED,
+                    "responses": {
+                        "200": {"description": "The kept heads (none before its first report, "
+                                               "or after a restore was acknowledged)",
+                                "content": {"application/json": {"schema": {
+                                    "$ref": "#/components/schemas/AuditHeads"}}}},
+                        **_refusals(400, 401, 403, 404, 413, 503)},
+                },
+            },
             "/v1/holdings": {"post": {
                 "summary": "Declare that the calling device also holds a key (e.g. the DSL team)",
                 "security": _SIGNED,
@@ -176,6 +210,23 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                 "EnrolmentStatus": {"type": "object", "properties": {
                     "status": {"enum": ["pending", "enrolled"]},
                     "fingerprint": {"type": "string"}}},
+                "AuditHead": {"type": "object", "required": ["chain", "seq", "hash", "head"],
+                              "properties": {
+                    "chain": {"enum": ["school", "dsl"]},
+                    "seq": {"type": "integer", "minimum": 0},
+                    "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "head": {"type": "string", "maxLength": 4096,
+                             "description": "The signed head as the PC holds it (opaque here)"},
+                    "reported": {"type": "string", "description": "In answers: when it was "
+                                 "kept"}}},
+                "AuditHeads": {"type": "object", "required": ["v", "heads"], "properties": {
+                    "v": {"const": 1},
+                    "heads": {"type": "array", "maxItems": 2,
+                              "items": {"$ref": "#/components/schemas/AuditHead"}}}},
+                "RolledBack": {"type": "object", "required": ["error", "detail", "kept"],
+                               "properties": {
+                    "error": {"const": "rolled-back"}, "detail": {"type": "string"},
+                    "kept": {"$ref": "#/components/schemas/AuditHead"}}},
                 "Holding": {"type": "object", "required": ["bundle", "proof"], "properties": {
                     "bundle": {"$ref": "#/components/schemas/KeyBundle"},
                     "proof": {"type": "string", "contentEncoding": "base64"}}},

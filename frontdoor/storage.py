@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,30 @@ CREATE TABLE IF NOT EXISTS nonces (
   PRIMARY KEY (keyid, nonce)
 );
 CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires);
+CREATE TABLE IF NOT EXISTS schema_steps (
+  step INTEGER PRIMARY KEY,
+  applied_at TEXT NOT NULL
+);
 """
+# Numbered steps after the base schema above (which every database already has, made with
+# IF NOT EXISTS): each runs once, in its own transaction with its number in schema_steps, so a
+# database from an older service is brought up to date when a newer one opens it.
+# Never edit a released step: add one.
+_STEPS: list[str] = [
+    # 1: the newest audit head each enrolled device reported, per chain (school, dsl), so a
+    # PC whose store comes back older is caught at its next sync. Opaque to the service.
+    """
+    CREATE TABLE audit_heads (
+      device TEXT NOT NULL,
+      chain TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      hash TEXT NOT NULL,
+      head TEXT NOT NULL,
+      reported_at TEXT NOT NULL,
+      PRIMARY KEY (device, chain)
+    )
+    """,
+]
 _ENV_COLS = "seq, id, sender, recipient, kind, sha256, size, body, received_at"
 
 
@@ -113,6 +136,23 @@ class KeyRecord:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    chain: str  # "school" or "dsl"
+    seq: int
+    hash: str
+    head: str  # the signed head as the PC sent it: kept, never read here
+    reported_at: datetime
+
+
+class RolledBack(ConcernDeskError):
+    """Refused: a reported head is older than (or forks from) the one kept; nothing stored."""
+
+    def __init__(self, kept: AuditHead) -> None:
+        self.kept = kept
+        super().__init__(f"the {kept.chain} audit trail was seen at event {kept.seq}")
+
+
+@dataclass(frozen=True)
 class PendingRequest:
     fingerprint: str
     name: str
@@ -135,6 +175,7 @@ class Storage:
     """The engine-neutral operations. Subclasses supply ``_tx`` and the SQL dialect."""
 
     engine = ""
+    _for_update = ""  # row lock for a read-then-write (SQLite's BEGIN IMMEDIATE locks all)
     errors: tuple[type[BaseException], ...] = ()  # the engine's own exceptions
 
     @contextmanager
@@ -150,6 +191,15 @@ class Storage:
 
     def _q(self, sql: str) -> str:
         return sql
+
+    def _migrate(self, cur: Any, at: datetime) -> None:
+        """Runs the steps this database lacks, inside the caller's (locked) transaction."""
+        cur.execute("SELECT COALESCE(MAX(step), 0) FROM schema_steps")
+        done = int(cur.fetchone()[0])
+        for number, sql in enumerate(_STEPS[done:], start=done + 1):
+            cur.execute(sql)
+            cur.execute(self._q("INSERT INTO schema_steps (step, applied_at) VALUES (?, ?)"),
+                        (number, iso(at)))
 
     def close(self) -> None:
         pass
@@ -334,6 +384,45 @@ class Storage:
                 "VALUES (?, ?, ?, ?) ON CONFLICT (device, key_fingerprint) DO NOTHING"),
                 (device, held.fingerprint, held.to_text(), iso(at)))
 
+    # audit heads ----------------------------------------------------------------------------
+
+    def audit_heads(self, device: str) -> list[AuditHead]:
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT chain, seq, hash, head, reported_at FROM audit_heads "
+                                "WHERE device = ? ORDER BY chain"), (device,))
+            return [AuditHead(r[0], int(r[1]), r[2], r[3], parse_iso(r[4]))
+                    for r in cur.fetchall()]
+
+    def report_heads(self, device: str, heads: Sequence[AuditHead]) -> None:
+        """Keeps each head that is newer than the one kept for its chain (a higher seq), in one
+        transaction; ``RolledBack`` (nothing stored) when one has a lower seq, or the same seq
+        with another hash. The same head again changes nothing."""
+        with self._tx(write=True) as cur:
+            for head in heads:
+                cur.execute(self._q(
+                    "SELECT chain, seq, hash, head, reported_at FROM audit_heads WHERE "
+                    "device = ? AND chain = ?" + self._for_update), (device, head.chain))
+                row = cur.fetchone()
+                if row is not None:
+                    kept = AuditHead(row[0], int(row[1]), row[2], row[3], parse_iso(row[4]))
+                    if head.seq < kept.seq or (head.seq == kept.seq and head.hash != kept.hash):
+                        raise RolledBack(kept)
+                    if head.seq == kept.seq:
+                        continue
+                cur.execute(self._q(
+                    "INSERT INTO audit_heads (device, chain, seq, hash, head, reported_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device, chain) DO UPDATE SET "
+                    "seq = excluded.seq, hash = excluded.hash, head = excluded.head, "
+                    "reported_at = excluded.reported_at WHERE audit_heads.seq < excluded.seq"),
+                    (device, head.chain, head.seq, head.hash, head.head, iso(head.reported_at)))
+
+    def forget_heads(self, device: str) -> int:
+        """The administrator's acknowledgement of a restore: the heads kept for ``device`` are
+        dropped, so the next head it reports is taken as its new starting point."""
+        with self._tx(write=True) as cur:
+            cur.execute(self._q("DELETE FROM audit_heads WHERE device = ?"), (device,))
+            return int(cur.rowcount)
+
     def held_keys(self, device: str) -> list[str]:
         with self._tx(write=False) as cur:
             cur.execute(self._q("SELECT key_fingerprint FROM holdings WHERE device = ? "
@@ -354,6 +443,8 @@ class SQLiteStorage(Storage):
             conn = self._conn()
             conn.executescript(_SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT",
                                               blob="BLOB"))
+            with self._tx(write=True) as cur:  # BEGIN IMMEDIATE: one process migrates
+                self._migrate(cur, datetime.now(UTC))
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {path}: {exc}") from None
 
@@ -415,6 +506,7 @@ class _Pool:
 
 class PostgresStorage(Storage):
     engine = "postgresql"
+    _for_update = " FOR UPDATE"
 
     def __init__(self, url: str) -> None:
         try:
@@ -431,6 +523,7 @@ class PostgresStorage(Storage):
                         blob="BYTEA").split(";"):
                     if statement.strip():
                         cur.execute(statement)
+                self._migrate(cur, datetime.now(UTC))
         except psycopg.Error as exc:
             raise StorageError(f"cannot use the PostgreSQL database: {exc}") from None
 

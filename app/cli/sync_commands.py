@@ -140,6 +140,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                       "(concerndesk-cli frontdoor set).")
             return 1
         report = sync_round(session)
+        if report.rolled_back:  # audited by the check; said plainly, not as "waiting"
+            print(report.waiting)
+            return 1
         results = report.sent
         for received in report.received:
             label = {"applied": "received", "already": "have", "refused": "refused"}[

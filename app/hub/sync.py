@@ -41,6 +41,7 @@ from app.errors import ConcernDeskError, InputError
 from app.hub.apply import apply_pack, apply_snapshot
 from app.hub.apply_attachments import apply_attachment_chunk, purge_stale_chunks
 from app.hub.apply_checks import Applied, NotKnownYet, parse_payload
+from app.hub.heads import check_heads
 from app.hub.link import hub_client
 from app.hub.provision import (
     ADMIN,
@@ -126,6 +127,7 @@ class HubReport:
     sent: list[Delivery] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     waiting: str | None = None  # why nothing more could be done now
+    rolled_back: bool = False  # the hub saw this store further on: nothing was sent (waiting)
 
 
 def directory(client: FrontDoorClient) -> dict[str, DirectoryKey]:
@@ -391,15 +393,51 @@ def fit_attachments_to_hub(session: Session, client: FrontDoorClient, service: S
         resplit_attachments(session, min(key.max_body, MAX_ENVELOPE_LEN))
 
 
+def hub_heads(session: Session, client: FrontDoorClient, report: HubReport) -> bool:
+    """The audit-head check (``app.hub.heads``) as a sync step: False, with the report saying
+    why, when this store is older than the hub saw. Unless the hub is busy or unreachable
+    (then the rest of the round says so), nothing goes before it."""
+    if busy(session, client) is not None:
+        return True
+    try:
+        problem = check_heads(session, client)
+    except RateLimited as exc:
+        note_busy(session, client, exc)
+        return True
+    except NotEnrolled:
+        return True  # said below, by the steps that need enrolment
+    except FrontDoorError:
+        return True  # offline: nothing can be sent to the hub either
+    if problem is None:
+        return True
+    report.waiting, report.rolled_back = problem, True
+    return False
+
+
+def check_hub_heads(session: Session, client_factory: Callable[..., FrontDoorClient] = hub_client
+                    ) -> HubReport | None:
+    """``hub_heads`` on its own client, before a round sends anything elsewhere: the report
+    when the store is older than the hub saw, else None."""
+    report = HubReport()
+    service = get_service(session, "hub")
+    with client_factory(service.url, session, service.bundle) as client:
+        return None if hub_heads(session, client, report) else report
+
+
 def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = hub_client,
-             exclude: set[str] | None = None, now_only_due: bool = False) -> HubReport:
+             exclude: set[str] | None = None, now_only_due: bool = False,
+             heads_checked: bool = False) -> HubReport:
     """Deliver everything queued for the hub, tell it our team keys, fetch and apply the inbox.
     Never raises for a network problem: the report says what is still waiting and why. While
-    the hub is busy (it answered 429), nothing is asked of it until the time it gave."""
+    the hub is busy (it answered 429), nothing is asked of it until the time it gave. First
+    (unless ``heads_checked``) the hub checks this store is not older than it saw: if it is,
+    nothing else happens."""
     session.require(Perm.SYNC)
     report = HubReport()
     service = get_service(session, "hub")
     with client_factory(service.url, session, service.bundle) as client:
+        if not heads_checked and not hub_heads(session, client, report):
+            return report
         ensure_device_lists(session)  # an admin PC from before lists sends one, once
         if busy(session, client) is None:
             try:
@@ -436,14 +474,20 @@ def sync_round(session: Session, *, due_only: bool = False) -> HubReport:
     the school hub its own, and this PC takes what waits for it there."""
     report = HubReport()
     frontdoor, hub = find_service(session, "frontdoor"), find_service(session, "hub")
+    with_hub = hub is not None and session.can(Perm.SYNC)
+    if with_hub:  # a store older than the hub saw sends nothing anywhere
+        stopped = check_hub_heads(session)
+        if stopped is not None:
+            return stopped
     if frontdoor is not None:
         with make_client(frontdoor.url, session, frontdoor.bundle) as client:
             if hub is not None:  # the outbox also holds the hub's envelopes: only ours
                 report.sent += drain(session, client, recipients={frontdoor.fingerprint})
             else:
                 report.sent += drain(session, client, now_only_due=due_only)
-    if hub is not None and session.can(Perm.SYNC):
-        with_hub = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None)
-        report.sent += with_hub.sent
-        report.received, report.waiting = with_hub.received, with_hub.waiting
+    if with_hub:
+        hub_report = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None,
+                              heads_checked=True)
+        report.sent += hub_report.sent
+        report.received, report.waiting = hub_report.received, hub_report.waiting
     return report

@@ -168,6 +168,36 @@ def _tls_failure(exc: BaseException) -> str | None:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    """The latest event of one of a PC's audit chains ("school" or "dsl"), with its signed
+    head as the PC holds it (the hub keeps that text without reading it)."""
+
+    chain: str
+    seq: int
+    hash: str
+    head: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain": self.chain, "seq": self.seq, "hash": self.hash, "head": self.head}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> AuditHead:
+        seq = obj["seq"]
+        if type(seq) is not int:
+            raise ValueError("seq is not a whole number")
+        return cls(str(obj["chain"]), seq, str(obj["hash"]), str(obj["head"]))
+
+
+class HeadRolledBack(Refused):
+    """409 rolled-back: the hub keeps a newer head of this chain (``kept``) than the one sent,
+    or another one at the same event; it kept nothing of what was sent."""
+
+    def __init__(self, kept: AuditHead, detail: str) -> None:
+        self.kept = kept
+        super().__init__(409, "rolled-back", detail)
+
+
+@dataclass(frozen=True)
 class DirectoryEntry:
     fingerprint: str
     name: str
@@ -319,6 +349,33 @@ class FrontDoorClient:
             raise BadResponse("directory answer: a fingerprint does not match its keys")
         return entries
 
+    def audit_heads(self) -> list[AuditHead]:
+        """School hub only: the audit heads it keeps for this device (none at first)."""
+        return self._heads(self._json(self._send("GET", "/v1/audit-heads")))
+
+    def report_audit_heads(self, heads: list[AuditHead]) -> list[AuditHead]:
+        """School hub only: tells it this device's latest heads; returns those it now keeps.
+        ``HeadRolledBack`` when it keeps a newer one (nothing sent is kept)."""
+        body = json.dumps({"v": 1, "heads": [h.to_json() for h in heads]}).encode()
+        response = self._send("POST", "/v1/audit-heads", body=body, passing=(409,))
+        obj = self._json(response)
+        if response.status_code == 409:
+            if obj.get("error") != "rolled-back":
+                raise Conflict(409, str(obj.get("error")), str(obj.get("detail")))
+            try:
+                kept = AuditHead.from_json(obj["kept"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise BadResponse(f"the hub's rolled-back answer is malformed: {exc}") from None
+            raise HeadRolledBack(kept, str(obj.get("detail")))
+        return self._heads(obj)
+
+    @staticmethod
+    def _heads(obj: dict[str, Any]) -> list[AuditHead]:
+        try:
+            return [AuditHead.from_json(h) for h in obj["heads"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadResponse(f"the hub's audit heads answer is malformed: {exc}") from None
+
     def fetch(self, envelope_id: str) -> bytes:
         """One envelope addressed to (or sent by) this device's keys, as uploaded."""
         return self._send("GET", f"/v1/envelopes/{envelope_id}").content
@@ -327,7 +384,8 @@ class FrontDoorClient:
 
     def _send(self, method: str, path: str, *, body: bytes = b"", signed: bool = True,
               params: dict[str, str] | None = None,
-              content_type: str = "application/json") -> httpx.Response:
+              content_type: str = "application/json",
+              passing: tuple[int, ...] = ()) -> httpx.Response:
         import httpx  # loaded already: the client was made with it
 
         request = self._http.build_request(method, path, params=params, content=body,
@@ -357,7 +415,7 @@ class FrontDoorClient:
             code, detail = self._problem(response, "too-many-requests")
             raise RateLimited(self.name, retry_after_seconds(response.headers.get("Retry-After")),
                               code, detail)
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in passing:
             code, detail = self._problem(response, "refused")
             cls = _REFUSALS.get(response.status_code, Refused)
             raise cls(response.status_code, code, detail)

@@ -265,6 +265,24 @@ class AuditLog:
         self._signed = value
 
 
+def latest(conn: Connection, schema: str = "main") -> tuple[int, str, str] | None:
+    """The chain's last event (seq, hash) and its signed head as stored (text), for a hub to
+    keep; None when the chain has no event yet."""
+    row = conn.execute(f"SELECT seq, hash FROM {schema}.audit ORDER BY seq DESC LIMIT 1"
+                       ).fetchone()
+    if row is None:
+        return None
+    head = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = ?", (HEAD_KEY,)).fetchone()
+    return int(row[0]), str(row[1]), head[0] if head else ""
+
+
+def holds_event(conn: Connection, seq: int, event_hash: str, schema: str = "main") -> bool:
+    """Whether the chain has event ``seq`` with this hash: it then runs through a head seen
+    before (each hash covers every event before it)."""
+    row = conn.execute(f"SELECT hash FROM {schema}.audit WHERE seq = ?", (seq,)).fetchone()
+    return row is not None and row[0] == event_hash
+
+
 def read_pins(value: str | None) -> dict[str, list[str]]:
     """``audit_signers`` as stored; an unreadable value pins nothing (so nothing verifies)."""
     try:

@@ -227,8 +227,12 @@ def test_a_busy_hub_gets_nothing_more_until_its_retry_after(
         report = sync_hub(admin)
         assert report.waiting == "The hub is busy: will try again in 30 seconds"
         assert [d.outcome for d in report.sent] == ["waiting"] * len(queued)
-        # Only the uploads already on the wire were tried; the inbox was not asked for.
-        tried = proxy.requests()[before:]
+        # The audit-head check goes first (docs/hub-sync.md); then only the uploads already on
+        # the wire were tried, and the inbox was not asked for.
+        asked = proxy.requests()[before:]
+        assert [(m, s) for m, p, s in asked if p == "/v1/audit-heads"] == [("GET", 200),
+                                                                           ("POST", 200)]
+        tried = [r for r in asked if r[1] != "/v1/audit-heads"]
         assert 1 <= len(tried) <= min(IN_FLIGHT, len(queued))
         assert {(method, status) for method, _, status in tried} == {("PUT", 429)}
         pending = items(admin, pending_only=True)
@@ -243,7 +247,7 @@ def test_a_busy_hub_gets_nothing_more_until_its_retry_after(
         assert result.problem == "The hub is busy: will try again in 25 seconds"
         shown, described = sync_words(result.summary, result.problem)
         assert shown.endswith("· ⚠ The hub is busy: will try again in 25 seconds")
-        assert len(proxy.requests()) == before + len(tried)  # nothing more went to the hub
+        assert len(proxy.requests()) == before + len(asked)  # nothing more went to the hub
         no_child_data(shown, described, report.waiting, *(d.detail for d in report.sent))
 
         # Time up, and the hub takes uploads again: everything goes, the inbox is read.
