@@ -22,7 +22,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "delivery": {TOP, "protocol", "store", "domain", "profile", "pack"},
     "hub": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery"},
     "demo": {TOP, "store", "domain", "profile"},
-    "cli": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery", "hub", "demo"},
+    "sar": {TOP, "store", "domain", "profile", "pack"},
+    "cli": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery", "hub", "demo",
+            "sar"},
 }
 # The pack's renderer works on a PackData alone; only its assembly reads the domain, and
 # from_profile turns a child's profile into the pack's rows.
