@@ -8,6 +8,7 @@ a draft for the response: what a redaction covers is replaced, never drawn over.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
@@ -131,12 +132,19 @@ def merged(spans: list[Redaction]) -> list[tuple[int, int, str]]:
     return out
 
 
+_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LRM = "\u200e"
+
+
 def redacted_text(text: str, spans: list[Redaction]) -> str:
-    """``text`` with each redacted span replaced by its placeholder: the words are gone."""
+    """``text`` with each redacted span replaced by its placeholder: the words are gone. In
+    right-to-left text the placeholder is held between left-to-right marks, so its brackets
+    are not mirrored and it reads as written."""
+    mark = _LRM if _RTL.search(text) else ""
     pieces: list[str] = []
     at = 0
     for start, end, ground in merged(spans):
-        pieces += [text[at:start], PLACEHOLDER.get(ground, PLACEHOLDER[OTHER])]
+        pieces += [text[at:start], mark + PLACEHOLDER.get(ground, PLACEHOLDER[OTHER]) + mark]
         at = end
     pieces.append(text[at:])
     return "".join(pieces)

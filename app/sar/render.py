@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -150,9 +152,32 @@ def _entry(builder: Builder, entry: ResponseEntry, styles: Any) -> list[Flowable
         rows.append(("Categories", [builder.para(", ".join(entry.categories), styles.cell,
                                                  BODY_WIDTH - LABEL_WIDTH)]))
     for label, value in entry.fields:
-        rows.append((label, builder.paras(value, styles.cell, BODY_WIDTH - LABEL_WIDTH)))
+        rows.append((label, _paras(builder, value, styles.cell, BODY_WIDTH - LABEL_WIDTH)))
     return [CondPageBreak(30 * mm), Paragraph(text.markup(head, bold=True), styles.h2),
             _table(rows, styles.cell_bold)]
+
+
+_LRM = "\u200e"  # around a placeholder in right-to-left text (model.redacted_text)
+
+
+def _paras(builder: Builder, value: str, style: ParagraphStyle, width: float
+           ) -> list[Flowable]:
+    """The pack's paragraphs, except that a right-to-left one is put in visual order here and
+    its left-to-right marks dropped once they have done their work (the font draws them)."""
+    out: list[Flowable] = []
+    for block in value.replace("\r\n", "\n").split("\n\n"):
+        if not block.strip():
+            continue
+        if text.is_rtl(block):
+            markup = text.rtl_markup(block, width=width, size=style.fontSize)
+            out.append(Paragraph(markup.replace(_LRM, ""), _rtl(style)))
+        else:
+            out += builder.paras(block.replace(_LRM, ""), style, width)
+    return out
+
+
+def _rtl(style: ParagraphStyle) -> ParagraphStyle:
+    return ParagraphStyle(style.name + "-rtl", parent=style, alignment=TA_RIGHT)
 
 
 def _table(rows: list[tuple[str, list[Flowable]]], label_style: Any) -> Table:
