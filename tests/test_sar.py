@@ -4,6 +4,7 @@ extracted back out, holds none of the redacted names."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import unicodedata
@@ -206,3 +207,40 @@ def test_matching_is_whole_word_and_folds_case_accents_and_arabic_marks() -> Non
     [m] = finder.find(decomposed)
     assert (m.start, m.end) == (0, len(decomposed))  # the accents go with the letters
     assert redacted_text("ab cd", []) == "ab cd"
+
+
+def test_the_cli_drafts_reviews_and_renders_and_refuses_a_teacher(
+        keyed_school: SmallSchool, tmp_path: Path) -> None:
+    from tests.test_cli_parity import cli
+
+    with keyed_school.open("dsl") as dsl:
+        _setup(dsl)
+        since, until = (d.isoformat() for d in _range(dsl))
+    made = cli(keyed_school, "sar draft", "--child", OLU, "--requester", "1", "--from", since,
+               "--to", until)
+    assert made.returncode == 0, made.stderr
+    draft_id = made.stdout.strip().splitlines()[-1]
+    shown = cli(keyed_school, "sar show", "--draft", draft_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    as_text = cli(keyed_school, "sar show", "--draft", draft_id).stdout
+    assert "redaction 1: field 1" in as_text and "as the response shows it:" in as_text
+    home = json.loads(shown.stdout)["entries"][2]["segments"][0]["text"]
+    start = home.index(EVICTED)
+    redacted = cli(keyed_school, "sar redact", "--draft", draft_id, "--entry", "3", "--span",
+                   f"{start}:{start + len(EVICTED)}", "--reason", "risk", "--ground", "other")
+    assert redacted.returncode == 0 and EVICTED not in redacted.stdout, redacted.stderr
+    bad = cli(keyed_school, "sar redact", "--draft", draft_id, "--entry", "3", "--span",
+              "9:2", "--reason", "risk")
+    assert bad.returncode == 2 and "span" in bad.stderr
+    held = cli(keyed_school, "sar withhold", "--draft", draft_id, "--entry", "4", "--reason",
+               "about another family")
+    assert held.returncode == 0, held.stderr
+    refused = cli(keyed_school, "sar show", "--draft", draft_id, user="teacher")
+    assert refused.returncode == 3 and "subject access" in refused.stderr
+    out = tmp_path / "response.pdf"
+    rendered = cli(keyed_school, "sar render", "--draft", draft_id, "--out", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    text = _folded(_extract(out.read_bytes()))
+    assert "tomasz" not in text and "acacia" not in text and "[redacted]" in text
+    listed = cli(keyed_school, "sar list", "--child", OLU)
+    assert "produced" in listed.stdout

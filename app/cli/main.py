@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         encompass_commands,
         profile_commands,
         referral_commands,
+        sar_commands,
         selftest_command,
         sync_commands,
         triage_commands,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     referral_commands.register(sub)
     triage_commands.register(sub)
     encompass_commands.register(sub)
+    sar_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser
