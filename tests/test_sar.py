@@ -180,6 +180,11 @@ def test_a_dsl_can_keep_an_automatic_match_in_the_text_with_a_reason(
                          r.start:r.end])
         kept = keep_in_text(dsl, draft.id, 1, which, "his father's own words to him")
         assert "Mr Okafor shouted" in kept.entries[0].redacted(1)
+        father = draft_sar(dsl, olu, "2", *_range(dsl))  # "contact 2" in profile show
+        assert father.requester.name == "Mr Daniel Okafor"
+        assert father.requester.caution and "DO NOT CONTACT" in father.requester.caution
+        with pytest.raises(InputError):
+            draft_sar(dsl, olu, "7", *_range(dsl))
 
 
 def test_a_teacher_is_refused(keyed_school: SmallSchool) -> None:

@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "redacted; prints the draft's id on its last line", draft=False, json=True)
     p.add_argument("--child", required=True, metavar="UPN")
     p.add_argument("--requester", required=True, metavar="child|N|NAME",
-                   help="who asked: 'child', or a contact's number as 'profile show' lists "
-                        "them (1 is the first), or their name")
+                   help="who asked: 'child', or a contact's number as 'profile show' prints "
+                        "it ('contact 2'), or their name")
     p.add_argument("--from", dest="since", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="until", required=True, metavar="YYYY-MM-DD")
     p.set_defaults(handler=cmd_draft)
@@ -111,8 +111,11 @@ def cmd_draft(args: argparse.Namespace) -> int:
         draft = draft_sar(session, child_by_upn(session, args.child).id, args.requester,
                           since, until)
     redactions = sum(len(e.redactions) for e in draft.entries)
+    caution = (f"CAUTION: {draft.requester.name} is {draft.requester.caution}. Check that "
+               "they may have this child's data before you send anything.\n"
+               if draft.requester.caution else "")
     emit(args, draft_json(draft),
-         f"Drafted a response for {draft.requester.text}: {len(draft.entries)} entries, "
+         f"{caution}Drafted a response for {draft.requester.text}: {len(draft.entries)} entries, "
          f"{redactions} names or details redacted. Review it with sar show.\n{draft.id}")
     return 0
 

@@ -46,25 +46,30 @@ _KIND_LABEL = {"concern": "What happened", "status": "Status"}
 # -- who is asking, and who is a third party -----------------------------------------------------
 
 def requester_for(session: Session, child: Child, known: Profile, who: str) -> Requester:
-    """``child``, a contact's number in the profile's order (1 is the first listed), or a
-    contact's name."""
+    """``child``; a contact's number as ``profile show`` prints it ("contact 2": their
+    priority in the MIS); or a contact's name."""
     text = who.strip()
     if text.casefold() in {CHILD, "the child", "self"}:
         return Requester(CHILD, child.display_name)
     contacts = [c for _, c in known.contacts]
     if text.isdigit():
-        number = int(text)
-        if not 1 <= number <= len(contacts):
-            raise InputError("requester", f"the child's profile lists {len(contacts)} "
-                             "contacts: give 'child' or a number from 1 to "
-                             f"{len(contacts)}")
-        contact = contacts[number - 1]
-        return Requester("contact", contact.name, contact.relationship)
-    found = [c for c in contacts if key(split_name(c.name)[1]) == key(split_name(text)[1])]
-    if not found:
-        raise InputError("requester", "is not one of the child's contacts: give 'child', or a "
-                         "contact's number or name as the child's profile lists them")
-    return Requester("contact", found[0].name, found[0].relationship)
+        found = [c for c in contacts if c.priority == int(text)]
+        if len(found) != 1:
+            listed = sorted({c.priority for c in contacts if c.priority is not None})
+            raise InputError("requester", ("no contact of the child's profile has that number"
+                                           if not found else "more than one contact has that "
+                                           "number: give the contact's name") +
+                             (" (numbers: " + ", ".join(map(str, listed)) + ")" if listed
+                              else ""))
+    else:
+        found = [c for c in contacts if key(split_name(c.name)[1]) == key(split_name(text)[1])]
+        if not found:
+            raise InputError("requester", "is not one of the child's contacts: give 'child', "
+                             "or a contact's number or name as the child's profile lists them")
+    contact = found[0]
+    caution = (f"marked DO NOT CONTACT in the child's profile: {contact.do_not_contact_reason}"
+               if contact.do_not_contact else None)
+    return Requester("contact", contact.name, contact.relationship, caution)
 
 
 def _third_parties(session: Session, child: Child, known: Profile, requester: Requester

@@ -67,6 +67,7 @@ class Requester:
     kind: str  # "child" or "contact"
     name: str
     relationship: str | None = None
+    caution: str | None = None  # e.g. the contact is marked "do not contact": the DSL is told
 
     @property
     def text(self) -> str:
