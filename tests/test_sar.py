@@ -249,3 +249,10 @@ def test_the_cli_drafts_reviews_and_renders_and_refuses_a_teacher(
     assert "tomasz" not in text and "acacia" not in text and "[redacted]" in text
     listed = cli(keyed_school, "sar list", "--child", OLU)
     assert "produced" in listed.stdout
+
+
+def test_a_single_key_store_keeps_drafts_too(single_key_school: SmallSchool) -> None:
+    with single_key_school.open("dsl") as dsl:
+        olu, _ = _setup(dsl)
+        draft = draft_sar(dsl, olu, "child", *_range(dsl))
+        assert load_draft(dsl, draft.id) == draft
