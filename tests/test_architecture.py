@@ -23,8 +23,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "hub": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery"},
     "demo": {TOP, "store", "domain", "profile"},
     "export": {TOP, "store"},
+    "sar": {TOP, "store", "domain", "profile", "pack"},
     "cli": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery", "hub", "demo",
-            "export"},
+            "export", "sar"},
 }
 # The pack's renderer works on a PackData alone; only its assembly reads the domain, and
 # from_profile turns a child's profile into the pack's rows.

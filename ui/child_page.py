@@ -4,7 +4,7 @@ attachments) and their profile (contacts, household, GP … with where each came
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from html import escape
 from typing import Any
 
@@ -35,6 +35,7 @@ from app.domain.child_flags import LinkedChild, flags, linked_children
 from app.domain.chronology import ChronologyItem, chronology, record_history
 from app.domain.pupils import Child, child_by_id
 from app.domain.search import search_child
+from app.pack.dates import age_on
 from app.wording import date_text
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.chronology_model import ChronologyModel, item_as_text
@@ -49,12 +50,9 @@ from ui.profile_import import ProfileImport
 from ui.profile_view import ProfileView
 from ui.qt_dates import python_date
 from ui.record_concern import ROLE_LABELS
+from ui.sar_dialog import sar_button
 from ui.theme import heading, year_label
 from ui.wording import QT_DATE
-
-
-def age_on(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 class ChildPage(QWidget):
@@ -181,7 +179,8 @@ class ChildPage(QWidget):
                        self.history_button, self.copy_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        actions.addWidget(self.referral_button)
+        for button in (sar_button(self), self.referral_button):
+            actions.addWidget(button)
         splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
                                       (360, 200))
         chronology_tab = QWidget(self)

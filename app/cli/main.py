@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         export_commands,
         profile_commands,
         referral_commands,
+        sar_commands,
         selftest_command,
         sync_commands,
         triage_commands,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     triage_commands.register(sub)
     encompass_commands.register(sub)
     export_commands.register(sub)
+    sar_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser

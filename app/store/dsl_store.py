@@ -29,7 +29,7 @@ SCHEMA = "dsl"
 MOVED = ("records", "record_versions", "record_children", "record_status", "record_links",
          "attachments", "attachment_chunks", "referrals", "referral_versions",
          "referral_status", "referral_packs", "child_flag_events", "record_fts",
-         "profile_items")
+         "profile_items", "sar_drafts")
 DROPPED_WITH_THEM = ("concern_state", "status_note_fts", "record_more_fts")
 KEEP_ROWID = ("record_versions", "record_fts")  # the search index joins on the version rowid
 
@@ -259,6 +259,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE dsl.audit ADD COLUMN signature TEXT;
     INSERT OR REPLACE INTO dsl.meta (key, value)
         SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM dsl.audit;
+    """,
+    # 5 — subject access drafts (the school store's step 18, which a store with a DSL store
+    # skips: app/store/schema.py, DslTables)
+    """
+    CREATE TABLE dsl.sar_drafts (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        produced_at TEXT
+    );
+    CREATE INDEX dsl.sar_drafts_child ON sar_drafts (child_id, created_at);
     """,
 ]
 LATEST = len(MIGRATIONS)

@@ -18,6 +18,7 @@ class Perm(Enum):
     AMEND_ANY = "amend another person's record"
     MANAGE_REFERRALS = "prepare referrals"
     KEEP_PROFILES = "keep children's profiles (contacts, household, GP …)"
+    ANSWER_SUBJECT_ACCESS = "answer subject access requests"
     READ_RELEASED_PACKS = "read released referral packs"
     PRINT_RELEASED_PACKS = "print released referral packs"
     LIST_PUPILS = "see the pupil roster"
@@ -35,7 +36,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
                         Perm.SYNC}),
     "dsl": frozenset({Perm.RECORD_CONCERN, Perm.READ_OWN_CONCERNS, Perm.READ_ALL_RECORDS,
                       Perm.TRIAGE, Perm.ADD_ENTRY, Perm.AMEND_ANY, Perm.MANAGE_REFERRALS,
-                      Perm.KEEP_PROFILES,
+                      Perm.KEEP_PROFILES, Perm.ANSWER_SUBJECT_ACCESS,
                       Perm.READ_RELEASED_PACKS, Perm.PRINT_RELEASED_PACKS, Perm.LIST_PUPILS,
                       Perm.IMPORT_ROSTER, Perm.BACKUP, Perm.EXPORT, Perm.READ_AUDIT,
                       Perm.SYNC}),

@@ -468,6 +468,22 @@ MIGRATIONS: list[str] = [
     INSERT OR REPLACE INTO meta (key, value)
         SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM audit;
     """,
+    # 18 — subject access drafts (issue #20, app/sar/): the DSL's work on answering a request
+    # for a child's data, the entries it covers and what is redacted or withheld, as a JSON
+    # body replaced in place until the response is produced (the response's log goes to the
+    # chronology). A store with a DSL store gets it from that store's step 5.
+    DslTables("""
+    CREATE TABLE sar_drafts (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        produced_at TEXT
+    );
+    CREATE INDEX sar_drafts_child ON sar_drafts (child_id, created_at);
+    """),
 ]
 
 LATEST = len(MIGRATIONS)
