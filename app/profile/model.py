@@ -7,7 +7,7 @@ whose parental responsibility nobody recorded is ``None``, not ``False``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Literal
 
@@ -117,8 +117,8 @@ def to_json(value: Any) -> Any:
     """A model value as JSON-ready data (dates as ISO text, tuples as lists)."""
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: to_json(v) for k, v in asdict(value).items()}
+    if hasattr(value, "__dataclass_fields__"):  # field by field: asdict() deep-copies first
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, dict):

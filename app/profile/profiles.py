@@ -209,10 +209,9 @@ class _Writer:
             raise ValueError(source)
         self.session, self.child_id, self.source, self.note = session, child_id, source, note
         self.current = _current(session, child_id)
-        last = session.conn.execute("SELECT max(at) FROM profile_items WHERE child_id = ?",
-                                    (child_id,)).fetchone()[0]
+        last = max((row[6] for _, row in self.current.values()), default=None)
         self.last = parse_iso(last) if last else None
-        self.written: list[str] = []
+        self.rows: list[tuple[Any, ...]] = []  # inserted together at finish()
 
     def value(self, kind: str, key: str) -> Any:
         found = self.current.get((kind, key))
@@ -226,15 +225,11 @@ class _Writer:
         if self.last is not None and self.last >= now:
             now = self.last + timedelta(microseconds=1)
         self.last = now
-        row_id = str(uuid.uuid4())
-        self.session.conn.execute(
-            "INSERT INTO profile_items (id, child_id, kind, item_key, value, source, "
-            "source_note, author_id, at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (row_id, self.child_id, kind, key,
-             None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True),
-             self.source, self.note, self.session.user.id, iso(now)))
+        self.rows.append((
+            str(uuid.uuid4()), self.child_id, kind, key,
+            None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True),
+            self.source, self.note, self.session.user.id, iso(now)))
         self.current[(kind, key)] = (value, ())
-        self.written.append(row_id)
 
     def merge(self, kind: str, key: str, new: dict[str, Any]) -> None:
         """An import's item: its known fields over the stored ones, never clearing any."""
@@ -244,11 +239,14 @@ class _Writer:
         self.put(kind, key, merged)
 
     def finish(self) -> int:
-        if self.written:
+        if self.rows:
+            self.session.conn.executemany(
+                "INSERT INTO profile_items (id, child_id, kind, item_key, value, source, "
+                "source_note, author_id, at) VALUES (?,?,?,?,?,?,?,?,?)", self.rows)
             self.session.audit("amend", "child-profile", self.child_id, source=self.source,
-                               changes=len(self.written))
+                               changes=len(self.rows))
             self.session.changed("profile", self.child_id)  # to the DSL team (hub-sync.md)
-        return len(self.written)
+        return len(self.rows)
 
 
 def _empty(value: Any) -> bool:

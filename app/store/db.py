@@ -141,6 +141,12 @@ class GuardedConnection(Connection):
         except DatabaseError as exc:
             raise _translated(exc, self) from exc
 
+    def executemany(self, sql: str, parameters: Any) -> Any:
+        try:
+            return _GuardedCursor(super().executemany(sql, parameters), self)
+        except DatabaseError as exc:
+            raise _translated(exc, self) from exc
+
 
 def _translated(exc: DatabaseError, conn: GuardedConnection) -> Exception:
     if isinstance(exc, IntegrityError):
