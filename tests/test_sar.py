@@ -147,6 +147,7 @@ def test_the_response_pdf_holds_no_redacted_name_and_the_log_is_in_the_chronolog
         assert "Olu told Ms Patel" in text and "OFFICIAL-SENSITIVE" in text
         assert "Mrs Grace Adeyemi-Harte (mother)" in text
         assert "1 entry left out in full" in text
+        assert "Child-on-child abuse" in text and "bullying" not in text  # words, not codes
         # the log, in the chronology, says what was withheld and why
         log = chronology(dsl, olu)[-1]
         assert log.summary.startswith(LOG_HEADING) and log.kind == "action"

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.clock import iso, parse_iso
+from app.domain.categories import load_categories
 from app.domain.chronology import add_entry
 from app.pack.output import write_atomically
 from app.sar.drafts import LOG_HEADING, load_draft, save
@@ -31,8 +32,10 @@ class Produced:
 def response_data(session: Session, draft: SarDraft) -> SarResponse:
     """What the PDF shows: only the disclosed text (SarEntry.redacted) of entries kept in."""
     kept = [e for e in draft.entries if e.withheld is None]
+    labels = {c.code: c.label for c in load_categories()}  # words, as the pack shows them
     entries = tuple(
-        ResponseEntry(n, parse_iso(e.occurred_at), e.kind, e.author, e.categories,
+        ResponseEntry(n, parse_iso(e.occurred_at), e.kind, e.author,
+                      tuple(labels.get(c, c) for c in e.categories),
                       tuple((s.label, e.redacted(i)) for i, s in enumerate(e.segments)))
         for n, e in enumerate(kept, start=1))
     passages = sum(len(merged([r for r in e.redactions if r.segment == i and r.active]))

@@ -37,7 +37,10 @@ from ui.join_page import WAITING, grouped
 WRONG = "0000-1111-2222-3333-4444-5555-6666-7777-8888-9999"
 
 
-@pytest.fixture(scope="module")
+# One hub per test: each test's admin PC is a fresh copy of the same demo store (one device
+# fingerprint), and a hub that kept an earlier copy's audit head rightly calls the next copy
+# rolled back (app/hub/heads.py).
+@pytest.fixture
 def school_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(keys.PASSPHRASE_ENV, SERVICE_PASSPHRASE)
