@@ -10,7 +10,7 @@ import io
 import time
 from datetime import UTC, datetime
 from hashlib import md5
-from typing import Any
+from typing import Any, Protocol
 
 from reportlab.lib.units import mm
 from reportlab.lib.utils import TimeStamp
@@ -107,7 +107,7 @@ def render_pack(data: PackData, *, generated_at: datetime) -> bytes:
 
     def canvasmaker(*args: Any, **kwargs: Any) -> Canvas:
         kwargs["initialFontName"] = BODY  # never Helvetica, which the PDF would not embed
-        return _NumberedCanvas(*args, furniture=furniture, generated_at=generated_at, **kwargs)
+        return NumberedCanvas(*args, furniture=furniture, generated_at=generated_at, **kwargs)
 
     doc.build(story, canvasmaker=canvasmaker)
     return buffer.getvalue()
@@ -174,10 +174,18 @@ def _draw_chrono_band(canvas: Canvas, *, continued: bool) -> None:
     canvas.restoreState()
 
 
-class _NumberedCanvas(Canvas):
-    """Keeps each page until the end so every footer can say "Page X of Y"."""
+class PageFurniture(Protocol):
+    """What a numbered canvas draws on each page once the page count is known."""
 
-    def __init__(self, *args: Any, furniture: _Furniture, generated_at: datetime,
+    def draw(self, canvas: Canvas, number: int, total: int) -> None: ...
+
+
+class NumberedCanvas(Canvas):
+    """Keeps each page until the end so every footer can say "Page X of Y"; the PDF's dates
+    are ``generated_at``, so the same document renders to the same bytes. Shared by the
+    referral pack and the subject access response (app/sar/render.py)."""
+
+    def __init__(self, *args: Any, furniture: PageFurniture, generated_at: datetime,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._furniture = furniture

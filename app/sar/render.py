@@ -31,7 +31,7 @@ from reportlab.platypus import (
 
 from app.pack import dates, text
 from app.pack.fonts import BODY, BODY_BOLD, register_fonts
-from app.pack.render import MARKING
+from app.pack.render import MARKING, NumberedCanvas
 from app.pack.sections import Builder
 from app.pack.styles import (
     BODY_WIDTH,
@@ -122,7 +122,7 @@ def render_response(data: SarResponse, *, generated_at: datetime) -> bytes:
 
     def canvasmaker(*args: Any, **kwargs: Any) -> Canvas:
         kwargs["initialFontName"] = BODY
-        return _NumberedCanvas(*args, furniture=furniture, **kwargs)
+        return NumberedCanvas(*args, furniture=furniture, generated_at=generated_at, **kwargs)
 
     doc.build(story, canvasmaker=canvasmaker)
     return buffer.getvalue()
@@ -221,25 +221,3 @@ class _Furniture:
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN_X, bottom - 6, self.footer)
         canvas.restoreState()
-
-
-class _NumberedCanvas(Canvas):
-    """Keeps each page until the end so every footer can say "Page X of Y"."""
-
-    def __init__(self, *args: Any, furniture: _Furniture, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._furniture = furniture
-        self._pages: list[dict[str, Any]] = []
-        text.install(self)  # /ActualText spans for right-to-left runs
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self._furniture.draw(self, number, total)
-            super().showPage()
-        super().save()
