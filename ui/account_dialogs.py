@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
 from app.store.keys import KdfParams
 from app.store.roles import ROLES
 from app.store.users import add_user, change_role, reset_passphrase
-from ui.entry_dialogs import _CoreDialog
+from ui.entry_dialogs import CoreDialog
 from ui.ops import Db
 
 ROLE_WORDS = {"staff": "Staff (records concerns)", "dsl": "DSL team (triage, chronologies, "
@@ -17,7 +17,7 @@ ROLE_WORDS = {"staff": "Staff (records concerns)", "dsl": "DSL team (triage, chr
               "admin": "Admin (accounts and settings)"}
 
 
-def role_boxes(dialog: _CoreDialog, checked: tuple[str, ...]) -> dict[str, QCheckBox]:
+def role_boxes(dialog: CoreDialog, checked: tuple[str, ...]) -> dict[str, QCheckBox]:
     boxes = {role: QCheckBox(ROLE_WORDS[role], dialog) for role in ROLES}
     for index, (role, box) in enumerate(boxes.items()):
         box.setChecked(role in checked)
@@ -29,7 +29,7 @@ def checked_roles(boxes: dict[str, QCheckBox]) -> list[str]:
     return [role for role, box in boxes.items() if box.isChecked()]
 
 
-class AddUserDialog(_CoreDialog):
+class AddUserDialog(CoreDialog):
     def __init__(self, db: Db, parent: QWidget | None = None, *,
                  kdf: KdfParams | None = None) -> None:
         super().__init__(db, "Add a staff account", parent)
@@ -54,7 +54,7 @@ class AddUserDialog(_CoreDialog):
         return lambda s: add_user(s, username, display, roles, secret, kdf=kdf)
 
 
-class ResetDialog(_CoreDialog):
+class ResetDialog(CoreDialog):
     def __init__(self, db: Db, username: str, parent: QWidget | None = None) -> None:
         super().__init__(db, f"New passphrase for {username}", parent)
         self.username = username
@@ -68,7 +68,7 @@ class ResetDialog(_CoreDialog):
         return lambda s: reset_passphrase(s, username, secret)
 
 
-class RolesDialog(_CoreDialog):
+class RolesDialog(CoreDialog):
     """An account's roles from now on (the school always keeps at least one admin)."""
 
     def __init__(self, db: Db, username: str, roles: tuple[str, ...],

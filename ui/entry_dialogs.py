@@ -49,7 +49,7 @@ def _text(parent: QWidget, name: str, value: str | None = None, rows: int = 4) -
     return edit
 
 
-class _CoreDialog(QDialog):
+class CoreDialog(QDialog):
     """Runs one core call on OK; bad input is shown inline and nothing typed is lost."""
 
     def __init__(self, db: Db, title: str, parent: QWidget | None) -> None:
@@ -89,7 +89,7 @@ class _CoreDialog(QDialog):
         self.message.say(message_for(error))
 
 
-class AddEntryDialog(_CoreDialog):
+class AddEntryDialog(CoreDialog):
     def __init__(self, db: Db, child_id: str, *, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(db, "Add a chronology entry", parent)
@@ -115,7 +115,7 @@ class AddEntryDialog(_CoreDialog):
         return lambda s: add_entry(s, [child_id], kind, text, when, significant=significant)
 
 
-class AmendDialog(_CoreDialog):
+class AmendDialog(CoreDialog):
     """A correction as a new version: the original stays, with this reason beside it."""
 
     def __init__(self, db: Db, latest: Version, parent: QWidget | None = None) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QWidget,
@@ -57,7 +58,7 @@ def message_for(error: BaseException) -> str:
     return GENERIC
 
 
-def import_failure(error: BaseException) -> tuple[str, list[str]]:
+def _import_failure(error: BaseException) -> tuple[str, list[str]]:
     """A file import that failed, in words: the line to show and the problems to list. The
     core imports nothing unless every row is right, so a failure never half-imports."""
     if isinstance(error, InputErrors):
@@ -70,6 +71,16 @@ def import_failure(error: BaseException) -> tuple[str, list[str]]:
     if isinstance(error, OSError):
         return "⚠ The file could not be read.", []
     return "⚠ " + message_for(error), []
+
+
+def show_import_failure(result: QLabel, listed: QListWidget, error: BaseException) -> None:
+    """A failed file import shown in one place: the line in ``result``, each bad row in
+    ``listed`` (shown only when there are any)."""
+    text, problems = _import_failure(error)
+    result.setText(text)
+    if problems:
+        listed.addItems(problems)
+        listed.show()
 
 
 def field_of(error: BaseException) -> str | None:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.clock import Clock, SystemClock
 from app.domain.concerns import ConcernView, add_further_information
-from ui.entry_dialogs import _CoreDialog, _text, _when
+from ui.entry_dialogs import CoreDialog, _text, _when
 from ui.ops import Db
 from ui.qt_dates import python_date_time
 from ui.table_model import local_time
@@ -21,7 +21,7 @@ def concern_title(view: ConcernView) -> str:
     return f"the concern of {local_time(view.recorded_at, with_time=False)} about {names}"
 
 
-class FurtherInformationDialog(_CoreDialog):
+class FurtherInformationDialog(CoreDialog):
     def __init__(self, db: Db, concern: ConcernView, *, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(db, "Add further information", parent)

@@ -11,15 +11,11 @@ from typing import Any
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -33,8 +29,8 @@ from app.profile.model import (
     Professional,
 )
 from app.profile.profiles import put_item, remove_item, set_fact
+from ui.entry_dialogs import CoreDialog
 from ui.errors import FieldMessage, field_of, message_for
-from ui.keys import save_key
 from ui.note_dialog import NoteDialog
 from ui.ops import Db
 from ui.profile_text import FACT_LABELS, fact_hint, fact_problem, parse_day
@@ -80,25 +76,12 @@ def _text(widget: QLineEdit | QComboBox) -> str | None:
     return text or None
 
 
-class _ProfileDialog(QDialog):
-    """Save runs ``call``; a problem shows under the field it names (else above the buttons)."""
+class _ProfileDialog(CoreDialog):
+    """A core dialog whose problems show under the field they name (else above the buttons)."""
 
     def __init__(self, db: Db, title: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.db = db
-        self.form = QFormLayout()
-        self.message = FieldMessage(self)
+        super().__init__(db, title, parent)
         self._at: dict[str, tuple[FieldMessage, QWidget]] = {}
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
-                                        QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.accepted.connect(self.submit)
-        save_key(self.buttons.button(QDialogButtonBox.StandardButton.Save), self)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
 
     def row(self, label: str, widget: QWidget, *errors: str, focus: QWidget | None = None
             ) -> None:
@@ -111,22 +94,13 @@ class _ProfileDialog(QDialog):
             for error in errors:
                 self._at[error] = (message, focus or widget)
 
-    def call(self) -> Callable[[Any], Any]:
-        raise NotImplementedError
-
     def describe(self, error: BaseException) -> str:
         return message_for(error)
 
     def submit(self) -> None:
-        for message, _w in (*self._at.values(), (self.message, self)):
+        for message, _w in self._at.values():
             message.clear_message()
-        try:
-            fn = self.call()
-        except InputError as error:  # what the form itself could not read (a date)
-            self._failed(error)
-            return
-        self.buttons.setEnabled(False)
-        self.db.op(self, fn).success(lambda _r: self.accept()).failure(self._failed).run()
+        super().submit()
 
     def _failed(self, error: BaseException) -> None:
         self.buttons.setEnabled(True)
@@ -151,7 +125,7 @@ class FactDialog(_ProfileDialog):
         self.form.addRow("", hint)
         self.resize(460, 160)
 
-    def call(self) -> Callable[[Any], Any]:
+    def prepare(self) -> Callable[[Any], Any]:
         child_id, name, text = self.child_id, self.name, self.value.text()
         return lambda s: set_fact(s, child_id, name, text)
 
@@ -170,7 +144,7 @@ class _ItemDialog(_ProfileDialog):
     def item(self) -> object:
         raise NotImplementedError
 
-    def call(self) -> Callable[[Any], Any]:
+    def prepare(self) -> Callable[[Any], Any]:
         child_id, kind, key, item = self.child_id, self.kind, self.key, self.item()
         return lambda s: put_item(s, child_id, kind, item, key)
 

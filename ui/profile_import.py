@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.profile.imports import ProfileImportResult, import_profile_file
-from ui.errors import import_failure
+from ui.errors import show_import_failure
 from ui.ops import Db
 
 
@@ -73,8 +73,4 @@ class ProfileImport(QWidget):
         self.imported.emit()
 
     def _failed(self, error: BaseException) -> None:
-        text, problems = import_failure(error)
-        self.result.setText(text)
-        if problems:
-            self.problems.addItems(problems)
-            self.problems.show()
+        show_import_failure(self.result, self.problems, error)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from app.domain.pupils import Child, ImportResult, import_roster, list_pupils
 from app.domain.roster_csv import CANONICAL_COLUMNS, REQUIRED
 from app.wording import date_text
-from ui.errors import import_failure
+from ui.errors import show_import_failure
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, rows_table
 from ui.theme import muted, year_label
@@ -100,8 +100,4 @@ class RosterTab(QWidget):
         self.refresh()
 
     def _import_failed(self, error: BaseException) -> None:
-        text, problems = import_failure(error)
-        self.result.setText(text)
-        if problems:
-            self.problems.addItems(problems)
-            self.problems.show()
+        show_import_failure(self.result, self.problems, error)

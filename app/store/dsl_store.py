@@ -20,6 +20,7 @@ from pathlib import Path
 
 from app.errors import StoreDamaged
 from app.store.db import Connection, DatabaseError, damaged_message, statements, transaction
+from app.store.schema import ENTRY_DETAILS, PROFILE_ITEMS, SAR_DRAFTS, SIGNED_AUDIT, qualified
 
 DSL_FILE = "dsl.db"
 SCHEMA = "dsl"
@@ -232,48 +233,16 @@ MIGRATIONS: list[str] = [
     """,
     # 2 — the child's profile (the school store's step 13, which a store with a DSL store
     # skips: app/store/schema.py, DslTables)
-    """
-    CREATE TABLE dsl.profile_items (
-        id TEXT PRIMARY KEY,
-        child_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
-                                           'professional', 'name')),
-        item_key TEXT NOT NULL,
-        value TEXT,
-        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person')),
-        source_note TEXT,
-        author_id TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX dsl.profile_items_child ON profile_items (child_id, kind, item_key, at);
-    """,
+    qualified(PROFILE_ITEMS, "dsl."),
     # 3 — a version's structured fields (a police notification's, issue #20): the school
     # store's step 16, which a store with a DSL store skips
-    """
-    ALTER TABLE dsl.record_versions ADD COLUMN details TEXT;
-    """,
+    qualified(ENTRY_DETAILS, "dsl."),
     # 4 — the DSL team's audit events signed by the acting DSL's personal key, as the school
     # store's step 17 does for its own trail
-    """
-    ALTER TABLE dsl.audit ADD COLUMN signer TEXT;
-    ALTER TABLE dsl.audit ADD COLUMN signature TEXT;
-    INSERT OR REPLACE INTO dsl.meta (key, value)
-        SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM dsl.audit;
-    """,
+    qualified(SIGNED_AUDIT, "dsl."),
     # 5 — subject access drafts (the school store's step 18, which a store with a DSL store
     # skips: app/store/schema.py, DslTables)
-    """
-    CREATE TABLE dsl.sar_drafts (
-        id TEXT PRIMARY KEY,
-        child_id TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        saved_at TEXT NOT NULL,
-        body TEXT NOT NULL,
-        produced_at TEXT
-    );
-    CREATE INDEX dsl.sar_drafts_child ON sar_drafts (child_id, created_at);
-    """,
+    qualified(SAR_DRAFTS, "dsl."),
 ]
 LATEST = len(MIGRATIONS)
 

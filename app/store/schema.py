@@ -14,6 +14,51 @@ class DslTables(str):
     migrations (app/store/dsl_store.py), so this step leaves it unchanged."""
 
 
+def qualified(template: str, prefix: str) -> str:
+    """A step written once for both stores: ``{s}`` before each name it creates or alters
+    becomes ``prefix`` ("" here, "dsl." in the DSL store)."""
+    return template.replace("{s}", prefix)
+
+
+# Steps the school store and the DSL store both take (the DSL store's steps 2–5).
+PROFILE_ITEMS = """
+    CREATE TABLE {s}profile_items (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
+                                           'professional', 'name')),
+        item_key TEXT NOT NULL,
+        value TEXT,
+        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person')),
+        source_note TEXT,
+        author_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX {s}profile_items_child ON profile_items (child_id, kind, item_key, at);
+    """
+ENTRY_DETAILS = """
+    ALTER TABLE {s}record_versions ADD COLUMN details TEXT;
+    """
+SIGNED_AUDIT = """
+    ALTER TABLE {s}audit ADD COLUMN signer TEXT;
+    ALTER TABLE {s}audit ADD COLUMN signature TEXT;
+    INSERT OR REPLACE INTO {s}meta (key, value)
+        SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM {s}audit;
+    """
+SAR_DRAFTS = """
+    CREATE TABLE {s}sar_drafts (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        produced_at TEXT
+    );
+    CREATE INDEX {s}sar_drafts_child ON sar_drafts (child_id, created_at);
+    """
+
+
 MIGRATIONS: list[str] = [
     # 1 — the core
     """
@@ -421,21 +466,7 @@ MIGRATIONS: list[str] = [
     # 13 — the child's profile (issue #17, app/profile/): append-only items, each the latest
     # word on one fact, address, contact, household member, professional or previous name,
     # with where it came from (MIS, CTF or a person). ``value`` NULL: the item was removed.
-    DslTables("""
-    CREATE TABLE profile_items (
-        id TEXT PRIMARY KEY,
-        child_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
-                                           'professional', 'name')),
-        item_key TEXT NOT NULL,
-        value TEXT,
-        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person')),
-        source_note TEXT,
-        author_id TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX profile_items_child ON profile_items (child_id, kind, item_key, at);
-    """),
+    DslTables(qualified(PROFILE_ITEMS, "")),
     # 14 — the MIS admission number beside the UPN: contact exports name a pupil by either
     """
     ALTER TABLE children ADD COLUMN admission_number TEXT;
@@ -456,34 +487,16 @@ MIGRATIONS: list[str] = [
     # notification's reference, who sent it, how it came, the welfare check … as a JSON
     # object beside the version's text, so each amendment keeps its own copy. NULL for every
     # other entry. A store with a DSL store gets it from that store's step 3.
-    DslTables("""
-    ALTER TABLE record_versions ADD COLUMN details TEXT;
-    """),
+    DslTables(qualified(ENTRY_DETAILS, "")),
     # 17 — audit events signed by the acting account's personal key (issue #15, docs/keys.md
     # "The audit trails"). Events already in the trail stay as they were: personal
     # signatures are required from the first event written after this step.
-    """
-    ALTER TABLE audit ADD COLUMN signer TEXT;
-    ALTER TABLE audit ADD COLUMN signature TEXT;
-    INSERT OR REPLACE INTO meta (key, value)
-        SELECT 'audit_signed_from', coalesce(max(seq), 0) + 1 FROM audit;
-    """,
+    qualified(SIGNED_AUDIT, ""),
     # 18 — subject access drafts (issue #20, app/sar/): the DSL's work on answering a request
     # for a child's data, the entries it covers and what is redacted or withheld, as a JSON
     # body replaced in place until the response is produced (the response's log goes to the
     # chronology). A store with a DSL store gets it from that store's step 5.
-    DslTables("""
-    CREATE TABLE sar_drafts (
-        id TEXT PRIMARY KEY,
-        child_id TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        saved_at TEXT NOT NULL,
-        body TEXT NOT NULL,
-        produced_at TEXT
-    );
-    CREATE INDEX sar_drafts_child ON sar_drafts (child_id, created_at);
-    """),
+    DslTables(qualified(SAR_DRAFTS, "")),
 ]
 
 LATEST = len(MIGRATIONS)
