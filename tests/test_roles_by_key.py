@@ -35,7 +35,7 @@ from app.store.device import load_device_keys
 from app.store.drafts import load_draft, save_draft
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import GRANT_SUITE, b64e, parse_recovery_key
-from app.store.users import remove_user
+from app.store.users import list_users, remove_user
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
 
 UPN = "B801200005001"
@@ -152,13 +152,19 @@ def test_a_role_written_into_the_users_table_is_not_honoured(busy: SmallSchool,
     school_key = _keys_the_attacker_holds(busy.directory, who, secret)[0]
     conn = sqlcipher3.connect(str(busy.directory / "store.db"))
     conn.execute(f"PRAGMA key = \"x'{school_key.hex()}'\"")
-    conn.execute("UPDATE users SET roles = 'dsl,office,staff' WHERE username = ?", (who,))
+    conn.execute("UPDATE users SET roles = 'admin,dsl,office,staff' WHERE username = ?",
+                 (who,))
     conn.commit()
     conn.close()
     with busy.open(who) as session:
         assert "dsl" not in session.user.roles
-        # The office role only for the account that holds the office team's key.
+        # The office role only for the account that holds the office team's key, the admin
+        # role only where an admin signed it (app/store/directory.py).
         assert ("office" in session.user.roles) == (who == "office")
+        assert ("admin" in session.user.roles) == (who == "admin")
+        if who != "admin":
+            with pytest.raises(AccessDenied):
+                list_users(session)
         with pytest.raises(AccessDenied):
             inbox(session)
         with pytest.raises(AccessDenied):

@@ -27,14 +27,14 @@ from app.domain.concerns import inbox, my_concerns
 from app.domain.pupils import apply_roster
 from app.errors import StoreRekeyed, UnlockError
 from app.store import rekey
-from app.store.access import recover
+from app.store.access import recover, unlock
 from app.store.audit import events
 from app.store.device import load_device_keys
 from app.store.keyfile import KeyFile, holder
 from app.store.keys import TEST_KDF, PersonalKeys, b64e, passphrase_kek, wrap
 from app.store.users import disable_user, list_users, remove_user, reset_passphrase
 from tests.conftest import PUPILS, STAFF_PASS, SmallSchool
-from tests.test_roles_by_key import _concern, _everything_readable
+from tests.test_roles_by_key import _concern, _everything_readable, _keys_the_attacker_holds
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 AFTER = ("AFTERCONCERNMARKER", "Quillonmarker")  # a concern, and a roster change
@@ -310,3 +310,26 @@ def test_what_a_removal_costs(keyed_school: SmallSchool) -> None:
         remove_user(admin, "teacher")
         took = time.perf_counter() - started
     assert took < 5.0, took
+
+
+def test_a_reset_passphrase_with_an_old_key_file_opens_nothing_written_after(
+        keyed_school: SmallSchool) -> None:
+    """Someone who learnt a DSL's old passphrase and kept a copy of keys.json: after an admin
+    resets it, both stores are re-keyed and that pair opens neither."""
+    with keyed_school.open("dsl"):
+        pass  # the maker's setup key goes at the first DSL sign-in
+    old_keys = _keys_the_attacker_holds(keyed_school.directory, "deputy", STAFF_PASS)
+    assert any(_opens(keyed_school.directory / "dsl.db", k) for k in old_keys)  # can fail
+    with keyed_school.open("admin") as admin:
+        reset_passphrase(admin, "deputy", "a brand new passphrase for the deputy")
+    with keyed_school.open("dsl") as dsl:  # honours the deputy's request, then re-keys
+        trail = [e.detail for e in events(dsl.conn, schema="dsl")
+                 if e.detail.get("rekeyed")]
+        assert any(t["member_key_reset"] for t in trail)
+    for name in ("store.db", "dsl.db"):
+        assert not any(_opens(keyed_school.directory / name, k) for k in old_keys), name
+    session = unlock(keyed_school.directory, "deputy", "a brand new passphrase for the deputy",
+                     clock=keyed_school.clock)
+    with session:
+        assert "dsl" in session.user.roles
+        assert inbox(session) == []

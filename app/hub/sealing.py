@@ -42,7 +42,7 @@ from app.store.keys import (
     b64e,
     new_data_key,
 )
-from app.store.requests import end_bootstrap, grant_awaiting, honour_requests
+from app.store.requests import REKEY_OWED, end_bootstrap, grant_awaiting, honour_requests
 from app.store.session import Session
 
 INFO = b"concerndesk/sealed/v1|"
@@ -385,7 +385,8 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
                                          "AND (',' || roles || ',') LIKE '%,dsl,%'")}
     gone = sorted({m for m in members
                    if holder(m) not in keyfile.holders("dsl") or m not in active} | set(also or []))
-    if not gone:
+    owed = conn.execute("SELECT 1 FROM dsl.meta WHERE key = ?", (REKEY_OWED,)).fetchone()
+    if not gone and not owed:
         return False
     new_key = new_data_key()
     # Granted first under "dsl-next": a crash before the re-key leaves the old key working; a
@@ -396,8 +397,10 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
             conn.execute("DELETE FROM dsl.dsl_members WHERE username = ?", (username,))
             keyfile.revoke("dsl", holder(username))
             keyfile.revoke("office", holder(username))
+        conn.execute("DELETE FROM dsl.meta WHERE key = ?", (REKEY_OWED,))
         _new_team_pair(session, "dsl")
-        session.audit("settings", "dsl-store", None, rekeyed=True, members_left=len(gone))
+        session.audit("settings", "dsl-store", None, rekeyed=True, members_left=len(gone),
+                      member_key_reset=owed is not None)
     # PRAGMA rekey rewrites every page under the new key; it cannot run inside a transaction.
     conn.execute(f"PRAGMA dsl.rekey = \"x'{new_key.hex()}'\"")
     keyfile = KeyFile.load(session.directory)
@@ -417,9 +420,10 @@ def on_sign_in(session: Session) -> None:
         ensure_team_keys(session)
         if session.user.has_role("dsl"):
             maker = end_bootstrap(session)
-            rotate_if_member_left(session, also=[maker] if maker else [])
             honour_requests(session, session.held.office_private)
             grant_awaiting(session, session.held.office_private)
+            # After the requests: a member whose keys a reset changed is re-keyed past now.
+            rotate_if_member_left(session, also=[maker] if maker else [])
             open_team_items(session)
         return
     if held.personal is not None:

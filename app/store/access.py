@@ -15,7 +15,9 @@ from pathlib import Path
 
 from app.clock import Clock, SystemClock, iso
 from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
+from app.store import directory as account_directory
 from app.store import dsl_store, highwater, rekey
+from app.store.audit import RECOVERY_SIGNER, Signer
 from app.store.db import (
     DB_FILE,
     KEY_MODEL,
@@ -163,6 +165,13 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
                 # What a re-key grants to (app/store/rekey.py), pinned out of keys.json's reach.
                 rekey.pin_account(conn, admin_username, personal.public(), now)
                 rekey.pin_recovery(conn, recovery_public)
+                if split:  # the directory's roots: the maker and the recovery key
+                    maker = Signer.of(admin_username, personal.signing)
+                    account_directory.add_root(conn, maker, dsl_store_open=True)
+                    account_directory.add_root(conn, Signer.of(
+                        RECOVERY_SIGNER, recovery_signing_key(recovery, store_id)),
+                        dsl_store_open=True)
+                    account_directory.sign(conn, store_id, maker, admin_username, keyfile, now)
                 set_verifier(conn, admin.id, admin.username, passphrase, kdf or KdfParams(),
                              clock.now())  # lets the admin sign in on joined PCs (hub-sync.md)
             made = Session(scratch, store_id, conn, device, data_key, clock, admin, held)
@@ -352,11 +361,24 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
         if held.personal is not None:
             rekey.pin_at_sign_in(conn, username, held.personal.public(), iso(clock.now()),
                                  held.dsl_store_open)
-        # What the users table says counts only as far as the keys this account opened.
-        user = replace(stored, roles=effective_roles(stored.roles, held))
+        # What the users table says counts only as far as the keys this account opened, and
+        # the admin role only as far as the signed account directory vouches for it.
+        roles, first_signing, tampered = _vouched(conn, keyfile, username,
+                                                  effective_roles(stored.roles, held), held,
+                                                  clock)
+        user = replace(stored, roles=roles)
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user,
                           held)
         session.roles_awaiting_keys = tuple(r for r in stored.roles if r not in user.roles)
+        if first_signing:
+            with session.tx():
+                session.audit("user", "directory", None, change="signed as it stood",
+                              accounts=first_signing)
+        if tampered:  # a DSL's sign-in: the school store's roots were edited outside the app
+            session.directory_tampered = True
+            with session.tx():
+                session.audit("user", "directory", None, change="roots edited outside the app",
+                              outcome="the DSL store's copy used")
         if staged is not None and data_key == staged:
             with session.tx():
                 session.audit("settings", "school-store", None, rekeyed=True,
@@ -374,6 +396,29 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
     except BaseException:
         conn.close()
         raise
+
+
+def _vouched(conn: Connection, keyfile: KeyFile, username: str, roles: tuple[str, ...],
+             held: HeldKeys, clock: Clock) -> tuple[tuple[str, ...], int, bool]:
+    """The roles honoured; how many entries a first signing of the directory signed; whether
+    a DSL's sign-in found the school store's roots edited (it then trusts its own copy)."""
+    roots, tampered = None, False
+    if held.dsl_store_open:
+        with transaction(conn):
+            tampered = account_directory.roots_tampered(conn)
+        roots = account_directory.dsl_roots(conn) or None
+    vouched = account_directory.vouched_roles(conn, keyfile.store_id, username, roots)
+    signed = 0
+    if vouched is None and held.split and held.personal is not None and "admin" in roles:
+        # A store from before the directory: its first admin sign-in signs it as it stands.
+        with transaction(conn):
+            signed = account_directory.sign_everyone(
+                conn, keyfile.store_id, Signer.of(username, held.personal.signing), keyfile,
+                iso(clock.now()), dsl_store_open=held.dsl_store_open)
+        vouched = account_directory.vouched_roles(conn, keyfile.store_id, username)
+    if vouched is None or "admin" in vouched:
+        return roles, signed, tampered
+    return tuple(r for r in roles if r != "admin") or ("staff",), signed, tampered
 
 
 def load_user(conn: Connection, username: str) -> User | None:
@@ -440,6 +485,15 @@ def recover(directory: Path, recovery_key_text: str, *, clock: Clock | None = No
             session.audit("recovery", "store", keyfile.store_id, new_device=new_device)
             # Derived from the recovery key just typed: the one copy nobody could have forged.
             rekey.pin_recovery(conn, raw_public(recovered.private))
+            if has_dsl_store(conn):  # and the directory's root it always is
+                signer = Signer.of(RECOVERY_SIGNER, recovery_signing_key(key, keyfile.store_id))
+                if account_directory.in_force(conn):
+                    account_directory.add_root(conn, signer,
+                                               dsl_store_open=held.dsl_store_open)
+                else:
+                    account_directory.sign_everyone(conn, keyfile.store_id, signer, keyfile,
+                                                    iso(clock.now()),
+                                                    dsl_store_open=held.dsl_store_open)
     except BaseException:
         conn.close()
         raise

@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.clock import iso
+from app.store.db import Connection
 from app.store.keyfile import KeyFile, holder
 from app.store.keys import b64d, b64e
 from app.store.session import Session
@@ -50,6 +51,23 @@ def sign_request(session: Session, keyfile: KeyFile, scope: str, username: str) 
                         if (r.get("scope"), r.get("username")) != (scope, username)]
     keyfile.requests.append(request)
     return True
+
+
+REKEY_OWED = "rekey_owed"  # dsl.meta: a member's keys changed (a passphrase reset)
+
+
+def pin_dsl_member(conn: Connection, username: str, public: bytes, now: str) -> None:
+    """Pins a DSL member's public key inside the DSL store. A member whose key changes (an
+    admin reset their passphrase) owes the DSL store a re-key: whoever knew the old passphrase
+    must open nothing the team writes from now on (``hub.sealing.rotate_if_member_left``)."""
+    row = conn.execute("SELECT public FROM dsl.dsl_members WHERE username = ?", (username,)
+                       ).fetchone()
+    if row is not None and row[0] != b64e(public):
+        conn.execute("INSERT INTO dsl.meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO "
+                     "UPDATE SET value = '1'", (REKEY_OWED,))
+    conn.execute("INSERT INTO dsl.dsl_members (username, public, added_at) VALUES (?,?,?) ON "
+                 "CONFLICT (username) DO UPDATE SET public = excluded.public",
+                 (username, b64e(public), now))
 
 
 def trusted_admins(session: Session) -> dict[str, str]:
@@ -100,10 +118,7 @@ def honour_requests(session: Session, office_private: bytes | None) -> int:
             else:
                 if scope == "dsl":
                     keyfile.grant("dsl", holder(username), dsl_key, public)
-                    session.conn.execute(
-                        "INSERT INTO dsl.dsl_members (username, public, added_at) VALUES "
-                        "(?,?,?) ON CONFLICT (username) DO UPDATE SET public = "
-                        "excluded.public", (username, b64e(public), iso(session.clock.now())))
+                    pin_dsl_member(session.conn, username, public, iso(session.clock.now()))
                 if office_private is not None:
                     keyfile.grant("office", holder(username), office_private, public)
             session.audit("user", "key-request", None, username=username, scope=scope,

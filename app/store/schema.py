@@ -497,6 +497,18 @@ MIGRATIONS: list[str] = [
     # body replaced in place until the response is produced (the response's log goes to the
     # chronology). A store with a DSL store gets it from that store's step 5.
     DslTables(qualified(SAR_DRAFTS, "")),
+    # 19 — the account directory, signed by an admin's key (issue #15, app/store/directory.py):
+    # one signed entry per account saying its name, roles, state and signing key. On a store
+    # with a DSL store the admin role counts only where a trusted signer vouched for it.
+    """
+    CREATE TABLE directory (
+        username TEXT PRIMARY KEY,
+        entry TEXT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -71,6 +71,8 @@ class Session:
         self.held = held
         # Roles the users table gives but no key backs yet (a key request waiting for a DSL).
         self.roles_awaiting_keys: tuple[str, ...] = ()
+        # A DSL's sign-in found the account directory's roots edited outside the app.
+        self.directory_tampered = False
         self.store_id = store_id
         self.device = device
         self.clock = clock

@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import json
 
+from app.clock import iso
 from app.errors import InputError
+from app.store import directory as account_directory
 from app.store import dsl_store
+from app.store.audit import RECOVERY_SIGNER, Signer
 from app.store.db import KEY_MODEL, SPLIT, has_dsl_store
 from app.store.keyfile import RECOVERY, KeyFile, holder
-from app.store.keys import UnwrapFailed, b64d, b64e, new_data_key, parse_recovery_key, raw_public
+from app.store.keys import (
+    UnwrapFailed,
+    b64d,
+    b64e,
+    new_data_key,
+    parse_recovery_key,
+    raw_public,
+    recovery_signing_key,
+)
 from app.store.rekey import pin_recovery
 from app.store.session import Session
 
@@ -78,6 +89,12 @@ def split_store(session: Session, recovery_key_text: str) -> list[str]:
             conn.execute("UPDATE team_keys SET private = NULL")
             session.set_meta(KEY_MODEL, SPLIT)
             pin_recovery(conn, recovery_public)  # what a school store re-key grants to
+            # The account directory, signed as it stands by the recovery key just typed.
+            account_directory.sign_everyone(
+                conn, session.store_id,
+                Signer.of(RECOVERY_SIGNER, recovery_signing_key(
+                    parse_recovery_key(recovery_key_text), session.store_id)),
+                keyfile, iso(session.clock.now()), dsl_store_open=True)
             session.audit("settings", "store", session.store_id, split=True,
                           dsl_members=len(ready), waiting=len(waiting))
     finally:

@@ -8,16 +8,17 @@ from datetime import datetime
 
 from app.clock import iso, parse_iso
 from app.errors import InputError, NotFound
+from app.store import directory as account_directory
 from app.store import rekey
 from app.store.access import _check_username, load_user
 from app.store.db import Connection
 from app.store.keyfile import KeyFile, holder
-from app.store.keys import KdfParams, b64e
+from app.store.keys import KdfParams
 from app.store.passphrase import check_passphrase_strength
 from app.store.ratelimit import UnlockState, attempt_lock
-from app.store.requests import sign_request
+from app.store.requests import pin_dsl_member, sign_request
 from app.store.roles import Perm, parse_roles
-from app.store.session import Session, User
+from app.store.session import Session, User, audit_signer
 from app.store.verifier import set_verifier
 
 
@@ -86,6 +87,7 @@ def change_role(session: Session, username: str, roles: str | list[str]) -> User
     with session.tx() as conn:
         conn.execute("UPDATE users SET roles = ? WHERE id = ?", (",".join(parsed), user.id))
         _pin_member(session, username, public, parsed)
+        _vouch(session, username, keyfile)
         keyfile.save(session.directory)
         session.audit("user", "user", user.id, change="roles changed", roles=list(parsed),
                       was=list(user.roles))
@@ -112,6 +114,7 @@ def disable_user(session: Session, username: str) -> str:
             conn.execute("UPDATE users SET removed_at = ?, disabled_at = ? WHERE id = ?",
                          (now, now, user.id))
             session.audit("user", "user", user.id, change="disabled")
+            _vouch(session, username, keyfile)
             staged = rekey.stage(session, keyfile)  # its old key file opens nothing new
             session.changed("accounts")  # joined PCs refuse it too (as a removed account)
             keyfile.save(session.directory)
@@ -140,6 +143,7 @@ def add_user(session: Session, username: str, display_name: str, roles: str | li
                                             ",".join(user.roles), iso(session.clock.now())))
         _pin_member(session, username, personal.public(), parsed)
         rekey.pin_account(conn, username, personal.public(), iso(session.clock.now()))
+        _vouch(session, username, keyfile)
         session.audit("user", "user", user.id, change="added", roles=list(parsed))
         set_verifier(conn, user.id, username, passphrase, kdf or KdfParams(),  # (hub-sync.md)
                      session.clock.now())
@@ -195,13 +199,19 @@ def reset_passphrase(session: Session, username: str, new: str) -> None:
             keyfile.grant(scope, holder(username), secret, personal.public())
     _grant_role_keys(session, keyfile, username, personal.public(), stored, was=(),
                      resetting=True)
-    with session.tx() as conn:
+    # A reset is for a passphrase someone else may know: the old one, with a copy of the old
+    # key file, must open nothing written from now on. So the school store is re-keyed, as
+    # for a removal, and a DSL's reset re-keys the DSL store at the next DSL sign-in.
+    with attempt_lock(session.directory), session.tx() as conn:
         _pin_member(session, username, personal.public(), stored)
         rekey.pin_account(conn, username, personal.public(), iso(session.clock.now()))
+        _vouch(session, username, keyfile)  # its new signing key
         session.audit("user", "user", user.id, change="passphrase reset by admin")
         set_verifier(conn, user.id, username, new, KdfParams(), session.clock.now())
+        staged = rekey.stage(session, keyfile)
         session.changed("accounts")
         keyfile.save(session.directory)
+    rekey.finish(session, staged)
     # The new passphrase must work at once: a reset also ends the account's lockout.
     UnlockState(session.directory, session.clock).clear(username)
 
@@ -224,11 +234,19 @@ def remove_user(session: Session, username: str) -> str:
             conn.execute("UPDATE users SET removed_at = ? WHERE id = ?",
                          (iso(session.clock.now()), user.id))
             session.audit("user", "user", user.id, change="removed")
+            _vouch(session, username, keyfile)
             staged = rekey.stage(session, keyfile)
             session.changed("accounts")  # to the PCs that joined (hub-sync.md)
             keyfile.save(session.directory)
         rekey.finish(session, staged)
     return rekey.outcome_words(session, staged)
+
+
+def _vouch(session: Session, username: str, keyfile: KeyFile) -> None:
+    """The acting admin signs the account's directory entry as the row now stands."""
+    account_directory.sign(session.conn, session.store_id,
+                           audit_signer(session.user, session.held), username, keyfile,
+                           iso(session.clock.now()))
 
 
 # -- keys that come with a role (docs/keys.md) ---------------------------------------------------
@@ -278,10 +296,7 @@ def _pin_member(session: Session, username: str, public: bytes | None,
     if not session.held.dsl_store_open or public is None:
         return
     if "dsl" in roles:
-        session.conn.execute("INSERT INTO dsl.dsl_members (username, public, added_at) VALUES "
-                             "(?,?,?) ON CONFLICT (username) DO UPDATE SET public = "
-                             "excluded.public", (username, b64e(public),
-                                                 iso(session.clock.now())))
+        pin_dsl_member(session.conn, username, public, iso(session.clock.now()))
     else:
         session.conn.execute("DELETE FROM dsl.dsl_members WHERE username = ?", (username,))
 

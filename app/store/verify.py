@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.errors import StoreDamaged
-from app.store import highwater
+from app.store import directory, highwater
 from app.store.audit import ChainReport, trusted_head_keys, verify_chain
 from app.store.concern_state import projection_problems
 from app.store.db import DatabaseError, integrity_problems
@@ -40,6 +40,8 @@ def verify_store(session: Session) -> VerifyReport:
             problems.append(where + chain.problem)
     if lost:  # committed work gone, or the trail replaced (app/store/highwater.py)
         problems.append(lost)
+    if not problems:
+        problems.extend(_directory_problems(session))
     warnings = [chain.warning for chain in chains if chain.warning]
     events_checked = sum(chain.events_checked for chain in chains)
     ok = not problems
@@ -52,3 +54,17 @@ def verify_store(session: Session) -> VerifyReport:
         if ok:
             raise
     return VerifyReport(ok, events_checked, problems, warnings)
+
+
+def _directory_problems(session: Session) -> list[str]:
+    """The signed account directory (app/store/directory.py): admin roles nobody trusted
+    vouched for, and, for a DSL, roots changed since the DSL store took its copy."""
+    conn, found = session.conn, []
+    roots = directory.dsl_roots(conn) if session.held.dsl_store_open else {}
+    if roots and roots != directory.school_roots(conn):
+        found.append("the account directory's trusted signers in store.db are not the ones "
+                     "the DSL store keeps: someone edited the school store outside the app")
+    for username in directory.unvouched(conn, session.store_id, roots or None):
+        found.append(f"the account '{username}' is marked admin in store.db, but no trusted "
+                     "admin signed that: the role is not honoured")
+    return found
