@@ -27,17 +27,20 @@ from tests.conftest import ADMIN_PASS, STAFF_PASS, TEST_KDF, SmallSchool
 
 
 def _shell(school: SmallSchool, username: str) -> tuple[sqlcipher3.Connection, Signer]:
+    return shell(school.directory, username, ADMIN_PASS if username == "admin" else STAFF_PASS)
+
+
+def shell(store: Path, username: str, secret: str) -> tuple[sqlcipher3.Connection, Signer]:
     """What a colleague opens by hand: store.db with the school key their grant gives, and
     their own personal signing key."""
-    keyfile = KeyFile.load(school.directory)
+    keyfile = KeyFile.load(store)
     device = load_device_keys(keyfile.store_id)
     assert device is not None
-    secret = ADMIN_PASS if username == "admin" else STAFF_PASS
     personal = keyfile.unlock_user(username, secret, device.secret).personal
     assert personal is not None
     key = keyfile.open("school", holder(username), personal.hpke)
     assert key is not None
-    conn = sqlcipher3.connect(str(school.directory / "store.db"))
+    conn = sqlcipher3.connect(str(store / "store.db"))
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     return conn, Signer.of(username, personal.signing)
 

@@ -201,6 +201,8 @@ class MainWindow(QMainWindow):
             self.messages.show_message(
                 f"Your {roles} role is waiting for its key: a DSL hands it over at their next "
                 "sign-in on this PC. Until then you see what a member of staff sees.")
+        if info.notices:
+            self.messages.show_message(" ".join(info.notices), "error")
 
     # -- sync ----------------------------------------------------------------------------------
     def refresh_sync_state(self) -> None:

@@ -49,6 +49,7 @@ class SignedIn:
     demo: bool
     auto_lock_minutes: int
     awaiting_keys: tuple[str, ...] = ()  # roles given but whose key no DSL has handed over
+    notices: tuple[str, ...] = ()  # the core's words for what this sign-in found
 
 
 def open_session(db: Db, directory: Path, username: str, passphrase: str,
@@ -62,7 +63,8 @@ def open_session(db: Db, directory: Path, username: str, passphrase: str,
 def signed_in(db: Db) -> SignedIn:
     s = db.session
     return SignedIn(s.user.username, s.user.display_name, s.user.roles, s.school_name,
-                    s.is_demo, auto_lock_minutes(s), s.roles_awaiting_keys)
+                    s.is_demo, auto_lock_minutes(s), s.roles_awaiting_keys,
+                    tuple(s.notices))
 
 
 class SignInPage(QWidget):

@@ -369,13 +369,23 @@ def _open_session(directory: Path, keyfile: KeyFile, device: DeviceKeys, data_ke
         user = replace(stored, roles=roles)
         session = Session(directory, keyfile.store_id, conn, device, data_key, clock, user,
                           held)
-        session.roles_awaiting_keys = tuple(r for r in stored.roles if r not in user.roles)
+        session.roles_awaiting_keys = tuple(r for r in stored.roles if r not in user.roles
+                                            and r != "admin")
+        if "admin" in stored.roles and "admin" not in roles:
+            session.notices.append(
+                "Your account is marked admin, but no trusted admin signed that in the "
+                "account directory, so you see what your other roles allow. Ask an admin to "
+                "give you the admin role again.")
         if first_signing:
             with session.tx():
                 session.audit("user", "directory", None, change="signed as it stood",
                               accounts=first_signing)
         if tampered:  # a DSL's sign-in: the school store's roots were edited outside the app
             session.directory_tampered = True
+            session.notices.append(
+                "The list of admins trusted to sign accounts was changed outside "
+                "ConcernDesk (someone edited the school store by hand). This sign-in trusts "
+                "the copy kept in the DSL store; run Verify and tell your IT support.")
             with session.tx():
                 session.audit("user", "directory", None, change="roots edited outside the app",
                               outcome="the DSL store's copy used")

@@ -73,6 +73,7 @@ class Session:
         self.roles_awaiting_keys: tuple[str, ...] = ()
         # A DSL's sign-in found the account directory's roots edited outside the app.
         self.directory_tampered = False
+        self.notices: list[str] = []  # what the sign-in tells the user, in words
         self.store_id = store_id
         self.device = device
         self.clock = clock
