@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from app.delivery.status import SyncSummary, summary
-from app.errors import ConcernDeskError
+from app.errors import ConcernDeskError, StoreRekeyed
 from app.hub.sync import sync_round
 from app.store.session import Session
 from ui.errors import message_for
@@ -26,6 +26,7 @@ from ui.ops import Db
 log = logging.getLogger(__name__)
 
 INTERVAL_MS = 60_000
+REKEYED = "rekeyed"  # a round's result: this thread's connection holds the school store's old key
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class _Worker(QObject):
             return
         try:
             result: Any = sync_once(self.session, everything=everything)
+        except StoreRekeyed:  # an account was removed meanwhile: a new clone is needed
+            result = REKEYED
         except Exception as exc:  # shown in the status bar, never raised into Qt
             result = message_for(exc) if isinstance(exc, ConcernDeskError) else \
                 "sync stopped by an unexpected problem"
@@ -92,6 +95,7 @@ class BackgroundSync(QObject):
         self.busy = False
         self._round = 0
         self._epoch = 0
+        self._recloned = False  # one new clone per re-key, never a loop
         self._again: bool | None = None  # a round asked for while one runs (and its kind)
         self._ending: list[tuple[QThread, _Worker]] = []  # kept alive until they have ended
         self.timer = QTimer(self)
@@ -145,7 +149,15 @@ class BackgroundSync(QObject):
         if round_no != self._round or self.worker is None:
             return  # a round from before a lock
         self.busy = False
-        self.finished.emit(result)
+        if result is REKEYED and not self._recloned:
+            # The DB thread's session re-keyed the school store (a removal, a reset): clone
+            # it again, on the new key, and run the round once more.
+            self._recloned = True
+            self.start()
+            return
+        self._recloned = False
+        self.finished.emit("sign in again: the school store's key was changed"
+                           if result is REKEYED else result)
         if self._again is not None:
             everything, self._again = self._again, None
             self.sync_now(everything=everything)

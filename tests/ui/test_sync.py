@@ -129,3 +129,22 @@ def test_sending_without_a_front_door_says_to_ask_the_admin(qtbot, make_window) 
     settle(qtbot, window)
     assert page.message.isVisible() and "Ask your admin" in page.message.text()
     assert page.referral.status == "approved"
+
+
+def test_the_sync_thread_follows_a_re_key_of_the_school_store(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    """An admin removes an account: the school store is re-keyed on the DB thread, and the
+    sync thread's own connection, opened on the old key, is replaced, not left failing."""
+    from app.store.users import remove_user
+
+    window = make_window()
+    sign_in(qtbot, window, "admin")
+    wait_for(qtbot, lambda: window.sync.worker is not None and not window.sync.busy)
+    before = window.sync.worker.session
+    window.db.op(None, lambda s: remove_user(s, "teacher2")).run()
+    settle(qtbot, window)
+    results: list[object] = []
+    window.sync.finished.connect(results.append)
+    window.sync.sync_now()
+    wait_for(qtbot, lambda: any(not isinstance(r, str) for r in results))
+    assert window.sync.worker is not None and window.sync.worker.session is not before
+    assert "sign in again" not in window.status.sync.text()
