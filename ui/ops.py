@@ -40,6 +40,7 @@ class Db(QObject):
         self._session: Session | None = None
         self._ops: dict[int, Op] = {}
         self._next_id = 0
+        self._shut = False  # after shutdown: nothing more is run
         self.generation = 0
         self.default_failure: Callable[[BaseException], None] | None = None
         self.notify: Callable[[str], None] = lambda _text: None  # the window's message bar
@@ -76,6 +77,9 @@ class Db(QObject):
         self.generation += 1
 
     def _submit(self, op: Op) -> None:
+        if self._shut:  # the window is closing: the session is locked, nothing can run now
+            log.debug("operation dropped after shutdown")
+            return
         self._next_id += 1
         op_id = self._next_id
         self._ops[op_id] = op
@@ -99,6 +103,7 @@ class Db(QObject):
 
     def shutdown(self) -> None:
         """Runs what is queued (a draft save, the lock), then stops the thread."""
+        self._shut = True
         self._executor.shutdown(wait=True)
 
 
