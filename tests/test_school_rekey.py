@@ -32,7 +32,7 @@ from app.store.audit import events
 from app.store.device import load_device_keys
 from app.store.keyfile import KeyFile, holder
 from app.store.keys import TEST_KDF, PersonalKeys, b64e, passphrase_kek, wrap
-from app.store.users import disable_user, list_users, remove_user, reset_passphrase
+from app.store.users import change_role, disable_user, list_users, remove_user, reset_passphrase
 from tests.conftest import PUPILS, STAFF_PASS, SmallSchool
 from tests.test_roles_by_key import _concern, _everything_readable, _keys_the_attacker_holds
 
@@ -333,3 +333,20 @@ def test_a_reset_passphrase_with_an_old_key_file_opens_nothing_written_after(
     with session:
         assert "dsl" in session.user.roles
         assert inbox(session) == []
+
+
+def test_a_dsl_session_open_while_the_dsl_store_is_re_keyed_is_told_to_sign_in_again(
+        keyed_school: SmallSchool) -> None:
+    school = keyed_school
+    with school.open("dsl"):
+        pass  # the maker's setup key goes (and the DSL store's first re-key with it)
+    with school.open("admin") as admin:
+        remove_user(admin, "teacher")  # the school store's re-key: before "elsewhere" opens
+    with school.open("dsl") as elsewhere:
+        with school.open("admin") as admin:
+            change_role(admin, "deputy", "staff")  # a DSL leaves the team
+        with school.open("deputy"):
+            pass
+        unlock(school.directory, "dsl", STAFF_PASS, clock=school.clock).close()  # re-keys
+        with pytest.raises(StoreRekeyed, match="sign in again"):
+            inbox(elsewhere)

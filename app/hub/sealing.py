@@ -40,6 +40,7 @@ from app.store.keys import (
     GRANT_SUITE,
     b64d,
     b64e,
+    key_id,
     new_data_key,
 )
 from app.store.requests import REKEY_OWED, end_bootstrap, grant_awaiting, honour_requests
@@ -403,8 +404,9 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
                       member_key_reset=owed is not None)
     # PRAGMA rekey rewrites every page under the new key; it cannot run inside a transaction.
     conn.execute(f"PRAGMA dsl.rekey = \"x'{new_key.hex()}'\"")
+    conn.dsl_key_id = key_id(new_key)  # type: ignore[attr-defined]
     keyfile = KeyFile.load(session.directory)
-    keyfile.promote("dsl-next", "dsl")
+    keyfile.promote("dsl-next", "dsl", new_key)
     keyfile.save(session.directory)
     session.held = replace(session.held, dsl_key=new_key)
     return True

@@ -181,6 +181,8 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
         finally:
             conn.close()
         keyfile.key_ids[rekey.SCOPE] = key_id(data_key)
+        if split:
+            keyfile.key_ids["dsl"] = key_id(dsl_key)
         keyfile.save(scratch)
         if directory.exists():
             directory.rmdir()  # empty, checked above
@@ -339,7 +341,7 @@ def _attach(conn: Connection, directory: Path, held: HeldKeys) -> HeldKeys:
     held = replace(held, dsl_key=held.dsl_key_next, dsl_key_next=None)
     attach_for(conn, directory, held)
     keyfile = KeyFile.load(directory)
-    keyfile.promote("dsl-next", "dsl")
+    keyfile.promote("dsl-next", "dsl", held.dsl_key)
     keyfile.save(directory)
     return held
 

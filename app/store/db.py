@@ -67,23 +67,24 @@ def storage_problem(error: BaseException, directory: Path) -> ConcernDeskError |
     return storage_error(error, directory) if isinstance(error, DatabaseError) else None
 
 
-REKEYED = ("This session can no longer read the school store: its key was changed when an "
-           "account was removed, in another window or program on this PC. Nothing is damaged; "
-           "sign in again.")
+REKEYED = ("This session can no longer read the store: its key was changed when an account "
+           "was removed or its passphrase reset, in another window or program on this PC. "
+           "Nothing is damaged; sign in again.")
 
 
 def rekeyed_under(conn: Any) -> bool:
     """Whether the school store's current key (``key_ids`` in keys.json) is another than the
     one ``conn`` was opened with: a re-key by another session, not damage (app/store/rekey.py)."""
-    mine = getattr(conn, "key_id", None)
-    if mine is None:
+    mine = {"school": getattr(conn, "key_id", None), "dsl": getattr(conn, "dsl_key_id", None)}
+    if not any(mine.values()):
         return False
     try:
         data = json.loads((_directory_of(conn) / "keys.json").read_text("utf-8"))
-        current = data.get("key_ids", {}).get("school")
+        current = data.get("key_ids", {})
     except (OSError, ValueError, AttributeError):
         return False
-    return current is not None and current != mine
+    return any(key is not None and current.get(scope) not in (None, key)
+               for scope, key in mine.items())
 
 
 class _GuardedCursor:
@@ -134,6 +135,7 @@ class GuardedConnection(Connection):
 
     store_directory = Path(".")
     key_id: str | None = None  # keys.key_id of the key it was opened with
+    dsl_key_id: str | None = None  # and of the DSL store's key, when attached
 
     def execute(self, sql: str, parameters: Any = ()) -> Any:
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from app.errors import StoreDamaged
 from app.store.db import Connection, DatabaseError, damaged_message, statements, transaction
+from app.store.keys import key_id
 from app.store.schema import ENTRY_DETAILS, PROFILE_ITEMS, SAR_DRAFTS, SIGNED_AUDIT, qualified
 
 DSL_FILE = "dsl.db"
@@ -269,6 +270,7 @@ def attach_store(conn: Connection, directory: Path, key: bytes, *, create: bool 
     except DatabaseError as exc:
         detach(conn)
         raise StoreDamaged(damaged_message(directory)) from exc
+    conn.dsl_key_id = key_id(key)  # type: ignore[attr-defined]  # (db.rekeyed_under)
 
 
 def attach_workspace(conn: Connection) -> None:

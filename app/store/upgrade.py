@@ -23,6 +23,7 @@ from app.store.keys import (
     UnwrapFailed,
     b64d,
     b64e,
+    key_id,
     new_data_key,
     parse_recovery_key,
     raw_public,
@@ -73,6 +74,7 @@ def split_store(session: Session, recovery_key_text: str) -> list[str]:
             keyfile.grant("school", RECOVERY, session.data_key, recovery_public)
             keyfile.recovery.pop("data_key", None)
         keyfile.grant("dsl", RECOVERY, dsl_key, recovery_public)
+        keyfile.key_ids["dsl"] = key_id(dsl_key)  # a session open on an older key is told so
         for username in ready:
             keyfile.grant("dsl", holder(username), dsl_key, b64d(keyfile.users[username]["public"]))
         keyfile.save(directory)
