@@ -16,7 +16,7 @@ import pytest
 import sqlcipher3
 
 from app.domain.concerns import inbox
-from app.errors import AccessDenied
+from app.errors import AccessDenied, StoreDamaged
 from app.store import directory
 from app.store.audit import Signer, events
 from app.store.device import load_device_keys
@@ -142,3 +142,27 @@ def test_a_store_signed_before_the_directory_is_signed_at_its_admins_first_sign_
     conn.close()
     with keyed_school.open("teacher") as teacher:
         assert "admin" not in teacher.user.roles
+
+
+def test_a_key_planted_in_keys_json_for_another_account_is_not_granted_to(
+        keyed_school: SmallSchool) -> None:
+    """A teacher writes their own public key as teacher2's in keys.json; the admin (still
+    holding the DSL store's key) then gives teacher2 the DSL role. The grant is sealed to the
+    key the signed directory vouches for: the teacher's key opens nothing."""
+    keyfile = KeyFile.load(keyed_school.directory)
+    device = load_device_keys(keyfile.store_id)
+    assert device is not None
+    mine = keyfile.unlock_user("teacher", STAFF_PASS, device.secret).personal
+    assert mine is not None
+    keyfile.users["teacher2"]["public"] = keyfile.users["teacher"]["public"]
+    keyfile.save(keyed_school.directory)
+    with keyed_school.open("admin") as admin:
+        change_role(admin, "teacher2", "staff,dsl")
+    granted = KeyFile.load(keyed_school.directory)
+    try:
+        opened = granted.open("dsl", holder("teacher2"), mine.hpke)
+    except StoreDamaged:  # sealed to another key: it does not open with the teacher's
+        opened = None
+    assert opened is None
+    with keyed_school.open("teacher2") as teacher2:
+        assert "dsl" in teacher2.user.roles

@@ -37,11 +37,12 @@ class Entry:
     roles: tuple[str, ...]
     state: str  # active | disabled | removed
     signing_public: str | None
+    public: str | None = None  # its X25519 key: what a key is granted to, never keys.json's
 
     def canonical(self) -> str:
         return json.dumps({"username": self.username, "display_name": self.display_name,
                            "roles": list(self.roles), "state": self.state,
-                           "signing_public": self.signing_public},
+                           "signing_public": self.signing_public, "public": self.public},
                           sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -80,13 +81,14 @@ def roots_tampered(conn: Connection) -> bool:
     return pinned != _roots(conn)
 
 
-def _row_entry(conn: Connection, username: str, signing_public: str | None) -> Entry | None:
+def _row_entry(conn: Connection, username: str, signing_public: str | None,
+               public: str | None = None) -> Entry | None:
     row = conn.execute("SELECT display_name, roles, removed_at, disabled_at FROM users WHERE "
                        "username = ?", (username,)).fetchone()
     if row is None:
         return None
     state = "disabled" if row[3] else "removed" if row[2] else "active"
-    return Entry(username, row[0], tuple(row[1].split(",")), state, signing_public)
+    return Entry(username, row[0], tuple(row[1].split(",")), state, signing_public, public)
 
 
 def _stored(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -123,7 +125,7 @@ def valid_entries(conn: Connection, store_id: str,
             if fields.get("username") != username:
                 continue  # an entry moved to another row vouches for nobody
             entry = Entry(username, fields["display_name"], tuple(fields["roles"]),
-                          fields["state"], fields.get("signing_public"))
+                          fields["state"], fields.get("signing_public"), fields.get("public"))
             valid[username] = entry
             if "admin" in entry.roles and entry.state == "active" and entry.signing_public:
                 trusted.setdefault(username, entry.signing_public)
@@ -153,11 +155,8 @@ def sign(conn: Connection, store_id: str, signer: Signer | None, username: str,
     the session cannot sign (a system session): the entry is left as it was."""
     if signer is None or not has_dsl_store(conn):
         return False
-    signing_public = keyfile.signing_public_of(username)
-    if signing_public is None:
-        retired = keyfile.retired.get(username, {})
-        signing_public = retired.get("signing_public")
-    entry = _row_entry(conn, username, signing_public)
+    listed = keyfile.users.get(username) or keyfile.retired.get(username, {})
+    entry = _row_entry(conn, username, listed.get("signing_public"), listed.get("public"))
     if entry is None:
         return False
     canonical = entry.canonical()
@@ -168,6 +167,17 @@ def sign(conn: Connection, store_id: str, signer: Signer | None, username: str,
                  "signed_at = excluded.signed_at", (username, canonical, signer.name, signature,
                                                     now))
     return True
+
+
+def vouched_public(conn: Connection, store_id: str, username: str) -> bytes | None:
+    """The X25519 key the directory vouches for an active account (None: not in force, or
+    nothing vouched): what a DSL admin grants a key to, rather than whatever keys.json says."""
+    if not in_force(conn):
+        return None
+    entry = valid_entries(conn, store_id).get(username)
+    if entry is None or entry.state != "active" or not entry.public:
+        return None
+    return b64d(entry.public)
 
 
 def add_root(conn: Connection, signer: Signer, *, dsl_store_open: bool = False) -> None:
@@ -215,4 +225,5 @@ def unvouched(conn: Connection, store_id: str,
 
 
 __all__ = ["Entry", "add_root", "dsl_roots", "in_force", "roots_tampered", "school_roots",
-           "sign", "sign_everyone", "unvouched", "valid_entries", "vouched_roles"]
+           "sign", "sign_everyone", "unvouched", "valid_entries", "vouched_public",
+           "vouched_roles"]

@@ -78,7 +78,9 @@ def change_role(session: Session, username: str, roles: str | list[str]) -> User
         raise InputError("role", f"'{username}' is the last admin account: make another "
                          "account admin first")
     keyfile = KeyFile.load(session.directory)
-    public = keyfile.public_of(username)
+    # The key the signed directory vouches for, not one planted in keys.json since.
+    public = account_directory.vouched_public(session.conn, session.store_id, username) \
+        or keyfile.public_of(username)
     if public is None and ({"dsl", "office"} & (set(parsed) - set(user.roles))):
         raise InputError("role", f"'{username}' must sign in once before it can be given the "
                          "DSL or office role (their keys are made then)")
