@@ -10,6 +10,7 @@ from app.hub import sealing
 from app.hub.provision import replicate_accounts
 from app.hub.replicate import (
     replicate_attachment,
+    replicate_destruction,
     replicate_flags,
     replicate_pack,
     replicate_profile,
@@ -26,6 +27,7 @@ _ONE_EACH = {
     "referral": replicate_referral,  # created, edited, approved, released, queued, receipted
     "pack": replicate_pack,  # released for print: to the office print queue
     "attachment": replicate_attachment,  # a file attached: to the DSL team, in chunks
+    "destruction": replicate_destruction,  # a child's file destroyed at review
 }
 
 
