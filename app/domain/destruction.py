@@ -135,6 +135,14 @@ def compact(session: Session) -> list[str]:
     return problems
 
 
+def compact_store(session: Session) -> list[str]:
+    """``compact`` on its own, for when a destruction could not empty a log; audited."""
+    session.require(Perm.REVIEW_RETENTION)
+    problems = compact(session)
+    session.audited("settings", "store", session.store_id, compacted=not problems)
+    return problems
+
+
 @dataclass(frozen=True)
 class Destruction:
     child_id: str
