@@ -174,6 +174,9 @@ def test_the_policy_periods_and_decisions(school: SmallSchool, clock: FakeClock)
             settings.set_value(admin, settings.RETENTION_YEARS, "20")
         with pytest.raises(InputError, match="lengthen those first"):
             settings.set_value(admin, settings.RETENTION_YEARS, "32")
+        with pytest.raises(InputError, match="cannot be shorter"):  # checked together
+            settings.set_retention(admin, {settings.RETENTION_YEARS: "27",
+                                           settings.RETENTION_SEN_YEARS: "26"})
         settings.set_value(admin, settings.RETENTION_LOOKED_AFTER_YEARS, "30")
         with pytest.raises(AccessDenied):  # an admin sets periods; files are the DSL's
             retention.files(admin)

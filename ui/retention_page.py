@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.domain import retention
 from app.domain.destruction import Destruction, destroy
-from app.wording import date_text, plural
+from app.wording import date_text, ordinal, plural
 from ui.entry_dialogs import CoreDialog
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
@@ -133,10 +133,10 @@ class RetentionPage(QWidget):
     def _show(self, result: tuple[retention.Policy, list[retention.FileReview]]) -> None:
         pol, reviews = result
         self.policy.setText(
-            f"A child's file is reviewed at their {pol.years}th birthday; with SEN at their "
-            f"{pol.sen_years}th; if they are or were looked after, at their "
-            f"{pol.looked_after_years}th (the admin sets these). Nothing is destroyed unless "
-            "you choose it here.")
+            f"A child's file is reviewed at their {ordinal(pol.years)} birthday; with SEN at "
+            f"their {ordinal(pol.sen_years)}; if they are or were looked after, at their "
+            f"{ordinal(pol.looked_after_years)} (the admin sets these). Nothing is destroyed "
+            "unless you choose it here.")
         what = "file" if self.show_all.isChecked() else "file due for review"
         self.count.setText(plural(len(reviews), what, what.replace("file", "files", 1)) + ".")
         self.model.set_rows(reviews)

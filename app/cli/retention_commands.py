@@ -15,7 +15,7 @@ from app.domain.destruction import compact_store, destroy
 from app.domain.pupils import child_by_upn
 from app.errors import InputError
 from app.store import settings
-from app.wording import date_text, plural
+from app.wording import date_text, ordinal, plural
 
 _POLICY = (("years", settings.RETENTION_YEARS), ("sen_years", settings.RETENTION_SEN_YEARS),
            ("looked_after_years", settings.RETENTION_LOOKED_AFTER_YEARS))
@@ -90,16 +90,14 @@ def cmd_policy(args: argparse.Namespace) -> int:
     changes = [(s, getattr(args, name)) for name, s in _POLICY
                if getattr(args, name) is not None]
     with open_as_user(args) as session:
-        # The longer periods first when lengthening the default, so each check sees the
-        # others as they will be.
-        for setting, value in sorted(changes, key=lambda c: c[0] is settings.RETENTION_YEARS):
-            settings.set_value(session, setting, value)
+        if changes:
+            settings.set_retention(session, dict(changes))
         pol = retention.policy(session)
     data = {"years": pol.years, "sen_years": pol.sen_years,
             "looked_after_years": pol.looked_after_years}
     emit(args, data, ("Saved. " if changes else "") +
-         f"Files are reviewed at the child's {pol.years}th birthday; with SEN, the "
-         f"{pol.sen_years}th; looked after, the {pol.looked_after_years}th.")
+         f"Files are reviewed at the child's {ordinal(pol.years)} birthday; with SEN, the "
+         f"{ordinal(pol.sen_years)}; looked after, the {ordinal(pol.looked_after_years)}.")
     return 0
 
 

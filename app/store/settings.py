@@ -70,18 +70,38 @@ def retention_years(session: Session, setting: Setting) -> int:
     return int(get(session, setting))
 
 
-def _check_years(session: Session, setting: Setting, value: str) -> None:
-    # Never shorter than the toolkit's 25 years, and the longer periods never shorter than
-    # the school's own default: a longer period that is shorter would be a puzzle at review.
+def _years(setting: Setting, value: str) -> int:
+    value = value.strip()
     if not value.isdigit() or not MIN_RETENTION_YEARS <= int(value) <= MAX_RETENTION_YEARS:
         raise InputError("retention", f"give a whole number of years from "
-                         f"{MIN_RETENTION_YEARS} to {MAX_RETENTION_YEARS}")
-    base = int(value) if setting is RETENTION_YEARS else retention_years(session,
-                                                                          RETENTION_YEARS)
-    longer = [retention_years(session, s) for s in RETENTION[1:] if s is not setting]
-    if setting is not RETENTION_YEARS and int(value) < base:
-        raise InputError("retention", f"a longer period cannot be shorter than the school's "
-                         f"default of {base} years")
-    if setting is RETENTION_YEARS and any(years < base for years in longer):
-        raise InputError("retention", "the default cannot be longer than the SEN or "
-                         "looked-after period: lengthen those first")
+                         f"{MIN_RETENTION_YEARS} to {MAX_RETENTION_YEARS} "
+                         f"({setting.label.lower()})")
+    return int(value)
+
+
+def _check_years(session: Session, setting: Setting, value: str) -> None:
+    proposed = {s.key: retention_years(session, s) for s in RETENTION}
+    proposed[setting.key] = _years(setting, value)
+    _check_periods(proposed)
+
+
+def _check_periods(years: dict[str, int]) -> None:
+    # Never shorter than the toolkit's 25 years, and the longer periods never shorter than
+    # the school's own default: a "longer" period that is shorter would puzzle the review.
+    base = years[RETENTION_YEARS.key]
+    if any(years[s.key] < base for s in RETENTION[1:]):
+        raise InputError("retention", f"the SEN and looked-after periods cannot be shorter "
+                         f"than the school's default of {base} years: lengthen those first")
+
+
+def set_retention(session: Session, values: dict[Setting, str]) -> None:
+    """Sets some of the retention periods at once, checked together (one audit event each)."""
+    session.require(Perm.MANAGE_SETTINGS)
+    proposed = {s.key: retention_years(session, s) for s in RETENTION}
+    for setting, value in values.items():
+        proposed[setting.key] = _years(setting, value)
+    _check_periods(proposed)
+    with session.tx():
+        for setting in values:
+            session.set_meta(f"setting:{setting.key}", str(proposed[setting.key]))
+            session.audit("settings", "setting", setting.key)
