@@ -28,7 +28,7 @@ from app.wording import date_text
 log = logging.getLogger(__name__)
 
 # What is remembered of a destroyed row, so an older copy from another PC is refused.
-REMEMBERED = ("record", "referral", "flag", "profile", "attachment", "pack")
+REMEMBERED = ("record", "referral", "flag", "profile", "attachment", "pack", "decision")
 _FTS = ("record_fts", "record_more_fts", "status_note_fts")
 
 
@@ -68,7 +68,9 @@ def destroy_rows(conn: Connection, child_id: str, destroyed_at: str) -> Destroye
                            records),
         "pack": _ids(conn, f"SELECT id FROM referral_packs WHERE referral_id IN {inside}", refs),
         "flag": _ids(conn, "SELECT id FROM child_flag_events WHERE child_id = ?", child_id),
-        "profile": _ids(conn, "SELECT id FROM profile_items WHERE child_id = ?", child_id)}
+        "profile": _ids(conn, "SELECT id FROM profile_items WHERE child_id = ?", child_id),
+        "decision": _ids(conn, "SELECT id FROM retention_decisions WHERE child_id = ?",
+                         child_id)}
     # The search indexes first: they are found through the versions and events.
     conn.execute(f"DELETE FROM record_fts WHERE rowid IN (SELECT rowid FROM record_versions "
                  f"WHERE record_id IN {inside})", (records,))

@@ -439,12 +439,40 @@ def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl
         apply_referral(conn, referral, n, applied)
     for n, item in enumerate(as_list(payload.get("profile"), "profile"), start=1):
         apply_profile_item(conn, item, n, applied)
+    decisions = as_list(payload.get("retention"), "retention")
     destroyed = as_list(payload.get("destroyed"), "destroyed")
-    if destroyed and limited:
-        raise NotAllowed(sender, "destructions")
+    if (destroyed or decisions) and limited:
+        raise NotAllowed(sender, "retention decisions and destructions")
+    for n, decision in enumerate(decisions, start=1):
+        apply_retention(conn, decision, n, applied)
     for n, item in enumerate(destroyed, start=1):
         apply_destruction(conn, item, n, applied)
     return applied
+
+
+def apply_retention(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    """A review decision from another DSL PC, kept beside this PC's (insert-if-absent)."""
+    where = f"retention decision {n}"
+    d = as_object(raw, where)
+    if is_destroyed(conn, "decision", id_field(d, "id", where)):
+        applied.add(REFUSED_DESTROYED)
+        return
+    if d.get("decision") not in ("extend", "hold", "release"):
+        raise BadPayload(f"{where} decision must be extend, hold or release")
+    until = text_field(d, "until", where, optional=True, limit=10)
+    if (until is None) != (d["decision"] != "extend"):
+        raise BadPayload(f"{where}: an extension, and only an extension, has a date")
+    if until is not None:
+        try:
+            date.fromisoformat(until)
+        except ValueError:
+            raise BadPayload(f"{where} until is not a date") from None
+    applied.add("retention decisions", _insert(conn, "retention_decisions", {
+        "id": id_field(d, "id", where), "child_id": _child_id(conn, d.get("upn"), where),
+        "decision": d["decision"], "until": until,
+        "reason": text_field(d, "reason", where, limit=2000),
+        "actor_id": known_user(conn, id_field(d, "actor_id", where), where),
+        "at": time_field(d, "at", where)}))
 
 
 def apply_destruction(conn: Connection, raw: object, n: int, applied: Applied) -> None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from app.clock import FakeClock
+from app.domain import retention
 from app.domain.child_flags import set_flag
 from app.domain.chronology import chronology
 from app.domain.concerns import ConcernDraft, record_concern, set_status
@@ -43,10 +44,18 @@ def test_a_destruction_reaches_the_other_dsl_pc_and_an_older_copy_is_refused(
             occurred_at=dsl.clock.now() - timedelta(hours=2),
             text="Imogen spoke of Brackenfold at the bus stop"))
         set_flag(dsl, child, "child-in-need", True, "Plan names Brackenfold")
+        retention.hold(dsl, child, "Synthetic inquiry about Brackenfold")
     school.sync("dsl")
     school.sync("deputy")
     with school.open("deputy") as deputy:
-        assert len(chronology(deputy, child_by_upn(deputy, UPN).id, audit=False)) == 1
+        mine = child_by_upn(deputy, UPN).id
+        assert len(chronology(deputy, mine, audit=False)) == 1
+        assert retention.file_review(deputy, mine).held  # a hold holds on every DSL PC
+        school.clock.advance(5)
+        retention.release(deputy, mine, "Inquiry closed")
+    school.sync("deputy")
+    school.sync("dsl")
+    with school.open("deputy") as deputy:
         # The deputy works on the record before hearing of the destruction: its copy of the
         # record goes to the hub after the destruction does.
         set_status(deputy, concern.id, "acknowledged", "Spoke to Brackenfold school")
