@@ -217,3 +217,24 @@ def test_the_policy_periods_and_decisions(school: SmallSchool, clock: FakeClock)
         assert not any("claim" in json.dumps(e.detail) for e in decisions)
     with school.open("teacher") as teacher, pytest.raises(AccessDenied):
         retention.files(teacher)
+
+
+def test_a_hold_survives_an_export_and_import(keyed_school: SmallSchool, tmp_path: Path) -> None:
+    """Retention decisions are the school's data too (docs/export.md)."""
+    from app.export.dump import export_store
+    from app.export.load import import_export
+    from app.store.access import unlock
+    from app.store.keys import TEST_KDF
+
+    olu, _ = write_file(keyed_school)
+    with keyed_school.open("dsl") as dsl:
+        retention.hold(dsl, olu, "Synthetic inquiry")
+        export_store(dsl, tmp_path / "out", passphrase=None)
+    import_export(tmp_path / "out", tmp_path / "new", admin_username="mover",
+                  admin_display_name="Morgan Mover", passphrase="mover passphrase one",
+                  export_passphrase=None, clock=keyed_school.clock, kdf=TEST_KDF)
+    with unlock(tmp_path / "new", "mover", "mover passphrase one",
+                clock=keyed_school.clock) as moved:
+        moved_olu = child_id(moved, OLU)
+        reviews = {r.child.upn: r for r in retention.files(moved)}
+    assert reviews[OLU].held and reviews[OLU].child.id == moved_olu
