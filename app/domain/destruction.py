@@ -132,8 +132,10 @@ def compact(session: Session) -> list[str]:
         conn.execute(f"VACUUM {schema}")
         busy = conn.execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchone()
         if busy and busy[0]:
-            problems.append(f"another window or sync still reads the {schema} store: close it, "
-                            "then run `concerndesk-cli retention compact` to empty its log")
+            store = "DSL store" if schema == "dsl" else "school store"
+            problems.append(f"another window or the sync still reads the {store}, so the "
+                            "destroyed rows are not yet overwritten in its file: close the "
+                            "other window, then run `concerndesk-cli retention compact`")
     return problems
 
 
