@@ -18,7 +18,7 @@ from app.domain.attachments import add_attachment
 from app.domain.child_flags import set_flag
 from app.domain.chronology import add_entry, chronology
 from app.domain.concerns import ConcernDraft, record_concern, set_status
-from app.domain.destruction import destroy, destroy_rows, is_destroyed
+from app.domain.destruction import compact_store, destroy, destroy_rows, is_destroyed
 from app.domain.referrals import create_referral
 from app.errors import AccessDenied, InputError
 from app.profile.model import Contact
@@ -238,3 +238,22 @@ def test_a_hold_survives_an_export_and_import(keyed_school: SmallSchool, tmp_pat
         moved_olu = child_id(moved, OLU)
         reviews = {r.child.upn: r for r in retention.files(moved)}
     assert reviews[OLU].held and reviews[OLU].child.id == moved_olu
+
+
+def test_a_reader_left_open_delays_the_compaction_and_says_so(
+        single_key_school: SmallSchool, clock: FakeClock) -> None:
+    school = single_key_school
+    olu, _ = write_file(school)
+    clock.set(REVIEW_DAY)
+    with school.open("dsl") as dsl:
+        keys = keys_of(dsl)
+        other = dsl.clone()  # a second window, or the sync worker, mid-read
+        try:
+            other.conn.execute("BEGIN")
+            other.conn.execute("SELECT count(*) FROM children").fetchone()
+            done = destroy(dsl, olu, confirm=True)
+            assert done.problems and "retention compact" in done.problems[0]
+        finally:
+            other.close()
+        assert compact_store(dsl) == []
+        assert scan_all(store_files(school), keys, *WORDS) == []
