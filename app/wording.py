@@ -36,6 +36,13 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
+def ordinal(n: int) -> str:
+    """ "1st", "2nd", "11th", "25th", "31st"."""
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def wait_text(seconds: float) -> str:
     """How long a wait is, rounded up so it is never said shorter than it is: "1 second",
     "30 seconds", "2 minutes" (61 to 120 s), "1 hour" (from 3,541 s)."""

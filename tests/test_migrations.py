@@ -102,3 +102,19 @@ def test_a_failed_migration_step_leaves_the_previous_version(tmp_path: Path,
     assert schema_version(conn) == 1
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'outbox'"
                         ).fetchone()[0] == 0
+
+
+def test_step_20_adds_the_retention_tables_to_a_single_file_store(tmp_path: Path) -> None:
+    """Migration 20 (retention, docs/retention.md): review decisions and destroyed ids; a
+    store with a DSL store gets them from that store's step 6 instead."""
+    key = os.urandom(32)
+    conn = connect(tmp_path / "store.db", key, create=True)
+    migrate(conn, target=19)
+    migrate(conn)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                              "'table'")}
+    assert {"retention_decisions", "destroyed_items"} <= tables
+    with pytest.raises(sqlcipher3.dbapi2.IntegrityError):
+        conn.execute("INSERT INTO retention_decisions (id, child_id, decision, reason, "
+                     "actor_id, at) VALUES ('d1', 'c1', 'forget', 'r', 'u1', 'now')")
+    conn.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.domain import retention
 from app.domain.chronology import add_entry, chronology
 from app.domain.concerns import (
     ConcernDraft,
@@ -25,6 +26,7 @@ from app.domain.search import search
 from app.errors import AccessDenied
 from app.store.backup import backup
 from app.store.session import Session
+from app.store.settings import RETENTION_SEN_YEARS, set_retention
 from app.store.users import add_user, change_role, disable_user, list_accounts, list_users
 from tests.conftest import PUPILS, SmallSchool
 
@@ -62,6 +64,10 @@ OPERATIONS: dict[str, Op] = {
     "list accounts": lambda s, c: list_accounts(s),
     "change an account's roles": lambda s, c: change_role(s, "teacher2", "staff,dsl"),
     "disable an account": lambda s, c: disable_user(s, "teacher2"),
+    "list files for retention review": lambda s, c: retention.files(s),
+    "hold a file at retention review": lambda s, c: retention.hold(s, c["child"], f"r{id(s)}")
+    if not retention.file_review(s, c["child"]).held else None,
+    "set the retention periods": lambda s, c: set_retention(s, {RETENTION_SEN_YEARS: "32"}),
 }
 
 ALLOWED = {
@@ -71,10 +77,12 @@ ALLOWED = {
             "amend another's concern", "triage inbox", "change a concern's status",
             "read a chronology", "add a chronology entry", "search all records", "list pupils",
             "find a pupil", "import the roster", "back up",
-            "add further information to another's concern", "search the whole school"},
+            "add further information to another's concern", "search the whole school",
+            "list files for retention review", "hold a file at retention review"},
     "office": set(),
     "admin": {"list pupils", "find a pupil", "import the roster", "list users", "add a user",
-              "back up", "list accounts", "change an account's roles", "disable an account"},
+              "back up", "list accounts", "change an account's roles", "disable an account",
+              "set the retention periods"},
 }
 ACCOUNT = {"staff": "teacher2", "dsl": "dsl", "office": "office", "admin": "admin"}
 

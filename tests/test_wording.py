@@ -48,3 +48,11 @@ def test_the_core_sentences_use_the_style() -> None:
     assert mark.text == f"printed by Olly Office at {shown}"
     state = DeliveryState(state="delivered", delivered_at=when, waiting=1)
     assert state.text == f"delivered to DSL team at {shown} (1 change still to send)"
+
+
+def test_ordinals_for_birthdays() -> None:
+    from app.wording import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 11, 12, 13, 21, 22, 25, 31, 101, 111)] == [
+        "1st", "2nd", "3rd", "11th", "12th", "13th", "21st", "22nd", "25th", "31st", "101st",
+        "111th"]

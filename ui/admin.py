@@ -169,6 +169,14 @@ class AdminPage(QWidget):
         self.auto_lock.valueChanged.connect(
             lambda n: self.auto_lock.setSuffix(" minute" if n == 1 else " minutes"))
         self.auto_lock.setAccessibleName("Lock after this many idle minutes")
+        # Retention periods (docs/retention.md): the admin sets them; files are the DSL's.
+        self.retention_years: dict[str, QSpinBox] = {}
+        for setting in settings.RETENTION:
+            box = QSpinBox(page)
+            box.setRange(settings.MIN_RETENTION_YEARS, settings.MAX_RETENTION_YEARS)
+            box.setSuffix(" years")
+            box.setAccessibleName(setting.label)
+            self.retention_years[setting.key] = box
         self.school_message = FieldMessage(page)
         save = QPushButton("Save school se&ttings", page)
         save.clicked.connect(self._save_school)
@@ -180,6 +188,8 @@ class AdminPage(QWidget):
             edit.setAccessibleName(setting.label)
             form.addRow(setting.label, edit)
         form.addRow(settings.AUTO_LOCK_MINUTES.label, self.auto_lock)
+        for setting in settings.RETENTION:
+            form.addRow(setting.label, self.retention_years[setting.key])
         form.addRow("", self.school_message)
         form.addRow("", save)
         return page
@@ -190,8 +200,12 @@ class AdminPage(QWidget):
         values = {key: edit.text() for key, edit in self.setting_edits.items()}
         minutes = str(self.auto_lock.value())
         by_key = {s.key: s for s in settings.ALL}
+        periods = {by_key[key]: str(box.value()) for key, box in self.retention_years.items()}
 
         def save(session: Any) -> int:
+            changed = {s: v for s, v in periods.items() if settings.get(session, s) != v}
+            if changed:  # first, and checked together: a refusal saves nothing
+                settings.set_retention(session, changed)
             settings.set_school_name(session, name)
             for key, value in values.items():
                 settings.set_value(session, by_key[key], value)
@@ -224,3 +238,5 @@ class AdminPage(QWidget):
         for key, edit in self.setting_edits.items():
             edit.setText(values.get(key, ""))
         self.auto_lock.setValue(minutes)
+        for key, box in self.retention_years.items():
+            box.setValue(int(values.get(key) or 25))

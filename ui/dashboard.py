@@ -3,6 +3,7 @@ notifications (Operation Encompass) by month, for the governors' report."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.stats import Statistics, statistics
@@ -25,6 +26,8 @@ def months_title(keys: list[str]) -> str:
 
 
 class DashboardPage(QWidget):
+    review_files = Signal()  # the DSL asks for the retention review
+
     def __init__(self, db: Db, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -39,9 +42,12 @@ class DashboardPage(QWidget):
         self.summary.setWordWrap(True)
         refresh = QPushButton("&Refresh", self)
         refresh.clicked.connect(self.refresh)
+        review = QPushButton("Files due for re&view…", self)
+        review.clicked.connect(self.review_files.emit)
         top = QHBoxLayout()
         top.addWidget(heading("Dashboard", self))
         top.addStretch(1)
+        top.addWidget(review)
         top.addWidget(refresh)
         grid = QGridLayout()
         grid.addWidget(self.by_month, 0, 0)

@@ -84,7 +84,12 @@ class Workspace(QWidget):
             self.record_page.load_saved_draft()
         if "dsl" in roles:
             self._add("referrals", "Referrals", ReferralsPage(db, clock=clock, parent=self))
-            self._add("dashboard", "Dashboard", DashboardPage(db, self))
+            dashboard = DashboardPage(db, self)
+            dashboard.review_files.connect(lambda: self.show_page("retention"))
+            self._add("dashboard", "Dashboard", dashboard)
+            from ui.retention_page import RetentionPage
+
+            self._add("retention", "Retention review", RetentionPage(db, self))
         if "office" in roles:
             from ui.print_queue import PrintQueuePage
 

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         export_commands,
         profile_commands,
         referral_commands,
+        retention_commands,
         sar_commands,
         selftest_command,
         sync_commands,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     encompass_commands.register(sub)
     export_commands.register(sub)
     sar_commands.register(sub)
+    retention_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser

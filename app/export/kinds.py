@@ -126,6 +126,14 @@ KINDS: tuple[Kind, ...] = (
         "sha256:text twin:json"),
          "Released referral packs: the PDF as released is referral_packs/<id>.pdf, its "
          "machine-readable twin (docs/pack-schema.json) is 'twin'.", True, "pdf"),
+    Kind("retention_decisions", "retention_decisions", _c(
+        "id:text child_id:text decision:text until:text? reason:text actor_id:text at:time"),
+         "The DSL's decisions at retention review (docs/retention.md): 'extend' (to the date "
+         "'until'), 'hold' or 'release', each with its reason.", True),
+    Kind("destroyed_items", "destroyed_items", _c(
+        "id:text kind:text child_id:text destroyed_at:time"),
+         "The ids of rows destroyed at retention review, by kind, so an older copy is never "
+         "brought back; no content.", True),
     Kind("audit_school", "main.audit", _AUDIT,
          "The school store's audit trail, hash-chained: hash = SHA-256(bytes of prev_hash || "
          "canonical JSON of [id, at, actor, action, object_type, object_id, detail, "

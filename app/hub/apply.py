@@ -32,6 +32,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from app.domain.destruction import REMEMBERED, destroy_rows, is_destroyed
 from app.domain.records import CHILD_ROLES, ENTRY_KINDS, STRUCTURED_KINDS, details_json
 from app.errors import InputError
 from app.hub.apply_attachments import complete_waiting_attachments
@@ -116,10 +117,17 @@ def _insert(conn: Connection, table: str, row: dict[str, Any]) -> int:
     return int(cur.rowcount or 0)
 
 
+REFUSED_DESTROYED = "destroyed at review, not brought back"
+DESTROYED_FILES = "files destroyed at review"
+
+
 def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> None:
     where = f"record {n}"
     r = as_object(raw, where)
     rid = id_field(r, "id", where)
+    if is_destroyed(conn, "record", rid):  # an older copy, sent before the destruction
+        applied.add(REFUSED_DESTROYED)
+        return
     kind = r.get("kind")
     if kind not in {"concern", "entry"}:
         raise BadPayload(f"{where} kind must be concern or entry")
@@ -261,6 +269,9 @@ def apply_flag(conn: Connection, raw: object, n: int, applied: Applied) -> None:
     f = as_object(raw, where)
     if f.get("value") not in (0, 1):
         raise BadPayload(f"{where} value must be 0 or 1")
+    if is_destroyed(conn, "flag", id_field(f, "id", where)):
+        applied.add(REFUSED_DESTROYED)
+        return
     applied.add("flag events", _insert(conn, "child_flag_events", {
         "id": id_field(f, "id", where), "child_id": _child_id(conn, f.get("upn"), where),
         "flag": text_field(f, "flag", where, limit=64), "value": f["value"],
@@ -273,6 +284,9 @@ def apply_profile_item(conn: Connection, raw: object, n: int, applied: Applied) 
     """One row of a child's profile; the receiving PC keeps the union of rows."""
     where = f"profile item {n}"
     p = as_object(raw, where)
+    if is_destroyed(conn, "profile", id_field(p, "id", where)):
+        applied.add(REFUSED_DESTROYED)
+        return
     if p.get("kind") not in KINDS:
         raise BadPayload(f"{where} kind is not one of " + ", ".join(KINDS))
     if p.get("source") not in SOURCES:
@@ -296,6 +310,9 @@ def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> N
     where = f"referral {n}"
     r = as_object(raw, where)
     rid = id_field(r, "id", where)
+    if is_destroyed(conn, "referral", rid):
+        applied.add(REFUSED_DESTROYED)
+        return
     applied.add("referrals", _insert(conn, "referrals", {
         "id": rid, "child_id": _child_id(conn, r.get("upn"), where),
         "created_by": known_user(conn, id_field(r, "created_by", where), where),
@@ -422,7 +439,60 @@ def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl
         apply_referral(conn, referral, n, applied)
     for n, item in enumerate(as_list(payload.get("profile"), "profile"), start=1):
         apply_profile_item(conn, item, n, applied)
+    decisions = as_list(payload.get("retention"), "retention")
+    destroyed = as_list(payload.get("destroyed"), "destroyed")
+    if (destroyed or decisions) and limited:
+        raise NotAllowed(sender, "retention decisions and destructions")
+    for n, decision in enumerate(decisions, start=1):
+        apply_retention(conn, decision, n, applied)
+    for n, item in enumerate(destroyed, start=1):
+        apply_destruction(conn, item, n, applied)
     return applied
+
+
+def apply_retention(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    """A review decision from another DSL PC, kept beside this PC's (insert-if-absent)."""
+    where = f"retention decision {n}"
+    d = as_object(raw, where)
+    if is_destroyed(conn, "decision", id_field(d, "id", where)):
+        applied.add(REFUSED_DESTROYED)
+        return
+    if d.get("decision") not in ("extend", "hold", "release"):
+        raise BadPayload(f"{where} decision must be extend, hold or release")
+    until = text_field(d, "until", where, optional=True, limit=10)
+    if (until is None) != (d["decision"] != "extend"):
+        raise BadPayload(f"{where}: an extension, and only an extension, has a date")
+    if until is not None:
+        try:
+            date.fromisoformat(until)
+        except ValueError:
+            raise BadPayload(f"{where} until is not a date") from None
+    applied.add("retention decisions", _insert(conn, "retention_decisions", {
+        "id": id_field(d, "id", where), "child_id": _child_id(conn, d.get("upn"), where),
+        "decision": d["decision"], "until": until,
+        "reason": text_field(d, "reason", where, limit=2000),
+        "actor_id": known_user(conn, id_field(d, "actor_id", where), where),
+        "at": time_field(d, "at", where)}))
+
+
+def apply_destruction(conn: Connection, raw: object, n: int, applied: Applied) -> None:
+    """A child's file destroyed at review on another DSL PC: the same rows go here, and the
+    ids it destroyed are remembered so an older copy still on its way is refused. The
+    receiving session compacts the store once the transaction commits (app/hub/sync.py)."""
+    where = f"destruction {n}"
+    d = as_object(raw, where)
+    child_id = _child_id(conn, d.get("upn"), where)
+    at = time_field(d, "destroyed_at", where)
+    ids = as_object(d.get("ids"), f"{where} ids")
+    gone = destroy_rows(conn, child_id, at)
+    for kind in REMEMBERED:
+        for i, raw_id in enumerate(as_list(ids.get(kind), f"{where} {kind} ids")):
+            if not isinstance(raw_id, str) or not 0 < len(raw_id) <= 64:
+                raise BadPayload(f"{where} {kind} id {i + 1} is not an id")
+            conn.execute("INSERT OR IGNORE INTO destroyed_items (id, kind, child_id, "
+                         "destroyed_at) VALUES (?,?,?,?)", (raw_id, kind, child_id, at))
+    applied.add(DESTROYED_FILES)
+    applied.add("rows destroyed", sum(gone.counts.values()))
 
 
 def apply_pack(conn: Connection, payload: dict[str, Any]) -> Applied:

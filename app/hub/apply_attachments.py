@@ -11,6 +11,7 @@ from typing import Any
 
 from app.clock import iso, parse_iso
 from app.domain.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
+from app.domain.destruction import is_destroyed
 from app.hub.apply_checks import (
     LIMITED,
     Applied,
@@ -100,6 +101,10 @@ def apply_attachment_chunk(conn: Connection, payload: dict[str, Any], received_a
     apply_users(conn, as_list(payload.get("users"), "users"), applied,
                 known_only=sender in LIMITED)
     meta = _attachment_meta(payload.get("attachment"))
+    if is_destroyed(conn, "attachment", meta["id"]) or is_destroyed(conn, "record",
+                                                                     meta["record_id"]):
+        applied.add("destroyed at review, not brought back")
+        return applied
     known_user(conn, meta["added_by"], "attachment")
     if sender == "staff":
         if _staff_may_attach(conn, meta) is False:

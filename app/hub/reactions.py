@@ -10,11 +10,13 @@ from app.hub import sealing
 from app.hub.provision import replicate_accounts
 from app.hub.replicate import (
     replicate_attachment,
+    replicate_destruction,
     replicate_flags,
     replicate_pack,
     replicate_profile,
     replicate_record,
     replicate_referral,
+    replicate_retention,
     replicate_roster,
 )
 from app.store.session import Session, on_change, on_open
@@ -26,6 +28,8 @@ _ONE_EACH = {
     "referral": replicate_referral,  # created, edited, approved, released, queued, receipted
     "pack": replicate_pack,  # released for print: to the office print queue
     "attachment": replicate_attachment,  # a file attached: to the DSL team, in chunks
+    "retention": replicate_retention,  # a review decision: extend, hold, release
+    "destruction": replicate_destruction,  # a child's file destroyed at review
 }
 
 

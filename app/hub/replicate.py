@@ -176,6 +176,8 @@ class Snapshot:
         self.flags: list[dict[str, Any]] = []
         self.referrals: list[dict[str, Any]] = []
         self.profile: list[dict[str, Any]] = []
+        self.destroyed: list[dict[str, Any]] = []
+        self.retention: list[dict[str, Any]] = []
         self.child_ids: set[str] = set()
         self.user_ids: set[str] = {by}
 
@@ -210,6 +212,31 @@ class Snapshot:
         self.user_ids |= users
         self.child_ids |= children
 
+    def add_retention(self, child_id: str) -> None:
+        """The DSL's review decisions on a child's file (extend, hold, release), so a hold made
+        on one DSL PC holds on every one."""
+        rows = _rows(self.conn, "SELECT d.id, c.upn, d.decision, d.until, d.reason, "
+                     "d.actor_id, d.at FROM retention_decisions d JOIN children c ON c.id = "
+                     "d.child_id WHERE d.child_id = ? ORDER BY d.at, d.id", (child_id,),
+                     ("id", "upn", "decision", "until", "reason", "actor_id", "at"))
+        self.retention += rows
+        self.user_ids |= {r["actor_id"] for r in rows}
+        self.child_ids.add(child_id)
+
+    def add_destruction(self, child_id: str) -> None:
+        """A file destroyed at review: the child's UPN and the ids destroyed, no content."""
+        ids: dict[str, list[str]] = {}
+        at = ""
+        for object_id, kind, destroyed_at in self.conn.execute(
+                "SELECT id, kind, destroyed_at FROM destroyed_items WHERE child_id = ? "
+                "ORDER BY kind, id", (child_id,)):
+            ids.setdefault(kind, []).append(object_id)
+            at = max(at, destroyed_at)
+        upn = self.conn.execute("SELECT upn FROM children WHERE id = ?", (child_id,)
+                                ).fetchone()[0]
+        self.destroyed.append({"upn": upn, "destroyed_at": at, "ids": ids})
+        self.child_ids.add(child_id)
+
     def add_children(self, child_ids: Iterable[str]) -> None:
         self.child_ids |= set(child_ids)
 
@@ -221,6 +248,10 @@ class Snapshot:
                    "records": self.records, "flags": self.flags, "referrals": self.referrals}
         if self.profile:  # only then: a PC from before profiles reads the rest as it did
             payload["profile"] = self.profile
+        if self.retention:
+            payload["retention"] = self.retention
+        if self.destroyed:
+            payload["destroyed"] = self.destroyed
         return payload
 
 
@@ -272,6 +303,27 @@ def replicate_profile(session: Session, child_id: str) -> None:
 def replicate_referral(session: Session, referral_id: str) -> None:
     """Hook: a referral was created, edited, approved, released, queued or receipted."""
     _replicate(session, Snapshot.add_referral, "referral", referral_id)
+
+
+def replicate_retention(session: Session, child_id: str) -> None:
+    """Hook: a review decision on a child's file (extend, hold, release). Its outbox row names
+    no child: every account of this PC can read the outbox, and a decision says there is a
+    file."""
+    if not _replicating(session):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_retention(child_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), "retention", None)
+
+
+def replicate_destruction(session: Session, child_id: str) -> None:
+    """Hook: a child's file was destroyed at review; every DSL PC destroys the same. Queued
+    without the child's id on the outbox row, which every account of this PC can read."""
+    if not _replicating(session):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_destruction(child_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), "destruction", None)
 
 
 def replicate_roster(session: Session, upns: Iterable[str]) -> None:

@@ -22,6 +22,7 @@ update is applied: lists and envelopes may reach the hub in any order.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +38,9 @@ from app.delivery.services import (
     make_client,
 )
 from app.delivery.team_keys import device_fingerprint, held_teams
+from app.domain.destruction import compact
 from app.errors import ConcernDeskError, InputError
-from app.hub.apply import apply_pack, apply_snapshot
+from app.hub.apply import DESTROYED_FILES, apply_pack, apply_snapshot
 from app.hub.apply_attachments import apply_attachment_chunk, purge_stale_chunks
 from app.hub.apply_checks import Applied, NotKnownYet, parse_payload
 from app.hub.heads import check_heads
@@ -87,6 +89,8 @@ PAYLOAD_TYPE = {"record": "snapshot", "roster": "snapshot", "attachment": "attac
                 "pack-release": "pack", "provision": "provision", "accounts": "accounts",
                 "devices": "devices"}
 MAX_HELD = 1000  # envelopes kept to fetch again; beyond it, refused for good
+
+log = logging.getLogger(__name__)
 
 
 class Refused(ConcernDeskError):
@@ -302,6 +306,9 @@ def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
             return Received(item.id, item.kind, "refused", "its content does not fit this "
                             "store")
         raise
+    if applied.counts.get(DESTROYED_FILES):  # reclaim the space, empty the log (retention.md)
+        for problem in compact(session):
+            log.warning("after a destruction from the hub: %s", problem)
     what = ", ".join(f"{n} {k}" for k, n in sorted(applied.counts.items())) or "nothing new"
     return Received(item.id, item.kind, "applied", what)
 

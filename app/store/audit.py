@@ -53,6 +53,7 @@ ACTIONS = frozenset({
     "create", "amend", "view", "search", "export", "print", "sync", "login", "failed-login",
     "lock", "import", "status", "user", "settings", "backup", "restore", "verify", "recovery",
     "release", "approve", "queue", "receipt",
+    "retention", "destroy",  # a review decision; a file destroyed (the tombstone)
 })
 
 

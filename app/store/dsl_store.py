@@ -21,7 +21,14 @@ from pathlib import Path
 from app.errors import StoreDamaged
 from app.store.db import Connection, DatabaseError, damaged_message, statements, transaction
 from app.store.keys import key_id
-from app.store.schema import ENTRY_DETAILS, PROFILE_ITEMS, SAR_DRAFTS, SIGNED_AUDIT, qualified
+from app.store.schema import (
+    ENTRY_DETAILS,
+    PROFILE_ITEMS,
+    RETENTION,
+    SAR_DRAFTS,
+    SIGNED_AUDIT,
+    qualified,
+)
 
 DSL_FILE = "dsl.db"
 SCHEMA = "dsl"
@@ -31,7 +38,7 @@ SCHEMA = "dsl"
 MOVED = ("records", "record_versions", "record_children", "record_status", "record_links",
          "attachments", "attachment_chunks", "referrals", "referral_versions",
          "referral_status", "referral_packs", "child_flag_events", "record_fts",
-         "profile_items", "sar_drafts")
+         "profile_items", "sar_drafts", "retention_decisions", "destroyed_items")
 DROPPED_WITH_THEM = ("concern_state", "status_note_fts", "record_more_fts")
 KEEP_ROWID = ("record_versions", "record_fts")  # the search index joins on the version rowid
 
@@ -244,6 +251,9 @@ MIGRATIONS: list[str] = [
     # 5 — subject access drafts (the school store's step 18, which a store with a DSL store
     # skips: app/store/schema.py, DslTables)
     qualified(SAR_DRAFTS, "dsl."),
+    # 6 — retention decisions and destroyed ids (the school store's step 20, which a store
+    # with a DSL store skips)
+    qualified(RETENTION, "dsl."),
 ]
 LATEST = len(MIGRATIONS)
 

@@ -19,6 +19,7 @@ class Perm(Enum):
     MANAGE_REFERRALS = "prepare referrals"
     KEEP_PROFILES = "keep children's profiles (contacts, household, GP …)"
     ANSWER_SUBJECT_ACCESS = "answer subject access requests"
+    REVIEW_RETENTION = "review children's files for retention and destroy them"
     READ_RELEASED_PACKS = "read released referral packs"
     PRINT_RELEASED_PACKS = "print released referral packs"
     LIST_PUPILS = "see the pupil roster"
@@ -36,7 +37,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
                         Perm.SYNC}),
     "dsl": frozenset({Perm.RECORD_CONCERN, Perm.READ_OWN_CONCERNS, Perm.READ_ALL_RECORDS,
                       Perm.TRIAGE, Perm.ADD_ENTRY, Perm.AMEND_ANY, Perm.MANAGE_REFERRALS,
-                      Perm.KEEP_PROFILES, Perm.ANSWER_SUBJECT_ACCESS,
+                      Perm.KEEP_PROFILES, Perm.ANSWER_SUBJECT_ACCESS, Perm.REVIEW_RETENTION,
                       Perm.READ_RELEASED_PACKS, Perm.PRINT_RELEASED_PACKS, Perm.LIST_PUPILS,
                       Perm.IMPORT_ROSTER, Perm.BACKUP, Perm.EXPORT, Perm.READ_AUDIT,
                       Perm.SYNC}),

@@ -57,6 +57,29 @@ SAR_DRAFTS = """
     );
     CREATE INDEX {s}sar_drafts_child ON sar_drafts (child_id, created_at);
     """
+# Retention (issue #20, docs/retention.md): the DSL's decisions on a child's file at review
+# (extend to a date, hold, release a hold), and the ids of rows destroyed at review, kept so
+# an older copy arriving later from another PC is refused rather than brought back. Ids and
+# times only: nothing of what was destroyed.
+RETENTION = """
+    CREATE TABLE {s}retention_decisions (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('extend', 'hold', 'release')),
+        until TEXT,
+        reason TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX {s}retention_decisions_child ON retention_decisions (child_id, at);
+    CREATE TABLE {s}destroyed_items (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        child_id TEXT NOT NULL,
+        destroyed_at TEXT NOT NULL
+    );
+    CREATE INDEX {s}destroyed_items_child ON destroyed_items (child_id);
+    """
 
 
 MIGRATIONS: list[str] = [
@@ -509,6 +532,9 @@ MIGRATIONS: list[str] = [
         signed_at TEXT NOT NULL
     );
     """,
+    # 20 — retention (issue #20, docs/retention.md): review decisions (extend, hold, release)
+    # and the ids of destroyed rows. A store with a DSL store gets it from that store's step 6.
+    DslTables(qualified(RETENTION, "")),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -24,7 +24,17 @@ SCHOOL_EMAIL = Setting("school_secure_email", "", "Secure email for safeguarding
 SCHOOL_DSL_NAME = Setting("school_dsl_name", "", "Designated safeguarding lead's name")
 SCHOOL_DSL_PHONE = Setting("school_dsl_phone", "", "DSL's direct line")
 SCHOOL_DETAILS = (SCHOOL_ADDRESS, SCHOOL_PHONE, SCHOOL_EMAIL, SCHOOL_DSL_NAME, SCHOOL_DSL_PHONE)
-ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS)
+# Retention (docs/retention.md): a child's file is reviewed at this birthday (IRMS toolkit: the
+# 25th), later for a child with SEN (31st) or who has been looked after (the school's choice).
+RETENTION_YEARS = Setting("retention_years", "25", "Review a child's file at this birthday")
+RETENTION_SEN_YEARS = Setting("retention_sen_years", "31",
+                              "Review the file of a child with SEN at this birthday")
+RETENTION_LOOKED_AFTER_YEARS = Setting("retention_looked_after_years", "25",
+                                       "Review the file of a looked-after child at this "
+                                       "birthday")
+RETENTION = (RETENTION_YEARS, RETENTION_SEN_YEARS, RETENTION_LOOKED_AFTER_YEARS)
+MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 25, 100
+ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS, *RETENTION)
 
 
 def get(session: Session, setting: Setting) -> str:
@@ -40,6 +50,8 @@ def set_value(session: Session, setting: Setting, value: str) -> None:
     value = value.strip()
     if setting is AUTO_LOCK_MINUTES and (not value.isdigit() or not 1 <= int(value) <= 60):
         raise InputError("auto-lock", "give a whole number of minutes from 1 to 60")
+    if setting in RETENTION:
+        _check_years(session, setting, value)
     with session.tx():
         session.set_meta(f"setting:{setting.key}", value)
         session.audit("settings", "setting", setting.key)
@@ -52,3 +64,44 @@ def set_school_name(session: Session, name: str) -> None:
     with session.tx():
         session.set_meta("school_name", name.strip())
         session.audit("settings", "setting", "school_name")
+
+
+def retention_years(session: Session, setting: Setting) -> int:
+    return int(get(session, setting))
+
+
+def _years(setting: Setting, value: str) -> int:
+    value = value.strip()
+    if not value.isdigit() or not MIN_RETENTION_YEARS <= int(value) <= MAX_RETENTION_YEARS:
+        raise InputError("retention", f"give a whole number of years from "
+                         f"{MIN_RETENTION_YEARS} to {MAX_RETENTION_YEARS} "
+                         f"({setting.label.lower()})")
+    return int(value)
+
+
+def _check_years(session: Session, setting: Setting, value: str) -> None:
+    proposed = {s.key: retention_years(session, s) for s in RETENTION}
+    proposed[setting.key] = _years(setting, value)
+    _check_periods(proposed)
+
+
+def _check_periods(years: dict[str, int]) -> None:
+    # Never shorter than the toolkit's 25 years, and the longer periods never shorter than
+    # the school's own default: a "longer" period that is shorter would puzzle the review.
+    base = years[RETENTION_YEARS.key]
+    if any(years[s.key] < base for s in RETENTION[1:]):
+        raise InputError("retention", f"the SEN and looked-after periods cannot be shorter "
+                         f"than the school's default of {base} years: lengthen those first")
+
+
+def set_retention(session: Session, values: dict[Setting, str]) -> None:
+    """Sets some of the retention periods at once, checked together (one audit event each)."""
+    session.require(Perm.MANAGE_SETTINGS)
+    proposed = {s.key: retention_years(session, s) for s in RETENTION}
+    for setting, value in values.items():
+        proposed[setting.key] = _years(setting, value)
+    _check_periods(proposed)
+    with session.tx():
+        for setting in values:
+            session.set_meta(f"setting:{setting.key}", str(proposed[setting.key]))
+            session.audit("settings", "setting", setting.key)

@@ -20,7 +20,7 @@ def test_dsl_triages_builds_the_chronology_and_releases_a_referral(qtbot, make_w
     window = make_window()
     sign_in(qtbot, window, "dsl")
     assert nav_titles(window) == ["Inbox", "Children", "Search", "Record a concern",
-                                  "My concerns", "Referrals", "Dashboard"]
+                                  "My concerns", "Referrals", "Dashboard", "Retention review"]
     inbox = window.workspace.pages["inbox"]
     settle(qtbot, window)
     rows = inbox.model.rows

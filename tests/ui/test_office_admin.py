@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QTabWidget
 
 from app.pack.assembly import release_referral
 from app.store.access import unlock
@@ -124,10 +124,20 @@ def test_admin_manages_accounts_and_settings(qtbot, make_window) -> None:  # typ
 
     admin.auto_lock.setValue(9)
     admin.setting_edits["school_phone"].setText("01234 000000")
+    years = admin.retention_years
+    years["retention_sen_years"].setValue(24 + 1)
+    years["retention_years"].setValue(30)  # longer than SEN: refused in words
+    admin._save_school()
+    settle(qtbot, window)
+    assert "cannot be shorter" in admin.school_message.text()
+    years["retention_sen_years"].setValue(35)
+    years["retention_looked_after_years"].setValue(40)
     admin._save_school()
     settle(qtbot, window)
     assert window.idle.interval_ms == 9 * 60_000
     assert "saved" in window.messages.text
+    admin.findChild(QTabWidget).setCurrentIndex(1)  # the School tab, for a look
+    admin.grab().save("/tmp/retention-admin.png")
 
     window.lock_now()
     settle(qtbot, window)
