@@ -207,3 +207,19 @@ def test_a_very_common_word_ranks_only_the_newest_matches_and_says_so(
     with school.open("teacher") as teacher:  # staff search only their own: never windowed
         mine = search(teacher, "lunchbox")
         assert not mine.newest_only and len(mine) == 6
+
+
+def test_a_refused_lookup_audits_the_id_asked_for_and_never_other_words(
+        school: SmallSchool) -> None:
+    """The school store's trail is readable by every account: a name typed where an id goes
+    must not land there."""
+    from app.domain.records import resolve_for
+    from app.store.audit import events
+
+    with school.open("teacher") as teacher:
+        for asked in ("Quillon Ada", "9f1c2d3e-0000-4000-8000-00000000abcd"):
+            with pytest.raises(AccessDenied):
+                resolve_for(teacher, asked)
+        denied = [e.object_id for e in events(teacher.conn) if e.detail.get("denied")]
+    assert {"(not an id)", "9f1c2d3e-0000-4000-8000-00000000abcd"} <= set(denied)
+    assert not any("quillon" in (d or "") for d in denied)

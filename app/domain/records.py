@@ -8,6 +8,7 @@ record apart, both versions are kept; the latest (by version, then time, then id
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -226,6 +227,8 @@ def resolve_record_id(conn: Connection, some_id: str) -> str:
     return str(row[0])
 
 
+_ID_SHAPE = re.compile(r"[0-9a-f-]{4,64}")  # a record id or its prefix, as the CLI takes it
+
 # One refusal for every way a staff member asks for a record that is not theirs.
 NOT_YOURS = "You can only see the concerns you recorded yourself."
 
@@ -239,8 +242,12 @@ def resolve_for(session: Session, some_id: str) -> str:
     except NotFound:
         if session.can(Perm.READ_ALL_RECORDS):
             raise
-    # The id asked for, not anything about a child: the DSL team sees who tried what.
-    session.audited("view", "record", some_id.strip().lower()[:64], denied=True)
+    # The id asked for, never anything else typed there (a name typed by mistake would sit
+    # in the school store's trail, which every account can read): the DSL team sees who
+    # tried which id.
+    asked = some_id.strip().lower()[:64]
+    session.audited("view", "record", asked if _ID_SHAPE.fullmatch(asked) else "(not an id)",
+                    denied=True)
     raise AccessDenied(NOT_YOURS)
 
 
