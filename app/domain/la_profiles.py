@@ -149,15 +149,15 @@ def parse_profile(raw: object, where: str, *, builtin: bool = False) -> LaProfil
         sections.append(Section(need(rs, "title", str, at), tuple(questions)))
     if not sections:
         problems.append("form: needs at least one section")
+    name, in_hours = need(raw, "name", str, where), need(phones, "in_hours", str, "phones")
+    out_of_hours, title = need(phones, "out_of_hours", str, "phones"), need(form, "title", str,
+                                                                          "form")
     if problems:
         raise InputErrors(f"{where} is not a valid LA profile:", problems)
     modelled = raw.get("modelled_on")
-    return LaProfile(pid, version, need(raw, "name", str, where),
-                     str(raw.get("service") or "front door"),
-                     need(phones, "in_hours", str, "phones"),
-                     need(phones, "out_of_hours", str, "phones"), kind,
-                     url if kind == "portal" else None, email if kind == "email" else None,
-                     need(form, "title", str, "form"), tuple(sections),
+    return LaProfile(pid, version, name, str(raw.get("service") or "front door"), in_hours,
+                     out_of_hours, kind, url if kind == "portal" else None,
+                     email if kind == "email" else None, title, tuple(sections),
                      modelled.get("title") if isinstance(modelled, dict) else None,
                      raw.get("fictional") is True, builtin)
 
