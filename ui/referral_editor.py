@@ -24,20 +24,25 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock, parse_iso
+from app.delivery import la_routes
 from app.delivery.outbox import OutboxItem
 from app.delivery.outbox import items as outbox_items
 from app.delivery.referral import queue_referral
 from app.delivery.status import summary as sync_summary
 from app.domain import referrals as core
 from app.domain.chronology import ChronologyItem, chronology
+from app.domain.la_profiles import LaProfile, chosen_profile, editor_layout
 from app.domain.pupils import child_by_id
 from app.domain.referral_form import FIELDS, SECTIONS
 from app.errors import InputError, InputErrors, NotFound
 from app.pack.assembly import PrintedMark, printed_marks, release_referral
 from ui.chronology_model import KIND_WORDS, first_line
+from ui.clipboard import Clipboard
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
+from ui.la_route_dialogs import LaAnswerDialog, PhoneSentDialog, SecureEmailDialog
 from ui.ops import Db
+from ui.portal_assist import PortalAssistDialog
 from ui.referral_form_widget import ReferralFormWidget
 from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
@@ -51,7 +56,8 @@ STATUS_WORDS = {"draft": "Draft", "approved": "Approved by the DSL",
 NO_FRONT_DOOR_SHORT = "Cannot send: no LA front door is set up (Admin → Services)."
 NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
                  "Ask your admin to set up the LA front door (Admin → Services).")
-Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark]]
+Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark],
+               LaProfile, la_routes.RouteState]
 
 
 def deliveries(session: Any) -> dict[str, list[OutboxItem]]:
@@ -95,15 +101,19 @@ def _load(session: Any, referral_id: str) -> Loaded:
     return (referral, child_by_id(session, referral.child_id),
             chronology(session, referral.child_id), deliveries(session).get(referral.id, []),
             "frontdoor" in sync_summary(session).services,
-            printed_marks(session, referral.id))
+            printed_marks(session, referral.id), chosen_profile(session),
+            la_routes.route_state(session, referral.id))
 
 
 class ReferralsPage(QWidget):
-    def __init__(self, db: Db, *, clock: Clock | None = None,
+    def __init__(self, db: Db, *, clock: Clock | None = None, clipboard: Clipboard | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        self.clipboard = clipboard or Clipboard()
         self.referral: Any = None
+        self.profile: LaProfile | None = None  # the school's LA, as the form is laid out
+        self.route_state = la_routes.RouteState()
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Referrals", self))
         self.model = RowsModel([
@@ -124,6 +134,9 @@ class ReferralsPage(QWidget):
         self.delivery = QLabel(editor)
         self.delivery.setWordWrap(True)
         self.delivery.setAccessibleName("Delivery to the LA front door")
+        self.route = QLabel(editor)
+        self.route.setWordWrap(True)
+        self.route.setAccessibleName("How the referral was sent, the LA's reference and outcome")
         self.message = FieldMessage(editor)
         self.form = ReferralFormWidget(FIELDS, SECTIONS, editor)
         self.entries = QListWidget(editor)
@@ -146,10 +159,27 @@ class ReferralsPage(QWidget):
                        self.queue_button):
             buttons.addWidget(button)
         buttons.addWidget(self.queue_reason, 1)
+        # The routes to an LA without our front door, and what ends every route.
+        self.portal_button = QPushButton("Portal a&ssist…", editor)
+        self.portal_button.clicked.connect(self.portal_assist)
+        self.email_button = QPushButton("Send by secure &email…", editor)
+        self.email_button.clicked.connect(self.secure_email)
+        self.phone_button = QPushButton("Made by p&hone…", editor)
+        self.phone_button.clicked.connect(self.by_phone)
+        self.reference_button = QPushButton("LA's re&ference…", editor)
+        self.reference_button.clicked.connect(lambda: self.la_answer("reference"))
+        self.outcome_button = QPushButton("LA's decisio&n…", editor)
+        self.outcome_button.clicked.connect(lambda: self.la_answer("outcome"))
+        routes = QHBoxLayout()
+        for button in (self.portal_button, self.email_button, self.phone_button,
+                       self.reference_button, self.outcome_button):
+            routes.addWidget(button)
+        routes.addStretch(1)
         body = QVBoxLayout(editor)
         body.addWidget(self.title)
         body.addWidget(self.status)
         body.addWidget(self.delivery)
+        body.addWidget(self.route)
         body.addWidget(self.message)
         body.addWidget(self.form)
         body.addWidget(QLabel("<b>Chronology entries to send</b> (Space ticks or unticks)",
@@ -165,6 +195,7 @@ class ReferralsPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(scroll, 1)
         right_layout.addLayout(buttons)
+        right_layout.addLayout(routes)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(right)
@@ -207,8 +238,13 @@ class ReferralsPage(QWidget):
             self.open_referral(self.referral.id)
 
     def _show(self, loaded: Loaded) -> None:
-        referral, child, items, envelopes, self.frontdoor_set, printed = loaded
+        (referral, child, items, envelopes, self.frontdoor_set, printed, profile,
+         self.route_state) = loaded
         self.referral = referral
+        self._arrange(profile)
+        self.route.setText(f"<b>{profile.name}</b>: {profile.route_words}; phone "
+                           f"{profile.phone_in_hours} (out of hours "
+                           f"{profile.phone_out_of_hours}).<br>{self.route_state.summary}")
         sentence = delivery_state(envelopes)[1]
         if not envelopes and referral.status in ("approved", "released") and \
                 not self.frontdoor_set:
@@ -237,8 +273,31 @@ class ReferralsPage(QWidget):
         self._show_buttons()
         self.refresh()
 
+    def _arrange(self, profile: LaProfile) -> None:
+        """The form as the school's LA asks it: its sections, order and wording."""
+        if self.profile is not None and self.profile == profile:
+            return
+        self.profile = profile
+        new = ReferralFormWidget(FIELDS, SECTIONS, self.editor,
+                                 arrangement=editor_layout(profile))
+        body = self.editor.layout()
+        assert body is not None  # made in __init__
+        body.replaceWidget(self.form, new)
+        self.form.deleteLater()
+        self.form = new
+
     def _show_buttons(self) -> None:
         status = self.referral.status if self.referral is not None else None
+        route = self.profile.route if self.profile is not None else None
+        unsent = status in ("approved", "released") and self.route_state.route is None
+        self.portal_button.setVisible(route == "portal")
+        self.email_button.setVisible(route == "email")
+        self.portal_button.setEnabled(unsent)
+        self.email_button.setEnabled(unsent)
+        self.phone_button.setEnabled(unsent)
+        answered = status in ("queued", "sent", "receipted")
+        self.reference_button.setEnabled(answered)
+        self.outcome_button.setEnabled(answered)
         self.save_button.setEnabled(status in ("draft", "approved", "released"))
         self.approve_button.setEnabled(status == "draft")
         self.release_button.setEnabled(status in ("approved", "released"))
@@ -307,6 +366,46 @@ class ReferralsPage(QWidget):
 
     def release(self) -> None:
         self._then(release_referral)
+
+    # -- the other routes ----------------------------------------------------------------------
+    def _route_dialog(self, dialog: Any) -> Any:
+        dialog.accepted.connect(lambda: self.open_referral(dialog.referral_id))
+        dialog.open()
+        return dialog
+
+    def portal_assist(self) -> Any:
+        if self.referral is None or self.profile is None:
+            return None
+        referral_id, clipboard = self.referral.id, self.clipboard
+
+        def load(session: Any) -> tuple[Any, Any, list[str]]:
+            profile, sections = la_routes.portal_form(session, referral_id)
+            return profile, sections, la_routes.route_state(session, referral_id).sections_done
+
+        def show(loaded: tuple[Any, Any, list[str]]) -> None:
+            self.dialog = self._route_dialog(PortalAssistDialog(
+                self.db, clipboard, referral_id, *loaded, parent=self))
+
+        self.db.op(self, load).success(show).failure(self._failed).run()
+        return None
+
+    def secure_email(self) -> Any:
+        if self.referral is not None and self.profile is not None:
+            return self._route_dialog(SecureEmailDialog(self.db, self.referral.id,
+                                                        self.profile, parent=self))
+        return None
+
+    def by_phone(self) -> Any:
+        if self.referral is not None and self.profile is not None:
+            return self._route_dialog(PhoneSentDialog(self.db, self.referral.id, self.profile,
+                                                      parent=self))
+        return None
+
+    def la_answer(self, what: str) -> Any:
+        if self.referral is not None:
+            return self._route_dialog(LaAnswerDialog(self.db, self.referral.id, what,
+                                                     parent=self))
+        return None
 
     def queue(self) -> None:
         if self.referral is not None and not self.frontdoor_set:
