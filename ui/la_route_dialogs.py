@@ -64,7 +64,10 @@ class SecureEmailDialog(CoreDialog):
         self.reference.setPlaceholderText("If the LA gave one; add it later otherwise")
         self.form.addRow(steps)
         self.form.addRow("Save &to", where)
+        self.saved = QLabel(self)  # news, not a problem: not the message line
+        self.saved.setWordWrap(True)
         self.form.addRow("Password", self.password)
+        self.form.addRow("", self.saved)
         self.form.addRow("", self.sent)
         self.form.addRow("The LA's &reference", self.reference)
         self.resize(760, 360)
@@ -94,7 +97,9 @@ class SecureEmailDialog(CoreDialog):
         font.setBold(True)
         self.password.setFont(font)
         self.save_pack.setEnabled(True)
-        self.message.say("Saved. Read the password out by phone; never email it.")
+        self.password.setToolTip("For this pack only. Read it out by phone; never email it.")
+        self.saved.setText("Saved. Attach the file to the secure email; read the password "
+                           "out by phone, never email it.")
 
     def _pack_failed(self, error: BaseException) -> None:
         self.save_pack.setEnabled(True)

@@ -67,6 +67,9 @@ class PortalAssistDialog(CoreDialog):
         self.reference.setPlaceholderText("As the portal shows it; add it later if none yet")
         self.form.addRow("", self.submitted)
         self.form.addRow("Record the LA's &reference", self.reference)
+        self.notice = QLabel(self)  # "copied": news, not a problem, so not the message line
+        self.notice.setAccessibleName("Clipboard")
+        self.form.addRow("", self.notice)
         self.resize(860, 720)
 
     def _section(self, number: int, section: FormSection, done: bool, parent: QWidget
@@ -99,7 +102,7 @@ class PortalAssistDialog(CoreDialog):
 
     def copy(self, text: str) -> None:
         self.clipboard.copy_concealed(text, clear_after=CLEAR_AFTER_SECONDS)
-        self.message.say(f"Copied; the clipboard is cleared in {CLEAR_AFTER_SECONDS} seconds.")
+        self.notice.setText(f"Copied. The clipboard is cleared in {CLEAR_AFTER_SECONDS} seconds.")
 
     def tick(self, title: str) -> None:
         referral_id = self.referral_id

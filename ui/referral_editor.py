@@ -246,9 +246,12 @@ class ReferralsPage(QWidget):
                            f"{profile.phone_in_hours} (out of hours "
                            f"{profile.phone_out_of_hours}).<br>{self.route_state.summary}")
         sentence = delivery_state(envelopes)[1]
-        if not envelopes and referral.status in ("approved", "released") and \
+        if not envelopes and profile.route != "frontdoor":
+            sentence = ""  # the LA takes it another way: its route is shown below
+        elif not envelopes and referral.status in ("approved", "released") and \
                 not self.frontdoor_set:
             sentence = NO_FRONT_DOOR
+        self.delivery.setVisible(bool(sentence))
         self.delivery.setText(sentence)
         self.title.setText(f"Referral for {child.display_name}")
         self.status.setText(f"Status: {STATUS_WORDS.get(referral.status, referral.status)} · "
@@ -303,7 +306,7 @@ class ReferralsPage(QWidget):
         self.release_button.setEnabled(status in ("approved", "released"))
         ready = status in ("approved", "released")
         self.queue_button.setEnabled(ready and self.frontdoor_set)
-        self.queue_reason.setVisible(ready and not self.frontdoor_set)
+        self.queue_reason.setVisible(ready and not self.frontdoor_set and route == "frontdoor")
         self.queue_button.setToolTip(
             NO_FRONT_DOOR if ready and not self.frontdoor_set else
             "Seals the approved referral for the LA front door and queues it; sync delivers it "

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -79,7 +80,13 @@ class ReferralFormWidget(QWidget):
                 self.widgets[spec.name] = widget
                 self.messages[spec.name] = FieldMessage(box)
                 self.messages[spec.name].clear_when_changed(widget)
-                form.addRow(label, widget)
+                if len(label) > 48:  # an LA's long question wraps rather than squeeze the field
+                    shown = QLabel(label, box)
+                    shown.setWordWrap(True)
+                    shown.setBuddy(widget)
+                    form.addRow(shown, widget)
+                else:
+                    form.addRow(label, widget)
                 form.addRow("", self.messages[spec.name])
             layout.addWidget(box)
 
