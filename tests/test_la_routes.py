@@ -32,7 +32,11 @@ from app.errors import AccessDenied, InputError, InputErrors, NotFound
 from app.hub.replicate import referral_snapshot
 from app.pack import render_pack
 from app.pack.assembly import referral_pack_data
+from app.paths import resource_path
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
+from tests.pack_fixtures import schema_errors
+
+ROOT = Path(__file__).resolve().parent.parent
 
 READY = [("kind", "safeguarding"), ("immediate_risk", "no"), ("parents_aware", "yes"),
          ("consent_given", "yes"), ("consent_by", "Mother"),
@@ -84,6 +88,12 @@ def test_shipped_profiles_parse_and_say_what_is_unconfirmed() -> None:
         if p.id != GENERIC:  # modelled on published forms; names and numbers made up
             assert p.fictional and p.modelled_on and p.unconfirmed
             assert p.phone_in_hours and p.phone_out_of_hours
+
+
+def test_shipped_profiles_meet_the_published_schema() -> None:
+    schema = json.loads((ROOT / "docs" / "la-profile.schema.json").read_text("utf-8"))
+    for path in sorted(resource_path("la-profiles").glob("*.json")):
+        assert schema_errors(json.loads(path.read_text("utf-8")), schema) == [], path.name
 
 
 def test_a_bad_profile_lists_every_problem() -> None:

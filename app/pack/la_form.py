@@ -4,6 +4,7 @@ sections 1–9 and portal assist offers each answer to copy, so both say the sam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
@@ -103,10 +104,13 @@ def answer(data: PackData, sources: tuple[str, ...]) -> str | None:
         return None
     if len(sources) == 1:
         return given[0][1]
-    return "\n".join(f"{_short(SOURCES[s])}: {v}" for s, v in given)
+    return "\n".join(f"{label} {v}" if label.endswith("?") else f"{label}: {v}"
+                     for s, v in given for label in [_short(SOURCES[s])])
 
 
 def _short(label: str) -> str:
+    """A field's label as a heading for its answer, without the hints for typing it."""
+    label = re.sub(r"\s*\((?:comma-separated|low/medium/high|1–4)\)", "", label)
     return label[0].upper() + label[1:]
 
 
@@ -115,7 +119,7 @@ def answered_sections(data: PackData, profile: LaProfile) -> list[FormSection]:
     out = [FormSection(s.title, [FormAnswer(q.asks, answer(data, q.fields), q.confirmed)
                                  for q in s.questions]) for s in profile.sections]
     asked = {f for s in profile.sections for q in s.questions for f in q.fields}
-    extra = [FormAnswer(spec.label, value) for spec in FIELDS if spec.name not in asked
+    extra = [FormAnswer(_short(spec.label), value) for spec in FIELDS if spec.name not in asked
              for value in [source_value(data, spec.name)] if value]
     if extra:
         out.append(FormSection(ALSO_RECORDED, extra))
