@@ -289,3 +289,23 @@ def test_phone_route_and_entries_kind(school: SmallSchool, referral_id: str) -> 
         add_entry(dsl, [child_id], "note", "unrelated", school.clock.now())
         kinds = [i.kind for i in chronology(dsl, child_id)]
     assert "referral" in kinds
+
+
+def test_the_front_door_route_ends_the_same_way(school: SmallSchool, referral_id: str) -> None:
+    """A referral the front door receipted (app/delivery/outcomes.py records that) takes the
+    LA's reference and outcome like the other routes; queued alone is not sent."""
+    from app.delivery.outcomes import record_delivery
+
+    with school.open("dsl") as dsl:
+        with dsl.tx():
+            record_delivery(dsl, referral_id, "queued", "envelope-1")
+        assert la_routes.route_state(dsl, referral_id).route is None
+        with pytest.raises(InputError):
+            la_routes.record_reference(dsl, referral_id, "FD-1")
+        with dsl.tx():
+            record_delivery(dsl, referral_id, "receipted", "envelope-1")
+        la_routes.record_reference(dsl, referral_id, "FD-1")
+        state = la_routes.record_outcome(dsl, referral_id, "Section 47 enquiry")
+    assert state.route == "frontdoor" and state.reference == "FD-1"
+    assert "Sent by the LA front door (ConcernDesk)" in state.summary
+    assert "Section 47 enquiry" in _chronology_text(school, referral_id)

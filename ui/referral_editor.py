@@ -298,7 +298,7 @@ class ReferralsPage(QWidget):
         self.portal_button.setEnabled(unsent)
         self.email_button.setEnabled(unsent)
         self.phone_button.setEnabled(unsent)
-        answered = status in ("queued", "sent", "receipted")
+        answered = status in ("sent", "receipted")
         self.reference_button.setEnabled(answered)
         self.outcome_button.setEnabled(answered)
         self.save_button.setEnabled(status in ("draft", "approved", "released"))

@@ -82,9 +82,9 @@ def route_state(session: Session, referral_id: str) -> RouteState:
         when = parse_iso(at)
         if status == "sent" and detail.get("route") in ROUTES:  # the DSL confirmed it
             state.update(route=detail["route"], to=detail.get("to"), sent_at=when, sent_by=who)
-        elif status in ("queued", "sent", "receipted") and state.get("route") in (None,
-                                                                                  "frontdoor"):
-            state.update(route="frontdoor", sent_at=state.get("sent_at") or when, sent_by=who)
+        elif status in _SENT_STATES and state.get("route") in (None, "frontdoor"):
+            # The front door's delivery (app/delivery/outcomes.py): queued is not yet sent.
+            state.update(route="frontdoor", sent_at=state.get("sent_at") or when)
         elif status == SECTION_DONE and detail.get("section") not in done:
             done.append(str(detail.get("section")))
         elif status == PACK_SAVED:
@@ -241,7 +241,7 @@ def record_outcome(session: Session, referral_id: str, outcome: str, note: str |
 
 def _sent(session: Session, referral_id: str) -> Referral:
     referral = get_referral(session, referral_id, audit=False)
-    if referral.status not in _SENT_STATES | {"queued"}:
+    if referral.status not in _SENT_STATES:
         raise InputError("referral", "record the LA's reference and outcome once the referral "
                          f"was sent; this one is {referral.status}")
     return referral

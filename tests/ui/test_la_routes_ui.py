@@ -123,3 +123,25 @@ def test_secure_email_dialog(qtbot, make_window, demo_store, tmp_path) -> None: 
     settle(qtbot, window)
     assert "Sent by secure email to mash@northmoor.gov.example" in referrals.route.text()
     assert not referrals.email_button.isEnabled() and referrals.reference_button.isEnabled()
+
+
+def test_the_admin_chooses_the_la(qtbot, make_window, demo_store) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    sign_in(qtbot, window, "admin")
+    admin = window.workspace.pages["admin"]
+    choice = admin.la_choice
+    settle(qtbot, window)
+    assert choice.combo.count() >= 4 and choice.combo.currentData() == "generic-marf"
+    choice.combo.setCurrentIndex(choice.combo.findData("westbrook"))
+    assert "secure email to frontdoor@westbrook.gov.example" in choice.details.text()
+    assert "not yet confirmed" in choice.details.text()
+    choice.save()
+    settle(qtbot, window)
+    with unlock(demo_store, "admin", PASSPHRASE) as session:
+        from app.domain.la_profiles import chosen_profile
+
+        assert chosen_profile(session).id == "westbrook"
+    page = choice.parentWidget()
+    page.resize(900, 420)
+    page.layout().activate()
+    _shot(page, "admin-la")
