@@ -29,7 +29,7 @@ class LaChoice(QWidget):
         self.combo = QComboBox(self)
         self.combo.setAccessibleName("The school's local authority")
         self.combo.currentIndexChanged.connect(self._describe)
-        self.use = QPushButton("&Use this LA", self)
+        self.use = QPushButton("Use this L&A", self)
         self.use.clicked.connect(self.save)
         self.details = QLabel(self)
         self.details.setWordWrap(True)

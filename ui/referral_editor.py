@@ -40,10 +40,9 @@ from ui.chronology_model import KIND_WORDS, first_line
 from ui.clipboard import Clipboard
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
-from ui.la_route_dialogs import LaAnswerDialog, PhoneSentDialog, SecureEmailDialog
 from ui.ops import Db
-from ui.portal_assist import PortalAssistDialog
 from ui.referral_form_widget import ReferralFormWidget
+from ui.referral_routes import RouteButtons
 from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
@@ -160,21 +159,8 @@ class ReferralsPage(QWidget):
             buttons.addWidget(button)
         buttons.addWidget(self.queue_reason, 1)
         # The routes to an LA without our front door, and what ends every route.
-        self.portal_button = QPushButton("Portal a&ssist…", editor)
-        self.portal_button.clicked.connect(self.portal_assist)
-        self.email_button = QPushButton("Send by secure &email…", editor)
-        self.email_button.clicked.connect(self.secure_email)
-        self.phone_button = QPushButton("Made by p&hone…", editor)
-        self.phone_button.clicked.connect(self.by_phone)
-        self.reference_button = QPushButton("LA's re&ference…", editor)
-        self.reference_button.clicked.connect(lambda: self.la_answer("reference"))
-        self.outcome_button = QPushButton("LA's decisio&n…", editor)
-        self.outcome_button.clicked.connect(lambda: self.la_answer("outcome"))
-        routes = QHBoxLayout()
-        for button in (self.portal_button, self.email_button, self.phone_button,
-                       self.reference_button, self.outcome_button):
-            routes.addWidget(button)
-        routes.addStretch(1)
+        self.routes = RouteButtons(db, self.clipboard, self._failed,
+                                   lambda rid: self.open_referral(rid), editor)
         body = QVBoxLayout(editor)
         body.addWidget(self.title)
         body.addWidget(self.status)
@@ -195,7 +181,7 @@ class ReferralsPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(scroll, 1)
         right_layout.addLayout(buttons)
-        right_layout.addLayout(routes)
+        right_layout.addWidget(self.routes)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(right)
@@ -292,15 +278,7 @@ class ReferralsPage(QWidget):
     def _show_buttons(self) -> None:
         status = self.referral.status if self.referral is not None else None
         route = self.profile.route if self.profile is not None else None
-        unsent = status in ("approved", "released") and self.route_state.route is None
-        self.portal_button.setVisible(route == "portal")
-        self.email_button.setVisible(route == "email")
-        self.portal_button.setEnabled(unsent)
-        self.email_button.setEnabled(unsent)
-        self.phone_button.setEnabled(unsent)
-        answered = status in ("sent", "receipted")
-        self.reference_button.setEnabled(answered)
-        self.outcome_button.setEnabled(answered)
+        self.routes.show_state(self.referral, self.profile, self.route_state)
         self.save_button.setEnabled(status in ("draft", "approved", "released"))
         self.approve_button.setEnabled(status == "draft")
         self.release_button.setEnabled(status in ("approved", "released"))
@@ -369,46 +347,6 @@ class ReferralsPage(QWidget):
 
     def release(self) -> None:
         self._then(release_referral)
-
-    # -- the other routes ----------------------------------------------------------------------
-    def _route_dialog(self, dialog: Any) -> Any:
-        dialog.accepted.connect(lambda: self.open_referral(dialog.referral_id))
-        dialog.open()
-        return dialog
-
-    def portal_assist(self) -> Any:
-        if self.referral is None or self.profile is None:
-            return None
-        referral_id, clipboard = self.referral.id, self.clipboard
-
-        def load(session: Any) -> tuple[Any, Any, list[str]]:
-            profile, sections = la_routes.portal_form(session, referral_id)
-            return profile, sections, la_routes.route_state(session, referral_id).sections_done
-
-        def show(loaded: tuple[Any, Any, list[str]]) -> None:
-            self.dialog = self._route_dialog(PortalAssistDialog(
-                self.db, clipboard, referral_id, *loaded, parent=self))
-
-        self.db.op(self, load).success(show).failure(self._failed).run()
-        return None
-
-    def secure_email(self) -> Any:
-        if self.referral is not None and self.profile is not None:
-            return self._route_dialog(SecureEmailDialog(self.db, self.referral.id,
-                                                        self.profile, parent=self))
-        return None
-
-    def by_phone(self) -> Any:
-        if self.referral is not None and self.profile is not None:
-            return self._route_dialog(PhoneSentDialog(self.db, self.referral.id, self.profile,
-                                                      parent=self))
-        return None
-
-    def la_answer(self, what: str) -> Any:
-        if self.referral is not None:
-            return self._route_dialog(LaAnswerDialog(self.db, self.referral.id, what,
-                                                     parent=self))
-        return None
 
     def queue(self) -> None:
         if self.referral is not None and not self.frontdoor_set:

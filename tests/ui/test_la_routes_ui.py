@@ -49,14 +49,15 @@ def test_portal_assist_ends_with_the_la_reference(qtbot, make_window, demo_store
     boxes = [b.title() for b in referrals.form.findChildren(QGroupBox)]
     assert boxes[0] == "Before you start" and boxes[1] == "Section 1 – About the child"
     assert "Eastwold County Council" in referrals.route.text()
-    assert not referrals.portal_button.isHidden() and referrals.portal_button.isEnabled()
-    assert referrals.email_button.isHidden()
+    routes = referrals.routes
+    assert not routes.portal_button.isHidden() and routes.portal_button.isEnabled()
+    assert routes.email_button.isHidden()
     referrals.resize(1300, 900)
     _shot(referrals, "editor")
 
-    referrals.portal_assist()
+    referrals.routes.portal_assist()
     settle(qtbot, window)
-    dialog = referrals.dialog
+    dialog = referrals.routes.dialog
     titles = [b.title() for b in dialog.findChildren(QGroupBox)]
     assert titles[:3] == ["1. Before you start", "2. Section 1 – About the child",
                           "3. Section 2 – Details of the family"]
@@ -85,8 +86,8 @@ def test_portal_assist_ends_with_the_la_reference(qtbot, make_window, demo_store
     settle(qtbot, window)
     settle(qtbot, window)
     assert "LA reference: EW-2026-00417" in referrals.route.text()
-    assert referrals.outcome_button.isEnabled()
-    outcome = referrals.la_answer("outcome")
+    assert referrals.routes.outcome_button.isEnabled()
+    outcome = referrals.routes.la_answer("outcome")
     outcome.value.setCurrentText("Section 17 assessment (child in need)")
     outcome.submit()
     settle(qtbot, window)
@@ -106,8 +107,9 @@ def test_secure_email_dialog(qtbot, make_window, demo_store, tmp_path) -> None: 
     referrals = window.workspace.pages["referrals"]
     referrals.open_referral(referral_id)
     settle(qtbot, window)
-    assert not referrals.email_button.isHidden() and referrals.portal_button.isHidden()
-    dialog = referrals.secure_email()
+    routes = referrals.routes
+    assert not routes.email_button.isHidden() and routes.portal_button.isHidden()
+    dialog = referrals.routes.secure_email()
     out = tmp_path / "referral.pdf"
     dialog.path.setText(str(out))
     dialog.save_encrypted()
@@ -122,7 +124,7 @@ def test_secure_email_dialog(qtbot, make_window, demo_store, tmp_path) -> None: 
     settle(qtbot, window)
     settle(qtbot, window)
     assert "Sent by secure email to mash@northmoor.gov.example" in referrals.route.text()
-    assert not referrals.email_button.isEnabled() and referrals.reference_button.isEnabled()
+    assert not routes.email_button.isEnabled() and routes.reference_button.isEnabled()
 
 
 def test_the_admin_chooses_the_la(qtbot, make_window, demo_store) -> None:  # type: ignore[no-untyped-def]
