@@ -52,6 +52,8 @@ class Clipboard:
 
     def clear_if_ours(self) -> bool:
         """Clears the clipboard if it still holds our copy; True if it did."""
+        if self._timer is not None:  # nothing left to clear later (on lock and on quit too)
+            self._timer.stop()
         cleared = self.holds_ours()
         if cleared:
             self._board().clear()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.delivery import la_routes
 from app.domain.la_profiles import LaProfile
 from app.errors import InputError
+from app.pack.la_form import ALSO_RECORDED
 from app.pack.model import FormSection
 from ui.clipboard import CLEAR_AFTER_SECONDS, Clipboard
 from ui.entry_dialogs import CoreDialog
@@ -92,6 +93,8 @@ class PortalAssistDialog(CoreDialog):
             grid.addWidget(asks, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(shown, row, 1, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(copy, row, 2, Qt.AlignmentFlag.AlignTop)
+        if section.title == ALSO_RECORDED:  # not a section of the portal: nothing to tick
+            return box
         tick = QCheckBox("Done on the portal", box)
         tick.setChecked(done)
         tick.setEnabled(not done)  # a tick is an event of the referral: it stays

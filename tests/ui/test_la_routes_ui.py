@@ -61,6 +61,10 @@ def test_portal_assist_ends_with_the_la_reference(qtbot, make_window, demo_store
     titles = [b.title() for b in dialog.findChildren(QGroupBox)]
     assert titles[:3] == ["1. Before you start", "2. Section 1 – About the child",
                           "3. Section 2 – Details of the family"]
+    # What the school recorded that the portal does not ask comes last, with nothing to tick.
+    assert titles[-1].endswith("Also recorded by the school (not asked on this form)")
+    assert set(dialog.ticks) == {s.title for s in window.workspace.pages[
+        "referrals"].profile.sections}
     copy = next(b for b in dialog.findChildren(QPushButton)
                 if b.accessibleName() == "Copy the answer to: First name")
     copy.click()
@@ -71,7 +75,10 @@ def test_portal_assist_ends_with_the_la_reference(qtbot, make_window, demo_store
                                     (child_id,)).fetchone()[0]
     assert board.text() == forename
     assert board.mimeData().data("x-kde-passwordManagerHint") == b"secret"
-    assert window.clipboard._timer is not None and window.clipboard._timer.isActive()
+    timer = window.clipboard._timer
+    assert timer is not None and timer.isActive()
+    timer.timeout.emit()  # the 30 seconds are up, without waiting for them
+    assert board.text() == "" and not timer.isActive()
     dialog.ticks["Before you start"].setChecked(True)
     settle(qtbot, window)
     dialog.resize(900, 760)
