@@ -283,7 +283,7 @@ def test_phone_route_and_entries_kind(school: SmallSchool, referral_id: str) -> 
     with school.open("dsl") as dsl:
         state = la_routes.confirm_sent(dsl, referral_id, "phone")
         assert state.to == chosen_profile(dsl).phone_in_hours
-        with pytest.raises(InputError, match="approve the referral"):
+        with pytest.raises(InputError, match="already sent"):
             la_routes.confirm_sent(dsl, referral_id, "phone")
         child_id = get_referral(dsl, referral_id).child_id
         add_entry(dsl, [child_id], "note", "unrelated", school.clock.now())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -75,26 +75,27 @@ def route_state(session: Session, referral_id: str) -> RouteState:
         "SELECT s.status, s.at, s.note, u.display_name FROM referral_status s JOIN users u ON "
         "u.id = s.actor_id WHERE s.referral_id = ? ORDER BY s.at, s.id",
         (referral_id,)).fetchall()
-    state: dict[str, object] = {}
-    done: list[str] = []
+    state = RouteState()
     for status, at, note, who in rows:
         detail = _detail(note)
         when = parse_iso(at)
         if status == "sent" and detail.get("route") in ROUTES:  # the DSL confirmed it
-            state.update(route=detail["route"], to=detail.get("to"), sent_at=when, sent_by=who)
-        elif status in _SENT_STATES and state.get("route") in (None, "frontdoor"):
+            state = replace(state, route=detail["route"], to=detail.get("to"), sent_at=when,
+                            sent_by=who)
+        elif status in _SENT_STATES and state.route in (None, "frontdoor"):
             # The front door's delivery (app/delivery/outcomes.py): queued is not yet sent.
-            state.update(route="frontdoor", sent_at=state.get("sent_at") or when)
-        elif status == SECTION_DONE and detail.get("section") not in done:
-            done.append(str(detail.get("section")))
+            state = replace(state, route="frontdoor", sent_at=state.sent_at or when)
+        elif status == SECTION_DONE and detail.get("section") not in state.sections_done:
+            state = replace(state, sections_done=[*state.sections_done,
+                                                  str(detail.get("section"))])
         elif status == PACK_SAVED:
-            state["pack_saved_at"] = when
+            state = replace(state, pack_saved_at=when)
         elif status == REFERENCE:
-            state.update(reference=detail.get("reference"), reference_at=when)
+            state = replace(state, reference=detail.get("reference"), reference_at=when)
         elif status == OUTCOME:
-            state.update(outcome=detail.get("outcome"), outcome_note=detail.get("note"),
-                         outcome_at=when)
-    return RouteState(**state, sections_done=done)  # type: ignore[arg-type]  # keys above
+            state = replace(state, outcome=detail.get("outcome"),
+                            outcome_note=detail.get("note"), outcome_at=when)
+    return state
 
 
 def _detail(note: str | None) -> dict[str, str]:
@@ -114,6 +115,9 @@ def _event(session: Session, referral: Referral, status: str, **detail: str) -> 
 
 def _ready(session: Session, referral_id: str) -> Referral:
     referral = get_referral(session, referral_id, audit=False)
+    if referral.status in _SENT_STATES | {"queued"}:
+        raise InputError("referral", f"it was already sent ({referral.status}); record the "
+                         "LA's reference and decision, or start a new referral")
     if referral.status not in {"approved", "released"}:
         raise InputError("referral", f"approve the referral before sending it; this one is "
                          f"{referral.status}")
