@@ -309,3 +309,21 @@ def test_the_front_door_route_ends_the_same_way(school: SmallSchool, referral_id
     assert state.route == "frontdoor" and state.reference == "FD-1"
     assert "Sent by the LA front door (ConcernDesk)" in state.summary
     assert "Section 47 enquiry" in _chronology_text(school, referral_id)
+
+
+def test_a_school_adds_its_own_profile(school: SmallSchool, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    raw = json.loads(resource_path("la-profiles", "westbrook.json").read_text("utf-8"))
+    raw.update(id="ourla", name="Our LA (synthetic)", version=2)
+    good, bad = tmp_path / "ourla.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(raw), encoding="utf-8")
+    bad.write_text(json.dumps({**raw, "route": {"kind": "fax"}}), encoding="utf-8")
+    assert _run(school, "admin", "la", "add", "--file", str(bad), monkeypatch=monkeypatch) == 2
+    assert "route 'kind' must be one of frontdoor, portal, email" in capsys.readouterr().err
+    assert _run(school, "dsl", "la", "add", "--file", str(good), monkeypatch=monkeypatch) == 3
+    assert _run(school, "admin", "la", "add", "--file", str(good), monkeypatch=monkeypatch) == 0
+    assert _run(school, "admin", "la", "choose", "--id", "ourla", monkeypatch=monkeypatch) == 0
+    with school.open("dsl") as dsl:
+        chosen = chosen_profile(dsl)
+    assert chosen.id == "ourla" and chosen.version == 2 and not chosen.builtin
