@@ -12,6 +12,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -41,7 +42,7 @@ class SecureEmailDialog(CoreDialog):
             f"1. Save the pack, encrypted (AES-256), and attach it to a <b>secure email</b> "
             f"from the school's secure mailbox to <b>{profile.secure_email}</b>.<br>"
             f"2. Phone the password to {profile.service} on <b>{profile.phone_in_hours}</b>. "
-            "Never put it in an email.<br>3. Tick that it was sent and save.", self)
+            "Never put it in an email.<br>3. Tick that it was sent, then Record as sent.", self)
         steps.setWordWrap(True)
         self.path = QLineEdit(self)
         self.path.setAccessibleName("Where to save the encrypted pack")
@@ -71,6 +72,9 @@ class SecureEmailDialog(CoreDialog):
         self.form.addRow("", self.sent)
         self.form.addRow("The LA's &reference", self.reference)
         self.resize(760, 360)
+        # Saving here records the referral as sent: the button says so.
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(
+            "Record as sent (Ctrl+S)")
 
     def _browse(self) -> None:
         chosen, _ = QFileDialog.getSaveFileName(self, "Save the encrypted pack", "referral.pdf",

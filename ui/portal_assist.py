@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialogButtonBox,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -72,6 +73,9 @@ class PortalAssistDialog(CoreDialog):
         self.notice.setAccessibleName("Clipboard")
         self.form.addRow("", self.notice)
         self.resize(860, 720)
+        # Saving here records the referral as sent: the button says so.
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(
+            "Record as sent (Ctrl+S)")
 
     def _section(self, number: int, section: FormSection, done: bool, parent: QWidget
                  ) -> QGroupBox:
