@@ -28,8 +28,8 @@ MAY_IMPORT: dict[str, set[str]] = {
             "export", "sar"},
 }
 # The pack's renderer works on a PackData alone; only its assembly reads the domain, and
-# from_profile turns a child's profile into the pack's rows.
-PACK_READERS = {"app.pack.assembly", "app.pack.from_profile"}
+# from_profile turns a child's profile into the pack's rows, la_form answers an LA's own form.
+PACK_READERS = {"app.pack.assembly", "app.pack.from_profile", "app.pack.la_form"}
 MAX_TOP_MODULES = 14
 FRONTDOOR_MAY_IMPORT = {"app.protocol", "app.errors", "app.clock"}
 

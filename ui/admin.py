@@ -27,6 +27,7 @@ from app.store.users import Account, disable_user, list_accounts, remove_user
 from ui.account_dialogs import AddUserDialog, ResetDialog, RolesDialog
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
+from ui.la_choice import LaChoice
 from ui.ops import Db
 from ui.roster_tab import RosterTab
 from ui.services_tab import ServicesTab
@@ -192,6 +193,8 @@ class AdminPage(QWidget):
             form.addRow(setting.label, self.retention_years[setting.key])
         form.addRow("", self.school_message)
         form.addRow("", save)
+        self.la_choice = LaChoice(self.db, page)  # saved on its own: referrals follow it
+        form.addRow("The school's &LA", self.la_choice)
         return page
 
     def _save_school(self) -> None:
@@ -227,6 +230,7 @@ class AdminPage(QWidget):
                     settings.auto_lock_minutes(session))
 
         self.db.op(self, load).success(self._show).run()
+        self.la_choice.refresh()
         self.services.refresh()
         self.roster.refresh()
 

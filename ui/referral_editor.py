@@ -24,21 +24,25 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock, parse_iso
+from app.delivery import la_routes
 from app.delivery.outbox import OutboxItem
 from app.delivery.outbox import items as outbox_items
 from app.delivery.referral import queue_referral
 from app.delivery.status import summary as sync_summary
 from app.domain import referrals as core
 from app.domain.chronology import ChronologyItem, chronology
+from app.domain.la_profiles import LaProfile, chosen_profile, editor_layout
 from app.domain.pupils import child_by_id
 from app.domain.referral_form import FIELDS, SECTIONS
 from app.errors import InputError, InputErrors, NotFound
 from app.pack.assembly import PrintedMark, printed_marks, release_referral
 from ui.chronology_model import KIND_WORDS, first_line
+from ui.clipboard import Clipboard
 from ui.errors import FieldMessage, message_for
 from ui.keys import save_key
 from ui.ops import Db
 from ui.referral_form_widget import ReferralFormWidget
+from ui.referral_routes import RouteButtons
 from ui.table_model import Column, RowsModel, local_time, rows_table
 from ui.theme import heading
 
@@ -51,7 +55,8 @@ STATUS_WORDS = {"draft": "Draft", "approved": "Approved by the DSL",
 NO_FRONT_DOOR_SHORT = "Cannot send: no LA front door is set up (Admin → Services)."
 NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
                  "Ask your admin to set up the LA front door (Admin → Services).")
-Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark]]
+Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark],
+               LaProfile, la_routes.RouteState]
 
 
 def deliveries(session: Any) -> dict[str, list[OutboxItem]]:
@@ -95,15 +100,19 @@ def _load(session: Any, referral_id: str) -> Loaded:
     return (referral, child_by_id(session, referral.child_id),
             chronology(session, referral.child_id), deliveries(session).get(referral.id, []),
             "frontdoor" in sync_summary(session).services,
-            printed_marks(session, referral.id))
+            printed_marks(session, referral.id), chosen_profile(session),
+            la_routes.route_state(session, referral.id))
 
 
 class ReferralsPage(QWidget):
-    def __init__(self, db: Db, *, clock: Clock | None = None,
+    def __init__(self, db: Db, *, clock: Clock | None = None, clipboard: Clipboard | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        self.clipboard = clipboard or Clipboard()
         self.referral: Any = None
+        self.profile: LaProfile | None = None  # the school's LA, as the form is laid out
+        self.route_state = la_routes.RouteState()
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Referrals", self))
         self.model = RowsModel([
@@ -124,6 +133,9 @@ class ReferralsPage(QWidget):
         self.delivery = QLabel(editor)
         self.delivery.setWordWrap(True)
         self.delivery.setAccessibleName("Delivery to the LA front door")
+        self.route = QLabel(editor)
+        self.route.setWordWrap(True)
+        self.route.setAccessibleName("How the referral was sent, the LA's reference and outcome")
         self.message = FieldMessage(editor)
         self.form = ReferralFormWidget(FIELDS, SECTIONS, editor)
         self.entries = QListWidget(editor)
@@ -146,10 +158,14 @@ class ReferralsPage(QWidget):
                        self.queue_button):
             buttons.addWidget(button)
         buttons.addWidget(self.queue_reason, 1)
+        # The routes to an LA without our front door, and what ends every route.
+        self.routes = RouteButtons(db, self.clipboard, self._failed,
+                                   lambda rid: self.open_referral(rid), editor)
         body = QVBoxLayout(editor)
         body.addWidget(self.title)
         body.addWidget(self.status)
         body.addWidget(self.delivery)
+        body.addWidget(self.route)
         body.addWidget(self.message)
         body.addWidget(self.form)
         body.addWidget(QLabel("<b>Chronology entries to send</b> (Space ticks or unticks)",
@@ -165,6 +181,7 @@ class ReferralsPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(scroll, 1)
         right_layout.addLayout(buttons)
+        right_layout.addWidget(self.routes)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(right)
@@ -207,12 +224,20 @@ class ReferralsPage(QWidget):
             self.open_referral(self.referral.id)
 
     def _show(self, loaded: Loaded) -> None:
-        referral, child, items, envelopes, self.frontdoor_set, printed = loaded
+        (referral, child, items, envelopes, self.frontdoor_set, printed, profile,
+         self.route_state) = loaded
         self.referral = referral
+        self._arrange(profile)
+        self.route.setText(f"<b>{profile.name}</b>: {profile.route_words}; phone "
+                           f"{profile.phone_in_hours} (out of hours "
+                           f"{profile.phone_out_of_hours}).<br>{self.route_state.summary}")
         sentence = delivery_state(envelopes)[1]
-        if not envelopes and referral.status in ("approved", "released") and \
+        if not envelopes and profile.route != "frontdoor":
+            sentence = ""  # the LA takes it another way: its route is shown below
+        elif not envelopes and referral.status in ("approved", "released") and \
                 not self.frontdoor_set:
             sentence = NO_FRONT_DOOR
+        self.delivery.setVisible(bool(sentence))
         self.delivery.setText(sentence)
         self.title.setText(f"Referral for {child.display_name}")
         self.status.setText(f"Status: {STATUS_WORDS.get(referral.status, referral.status)} · "
@@ -237,14 +262,29 @@ class ReferralsPage(QWidget):
         self._show_buttons()
         self.refresh()
 
+    def _arrange(self, profile: LaProfile) -> None:
+        """The form as the school's LA asks it: its sections, order and wording."""
+        if self.profile is not None and self.profile == profile:
+            return
+        self.profile = profile
+        new = ReferralFormWidget(FIELDS, SECTIONS, self.editor,
+                                 arrangement=editor_layout(profile))
+        body = self.editor.layout()
+        assert body is not None  # made in __init__
+        body.replaceWidget(self.form, new)
+        self.form.deleteLater()
+        self.form = new
+
     def _show_buttons(self) -> None:
         status = self.referral.status if self.referral is not None else None
+        route = self.profile.route if self.profile is not None else None
+        self.routes.show_state(self.referral, self.profile, self.route_state)
         self.save_button.setEnabled(status in ("draft", "approved", "released"))
         self.approve_button.setEnabled(status == "draft")
         self.release_button.setEnabled(status in ("approved", "released"))
         ready = status in ("approved", "released")
         self.queue_button.setEnabled(ready and self.frontdoor_set)
-        self.queue_reason.setVisible(ready and not self.frontdoor_set)
+        self.queue_reason.setVisible(ready and not self.frontdoor_set and route == "frontdoor")
         self.queue_button.setToolTip(
             NO_FRONT_DOOR if ready and not self.frontdoor_set else
             "Seals the approved referral for the LA front door and queues it; sync delivers it "

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -48,29 +49,44 @@ def as_text(kind: str, value: Any) -> str:
     return str(value)
 
 
+# Sections in order, each with its fields and the words that ask them.
+Arrangement = list[tuple[str, list[tuple[Any, str]]]]
+
+
 class ReferralFormWidget(QWidget):
+    """Our sections and labels by default; ``arrangement`` lays the same fields out as the
+    school's LA's form asks them (app.domain.la_profiles.editor_layout)."""
+
     def __init__(self, specs: tuple[Any, ...], sections: tuple[str, ...],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, arrangement: Arrangement | None = None
+                 ) -> None:
         super().__init__(parent)
         self.specs = {spec.name: spec for spec in specs}
         self.widgets: dict[str, FieldWidget] = {}
         self.messages: dict[str, FieldMessage] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for section in sections:
+        if arrangement is None:
+            arrangement = [(section, [(spec, spec.label) for spec in specs
+                                      if spec.section == section]) for section in sections]
+        for section, rows in arrangement:
             box = QGroupBox(section, self)
             form = QFormLayout(box)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-            for spec in specs:
-                if spec.section != section:
-                    continue
+            for spec, asks in rows:
                 widget = self._widget_for(spec, box)
-                label = spec.label + (" *" if spec.required_for_approval else "")
+                label = asks + (" *" if spec.required_for_approval else "")
                 widget.setAccessibleName(spec.label)
                 self.widgets[spec.name] = widget
                 self.messages[spec.name] = FieldMessage(box)
                 self.messages[spec.name].clear_when_changed(widget)
-                form.addRow(label, widget)
+                if len(label) > 48:  # an LA's long question wraps rather than squeeze the field
+                    shown = QLabel(label, box)
+                    shown.setWordWrap(True)
+                    shown.setBuddy(widget)
+                    form.addRow(shown, widget)
+                else:
+                    form.addRow(label, widget)
                 form.addRow("", self.messages[spec.name])
             layout.addWidget(box)
 

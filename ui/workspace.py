@@ -83,7 +83,8 @@ class Workspace(QWidget):
             self._add("mine", "My concerns", MyConcernsPage(db, self, clock=clock))
             self.record_page.load_saved_draft()
         if "dsl" in roles:
-            self._add("referrals", "Referrals", ReferralsPage(db, clock=clock, parent=self))
+            referrals = ReferralsPage(db, clock=clock, clipboard=self.clipboard, parent=self)
+            self._add("referrals", "Referrals", referrals)
             dashboard = DashboardPage(db, self)
             dashboard.review_files.connect(lambda: self.show_page("retention"))
             self._add("dashboard", "Dashboard", dashboard)

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli import (
         encompass_commands,
         export_commands,
+        la_commands,
         profile_commands,
         referral_commands,
         retention_commands,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     profile_commands.register(sub)
     referral_commands.register(sub)
+    la_commands.register(sub)  # la …, and referral route|reference|outcome
     triage_commands.register(sub)
     encompass_commands.register(sub)
     export_commands.register(sub)

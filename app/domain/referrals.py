@@ -23,7 +23,10 @@ from app.store.roles import Perm
 from app.store.session import Session
 
 STATES = ("draft", "approved", "released", "queued", "sent", "receipted", "rejected")
-_EVENTS = {"printed"}  # recorded with the states but not a state themselves
+# Recorded with the states but not a state themselves: the office's printed mark, and the
+# steps of a route to the LA (app/delivery/la_routes.py: a portal section done, the encrypted
+# pack saved, the LA's reference, its outcome).
+_EVENTS = ("printed", "section-done", "pack-saved", "la-reference", "la-outcome")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def _current(session: Session, referral_id: str) -> Referral:
 def status_of(session: Session, referral_id: str) -> str:
     row = session.conn.execute(
         "SELECT status FROM referral_status WHERE referral_id = ? AND status NOT IN "
-        "('printed') ORDER BY " + ORDER_DESC + " LIMIT 1", (referral_id,)).fetchone()
+        f"({', '.join('?' * len(_EVENTS))}) ORDER BY " + ORDER_DESC + " LIMIT 1",
+        (referral_id, *_EVENTS)).fetchone()
     return row[0] if row else "draft"
 
 

@@ -19,6 +19,7 @@ from app.domain.categories import load_categories
 from app.domain.child_flags import FLAGS, flags
 from app.domain.chronology import chronology
 from app.domain.event_order import next_event_at
+from app.domain.la_profiles import chosen_profile
 from app.domain.pupils import Child, child_by_id
 from app.domain.records import latest_version
 from app.domain.referral_form import FIELDS
@@ -47,6 +48,7 @@ from app.pack.from_profile import (
     pack_contact,
     sen_text,
 )
+from app.pack.la_form import in_profile_form
 from app.profile.profiles import profile
 from app.store.roles import Perm
 from app.store.session import Session
@@ -181,8 +183,9 @@ def referral_pack_data(session: Session, referral: Referral) -> PackData:
     row = session.conn.execute("SELECT u.display_name FROM referral_versions v JOIN users u ON "
                                "u.id = v.author_id WHERE v.id = ?", (referral.version_id,)
                                ).fetchone()
-    return build_pack_data(session, child, referral.form, referral.entry_ids,
+    data = build_pack_data(session, child, referral.form, referral.entry_ids,
                            referral.version_id, row[0], referral.updated_at.date())
+    return in_profile_form(data, chosen_profile(session))  # the school's LA's order and words
 
 
 def child_pack_data(session: Session, child: Child) -> PackData:

@@ -213,6 +213,20 @@ class PackAttachment:
 
 
 @dataclass(frozen=True)
+class FormAnswer:
+    """One question of an LA's own referral form with our answer, in the LA's wording."""
+    asks: str
+    answer: str | None
+    confirmed: bool = True  # False: the mapping to our fields is not checked against the form
+
+
+@dataclass(frozen=True)
+class FormSection:
+    title: str
+    answers: list[FormAnswer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class PackData:
     pack_id: str
     school: SchoolInfo
@@ -227,6 +241,9 @@ class PackData:
     # leaves the form's pages out rather than print nine sections of "not recorded".
     title: str = "Referral to children's social care"
     has_form: bool = True
+    # The LA's own form (app/domain/la_profiles.py), answered: when set, the pack shows it in
+    # the LA's order and wording instead of our sections 1–9.
+    la_form: list[FormSection] | None = None
 
     def entries_in_order(self) -> list[PackEntry]:
         """The chronology by when things happened; late entries fall into place."""

@@ -93,7 +93,7 @@ def render_pack(data: PackData, *, generated_at: datetime) -> bytes:
 
     story = builder.cover(data)
     if data.has_form:
-        story += [PageBreak(), *builder.form(data)]
+        story += [PageBreak(), *(builder.la_form(data) if data.la_form else builder.form(data))]
     evidence = EvidenceBuilder(builder)
     story += [NextPageTemplate("chronology"), PageBreak(),
               *evidence.chronology_intro(len(entries))]

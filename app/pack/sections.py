@@ -246,7 +246,8 @@ class Builder:
         rows.append((
             "In this pack",
             # Sections keep their numbers in every pack: "section 11" is always the body map.
-            ("Form sections 1–9; chronology" if data.has_form else "Chronology (section 10)") +
+            (f"The LA's form ({len(data.la_form)} sections); chronology" if data.la_form else
+             "Form sections 1–9; chronology" if data.has_form else "Chronology (section 10)") +
             f" of {len(entries)} "
             f"entr{'y' if len(entries) == 1 else 'ies'} "
             f"({sum(e.significant for e in entries)} significant); "
@@ -388,6 +389,15 @@ class Builder:
         else:
             story.append(Paragraph(NOT_RECORDED, self.s.missing))
         return story
+
+    def la_form(self, data: PackData) -> list[Flowable]:
+        """The LA's own form, its sections in its order and its questions in its words."""
+        story: list[Flowable] = []
+        for section in data.la_form or []:
+            story += [CondPageBreak(45 * mm), Paragraph(text.markup(section.title), self.s.h1),
+                      self.kv_table([(a.asks, a.answer) for a in section.answers])]
+        return story
+
 
 def _plain_paragraph(plain: str, style: ParagraphStyle) -> Paragraph:
     """A Paragraph of text without markup, skipping reportlab's markup parser: the same
