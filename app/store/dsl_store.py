@@ -20,7 +20,14 @@ from pathlib import Path
 
 from app.errors import StoreDamaged
 from app.store.db import Connection, DatabaseError, damaged_message, statements, transaction
-from app.store.schema import ENTRY_DETAILS, PROFILE_ITEMS, SAR_DRAFTS, SIGNED_AUDIT, qualified
+from app.store.schema import (
+    ENTRY_DETAILS,
+    PROFILE_ITEMS,
+    SAR_DRAFTS,
+    SIGNED_AUDIT,
+    TRANSFERS,
+    qualified,
+)
 
 DSL_FILE = "dsl.db"
 SCHEMA = "dsl"
@@ -30,7 +37,7 @@ SCHEMA = "dsl"
 MOVED = ("records", "record_versions", "record_children", "record_status", "record_links",
          "attachments", "attachment_chunks", "referrals", "referral_versions",
          "referral_status", "referral_packs", "child_flag_events", "record_fts",
-         "profile_items", "sar_drafts")
+         "profile_items", "sar_drafts", "transfers", "transfer_events", "file_retention")
 DROPPED_WITH_THEM = ("concern_state", "status_note_fts", "record_more_fts")
 KEEP_ROWID = ("record_versions", "record_fts")  # the search index joins on the version rowid
 
@@ -243,6 +250,9 @@ MIGRATIONS: list[str] = [
     # 5 — subject access drafts (the school store's step 18, which a store with a DSL store
     # skips: app/store/schema.py, DslTables)
     qualified(SAR_DRAFTS, "dsl."),
+    # 6 — CP-file transfers and retention decisions (the school store's step 20, which a store
+    # with a DSL store skips: app/store/schema.py, DslTables)
+    qualified(TRANSFERS, "dsl."),
 ]
 LATEST = len(MIGRATIONS)
 

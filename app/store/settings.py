@@ -23,8 +23,11 @@ SCHOOL_EMAIL = Setting("school_secure_email", "", "Secure email for safeguarding
 # The referral form's section 5 names the school's DSL and a line that reaches them.
 SCHOOL_DSL_NAME = Setting("school_dsl_name", "", "Designated safeguarding lead's name")
 SCHOOL_DSL_PHONE = Setting("school_dsl_phone", "", "DSL's direct line")
+# The school's terms, one block a line (app/domain/schooldays.py): a leaver's CP file is due
+# within so many school days, counted over them and the built-in bank holidays.
+TERM_DATES = Setting("term_dates", "", "Term dates (one term or half term a line)")
 SCHOOL_DETAILS = (SCHOOL_ADDRESS, SCHOOL_PHONE, SCHOOL_EMAIL, SCHOOL_DSL_NAME, SCHOOL_DSL_PHONE)
-ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS)
+ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS, TERM_DATES)
 
 
 def get(session: Session, setting: Setting) -> str:
