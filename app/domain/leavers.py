@@ -101,7 +101,7 @@ def record_leaving(session: Session, child_id: str, left_on: date | None,
         "recorded_at) VALUES (?,?,?,?,?,?,?)",
         (str(uuid.uuid4()), child_id, left_on.isoformat() if left_on else None,
          clean_destination(destination), source, session.user.id, iso(session.clock.now())))
-    session.audit("leaver" if left_on else "return", "child", child_id, source=source)
+    session.audit("leave", "child", child_id, source=source, on_roll=left_on is None)
 
 
 def mark_dropped(session: Session, present: set[str]) -> int:

@@ -53,6 +53,7 @@ ACTIONS = frozenset({
     "create", "amend", "view", "search", "export", "print", "sync", "login", "failed-login",
     "lock", "import", "status", "user", "settings", "backup", "restore", "verify", "recovery",
     "release", "approve", "queue", "receipt",
+    "leave", "transfer", "retention",  # a child leaving; a CP file's transfer (issue #19)
 })
 
 
