@@ -30,13 +30,15 @@ def mark_left(session: Session, child_id: str, left_on: date, destination: str |
     session.require(Perm.ADD_ENTRY)
     child = child_by_id(session, child_id)
     with session.tx():
+        has_file = _has_file(session, child.id)  # leaving alone does not start a file
         record_leaving(session, child.id, left_on, destination, "dsl")
         leaving = leaving_of(session.conn, child.id)
         assert leaving is not None  # written just above
-        add_entry(session, [child.id], "note",
-                  f"{leaving.words}. The child protection file is read-only until it is "
-                  "reviewed; it is to be sent to the next school.",
-                  min(session.clock.now(), _noon(left_on)))
+        if has_file:
+            add_entry(session, [child.id], "note",
+                      f"{leaving.words}. The child protection file is read-only until it "
+                      "is reviewed; it is to be sent to the next school.",
+                      min(session.clock.now(), _noon(left_on)))
     return leaving
 
 
@@ -47,8 +49,9 @@ def back_on_roll(session: Session, child_id: str) -> None:
         raise InputError("child", "this child is on roll already")
     with session.tx():
         record_leaving(session, child.id, None, None, "dsl")
-        add_entry(session, [child.id], "note", "Back on roll: the leaving was withdrawn.",
-                  session.clock.now())
+        if _has_file(session, child.id):
+            add_entry(session, [child.id], "note", "Back on roll: the leaving was withdrawn.",
+                      session.clock.now())
 
 
 def _noon(day: date) -> datetime:
