@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         sar_commands,
         selftest_command,
         sync_commands,
+        transfer_commands,
         triage_commands,
     )
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     encompass_commands.register(sub)
     export_commands.register(sub)
     sar_commands.register(sub)
+    transfer_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser
