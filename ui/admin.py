@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock
+from app.domain.leavers import set_term_dates
 from app.store import settings
 from app.store.keys import KdfParams
 from app.store.requests import awaiting_words
@@ -169,6 +171,13 @@ class AdminPage(QWidget):
         self.auto_lock.valueChanged.connect(
             lambda n: self.auto_lock.setSuffix(" minute" if n == 1 else " minutes"))
         self.auto_lock.setAccessibleName("Lock after this many idle minutes")
+        # Leavers' CP files are due in school days: term dates and training days, one a line.
+        self.term_dates = QPlainTextEdit(page)
+        self.term_dates.setAccessibleName(settings.TERM_DATES.label)
+        self.term_dates.setTabChangesFocus(True)
+        self.term_dates.setPlaceholderText("2026-09-03 to 2026-10-23\n2026-11-02 to "
+                                           "2026-12-18\nclosed 2026-11-27")
+        self.term_dates.setMaximumHeight(self.fontMetrics().height() * 7 + 12)
         self.school_message = FieldMessage(page)
         save = QPushButton("Save school se&ttings", page)
         save.clicked.connect(self._save_school)
@@ -180,6 +189,7 @@ class AdminPage(QWidget):
             edit.setAccessibleName(setting.label)
             form.addRow(setting.label, edit)
         form.addRow(settings.AUTO_LOCK_MINUTES.label, self.auto_lock)
+        form.addRow("Term dates\n(bank holidays\nare built in)", self.term_dates)
         form.addRow("", self.school_message)
         form.addRow("", save)
         return page
@@ -189,6 +199,7 @@ class AdminPage(QWidget):
         name = self.school_name.text()
         values = {key: edit.text() for key, edit in self.setting_edits.items()}
         minutes = str(self.auto_lock.value())
+        terms = self.term_dates.toPlainText()
         by_key = {s.key: s for s in settings.ALL}
 
         def save(session: Any) -> int:
@@ -196,6 +207,7 @@ class AdminPage(QWidget):
             for key, value in values.items():
                 settings.set_value(session, by_key[key], value)
             settings.set_value(session, settings.AUTO_LOCK_MINUTES, minutes)
+            set_term_dates(session, terms)
             return settings.auto_lock_minutes(session)
 
         def saved(minutes_now: int) -> None:
@@ -224,3 +236,4 @@ class AdminPage(QWidget):
         for key, edit in self.setting_edits.items():
             edit.setText(values.get(key, ""))
         self.auto_lock.setValue(minutes)
+        self.term_dates.setPlainText(values.get(settings.TERM_DATES.key, ""))

@@ -33,11 +33,13 @@ from app.clock import Clock, SystemClock
 from app.domain.categories import load_categories
 from app.domain.child_flags import LinkedChild, flags, linked_children
 from app.domain.chronology import ChronologyItem, chronology, record_history
+from app.domain.leavers import Leaving, leavers
 from app.domain.pupils import Child, child_by_id
 from app.domain.search import search_child
 from app.pack.dates import age_on
 from app.wording import date_text
 from ui.attachments_widget import AttachmentList, table_over_details
+from ui.child_moves import MovesBox
 from ui.chronology_model import ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
 from ui.concern_text import item_html
@@ -70,6 +72,8 @@ class ChildPage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.flags = FlagsBox(db, self)
+        self.moves = MovesBox(db, self)
+        self.moves.changed.connect(lambda: self.load_chronology())
         self.linked = QListWidget(self)
         self.linked.setAccessibleName("Linked children")
         self.linked.setMaximumHeight(self.fontMetrics().height() * 4 + 8)
@@ -163,6 +167,7 @@ class ChildPage(QWidget):
         info.addWidget(self.name)
         info.addWidget(self.details)
         info.addWidget(self.flags)
+        info.addWidget(self.moves)
         head.addLayout(info, 3)
         linked_box = QVBoxLayout()
         linked_box.addWidget(QLabel("<b>Linked children</b> (Enter opens)", self))
@@ -179,7 +184,7 @@ class ChildPage(QWidget):
                        self.history_button, self.copy_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        for button in (sar_button(self), self.referral_button):
+        for button in (self.moves.button, sar_button(self), self.referral_button):
             actions.addWidget(button)
         splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
                                       (360, 200))
@@ -216,6 +221,7 @@ class ChildPage(QWidget):
         child, links, on = result
         self.child = child
         self.flags.show_flags(child.id, on)
+        self.moves.show_for(child.id)
         self.name.setText(child.display_name)
         self.name.setAccessibleName(f"Child: {child.display_name}")
         today = self.clock.now().date()
@@ -363,6 +369,7 @@ class ChildrenPage(QWidget):
     def __init__(self, db: Db, clipboard: Clipboard, *, clock: Clock | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.db = db
         from ui.child_picker import ChildPicker
 
         self.picker = ChildPicker(db, self, rows=4)
@@ -376,6 +383,14 @@ class ChildrenPage(QWidget):
         # where the profiles are read (an admin without the DSL role may not hold them).
         self.profile_import = ProfileImport(db, self)
         self.profile_import.imported.connect(self.refresh)
+        # Leavers apart from the children on roll: their files wait to go and for review.
+        self.leavers_label = QLabel("<b>Leavers</b> (files read-only until review; Enter "
+                                    "opens)", self)
+        self.leavers = QListWidget(self)
+        self.leavers.setAccessibleName("Leavers")
+        self.leavers.setMaximumHeight(self.fontMetrics().height() * 8 + 8)
+        self.leavers.itemActivated.connect(
+            lambda item: self.open(item.data(Qt.ItemDataRole.UserRole)))
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading("Children", self))
@@ -383,13 +398,18 @@ class ChildrenPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.profile_import)
         layout.addWidget(self.hint)
+        layout.addWidget(self.leavers_label)
+        layout.addWidget(self.leavers)
         layout.addWidget(self.page, 1)
+        self.load_leavers()
 
     def focus_first(self) -> None:
         self.picker.search.setFocus()
 
     def open(self, child_id: str) -> None:
         self.hint.hide()
+        self.leavers_label.hide()
+        self.leavers.hide()
         self.page.show()
         self.page.load(child_id)
 
@@ -397,3 +417,23 @@ class ChildrenPage(QWidget):
         if self.page.child is not None:
             self.page.load_chronology()
             self.page.load_profile()
+        else:
+            self.load_leavers()
+
+    def load_leavers(self) -> None:
+        def fetch(session: Any) -> list[tuple[Child, Leaving]]:
+            return [(child_by_id(session, leaving.child_id), leaving)
+                    for leaving in leavers(session)]
+
+        self.db.op(self, fetch).success(self._show_leavers).run()
+
+    def _show_leavers(self, found: list[tuple[Child, Leaving]]) -> None:
+        self.leavers.clear()
+        for child, leaving in found:
+            item = QListWidgetItem(f"{child.display_name} ({year_label(child.year_group)}) — "
+                                   f"{leaving.words}")
+            item.setData(Qt.ItemDataRole.UserRole, child.id)
+            self.leavers.addItem(item)
+        shown = bool(found) and self.page.isHidden()
+        self.leavers_label.setVisible(shown)
+        self.leavers.setVisible(shown)

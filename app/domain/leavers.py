@@ -129,3 +129,10 @@ def set_term_dates(session: Session, text: str) -> int:
     terms, _closed = parse_term_dates(text)
     set_value(session, TERM_DATES, text.strip())
     return len(terms)
+
+
+def leavings_by_child(session: Session) -> dict[str, Leaving]:
+    """Each leaver's leaving, by child id: for a list that shows leavers apart (the lookup
+    itself, like the roster's, is not a view of anyone's record)."""
+    session.require(Perm.LIST_PUPILS)
+    return {leaving.child_id: leaving for leaving in _rows(session.conn)}

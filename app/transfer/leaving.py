@@ -67,6 +67,7 @@ class LeaverCard:
     level: str  # ok, amber or red: colour only helps the eye
     action: str  # send, sent (waiting), chase, retention
     transfer_id: str | None = None
+    school: str | None = None  # where the file goes (None: not known yet)
 
 
 def _has_file(session: Session, child_id: str) -> bool:
@@ -104,7 +105,7 @@ def _card(session: Session, leaving: Leaving, name: str, transfer: Transfer | No
         made = " · pack made, not yet marked sent" if transfer is not None else ""
         return LeaverCard(leaving.child_id, name, f"CP file to send to {school} by "
                           f"{date_text(due.day)}", f"{state.words}{made}{note}", state.level,
-                          "send", transfer.id if transfer else None)
+                          "send", transfer.id if transfer else None, leaving.destination)
     if transfer.status == "sent":
         step = transfer.step("sent")
         assert step is not None
@@ -113,13 +114,41 @@ def _card(session: Session, leaving: Leaving, name: str, transfer: Transfer | No
             return LeaverCard(leaving.child_id, name, f"No receipt yet from {transfer.school}",
                               f"Sent on {date_text(step.at.date())}, "
                               f"{plural(waited, 'school day')} ago: chase them for the "
-                              "receipt code", "amber", "chase", transfer.id)
+                              "receipt code", "amber", "chase", transfer.id, transfer.school)
         return LeaverCard(leaving.child_id, name, f"CP file sent to {transfer.school}",
                           f"Sent on {date_text(step.at.date())}: waiting for the receipt code",
-                          "ok", "sent", transfer.id)
+                          "ok", "sent", transfer.id, transfer.school)
     if transfer.status in ("receipt confirmed", "accepted") and \
             retention_of(session, leaving.child_id) is None:
         return LeaverCard(leaving.child_id, name, f"CP file with {transfer.school}",
                           f"{transfer.status_words[:1].upper()}{transfer.status_words[1:]}: "
-                          "record what this school keeps", "ok", "retention", transfer.id)
+                          "record what this school keeps", "ok", "retention", transfer.id,
+                          transfer.school)
     return None
+
+
+@dataclass(frozen=True)
+class FileNotes:
+    """What the child's page says of their moves: for the banner over the chronology."""
+
+    left: Leaving | None
+    lines: tuple[str, ...]
+
+
+def file_notes(session: Session, child_id: str) -> FileNotes:
+    session.require(Perm.READ_ALL_RECORDS)
+    leaving = leaving_of(session.conn, child_id)
+    lines = []
+    if leaving is not None:
+        lines.append(f"{leaving.words}: this file is read-only until it is reviewed (no new "
+                     "concerns; the DSL team can still add entries).")
+    for transfer in transfers(session, child_id, audit=False):
+        if transfer.direction == "in":
+            lines.append(f"A CP file from the previous school, {transfer.school}, is in the "
+                         f"chronology ({transfer.status_words}).")
+        else:
+            lines.append(f"CP file to {transfer.school}: {transfer.status_words}.")
+    kept = retention_of(session, child_id)
+    if kept is not None:
+        lines.append(f"This school's copy is {kept.words}.")
+    return FileNotes(leaving, tuple(lines))
