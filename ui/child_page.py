@@ -388,7 +388,6 @@ class ChildrenPage(QWidget):
                                     "opens)", self)
         self.leavers = QListWidget(self)
         self.leavers.setAccessibleName("Leavers")
-        self.leavers.setMaximumHeight(self.fontMetrics().height() * 8 + 8)
         self.leavers.itemActivated.connect(
             lambda item: self.open(item.data(Qt.ItemDataRole.UserRole)))
         layout = QVBoxLayout(self)
@@ -399,7 +398,7 @@ class ChildrenPage(QWidget):
         layout.addWidget(self.profile_import)
         layout.addWidget(self.hint)
         layout.addWidget(self.leavers_label)
-        layout.addWidget(self.leavers)
+        layout.addWidget(self.leavers, 1)
         layout.addWidget(self.page, 1)
         self.load_leavers()
 

@@ -47,6 +47,19 @@ def _line(parent: QWidget, name: str, text: str = "") -> QLineEdit:
     return edit
 
 
+def _buddy(text: str, field: QWidget, parent: QWidget) -> QLabel:
+    """A form label whose mnemonic reaches ``field`` when the row holds a layout."""
+    label = QLabel(text, parent)
+    label.setBuddy(field)
+    return label
+
+
+def _note(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    return label
+
+
 class MarkLeftDialog(CoreDialog):
     def __init__(self, db: Db, child_id: str, parent: QWidget | None = None) -> None:
         super().__init__(db, "The child has left", parent)
@@ -56,8 +69,8 @@ class MarkLeftDialog(CoreDialog):
         self.destination.setPlaceholderText("Not known yet")
         self.form.addRow("&Last day", self.left_on)
         self.form.addRow("&Next school", self.destination)
-        self.form.addRow(QLabel("Their file becomes read-only until it is reviewed; the "
-                                "DSL's home shows when it is due at the next school.", self))
+        self.form.addRow(_note("Their file becomes read-only until it is reviewed; the DSL's "
+                               "home shows when it is due at the next school.", self))
 
     def prepare(self) -> Any:
         left, school = python_date(self.left_on.date()), self.destination.text()
@@ -88,10 +101,10 @@ class SendFileDialog(CoreDialog):
         self.form.addRow("Receiving &school", self.school)
         for i, box in enumerate(self.parts.values()):
             self.form.addRow("What goes" if i == 0 else "", box)
-        self.form.addRow("&Save as", where)
-        self.form.addRow(QLabel("The file is encrypted (AES-256). Its password is shown once, "
-                                "here: phone it through to the receiving DSL; never email it "
-                                "with the file.", self))
+        self.form.addRow(_buddy("&Save as", self.path, self), where)
+        self.form.addRow(_note("The file is encrypted (AES-256). Its password is shown once, "
+                               "here: phone it through to the receiving DSL; never email it "
+                               "with the file.", self))
         self.shown_once = QLabel(self)
         self.shown_once.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.shown_once.setWordWrap(True)
@@ -99,6 +112,7 @@ class SendFileDialog(CoreDialog):
         self.form.addRow(self.shown_once)
         save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         save.setText("&Make the encrypted file")
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 100)
 
     def _choose(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the encrypted CP file", "",
@@ -140,6 +154,8 @@ class SendFileDialog(CoreDialog):
                             f"Receipt code on its first page: {made.receipt_code}")
         self.shown_once.setAccessibleName("The file's password and receipt code")
         self.shown_once.show()
+        # Taller, never narrower: room for the password and the code, whole.
+        self.resize(max(self.width(), self.sizeHint().width()), self.sizeHint().height())
         self.buttons.setEnabled(True)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(
             "I have &sent it and phoned the password")
@@ -198,10 +214,10 @@ class ReceiveFileDialog(CoreDialog):
         where.addWidget(browse)
         self.form.addRow("Previous &school", self.school)
         self.form.addRow("&Received on", self.received)
-        self.form.addRow("&File", where)
-        self.form.addRow(QLabel("From CPOMS, MyConcern or a paper file scanned to PDF: it is "
-                                "kept inside the encrypted store with a chronology entry.",
-                                self))
+        self.form.addRow(_buddy("&File", self.path, self), where)
+        self.form.addRow(_note("From CPOMS, MyConcern or a paper file scanned to PDF: it is "
+                               "kept inside the encrypted store with a chronology entry.",
+                               self))
 
     def _choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "The CP file received", "",

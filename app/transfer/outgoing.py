@@ -36,7 +36,7 @@ from app.transfer.slip import Slip, render_slip
 from app.wording import date_text, plural
 
 # What the DSL may choose to send; the chronology pack is the file itself and always goes.
-PARTS = {"chronology": "the chronology pack (PDF pages after this slip)",
+PARTS = {"chronology": "the chronology pack (the PDF's pages after the receipt slip)",
          "twin": "the chronology as JSON (chronology.json), for the receiving system",
          "attachments": "every attachment of the child's records",
          "profile": "the child's profile: contacts, household, professionals (profile.json)"}
