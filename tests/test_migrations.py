@@ -102,3 +102,31 @@ def test_a_failed_migration_step_leaves_the_previous_version(tmp_path: Path,
     assert schema_version(conn) == 1
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'outbox'"
                         ).fetchone()[0] == 0
+
+
+def test_steps_19_and_20_keep_leavers_and_transfers_with_their_checks(tmp_path: Path) -> None:
+    """Leavers (19) in the school store; transfers, their steps and the retention decision
+    (20) in a single-file store (a store with a DSL store has them from its step 6)."""
+    conn = connect(tmp_path / "store.db", os.urandom(32), create=True)
+    migrate(conn, target=18)
+    at = "2026-01-01T00:00:00.000000Z"
+    conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) VALUES "
+                 "('u1', 'dsl', 'Dana Lead', 'dsl', ?)", (at,))
+    conn.execute("INSERT INTO children (id, upn, legal_forename, legal_surname, date_of_birth, "
+                 "gender, year_group, updated_at) VALUES ('c1', 'B801200005001', 'Zofia', "
+                 "'Wiśniewska', '2016-05-04', 'F', 'Y5', ?)", (at,))
+    assert migrate(conn) == LATEST
+    conn.execute("INSERT INTO leavers (id, child_id, left_on, destination, source, "
+                 "recorded_by, recorded_at) VALUES ('l1', 'c1', '2026-03-04', 'Oak Academy', "
+                 "'roster', 'u1', ?)", (at,))
+    conn.execute("INSERT INTO transfers (id, child_id, direction, route, school, created_by, "
+                 "created_at) VALUES ('t1', 'c1', 'out', 'pack', 'Oak Academy', 'u1', ?)", (at,))
+    conn.execute("INSERT INTO transfer_events (id, transfer_id, status, actor_id, at) VALUES "
+                 "('e1', 't1', 'receipt confirmed', 'u1', ?)", (at,))
+    with pytest.raises(sqlcipher3.IntegrityError):
+        conn.execute("INSERT INTO transfer_events (id, transfer_id, status, actor_id, at) "
+                     "VALUES ('e2', 't1', 'viewed', 'u1', ?)", (at,))
+    with pytest.raises(sqlcipher3.IntegrityError):
+        conn.execute("INSERT INTO leavers (id, child_id, source, recorded_by, recorded_at) "
+                     "VALUES ('l2', 'c1', 'guess', 'u1', ?)", (at,))
+    conn.close()

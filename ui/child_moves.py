@@ -30,7 +30,7 @@ class MovesBox(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setAccessibleName("Moves between schools")
         self.banner.hide()
-        self.button = QPushButton("School mo&ves…", self)
+        self.button = QPushButton("School mov&es…", self)
         menu = QMenu(self.button)
         self.left_action = menu.addAction("The child has left…", self._left)
         self.send_action = menu.addAction("Send the CP file to another school…", self._send)

@@ -33,7 +33,6 @@ from app.clock import Clock, SystemClock
 from app.domain.categories import load_categories
 from app.domain.child_flags import LinkedChild, flags, linked_children
 from app.domain.chronology import ChronologyItem, chronology, record_history
-from app.domain.leavers import Leaving, leavers
 from app.domain.pupils import Child, child_by_id
 from app.domain.search import search_child
 from app.pack.dates import age_on
@@ -48,7 +47,6 @@ from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
-from ui.profile_import import ProfileImport
 from ui.profile_view import ProfileView
 from ui.qt_dates import python_date
 from ui.record_concern import ROLE_LABELS
@@ -359,80 +357,3 @@ class ChildPage(QWidget):
         item = self.current()
         if item is not None:
             self.clipboard.copy_concealed(item_as_text(item))
-
-
-class ChildrenPage(QWidget):
-    """Find a child, then their page."""
-
-    build_referral = Signal(str)
-
-    def __init__(self, db: Db, clipboard: Clipboard, *, clock: Clock | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.db = db
-        from ui.child_picker import ChildPicker
-
-        self.picker = ChildPicker(db, self, rows=4)
-        self.picker.chosen.connect(lambda child: self.open(child.id))
-        self.page = ChildPage(db, clipboard, clock=clock, parent=self)
-        self.page.open_child.connect(self.open)
-        self.page.build_referral.connect(self.build_referral)
-        self.page.hide()
-        self.hint = QLabel("Find a child to see their chronology.", self)
-        # What the MIS and a pupil's last school know of the family: a DSL's import, here
-        # where the profiles are read (an admin without the DSL role may not hold them).
-        self.profile_import = ProfileImport(db, self)
-        self.profile_import.imported.connect(self.refresh)
-        # Leavers apart from the children on roll: their files wait to go and for review.
-        self.leavers_label = QLabel("<b>Leavers</b> (files read-only until review; Enter "
-                                    "opens)", self)
-        self.leavers = QListWidget(self)
-        self.leavers.setAccessibleName("Leavers")
-        self.leavers.itemActivated.connect(
-            lambda item: self.open(item.data(Qt.ItemDataRole.UserRole)))
-        layout = QVBoxLayout(self)
-        top = QHBoxLayout()
-        top.addWidget(heading("Children", self))
-        top.addWidget(self.picker, 1)
-        layout.addLayout(top)
-        layout.addWidget(self.profile_import)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.leavers_label)
-        layout.addWidget(self.leavers, 1)
-        layout.addWidget(self.page, 1)
-        self.load_leavers()
-
-    def focus_first(self) -> None:
-        self.picker.search.setFocus()
-
-    def open(self, child_id: str) -> None:
-        self.hint.hide()
-        self.leavers_label.hide()
-        self.leavers.hide()
-        self.page.show()
-        self.page.load(child_id)
-
-    def refresh(self) -> None:
-        if self.page.child is not None:
-            self.page.load_chronology()
-            self.page.load_profile()
-        else:
-            self.load_leavers()
-
-    def load_leavers(self) -> None:
-        def fetch(session: Any) -> list[tuple[Child, Leaving]]:
-            return [(child_by_id(session, leaving.child_id), leaving)
-                    for leaving in leavers(session)]
-
-        self.db.op(self, fetch).success(self._show_leavers).run()
-
-    def _show_leavers(self, found: list[tuple[Child, Leaving]]) -> None:
-        self.leavers.clear()
-        for child, leaving in found:
-            item = QListWidgetItem(f"{child.display_name} ({year_label(child.year_group)}) — "
-                                   f"{leaving.words}")
-            item.setData(Qt.ItemDataRole.UserRole, child.id)
-            self.leavers.addItem(item)
-        shown = bool(found) and self.page.isHidden()
-        self.leavers_label.setVisible(shown)
-        self.leavers.setVisible(shown)

@@ -27,7 +27,10 @@ class CardFrame(QFrame):
         state = LEVEL_WORDS[card.level] if card.action == "send" else (
             "Chase" if card.action == "chase" else "Waiting" if card.action == "sent"
             else "To record")
-        words = QLabel(f"<b>{state}:</b> {_escape(card.words)}", self)
+        own = card.words.startswith(("Due", "Overdue"))  # the state said once, not twice
+        words = QLabel(f"<b>{_escape(card.words)}</b>" if own else
+                       f"<b>{state}:</b> {_escape(card.words)}", self)
+        plain = card.words if own else f"{state}: {card.words}"
         words.setWordWrap(True)
         self.button = QPushButton(BUTTONS[card.action], self)
         self.button.setAccessibleName(f"{BUTTONS[card.action]} {card.child_name}")
@@ -41,7 +44,7 @@ class CardFrame(QFrame):
         layout.addLayout(text, 1)
         layout.addWidget(self.button)
         layout.addWidget(self.open_button)
-        self.setAccessibleName(f"{card.child_name}: {card.title}. {state}: {card.words}")
+        self.setAccessibleName(f"{card.child_name}: {card.title}. {plain}")
 
 
 def _escape(text: str) -> str:
