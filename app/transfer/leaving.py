@@ -98,11 +98,12 @@ def leaver_cards(session: Session) -> list[LeaverCard]:
 def _card(session: Session, leaving: Leaving, name: str, transfer: Transfer | None,
           calendar: Calendar, today: date) -> LeaverCard | None:
     school = leaving.destination or "the next school (not known yet)"
-    if transfer is None or transfer.status == "prepared":
+    if transfer is None or transfer.status in ("prepared", "rejected"):
         due = cp_file_due(calendar, leaving.left_on)
         state = urgency(calendar, due.day, today)
         note = " · term dates not set: weekdays counted" if due.assumed else ""
-        made = " · pack made, not yet marked sent" if transfer is not None else ""
+        made = ("" if transfer is None else " · the last one was " + transfer.status_words
+                if transfer.status == "rejected" else " · pack made, not yet marked sent")
         return LeaverCard(leaving.child_id, name, f"CP file to send to {school} by "
                           f"{date_text(due.day)}", f"{state.words}{made}{note}", state.level,
                           "send", transfer.id if transfer else None, leaving.destination)
