@@ -16,7 +16,12 @@ from app.domain.concerns import ConcernDraft, record_concern
 from app.domain.leavers import set_term_dates
 from app.domain.pupils import child_by_upn
 from app.errors import AccessDenied, InputError
+from app.export.container import read_folder
+from app.export.dump import export_store
+from app.export.load import import_export
+from app.store.access import unlock
 from app.store.audit import events
+from app.store.keys import TEST_KDF
 from app.transfer.incoming import previous_files, receive_file
 from app.transfer.leaving import leaver_cards, mark_left
 from app.transfer.model import load, transfers
@@ -176,3 +181,26 @@ def test_a_file_from_another_product_is_attached_to_a_received_entry(
         pdf = dsl.conn.execute("SELECT data FROM attachments WHERE record_id = ?",
                                (item.record_id,)).fetchone()[0]
         assert bytes(pdf) == SCANNED
+
+
+def test_leavers_and_transfers_go_in_the_export_and_come_back(school: SmallSchool,
+                                                              tmp_path: Path) -> None:
+    child_id = _leaver_with_file(school)
+    with school.open("dsl") as dsl:
+        made = make_pack(dsl, child_id, "Oak Academy", tmp_path / "cp.pdf")
+        confirm_receipt(dsl, made.transfer_id, made.receipt_code, "Ann Lee")
+        decide(dsl, child_id, "period", date(2030, 3, 4))
+        export_store(dsl, tmp_path / "out", passphrase=None)
+    files = read_folder(tmp_path / "out")
+    counts = {name: files[f"{name}.jsonl"].count(b"\n") for name in (
+        "leavers", "transfers", "transfer_events", "file_retention")}
+    assert counts == {"leavers": 1, "transfers": 1, "transfer_events": 3, "file_retention": 1}
+    assert made.receipt_code.encode() not in files["transfers.jsonl"]
+    assert made.password.encode() not in b"".join(files.values())
+    import_export(tmp_path / "out", tmp_path / "new", admin_username="mover",
+                  admin_display_name="Morgan Mover", passphrase="mover passphrase one",
+                  export_passphrase=None, clock=school.clock, kdf=TEST_KDF)
+    with unlock(tmp_path / "new", "mover", "mover passphrase one", clock=school.clock) as moved:
+        [transfer] = transfers(moved)
+        assert transfer.status_words == "receipt confirmed by Ann Lee on 02 Mar 2026"
+        assert leaver_cards(moved) == []  # settled: receipt confirmed, retention recorded
