@@ -24,8 +24,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "demo": {TOP, "store", "domain", "profile"},
     "export": {TOP, "store"},
     "sar": {TOP, "store", "domain", "profile", "pack"},
+    "transfer": {TOP, "store", "domain", "profile", "pack"},
     "cli": {TOP, "protocol", "store", "domain", "profile", "pack", "delivery", "hub", "demo",
-            "export", "sar"},
+            "export", "sar", "transfer"},
 }
 # The pack's renderer works on a PackData alone; only its assembly reads the domain, and
 # from_profile turns a child's profile into the pack's rows, la_form answers an LA's own form.

@@ -118,3 +118,31 @@ def test_step_20_adds_the_retention_tables_to_a_single_file_store(tmp_path: Path
         conn.execute("INSERT INTO retention_decisions (id, child_id, decision, reason, "
                      "actor_id, at) VALUES ('d1', 'c1', 'forget', 'r', 'u1', 'now')")
     conn.close()
+
+
+def test_steps_21_and_22_keep_leavers_and_transfers_with_their_checks(tmp_path: Path) -> None:
+    """Leavers (21) in the school store; transfers, their steps and the retention decision
+    (22) in a single-file store (a store with a DSL store has them from its step 7)."""
+    conn = connect(tmp_path / "store.db", os.urandom(32), create=True)
+    migrate(conn, target=20)
+    at = "2026-01-01T00:00:00.000000Z"
+    conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) VALUES "
+                 "('u1', 'dsl', 'Dana Lead', 'dsl', ?)", (at,))
+    conn.execute("INSERT INTO children (id, upn, legal_forename, legal_surname, date_of_birth, "
+                 "gender, year_group, updated_at) VALUES ('c1', 'B801200005001', 'Zofia', "
+                 "'Wiśniewska', '2016-05-04', 'F', 'Y5', ?)", (at,))
+    assert migrate(conn) == LATEST
+    conn.execute("INSERT INTO leavers (id, child_id, left_on, destination, source, "
+                 "recorded_by, recorded_at) VALUES ('l1', 'c1', '2026-03-04', 'Oak Academy', "
+                 "'roster', 'u1', ?)", (at,))
+    conn.execute("INSERT INTO transfers (id, child_id, direction, route, school, created_by, "
+                 "created_at) VALUES ('t1', 'c1', 'out', 'pack', 'Oak Academy', 'u1', ?)", (at,))
+    conn.execute("INSERT INTO transfer_events (id, transfer_id, status, actor_id, at) VALUES "
+                 "('e1', 't1', 'receipt confirmed', 'u1', ?)", (at,))
+    with pytest.raises(sqlcipher3.IntegrityError):
+        conn.execute("INSERT INTO transfer_events (id, transfer_id, status, actor_id, at) "
+                     "VALUES ('e2', 't1', 'viewed', 'u1', ?)", (at,))
+    with pytest.raises(sqlcipher3.IntegrityError):
+        conn.execute("INSERT INTO leavers (id, child_id, source, recorded_by, recorded_at) "
+                     "VALUES ('l2', 'c1', 'guess', 'u1', ?)", (at,))
+    conn.close()

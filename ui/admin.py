@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.clock import Clock
+from app.domain.leavers import set_term_dates
 from app.store import settings
 from app.store.keys import KdfParams
 from app.store.requests import awaiting_words
@@ -178,6 +180,13 @@ class AdminPage(QWidget):
             box.setSuffix(" years")
             box.setAccessibleName(setting.label)
             self.retention_years[setting.key] = box
+        # Leavers' CP files are due in school days: term dates and training days, one a line.
+        self.term_dates = QPlainTextEdit(page)
+        self.term_dates.setAccessibleName(settings.TERM_DATES.label)
+        self.term_dates.setTabChangesFocus(True)
+        self.term_dates.setPlaceholderText("2026-09-03 to 2026-10-23\n2026-11-02 to "
+                                           "2026-12-18\nclosed 2026-11-27")
+        self.term_dates.setMaximumHeight(self.fontMetrics().height() * 7 + 12)
         self.school_message = FieldMessage(page)
         save = QPushButton("Save school se&ttings", page)
         save.clicked.connect(self._save_school)
@@ -191,6 +200,7 @@ class AdminPage(QWidget):
         form.addRow(settings.AUTO_LOCK_MINUTES.label, self.auto_lock)
         for setting in settings.RETENTION:
             form.addRow(setting.label, self.retention_years[setting.key])
+        form.addRow("Term dates\n(bank holidays\nare built in)", self.term_dates)
         form.addRow("", self.school_message)
         form.addRow("", save)
         self.la_choice = LaChoice(self.db, page)  # saved on its own: referrals follow it
@@ -202,6 +212,7 @@ class AdminPage(QWidget):
         name = self.school_name.text()
         values = {key: edit.text() for key, edit in self.setting_edits.items()}
         minutes = str(self.auto_lock.value())
+        terms = self.term_dates.toPlainText()
         by_key = {s.key: s for s in settings.ALL}
         periods = {by_key[key]: str(box.value()) for key, box in self.retention_years.items()}
 
@@ -213,6 +224,7 @@ class AdminPage(QWidget):
             for key, value in values.items():
                 settings.set_value(session, by_key[key], value)
             settings.set_value(session, settings.AUTO_LOCK_MINUTES, minutes)
+            set_term_dates(session, terms)
             return settings.auto_lock_minutes(session)
 
         def saved(minutes_now: int) -> None:
@@ -244,3 +256,4 @@ class AdminPage(QWidget):
         self.auto_lock.setValue(minutes)
         for key, box in self.retention_years.items():
             box.setValue(int(values.get(key) or 25))
+        self.term_dates.setPlainText(values.get(settings.TERM_DATES.key, ""))

@@ -38,6 +38,7 @@ from app.domain.search import search_child
 from app.pack.dates import age_on
 from app.wording import date_text
 from ui.attachments_widget import AttachmentList, table_over_details
+from ui.child_moves import MovesBox
 from ui.chronology_model import ChronologyModel, item_as_text
 from ui.clipboard import Clipboard
 from ui.concern_text import item_html
@@ -46,7 +47,6 @@ from ui.entry_dialogs import AddEntryDialog, AmendDialog
 from ui.flags_widget import FlagsBox
 from ui.history_dialog import HistoryDialog
 from ui.ops import Db
-from ui.profile_import import ProfileImport
 from ui.profile_view import ProfileView
 from ui.qt_dates import python_date
 from ui.record_concern import ROLE_LABELS
@@ -70,6 +70,8 @@ class ChildPage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.flags = FlagsBox(db, self)
+        self.moves = MovesBox(db, self)
+        self.moves.changed.connect(lambda: self.load_chronology())
         self.linked = QListWidget(self)
         self.linked.setAccessibleName("Linked children")
         self.linked.setMaximumHeight(self.fontMetrics().height() * 4 + 8)
@@ -163,6 +165,7 @@ class ChildPage(QWidget):
         info.addWidget(self.name)
         info.addWidget(self.details)
         info.addWidget(self.flags)
+        info.addWidget(self.moves)
         head.addLayout(info, 3)
         linked_box = QVBoxLayout()
         linked_box.addWidget(QLabel("<b>Linked children</b> (Enter opens)", self))
@@ -179,7 +182,7 @@ class ChildPage(QWidget):
                        self.history_button, self.copy_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        for button in (sar_button(self), self.referral_button):
+        for button in (self.moves.button, sar_button(self), self.referral_button):
             actions.addWidget(button)
         splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
                                       (360, 200))
@@ -216,6 +219,7 @@ class ChildPage(QWidget):
         child, links, on = result
         self.child = child
         self.flags.show_flags(child.id, on)
+        self.moves.show_for(child.id)
         self.name.setText(child.display_name)
         self.name.setAccessibleName(f"Child: {child.display_name}")
         today = self.clock.now().date()
@@ -353,47 +357,3 @@ class ChildPage(QWidget):
         item = self.current()
         if item is not None:
             self.clipboard.copy_concealed(item_as_text(item))
-
-
-class ChildrenPage(QWidget):
-    """Find a child, then their page."""
-
-    build_referral = Signal(str)
-
-    def __init__(self, db: Db, clipboard: Clipboard, *, clock: Clock | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        from ui.child_picker import ChildPicker
-
-        self.picker = ChildPicker(db, self, rows=4)
-        self.picker.chosen.connect(lambda child: self.open(child.id))
-        self.page = ChildPage(db, clipboard, clock=clock, parent=self)
-        self.page.open_child.connect(self.open)
-        self.page.build_referral.connect(self.build_referral)
-        self.page.hide()
-        self.hint = QLabel("Find a child to see their chronology.", self)
-        # What the MIS and a pupil's last school know of the family: a DSL's import, here
-        # where the profiles are read (an admin without the DSL role may not hold them).
-        self.profile_import = ProfileImport(db, self)
-        self.profile_import.imported.connect(self.refresh)
-        layout = QVBoxLayout(self)
-        top = QHBoxLayout()
-        top.addWidget(heading("Children", self))
-        top.addWidget(self.picker, 1)
-        layout.addLayout(top)
-        layout.addWidget(self.profile_import)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.page, 1)
-
-    def focus_first(self) -> None:
-        self.picker.search.setFocus()
-
-    def open(self, child_id: str) -> None:
-        self.hint.hide()
-        self.page.show()
-        self.page.load(child_id)
-
-    def refresh(self) -> None:
-        if self.page.child is not None:
-            self.page.load_chronology()
-            self.page.load_profile()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from app.domain.leavers import Leaving, leavings_by_child
 from app.domain.pupils import Child, child_by_upn, find_pupils
 from app.identifiers import normalise_upn
 from app.wording import date_text
@@ -59,6 +60,7 @@ class ChildPicker(QWidget):
         layout.addWidget(self.status)
         self._asked = ""
         self._pick_first = False
+        self._left: dict[str, Leaving] = {}
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.search and event.type() == event.Type.KeyPress \
@@ -88,7 +90,9 @@ class ChildPicker(QWidget):
             found = find_pupils(session, text)
             if not found and looks_like_upn(text):
                 child_by_upn(session, text)  # raises: say exactly what is wrong with the UPN
-            return found
+            self._left = leavings_by_child(session)
+            # Children on roll first; leavers after them, marked (their files are read-only).
+            return sorted(found, key=lambda c: c.id in self._left)
 
         self.db.op(self, find).success(lambda found: self._shown(text, found)) \
             .failure(self._failed).run()
@@ -107,7 +111,9 @@ class ChildPicker(QWidget):
     def _show(self, found: list[Child]) -> None:
         self.results.clear()
         for child in found:
-            item = QListWidgetItem(child_line(child))
+            leaving = self._left.get(child.id)
+            item = QListWidgetItem(child_line(child) + (
+                f" · LEAVER: {leaving.words.lower()}" if leaving else ""))
             item.setData(Qt.ItemDataRole.UserRole, child)
             self.results.addItem(item)
         self.results.setVisible(bool(found))

@@ -23,6 +23,7 @@ from app.store.session import User
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
 from ui.concern_text import concern_html
+from ui.leaver_cards import LeaverCards
 from ui.my_concerns import children_names
 from ui.note_dialog import NoteDialog
 from ui.ops import Db
@@ -91,8 +92,12 @@ class InboxPage(QWidget):
         top.addWidget(refresh)
         splitter = table_over_details(self, self.table, actions, self.detail, self.attachments,
                                       (300, 300))
+        # The leavers' files due at their next schools, above the concerns waiting.
+        self.leavers = LeaverCards(db, self)
+        self.leavers.open_child.connect(self.open_child)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.leavers)
         layout.addWidget(splitter, 1)
         self._set_enabled(False)
 
@@ -103,6 +108,7 @@ class InboxPage(QWidget):
             return triage_sorted(inbox(session, include_closed=closed)), dsl_team(session)
 
         self.db.op(self, load).success(self._show).run()
+        self.leavers.refresh()
 
     def _show(self, result: tuple[list[ConcernView], list[User]]) -> None:
         views, team = result

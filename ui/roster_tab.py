@@ -96,7 +96,8 @@ class RosterTab(QWidget):
 
     def _imported(self, result: ImportResult) -> None:
         self.result.setText(f"Imported: {result.added} added, {result.updated} updated, "
-                            f"{result.unchanged} unchanged. {result.encoding_note()}")
+                            f"{result.unchanged} unchanged. {result.encoding_note()} "
+                            f"{result.leavers_note()}".strip())
         self.refresh()
 
     def _import_failed(self, error: BaseException) -> None:

@@ -26,6 +26,13 @@ STYLE = """
 #lockPanel, #signinPanel { background: palette(base); border: 1px solid palette(mid);
                            border-radius: 6px; }
 #navList { border: none; background: palette(window); }
+#leaverCard { border: 1px solid #767676; border-left-width: 6px; border-radius: 4px;
+              background: #eef2f8; border-left-color: #1a56b0; }
+#leaverCard[level="amber"] { background: #fff4e0; border-left-color: #a35a00; }
+#leaverCard[level="red"] { background: #fde7e7; border-left-color: #b00020; }
+#leaverCard QLabel { color: #1b1b1b; }
+#leaverBanner { background: #fff4e0; color: #1b1b1b; border: 1px solid #a35a00;
+                border-radius: 4px; padding: 4px; }
 QStatusBar QLabel { padding: 0 8px; }
 """
 

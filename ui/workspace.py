@@ -57,7 +57,7 @@ class Workspace(QWidget):
         roles = set(self.info.roles)
         db, clock = self.db, self.clock
         if "dsl" in roles:
-            from ui.child_page import ChildrenPage
+            from ui.children_page import ChildrenPage
             from ui.dashboard import DashboardPage
             from ui.inbox import InboxPage
             from ui.referral_editor import ReferralsPage

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         sar_commands,
         selftest_command,
         sync_commands,
+        transfer_commands,
         triage_commands,
     )
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_commands.register(sub)
     sar_commands.register(sub)
     retention_commands.register(sub)
+    transfer_commands.register(sub)
     sync_commands.register(sub)
     selftest_command.register(sub)
     return parser

@@ -14,7 +14,8 @@ from app.cli.common import (
     open_as_user,
     read_file,
 )
-from app.domain.pupils import import_roster, list_pupils
+from app.domain.leavers import leavers
+from app.domain.pupils import Child, import_roster, list_pupils
 from app.store.requests import awaiting_words
 from app.store.users import add_user as add_account
 from app.store.users import change_role, disable_user
@@ -101,14 +102,29 @@ def cmd_pupils_import(args: argparse.Namespace) -> int:
     print(f"Roster imported: {result.added} added, {result.updated} updated, "
           f"{result.unchanged} unchanged.")
     print(result.encoding_note())
+    if result.left:
+        print(result.leavers_note())
     return 0
 
 
 def cmd_pupils_list(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         pupils = list_pupils(session)
-    lines = [f"{c.upn}  {c.legal_surname}, {c.legal_forename}"
-             + (f" ({c.preferred_forename})" if c.preferred_forename else "")
-             + f"  {c.date_of_birth.isoformat()}  {c.year_group}" for c in pupils]
-    emit(args, [c.to_json() for c in pupils], "\n".join(lines) or "The roster is empty.")
+        left = {leaving.child_id: leaving for leaving in leavers(session)}
+
+    def line(c: Child) -> str:
+        return (f"{c.upn}  {c.legal_surname}, {c.legal_forename}"
+                + (f" ({c.preferred_forename})" if c.preferred_forename else "")
+                + f"  {c.date_of_birth.isoformat()}  {c.year_group}")
+
+    # Leavers apart from the children on roll: their files are read-only until review.
+    lines = [line(c) for c in pupils if c.id not in left]
+    gone = [f"{line(c)}  {left[c.id].words}" for c in pupils if c.id in left]
+    if gone:
+        lines += ["", "Leavers (files read-only until review):", *gone]
+    data = [{**c.to_json(), "on_roll": c.id not in left,
+             "left_on": left[c.id].left_on.isoformat() if c.id in left else None,
+             "destination": left[c.id].destination if c.id in left else None}
+            for c in pupils]
+    emit(args, data, "\n".join(lines) or "The roster is empty.")
     return 0

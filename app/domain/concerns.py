@@ -10,6 +10,7 @@ from app.clock import iso, parse_iso
 from app.domain.categories import MAX_CATEGORIES, load_categories, resolve_category
 from app.domain.concern_views import ConcernView, concern_views
 from app.domain.event_order import next_event_at
+from app.domain.leavers import check_on_roll
 from app.domain.pupils import child_by_id
 from app.domain.records import (
     NOT_YOURS,
@@ -82,6 +83,7 @@ def record_concern(session: Session, draft: ConcernDraft) -> ConcernView:
             raise InputError("child", "the same child is listed twice")
         seen.add(child_id)
         child_by_id(session, child_id)
+    check_on_roll(session.conn, seen)  # a leaver's file is read-only until review
     fields = check_fields(VersionFields(
         occurred_at=draft.occurred_at, entry_kind="concern", summary=draft.text,
         categories=_category_codes(draft.categories), location=draft.location,

@@ -94,9 +94,12 @@ def destroy_rows(conn: Connection, child_id: str, destroyed_at: str) -> Destroye
                         ("referral version", "referral_versions")):
         _delete(conn, out, kind, f"DELETE FROM {table} WHERE referral_id IN {inside}", refs)
     _delete(conn, out, "referral", "DELETE FROM referrals WHERE child_id = ?", child_id)
+    _delete(conn, out, "", "DELETE FROM transfer_events WHERE transfer_id IN (SELECT id FROM "
+                           "transfers WHERE child_id = ?)", child_id)
     for kind, table in (("flag event", "child_flag_events"), ("profile item", "profile_items"),
                         ("subject access draft", "sar_drafts"),
-                        ("retention decision", "retention_decisions")):
+                        ("retention decision", "retention_decisions"),
+                        ("CP-file transfer", "transfers"), ("", "file_retention")):
         _delete(conn, out, kind, f"DELETE FROM {table} WHERE child_id = ?", child_id)
     # Sealed copies and queued envelopes about the file (the DSL team holds their keys).
     named = json.dumps([child_id, *own, *referrals, *out.ids["pack"],

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from app.clock import iso
+from app.domain.leavers import leaving_of, mark_dropped, record_leaving
 from app.domain.roster_csv import RosterFile, RosterRow, read_roster
 from app.errors import NotFound
 from app.identifiers import check_upn, normalise_upn
@@ -62,6 +63,14 @@ class ImportResult:
     updated: int
     unchanged: int
     read: RosterFile | None = None  # how the file was read, when there was one
+    left: int = 0  # children the roster shows leaving, or (a whole roster) no longer holds
+
+    def leavers_note(self) -> str:
+        if not self.left:
+            return ""
+        return (f"{self.left} {'child has' if self.left == 1 else 'children have'} left (a "
+                "leaving date, or not in this roster): their files are kept and shown apart "
+                "as leavers.")
 
     def encoding_note(self) -> str:
         return self.read.encoding_note() if self.read is not None else ""
@@ -73,14 +82,16 @@ def import_roster(session: Session, data: bytes) -> ImportResult:
     roster changes nothing."""
     session.require(Perm.IMPORT_ROSTER)
     read = read_roster(data, today=session.clock.now().date())
-    result = apply_roster(session, read.rows, encoding=read.encoding)
-    return replace(result, read=read)
+    with session.tx():  # a whole roster: a child it no longer holds has left (never deleted)
+        result = apply_roster(session, read.rows, encoding=read.encoding)
+        dropped = mark_dropped(session, {row.upn for row in read.rows})
+    return replace(result, read=read, left=result.left + dropped)
 
 
 def apply_roster(session: Session, rows: Iterable[RosterRow], *, encoding: str | None = None
                  ) -> ImportResult:
     session.require(Perm.IMPORT_ROSTER)
-    added = updated = unchanged = 0
+    added = updated = unchanged = left = 0
     changed: list[str] = []  # UPNs, for the other DSL PCs (hub-sync.md)
     now = iso(session.clock.now())
     with session.tx() as conn:
@@ -109,6 +120,7 @@ def apply_roster(session: Session, rows: Iterable[RosterRow], *, encoding: str |
                 changed.append(row.upn)
             else:
                 unchanged += 1
+            left += _apply_leaving(session, row)
             if row.admission_number is not None:  # only to link contact exports: not history
                 conn.execute("UPDATE children SET admission_number = ? WHERE upn = ? AND "
                              "admission_number IS NOT ?", (row.admission_number, row.upn,
@@ -117,7 +129,24 @@ def apply_roster(session: Session, rows: Iterable[RosterRow], *, encoding: str |
         session.audit("import", "roster", None, added=added, updated=updated,
                       unchanged=unchanged, **extra)
         session.changed("roster", *changed)
-    return ImportResult(added, updated, unchanged)
+    return ImportResult(added, updated, unchanged, left=left)
+
+
+def _apply_leaving(session: Session, row: RosterRow) -> int:
+    """What the row says of the child leaving: 1 when it records a new leaving. A child the
+    roster dropped or gave a date for, listed again without one, is back on roll; the DSL
+    team's own mark stands until they change it (the MIS may lag behind them)."""
+    found = session.conn.execute("SELECT id FROM children WHERE upn = ?", (row.upn,)).fetchone()
+    current = leaving_of(session.conn, found[0])
+    if row.leaving_date is not None:
+        if current and (current.left_on, current.destination) == (row.leaving_date,
+                                                                  row.destination):
+            return 0
+        record_leaving(session, found[0], row.leaving_date, row.destination, "roster")
+        return 1
+    if current is not None and current.source in ("roster", "dropped"):
+        record_leaving(session, found[0], None, None, "roster")
+    return 0
 
 
 def list_pupils(session: Session) -> list[Child]:

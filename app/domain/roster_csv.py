@@ -71,6 +71,11 @@ HEADINGS: dict[str, tuple[str, ...]] = {
     "nhs_number": ("nhs_number", "NHS number", "NHS no", "NHS"),
     # Kept to link the MIS's contact exports, which may name a pupil by it (app/profile/).
     "admission_number": ("admission_number", "Adno", "Admission number", "Admission no"),
+    # A leaver, when the MIS export carries it (app/domain/leavers.py).
+    "leaving_date": ("leaving_date", "Leaving date", "Date of leaving", "Date left",
+                     "Leaving Date (Actual)"),
+    "destination": ("destination", "Destination", "Destination school", "Next school",
+                    "Leaving destination"),
 }  # fmt: skip
 
 MAX_AGE = 25  # a CP file is kept to the 25th birthday; an older "pupil" is a typo
@@ -107,6 +112,8 @@ class RosterRow:
     nhs_number: str | None  # 10 digits
     line: int  # spreadsheet row (the header is line 1); 0 for rows not read from a file
     admission_number: str | None = None  # the MIS's own number for the pupil
+    leaving_date: date | None = None  # the child's last day, when the MIS says they left
+    destination: str | None = None  # the school they go to, when known
 
 
 UTF8, UTF16, CP1252 = "UTF-8", "UTF-16", "Windows-1252"
@@ -450,6 +457,8 @@ def _parse_row(
         "year_group": normalise_year_group,
         "nhs_number": lambda v: check_nhs_number(v) if v else None,
         "admission_number": _admission_number,
+        "leaving_date": lambda v: parse_date(v) if v.strip() else None,
+        "destination": _optional_name,
     }
     for field, parse in parsers.items():
         index = columns.get(field)

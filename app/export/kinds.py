@@ -86,6 +86,10 @@ KINDS: tuple[Kind, ...] = (
                                               "changed_by:text previous:json"),
          "Every earlier roster row of a child ('previous'), with who changed it and when.",
          False),
+    Kind("leavers", "leavers", _c("id:text child_id:text left_on:text? destination:text? "
+                                  "source:text recorded_by:text recorded_at:time"),
+         "Children who left (docs/transfer.md): events, the latest per child standing; a "
+         "null left_on means back on roll.", False),
     Kind("records", "records", _c("id:text kind:text created_by:text created_at:time"),
          "Concerns and chronology entries; what they say is in record_versions.", True),
     Kind("record_versions", "record_versions", _c(
@@ -134,6 +138,16 @@ KINDS: tuple[Kind, ...] = (
         "id:text kind:text child_id:text destroyed_at:time"),
          "The ids of rows destroyed at retention review, by kind, so an older copy is never "
          "brought back; no content.", True),
+    Kind("transfers", "transfers", _c(
+        "id:text child_id:text direction:text route:text school:text "
+        "receipt_code_sha256:text? contents:json created_by:text created_at:time"),
+         "CP files sent to or received from other schools (docs/transfer.md).", True),
+    Kind("transfer_events", "transfer_events", _c(_STATUS.format("transfer_id")),
+         "A transfer's steps: prepared, sent, received, accepted, rejected, receipt "
+         "confirmed (the note of the last: who read the code back).", True),
+    Kind("file_retention", "file_retention", _c(
+        "id:text child_id:text decision:text keep_until:text? reason:text? decided_by:text "
+        "at:time"), "What the school decided to keep of a CP file it sent.", True),
     Kind("audit_school", "main.audit", _AUDIT,
          "The school store's audit trail, hash-chained: hash = SHA-256(bytes of prev_hash || "
          "canonical JSON of [id, at, actor, action, object_type, object_id, detail, "

@@ -54,6 +54,7 @@ ACTIONS = frozenset({
     "lock", "import", "status", "user", "settings", "backup", "restore", "verify", "recovery",
     "release", "approve", "queue", "receipt",
     "retention", "destroy",  # a review decision; a file destroyed (the tombstone)
+    "leave", "transfer",  # a child leaving; a CP file's transfer (issue #19)
 })
 
 

@@ -27,6 +27,7 @@ from app.store.schema import (
     RETENTION,
     SAR_DRAFTS,
     SIGNED_AUDIT,
+    TRANSFERS,
     qualified,
 )
 
@@ -38,7 +39,8 @@ SCHEMA = "dsl"
 MOVED = ("records", "record_versions", "record_children", "record_status", "record_links",
          "attachments", "attachment_chunks", "referrals", "referral_versions",
          "referral_status", "referral_packs", "child_flag_events", "record_fts",
-         "profile_items", "sar_drafts", "retention_decisions", "destroyed_items")
+         "profile_items", "sar_drafts", "retention_decisions", "destroyed_items",
+         "transfers", "transfer_events", "file_retention")
 DROPPED_WITH_THEM = ("concern_state", "status_note_fts", "record_more_fts")
 KEEP_ROWID = ("record_versions", "record_fts")  # the search index joins on the version rowid
 
@@ -254,6 +256,9 @@ MIGRATIONS: list[str] = [
     # 6 — retention decisions and destroyed ids (the school store's step 20, which a store
     # with a DSL store skips)
     qualified(RETENTION, "dsl."),
+    # 7 — CP-file transfers and retention decisions (the school store's step 22, which a store
+    # with a DSL store skips: app/store/schema.py, DslTables)
+    qualified(TRANSFERS, "dsl."),
 ]
 LATEST = len(MIGRATIONS)
 

@@ -80,6 +80,43 @@ RETENTION = """
     );
     CREATE INDEX {s}destroyed_items_child ON destroyed_items (child_id);
     """
+# CP-file transfers (issue #19, app/transfer/): one row per file that leaves for (or arrives
+# from) another school, its steps as events (prepared, sent, received, accepted, rejected,
+# receipt confirmed); and what the school decided to keep of a file it sent.
+TRANSFERS = """
+    CREATE TABLE {s}transfers (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        route TEXT NOT NULL CHECK (route IN ('pack', 'concerndesk')),
+        school TEXT NOT NULL,
+        receipt_code_sha256 TEXT,
+        contents TEXT NOT NULL DEFAULT '[]',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX {s}transfers_child ON transfers (child_id, created_at);
+    CREATE TABLE {s}transfer_events (
+        id TEXT PRIMARY KEY,
+        transfer_id TEXT NOT NULL REFERENCES transfers (id),
+        status TEXT NOT NULL CHECK (status IN ('prepared', 'sent', 'received', 'accepted',
+                                               'rejected', 'receipt confirmed')),
+        actor_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX {s}transfer_events_transfer ON transfer_events (transfer_id, at);
+    CREATE TABLE {s}file_retention (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('archive', 'period')),
+        keep_until TEXT,
+        reason TEXT,
+        decided_by TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX {s}file_retention_child ON file_retention (child_id, at);
+    """
 
 
 MIGRATIONS: list[str] = [
@@ -535,6 +572,24 @@ MIGRATIONS: list[str] = [
     # 20 — retention (issue #20, docs/retention.md): review decisions (extend, hold, release)
     # and the ids of destroyed rows. A store with a DSL store gets it from that store's step 6.
     DslTables(qualified(RETENTION, "")),
+    # 21 — leavers (issue #19): a child who left, by a roster import that dropped them or gave
+    # a leaving date, or by the DSL's word; events, the latest per child standing (``left_on``
+    # NULL: back on roll). The child's row and file stay: a leaver's file is never lost.
+    """
+    CREATE TABLE leavers (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL REFERENCES children (id),
+        left_on TEXT,
+        destination TEXT,
+        source TEXT NOT NULL CHECK (source IN ('roster', 'dropped', 'dsl')),
+        recorded_by TEXT NOT NULL REFERENCES users (id),
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX leavers_child ON leavers (child_id, recorded_at);
+    """,
+    # 22 — CP-file transfers and the retention decision after sending (issue #19,
+    # app/transfer/). A store with a DSL store gets them from that store's step 7.
+    DslTables(qualified(TRANSFERS, "")),
 ]
 
 LATEST = len(MIGRATIONS)

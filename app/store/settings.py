@@ -23,6 +23,9 @@ SCHOOL_EMAIL = Setting("school_secure_email", "", "Secure email for safeguarding
 # The referral form's section 5 names the school's DSL and a line that reaches them.
 SCHOOL_DSL_NAME = Setting("school_dsl_name", "", "Designated safeguarding lead's name")
 SCHOOL_DSL_PHONE = Setting("school_dsl_phone", "", "DSL's direct line")
+# The school's terms, one block a line (app/domain/schooldays.py): a leaver's CP file is due
+# within so many school days, counted over them and the built-in bank holidays.
+TERM_DATES = Setting("term_dates", "", "Term dates (one term or half term a line)")
 SCHOOL_DETAILS = (SCHOOL_ADDRESS, SCHOOL_PHONE, SCHOOL_EMAIL, SCHOOL_DSL_NAME, SCHOOL_DSL_PHONE)
 # Retention (docs/retention.md): a child's file is reviewed at this birthday (IRMS toolkit: the
 # 25th), later for a child with SEN (31st) or who has been looked after (the school's choice).
@@ -34,7 +37,7 @@ RETENTION_LOOKED_AFTER_YEARS = Setting("retention_looked_after_years", "25",
                                        "birthday")
 RETENTION = (RETENTION_YEARS, RETENTION_SEN_YEARS, RETENTION_LOOKED_AFTER_YEARS)
 MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 25, 100
-ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS, *RETENTION)
+ALL = (AUTO_LOCK_MINUTES, *SCHOOL_DETAILS, TERM_DATES, *RETENTION)
 
 
 def get(session: Session, setting: Setting) -> str:

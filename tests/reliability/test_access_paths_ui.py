@@ -322,7 +322,8 @@ def test_the_scan_finds_a_chronology_when_one_is_shown(qtbot, make_window, demo_
 def test_no_screen_of_the_role_holds_a_chronology_model(qtbot, make_window, who: str) -> None:  # type: ignore[no-untyped-def]
     """Belt and braces: the widgets that show a chronology, the DSL inbox or the dashboard are
     never even built for staff or office (so nothing can fill them)."""
-    from ui.child_page import ChildPage, ChildrenPage
+    from ui.child_page import ChildPage
+    from ui.children_page import ChildrenPage
     from ui.dashboard import DashboardPage
     from ui.inbox import InboxPage
     from ui.referral_editor import ReferralsPage

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from app.domain.pupils import child_by_upn
 from tests.conftest import SmallSchool
 from tests.ui.conftest import wait_for
-from ui.child_page import ChildrenPage
+from ui.children_page import ChildrenPage
 from ui.clipboard import Clipboard
 from ui.ops import Db
 

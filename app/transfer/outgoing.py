@@ -1,0 +1,192 @@
+"""Sending a CP file to a school on another product: one AES-256 encrypted PDF (pypdf), its
+password made here and shown once for the DSL to phone through (never to email: the file and
+its password must not travel together), a receipt slip as its first page, and the chosen parts
+inside: the chronology pack, its JSON twin, the attachments and the child's profile as files
+embedded in the PDF. Nothing unencrypted is written: the pack is assembled in memory.
+
+Then: ``mark_sent`` when it has gone, ``confirm_receipt`` when the receiving DSL reads the code
+back. Each step is audited and is an entry in the child's chronology.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+
+from app.atomic import write_user_file
+from app.domain.attachments import attachment_data
+from app.domain.chronology import add_entry
+from app.domain.pupils import child_by_id
+from app.errors import InputError
+from app.pack import encrypt_pdf, pack_json, render_pack
+from app.pack.assembly import child_pack_data, school_info
+from app.profile.model import to_json
+from app.profile.profiles import profile
+from app.store.roles import Perm
+from app.store.session import Session
+from app.transfer.model import Transfer, add_step, clean_school, create, load
+from app.transfer.slip import Slip, render_slip
+from app.wording import date_text, plural
+
+# What the DSL may choose to send; the chronology pack is the file itself and always goes.
+PARTS = {"chronology": "the chronology pack (the PDF's pages after the receipt slip)",
+         "twin": "the chronology as JSON (chronology.json), for the receiving system",
+         "attachments": "every attachment of the child's records",
+         "profile": "the child's profile: contacts, household, professionals (profile.json)"}
+OPTIONAL = ("twin", "attachments", "profile")
+# Unambiguous read aloud: no 0/O, 1/I/L, 5/S, 8/B.
+ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
+CODE_LENGTH = 8
+PASSWORD_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class MadePack:
+    transfer_id: str
+    password: str  # shown once, to be phoned through; never stored
+    receipt_code: str  # on the slip; only its hash is kept
+    contents: tuple[str, ...]
+    attachments: int
+
+
+def _groups(length: int) -> str:
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(length))
+    return "-".join(chars[i:i + 4] for i in range(0, length, 4))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
+
+
+def make_pack(session: Session, child_id: str, school: str, out: Path,
+              without: tuple[str, ...] = ()) -> MadePack:
+    """Writes the encrypted pack to ``out`` and records the transfer as prepared."""
+    session.require(Perm.READ_ALL_RECORDS)
+    session.require(Perm.ADD_ENTRY)
+    if out.suffix.lower() != ".pdf":
+        raise InputError("out", "name a .pdf file")
+    for part in without:
+        if part not in OPTIONAL:
+            raise InputError("without", f"'{part}' is not a part that can be left out; choose "
+                             "from " + ", ".join(OPTIONAL))
+    school = clean_school(school)
+    child = child_by_id(session, child_id)
+    parts = tuple(p for p in PARTS if p not in without)
+    now = session.clock.now()
+    data = child_pack_data(session, child)
+    embedded: list[tuple[str, bytes]] = []
+    if "twin" in parts:
+        twin = pack_json(data, generated_at=now)
+        embedded.append(("chronology.json", json.dumps(twin, indent=2, ensure_ascii=False)
+                         .encode("utf-8")))
+    if "profile" in parts:
+        shown = profile(session, child.id, audit=False)
+        body = {name: to_json(getattr(shown, name)) for name in (
+            "facts", "home", "other_addresses", "contacts", "household", "professionals",
+            "previous_names")}
+        embedded.append(("profile.json", json.dumps(body, indent=2, ensure_ascii=False)
+                         .encode("utf-8")))
+    files = 0
+    if "attachments" in parts:
+        rows = session.conn.execute(
+            "SELECT a.id, a.filename FROM attachments a JOIN record_children c ON c.record_id "
+            "= a.record_id WHERE c.child_id = ? ORDER BY a.added_at, a.id", (child.id,)
+        ).fetchall()
+        used: set[str] = set()
+        for attachment_id, filename in rows:
+            name = filename if filename not in used else f"{attachment_id[:8]}-{filename}"
+            used.add(name)
+            embedded.append((f"attachments/{name}", attachment_data(session, attachment_id)))
+            files += 1
+    code, password = _groups(CODE_LENGTH), _groups(PASSWORD_LENGTH)
+    contents = tuple(PARTS[p] + (f" ({plural(files, 'file')})" if p == "attachments" else "")
+                     for p in parts)
+    with session.tx():
+        transfer_id = create(session, child.id, "out", "pack", school, list(parts),
+                             code_hash(code))
+        slip = Slip(school_info(session), school, child.legal_name,
+                    date_text(child.date_of_birth), child.upn, code, transfer_id, contents, now)
+        pdf = _assemble(render_slip(slip), render_pack(data, generated_at=now), embedded)
+        add_step(session, transfer_id, "prepared")
+        add_entry(session, [child.id], "action",
+                  f"CP file prepared for {school}: an encrypted pack holding "
+                  + "; ".join(contents) + ". Its password is to be given by phone; a receipt "
+                  "code on its first page is to be read back.", now)
+        session.audit("export", "transfer-pack", transfer_id, parts=list(parts),
+                      attachments=files)
+        # Last: a file that cannot be written undoes the record of it.
+        write_user_file(out, encrypt_pdf(pdf, password), "the transfer pack")
+    return MadePack(transfer_id, password, code, contents, files)
+
+
+def _assemble(slip: bytes, pack: bytes, embedded: list[tuple[str, bytes]]) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(slip)))
+    writer.append(PdfReader(io.BytesIO(pack)))
+    for name, data in embedded:
+        writer.add_attachment(name, data)
+    writer.add_metadata({"/Title": "Child protection file (OFFICIAL-SENSITIVE)"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _outgoing(session: Session, transfer_id: str) -> Transfer:
+    session.require(Perm.ADD_ENTRY)
+    transfer = load(session, transfer_id)
+    if transfer.direction != "out" or transfer.route != "pack":
+        raise InputError("transfer", "that transfer is not a pack this school sent")
+    return transfer
+
+
+def mark_sent(session: Session, transfer_id: str, how: str | None = None) -> Transfer:
+    """The DSL says the pack has gone (and its password was phoned through)."""
+    transfer = _outgoing(session, transfer_id)
+    if transfer.step("sent") or transfer.step("receipt confirmed"):
+        raise InputError("transfer", f"it is already {transfer.status_words}")
+    how = " ".join((how or "").split()) or None
+    with session.tx():
+        add_step(session, transfer.id, "sent", how)
+        add_entry(session, [transfer.child_id], "action",
+                  f"CP file sent to {transfer.school}" + (f" ({how})" if how else "")
+                  + "; password given by phone; waiting for the receipt code.",
+                  session.clock.now())
+    return load(session, transfer.id)
+
+
+def confirm_receipt(session: Session, transfer_id: str, code: str, by: str) -> Transfer:
+    """Records the code the receiving DSL read back, if it is the slip's."""
+    transfer = _outgoing(session, transfer_id)
+    done = transfer.step("receipt confirmed")
+    if done is not None:
+        raise InputError("transfer", f"receipt was already confirmed by {done.note} on "
+                         f"{date_text(done.at.date())}")
+    who = " ".join((by or "").split())
+    if not who:
+        raise InputError("by", "give the name of the person who read the code back")
+    if len(who) > 200:
+        raise InputError("by", "is longer than 200 characters")
+    if not normalise_code(code):
+        raise InputError("code", "give the receipt code they read back")
+    if not hmac.compare_digest(code_hash(code), transfer.code_sha256 or ""):
+        session.audited("transfer", "transfer", transfer.id, wrong_code=True)
+        raise InputError("code", "does not match this transfer's receipt slip: ask them to "
+                         "read it again (it has 8 letters and digits, e.g. ACDE-2347)")
+    with session.tx():
+        if transfer.step("sent") is None:  # read back before the DSL marked it sent
+            add_step(session, transfer.id, "sent")
+        add_step(session, transfer.id, "receipt confirmed", who)
+        add_entry(session, [transfer.child_id], "action",
+                  f"Receipt of the CP file confirmed by {who} of {transfer.school} (the "
+                  "receipt code was read back and matched).", session.clock.now())
+    return load(session, transfer.id)
