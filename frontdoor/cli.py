@@ -18,7 +18,8 @@ from app.errors import ConcernDeskError, InputError, NotFound
 from app.protocol.enrolment import check_name
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
-from frontdoor import keys
+from frontdoor import keys, la_cli
+from frontdoor.inbox import Inbox
 from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL
 from frontdoor.storage import (
     MAX_PENDING,
@@ -191,9 +192,7 @@ def cmd_requests_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inbox(args: argparse.Namespace):
-    from frontdoor.inbox import Inbox
-
+def _inbox(args: argparse.Namespace) -> Inbox:
     info, storage = _open(args)
     if info.mode != "la":
         raise InputError("store", "a school hub holds no key to read what it relays")
@@ -338,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     database(p)
     p.set_defaults(func=cmd_inbox_export)
+    la_cli.register(inbox_sub, sub, database, _inbox, _open)
     return parser
 
 

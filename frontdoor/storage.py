@@ -22,6 +22,7 @@ from typing import Any
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError
 from app.protocol.fingerprint import KeyBundle
+from frontdoor.la_storage import LaStorage
 
 SQLITE_FILE = "frontdoor.sqlite3"
 _INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)
@@ -93,6 +94,40 @@ _STEPS: list[str] = [
       head TEXT NOT NULL,
       reported_at TEXT NOT NULL,
       PRIMARY KEY (device, chain)
+    )
+    """,
+    # 2 (issue #18): the watched-folder export's claims. A row per referral a watcher took up;
+    # done_at is the marker that it was written whole (frontdoor/watch.py). Metadata only.
+    """
+    CREATE TABLE exports (
+      envelope_id TEXT PRIMARY KEY,
+      claimed_at TEXT NOT NULL,
+      done_at TEXT,
+      outcome TEXT,
+      worker TEXT
+    )
+    """,
+    # 3 (issue #18): LA staff who sign in to the staff page; a scrypt hash, never a password.
+    """
+    CREATE TABLE staff (
+      name TEXT PRIMARY KEY,
+      display_name TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      disabled_at TEXT
+    )
+    """,
+    # 4 (issue #18): the LA's answers to schools (acknowledged, decided), one row per answer
+    # envelope: who answered which referral, when, and the outcome chosen. The note travels
+    # only inside the sealed envelope.
+    """
+    CREATE TABLE answers (
+      envelope_id TEXT PRIMARY KEY,
+      referral_id TEXT NOT NULL,
+      answer TEXT NOT NULL,
+      outcome TEXT,
+      staff TEXT NOT NULL,
+      made_at TEXT NOT NULL
     )
     """,
 ]
@@ -171,11 +206,12 @@ def _key(row: Sequence[Any]) -> KeyRecord:
                      status=row[3], updated_at=parse_iso(row[4]))
 
 
-class Storage:
+class Storage(LaStorage):
     """The engine-neutral operations. Subclasses supply ``_tx`` and the SQL dialect."""
 
     engine = ""
     _for_update = ""  # row lock for a read-then-write (SQLite's BEGIN IMMEDIATE locks all)
+    _skip_locked = ""  # ... and one that passes over a row another process holds
     errors: tuple[type[BaseException], ...] = ()  # the engine's own exceptions
 
     @contextmanager
@@ -462,6 +498,9 @@ class SQLiteStorage(Storage):
     def _tx(self, *, write: bool) -> Iterator[Any]:
         conn = self._conn()
         cur = conn.cursor()
+        if conn.in_transaction:  # inside an export's claim (la_storage): part of its transaction
+            yield cur
+            return
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield cur
@@ -507,6 +546,7 @@ class _Pool:
 class PostgresStorage(Storage):
     engine = "postgresql"
     _for_update = " FOR UPDATE"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         try:
