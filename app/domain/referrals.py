@@ -23,7 +23,9 @@ from app.store.roles import Perm
 from app.store.session import Session
 
 STATES = ("draft", "approved", "released", "queued", "sent", "receipted", "rejected")
-_EVENTS = {"printed"}  # recorded with the states but not a state themselves
+# Recorded with the states but not states themselves: the office's print mark, and the LA's
+# answers (acknowledged, decided: app/delivery/outcomes.py), which follow whatever state it is in.
+_EVENTS = ("printed", "la-acknowledged", "la-decided")
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ def _current(session: Session, referral_id: str) -> Referral:
 
 def status_of(session: Session, referral_id: str) -> str:
     row = session.conn.execute(
-        "SELECT status FROM referral_status WHERE referral_id = ? AND status NOT IN "
-        "('printed') ORDER BY " + ORDER_DESC + " LIMIT 1", (referral_id,)).fetchone()
+        "SELECT status FROM referral_status WHERE referral_id = ? AND status NOT IN (?, ?, ?) "
+        "ORDER BY " + ORDER_DESC + " LIMIT 1", (referral_id, *_EVENTS)).fetchone()
     return row[0] if row else "draft"
 
 
