@@ -52,8 +52,10 @@ def _page(summary: str, *, post: bool = False, path_id: bool = False,
         "summary": summary, "tags": ["LA staff page"],
         "responses": {"200": {"description": "The page", "content": media or _HTML},
                       "303": {"description": "To the next page, or to sign in"},
-                      "404": {"description": "Not served here (serve --staff-page, LA mode), "
-                                             "or no such referral", "content": _HTML}}}
+                      "404": {"description": "Not served here (serve --staff-page, LA mode: "
+                                             "answered as JSON, not-found), or no such "
+                                             "referral (a page)",
+                              "content": {**_HTML, **_CONTENT}}}}
     if post:
         operation["requestBody"] = {"required": True, "content": _FORM}
         operation["responses"]["400"] = {"description": "Refused: the page says why",

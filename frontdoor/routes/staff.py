@@ -27,7 +27,7 @@ from frontdoor.inbox import Inbox, Incomplete
 from frontdoor.la_storage import StaffAccount
 from frontdoor.limits import source_key
 from frontdoor.routes.envelopes import UUID_RE
-from frontdoor.service import Service, service
+from frontdoor.service import Refusal, Service, service
 from frontdoor.staff_auth import (
     SESSION_HOURS,
     StaffSession,
@@ -76,9 +76,9 @@ def _enabled(svc: Service) -> Inbox | None:
 
 
 def _not_served(svc: Service) -> Response:
-    return _html(message_page(svc.info.name, "Not served here",
-                              "This front door does not serve the staff page: it is started "
-                              "with 'concerndesk-frontdoor serve --staff-page' in LA mode."), 404)
+    """Answered like every other refusal of the API ({"error", "detail"}): this is not a page."""
+    raise Refusal(404, "not-found", "this front door does not serve the staff page: it is "
+                  "started with 'concerndesk-frontdoor serve --staff-page' in LA mode")
 
 
 def _cookie(svc: Service, response: Response, name: str, value: str, max_age: int) -> None:

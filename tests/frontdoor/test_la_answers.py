@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.cli.main import main as cli_main
 from app.delivery.identity import store_identity
 from app.delivery.outcomes import la_answers
 from app.delivery.referral import queue_referral
@@ -27,7 +28,7 @@ from app.store.session import Session
 from frontdoor import keys
 from frontdoor.inbox import Inbox
 from frontdoor.la_storage import AnswerRecord
-from tests.conftest import SmallSchool
+from tests.conftest import STAFF_PASS, SmallSchool
 from tests.frontdoor.conftest import PASSPHRASE, Service
 
 READY = [("kind", "safeguarding"), ("immediate_risk", "no"), ("parents_aware", "yes"),
@@ -60,8 +61,8 @@ def audited(dsl: Session, object_type: str) -> list[dict[str, object]]:
 
 
 def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
-        school: SmallSchool, fresh_la_service: Service, capsys: pytest.CaptureFixture[str]
-        ) -> None:
+        school: SmallSchool, fresh_la_service: Service, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     service = fresh_la_service
     service.start()
     with school.open("dsl") as dsl:
@@ -89,6 +90,14 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
 
         assert sync_round(dsl).answers == []  # applied once: nothing again
         assert len(la_answers(dsl, referral_id)) == 2
+    # The referral shows them on the command line too.
+    capsys.readouterr()
+    monkeypatch.setenv("CONCERNDESK_PASSPHRASE", STAFF_PASS)
+    assert cli_main(["referral", "show", "--data", str(school.directory), "--user", "dsl",
+                     "--id", referral_id]) == 0
+    shown = capsys.readouterr().out
+    assert "status: receipted" in shown and "LA decided: " in shown
+    assert "decided: section 47 enquiry (duty-sw" in shown
 
 
 def test_a_forged_answer_is_refused_audited_and_changes_nothing(

@@ -51,6 +51,19 @@ def la_with_page(fresh_la_service: Service, monkeypatch: pytest.MonkeyPatch) -> 
     return service
 
 
+def shows(driver: object, text: str) -> bool:
+    """Waits (up to 30 s) for the page after a click to show ``text``: a form's submission
+    may still be on its way when ``click()`` returns."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, 30).until(lambda d: text in d.page_source)  # type: ignore
+    except TimeoutException:
+        return False
+    return True
+
+
 def sign_in(driver: object, url: str, password: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -70,26 +83,28 @@ def test_a_decision_made_on_the_page_reaches_the_dsl_pc_verified(
         referral_id, envelope_id = sent_referral(dsl, school, service)
 
         sign_in(driver, service.url, "not-the-password")
-        assert "Name or password not recognised" in driver.page_source  # type: ignore
+        assert shows(driver, "Name or password not recognised")
         sign_in(driver, service.url, PASSWORD)
+        assert shows(driver, "Referrals received")
         assert driver.current_url.endswith("/staff/inbox")  # type: ignore[attr-defined]
         row = driver.find_element(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
         assert "Larkfield Test Primary" in row.text and "New" in row.text
         driver.save_screenshot(str(SHOTS / "laside-inbox.png"))  # type: ignore[attr-defined]
         row.find_element(By.TAG_NAME, "a").click()
+        assert shows(driver, "Acknowledge receipt to the school")
         assert driver.current_url.endswith(f"/staff/referrals/{envelope_id}")  # type: ignore
         frame = driver.find_element(By.TAG_NAME, "iframe")  # type: ignore[attr-defined]
         assert frame.get_attribute("src").endswith(f"/staff/referrals/{envelope_id}/pdf")
         driver.save_screenshot(str(SHOTS / "laside-referral.png"))  # type: ignore
 
         driver.find_element(By.XPATH, "//button[contains(., 'Acknowledge')]").click()  # type: ignore
-        assert "acknowledgement was sent" in driver.page_source  # type: ignore[attr-defined]
+        assert shows(driver, "The acknowledgement was sent to the school.")
         Select(driver.find_element(By.ID, "outcome")).select_by_value(  # type: ignore
             "early help")
         driver.find_element(By.ID, "note").send_keys(  # type: ignore[attr-defined]
             "Early help assessment offered to the family")
         driver.find_element(By.XPATH, "//button[contains(., 'Send the decision')]").click()  # type: ignore
-        assert "decision was sent" in driver.page_source  # type: ignore[attr-defined]
+        assert shows(driver, "The decision was sent to the school.")
         assert "Decided: early help" in driver.page_source  # type: ignore[attr-defined]
         driver.save_screenshot(str(SHOTS / "laside-decided.png"))  # type: ignore
 

@@ -162,6 +162,26 @@ def test_a_forged_referral_is_marked_unreadable_and_writes_nothing(tmp_path: Pat
     storage.close()
 
 
+def test_a_database_from_before_the_la_side_gets_its_tables_once(tmp_path: Path) -> None:
+    import sqlite3
+
+    from frontdoor.storage import SQLITE_FILE, SQLiteStorage
+
+    path = tmp_path / SQLITE_FILE
+    SQLiteStorage(path).close()
+    with sqlite3.connect(path) as conn:  # as a service with only step 1 (audit heads) left it
+        for table in ("exports", "staff", "answers"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM schema_steps WHERE step > 1")
+    for _ in range(2):
+        SQLiteStorage(path).close()
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute("SELECT step FROM schema_steps ORDER BY step")] \
+            == [1, 2, 3, 4]
+        for table in ("exports", "staff", "answers"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
 def test_watch_refuses_a_file_as_its_folder(tmp_path: Path) -> None:
     store, _, storage, _ = make_la(tmp_path, None)
     storage.close()
