@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.clock import Clock, parse_iso
 from app.delivery.outbox import OutboxItem
 from app.delivery.outbox import items as outbox_items
+from app.delivery.outcomes import LaAnswerEvent, la_answers
 from app.delivery.referral import queue_referral
 from app.delivery.status import summary as sync_summary
 from app.domain import referrals as core
@@ -51,7 +52,8 @@ STATUS_WORDS = {"draft": "Draft", "approved": "Approved by the DSL",
 NO_FRONT_DOOR_SHORT = "Cannot send: no LA front door is set up (Admin → Services)."
 NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
                  "Ask your admin to set up the LA front door (Admin → Services).")
-Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark]]
+Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark],
+               list[LaAnswerEvent]]
 
 
 def deliveries(session: Any) -> dict[str, list[OutboxItem]]:
@@ -95,7 +97,7 @@ def _load(session: Any, referral_id: str) -> Loaded:
     return (referral, child_by_id(session, referral.child_id),
             chronology(session, referral.child_id), deliveries(session).get(referral.id, []),
             "frontdoor" in sync_summary(session).services,
-            printed_marks(session, referral.id))
+            printed_marks(session, referral.id), la_answers(session, referral.id))
 
 
 class ReferralsPage(QWidget):
@@ -207,12 +209,14 @@ class ReferralsPage(QWidget):
             self.open_referral(self.referral.id)
 
     def _show(self, loaded: Loaded) -> None:
-        referral, child, items, envelopes, self.frontdoor_set, printed = loaded
+        referral, child, items, envelopes, self.frontdoor_set, printed, answers = loaded
         self.referral = referral
         sentence = delivery_state(envelopes)[1]
         if not envelopes and referral.status in ("approved", "released") and \
                 not self.frontdoor_set:
             sentence = NO_FRONT_DOOR
+        # The LA's acknowledgement and decision, as its signed answers said (issue #18).
+        sentence += "".join(f"\n{a.text}" for a in answers)
         self.delivery.setText(sentence)
         self.title.setText(f"Referral for {child.display_name}")
         self.status.setText(f"Status: {STATUS_WORDS.get(referral.status, referral.status)} · "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from app.clock import iso
 from app.delivery.outcomes import record_la_answer
 from app.delivery.services import Service
-from app.delivery.team_keys import team_bundle, team_pairs
+from app.delivery.team_keys import team_pairs
 from app.domain.chronology import add_entry
 from app.domain.referrals import get_referral
 from app.errors import ConcernDeskError
@@ -29,9 +29,11 @@ from app.protocol.client import FrontDoorClient, InboxItem
 from app.protocol.envelope import EnvelopeError, open_payload, parse, verify_signature
 from app.protocol.fingerprint import KeyPairs
 from app.store.session import Session
+from app.wording import date_time_text
 
 log = logging.getLogger(__name__)
 PAGE = 100
+HOLDING_META = "frontdoor_holdings"  # "<front door fp>:<DSL team key fp>,…" told we hold
 
 
 class Refused(ConcernDeskError):
@@ -59,13 +61,21 @@ def dsl_team_keys(session: Session) -> list[KeyPairs]:
     return [pairs] if pairs is not None else []
 
 
-def register_team_key(session: Session, client: FrontDoorClient) -> bool:
-    """Tells the front door this PC holds the current DSL team key; False when it holds none."""
-    current = team_bundle(session.conn, "dsl")
-    held = {p.fingerprint: p for p in dsl_team_keys(session)}
-    if current is None or current.fingerprint not in held:
+def register_team_keys(session: Session, client: FrontDoorClient, service: Service) -> bool:
+    """Tells the front door which DSL team keys this PC holds — the current one and those
+    before a rotation, which answers to older referrals are sealed to — each once per front
+    door; False when this PC holds none."""
+    keys = dsl_team_keys(session)
+    if not keys:
         return False
-    client.register_holding(current, held[current.fingerprint].signing)
+    told = set((session.meta(HOLDING_META) or "").split(",")) - {""}
+    for pairs in keys:
+        mark = f"{service.fingerprint}:{pairs.fingerprint}"
+        if mark not in told:
+            client.register_holding(pairs.bundle, pairs.signing)
+            told.add(mark)
+            with session.tx():
+                session.set_meta(HOLDING_META, ",".join(sorted(told)))
     return True
 
 
@@ -121,7 +131,7 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
             record_la_answer(session, referral_id, answer, arrived)
             entry = add_entry(session, [referral.child_id],
                               "outcome" if answer.answer == "decided" else "contact",
-                              f"LA answer (arrived {iso(arrived)}): {answer.words()}", arrived,
+                              f"{answer.words()} — arrived {date_time_text(arrived)}", arrived,
                               significant=answer.answer == "decided")
             conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
                          "(?,?,?)", (item.id, KIND, iso(arrived)))
@@ -143,7 +153,7 @@ def fetch_answers(session: Session, client: FrontDoorClient, service: Service
     """Registers the DSL team key with the front door, then takes every answer waiting.
     Nothing for a PC without the DSL team key. Network errors reach the caller."""
     keys = dsl_team_keys(session)
-    if not keys or not register_team_key(session, client):
+    if not keys or not register_team_keys(session, client, service):
         return []
     results: list[AnswerReceived] = []
     cursor = service.inbox_cursor

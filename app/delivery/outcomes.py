@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.clock import iso, parse_iso
+from app.clock import parse_iso
 from app.domain.referrals import set_status
 from app.errors import InputError
 from app.protocol.answer import Answer
 from app.store.session import Session
+from app.wording import date_time_text
 
 LA_EVENTS = {"acknowledged": "la-acknowledged", "decided": "la-decided"}
 
@@ -41,7 +42,7 @@ def record_la_answer(session: Session, referral_id: str, answer: Answer, arrived
     """The LA's acknowledgement or decision, on the referral. Call inside the transaction that
     takes the answer in (app/delivery/la_answers.py)."""
     set_status(session, referral_id, LA_EVENTS[answer.answer],
-               f"{answer.words()} — arrived {iso(arrived)}")
+               f"{answer.words()} — arrived {date_time_text(arrived)}")
     session.changed("referral", referral_id)
 
 

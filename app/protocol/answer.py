@@ -24,6 +24,7 @@ from app.clock import iso, parse_iso
 from app.errors import InputError
 from app.protocol.envelope import EnvelopeError, new_header, seal
 from app.protocol.fingerprint import KeyBundle
+from app.wording import date_time_text
 
 KIND = "la-answer"
 ANSWERS = ("acknowledged", "decided")
@@ -54,7 +55,7 @@ class Answer:
         """One line for people: what the LA said (the note follows, when there is one)."""
         what = ("acknowledged the referral" if self.answer == "acknowledged"
                 else f"decided: {self.outcome}")
-        return f"{self.la} {what} ({self.by}, {iso(self.made_at)})" + (
+        return f"{self.la} {what} ({self.by}, {date_time_text(self.made_at)})" + (
             f": {self.note}" if self.note else "")
 
 

@@ -25,6 +25,7 @@ from app.protocol.envelope import parse
 from app.protocol.fingerprint import KeyPairs
 from app.protocol.payload import read_referral
 from app.store.session import Session
+from app.wording import date_time_text
 from frontdoor import keys
 from frontdoor.inbox import Inbox
 from frontdoor.la_storage import AnswerRecord
@@ -85,7 +86,7 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
         child = child_by_upn(dsl, "B801200005001")
         texts = [item.summary for item in chronology(dsl, child.id)]
         decision = [t for t in texts if "section 47 enquiry" in (t or "")]
-        assert decision and "arrived " + school.clock.now().strftime("%Y-%m-%d") in decision[0]
+        assert decision and "arrived " + date_time_text(school.clock.now()) in decision[0]
         assert [d["outcome"] for d in audited(dsl, "la-answer")] == ["applied", "applied"]
 
         assert sync_round(dsl).answers == []  # applied once: nothing again
