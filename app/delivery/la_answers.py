@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from app.clock import iso
-from app.delivery.outcomes import record_la_answer
+from app.delivery.outcomes import has_la_answer, record_la_answer
 from app.delivery.services import Service
 from app.delivery.team_keys import team_pairs
 from app.domain.chronology import add_entry
@@ -127,6 +127,12 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
         referral_id = _referral_for(session, answer.referral)
         referral = get_referral(session, referral_id, audit=False)
         arrived = session.clock.now()
+        if has_la_answer(session, referral_id, answer.answer):  # via another DSL PC
+            with session.tx():
+                conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) "
+                             "VALUES (?,?,?)", (item.id, KIND, iso(arrived)))
+                _set_cursor(session, item.cursor)
+            return AnswerReceived(item.id, item.kind, "already", "recorded on another DSL PC")
         with session.tx():
             record_la_answer(session, referral_id, answer, arrived)
             entry = add_entry(session, [referral.child_id],

@@ -46,6 +46,14 @@ def record_la_answer(session: Session, referral_id: str, answer: Answer, arrived
     session.changed("referral", referral_id)
 
 
+def has_la_answer(session: Session, referral_id: str, answer: str) -> bool:
+    """Whether this referral already carries such an answer: the LA sends each once, so one
+    here came through another DSL PC of the school (replicated) and is not recorded twice."""
+    return session.conn.execute(
+        "SELECT 1 FROM referral_status WHERE referral_id = ? AND status = ? LIMIT 1",
+        (referral_id, LA_EVENTS[answer])).fetchone() is not None
+
+
 def la_answers(session: Session, referral_id: str) -> list[LaAnswerEvent]:
     """The LA's answers to a referral, in the order they arrived."""
     names = {v: k for k, v in LA_EVENTS.items()}

@@ -91,6 +91,15 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
 
         assert sync_round(dsl).answers == []  # applied once: nothing again
         assert len(la_answers(dsl, referral_id)) == 2
+        # As a second DSL PC that has them from the first (replicated) but fetches them from
+        # the front door too: not recorded twice.
+        with dsl.tx():
+            dsl.conn.execute("DELETE FROM inbox_applied WHERE kind = 'la-answer'")
+            dsl.conn.execute("UPDATE services SET inbox_cursor = NULL WHERE role = 'frontdoor'")
+        assert [a.outcome for a in sync_round(dsl).answers] == ["already", "already"]
+        assert len(la_answers(dsl, referral_id)) == 2
+        assert len([t for t in (i.summary for i in chronology(dsl, child.id))
+                    if "section 47 enquiry" in (t or "")]) == 1
     # The referral shows them on the command line too.
     capsys.readouterr()
     monkeypatch.setenv("CONCERNDESK_PASSPHRASE", STAFF_PASS)
