@@ -198,11 +198,11 @@ def cmd_requests_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inbox(args: argparse.Namespace) -> Inbox:
+def _inbox(args: argparse.Namespace, passphrase: str | None = None) -> Inbox:
     info, storage = _open(args)
     if info.mode != "la":
         raise InputError("store", "a school hub holds no key to read what it relays")
-    hpke = keys.load_hpke_key(_store(args), info, keys.get_passphrase())
+    hpke = keys.load_hpke_key(_store(args), info, passphrase or keys.get_passphrase())
     return Inbox(storage, info, hpke)
 
 

@@ -45,6 +45,10 @@ class Inbox:
         self.storage, self.info, self._key = storage, info, hpke_key
         self._names = {k.fingerprint: k for k in storage.list_keys()}
 
+    def refresh(self) -> None:
+        """Reads the enrolled keys again (a long-running watcher: schools enrolled since)."""
+        self._names = {k.fingerprint: k for k in self.storage.list_keys()}
+
     def _open(self, row: StoredEnvelope) -> tuple[Envelope, bytes]:
         env = parse(row.body, max_size=len(row.body))
         sender = self._names.get(env.header.sender)

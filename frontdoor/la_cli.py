@@ -23,7 +23,7 @@ from frontdoor.storage import Storage
 from frontdoor.watch import describe, watch
 
 STAFF_PASSWORD_ENV = "CONCERNDESK_STAFF_PASSWORD"
-Opener = Callable[[argparse.Namespace], Inbox]
+Opener = Callable[[argparse.Namespace, str | None], Inbox]
 StoreOpener = Callable[[argparse.Namespace], tuple[keys.ServiceInfo, Storage]]
 
 
@@ -91,7 +91,7 @@ def register(inbox_sub: argparse._SubParsersAction, sub: argparse._SubParsersAct
 def cmd_watch(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         raise InputError("--interval", "must be more than 0 seconds")
-    inbox = args.open_inbox(args)
+    inbox = args.open_inbox(args, None)
     clock = SystemClock()
     count = watch(inbox, Path(args.out).expanduser(), clock, interval=args.interval,
                   once=args.once, on_export=lambda r: print(describe(r, clock), flush=True))
@@ -119,9 +119,9 @@ def cmd_answer(args: argparse.Namespace) -> int:
                         and args.referral.strip().lower() != args.referral_id.strip().lower()):
         raise InputError("referral", "give the referral's id once (from 'inbox list')")
     note = _note(args)
-    inbox = args.open_inbox(args)
-    store = Path(args.store).expanduser()
-    signing = keys.load_signing_key(store, inbox.info, keys.get_passphrase())
+    passphrase = keys.get_passphrase()  # asked once: it unseals both keys
+    inbox = args.open_inbox(args, passphrase)
+    signing = keys.load_signing_key(Path(args.store).expanduser(), inbox.info, passphrase)
     sent = answer_referral(inbox, signing, SystemClock(), referral, args.answer,
                            outcome=getattr(args, "outcome", None), note=note,
                            by=args.by or getpass.getuser())

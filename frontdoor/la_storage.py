@@ -22,6 +22,45 @@ from typing import Any
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError
 
+# Steps 2-4 of ``frontdoor.storage._STEPS`` (numbered there, in that list's order; never
+# edit one: add a step at the end of that list).
+LA_STEPS: list[str] = [
+    # 2 (issue #18): the watched-folder export's claims. A row per referral a watcher took up;
+    # done_at is the marker that it was written whole (frontdoor/watch.py). Metadata only.
+    """
+    CREATE TABLE exports (
+      envelope_id TEXT PRIMARY KEY,
+      claimed_at TEXT NOT NULL,
+      done_at TEXT,
+      outcome TEXT,
+      worker TEXT
+    )
+    """,
+    # 3 (issue #18): LA staff who sign in to the staff page; a scrypt hash, never a password.
+    """
+    CREATE TABLE staff (
+      name TEXT PRIMARY KEY,
+      display_name TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      disabled_at TEXT
+    )
+    """,
+    # 4 (issue #18): the LA's answers to schools (acknowledged, decided), one row per answer
+    # envelope: who answered which referral, when, and the outcome chosen. The note travels
+    # only inside the sealed envelope.
+    """
+    CREATE TABLE answers (
+      envelope_id TEXT PRIMARY KEY,
+      referral_id TEXT NOT NULL,
+      answer TEXT NOT NULL,
+      outcome TEXT,
+      staff TEXT NOT NULL,
+      made_at TEXT NOT NULL
+    )
+    """,
+]
+
 
 class StaffExists(ConcernDeskError):
     """A staff account of that name exists already; nothing was changed."""

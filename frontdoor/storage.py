@@ -22,7 +22,7 @@ from typing import Any
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError
 from app.protocol.fingerprint import KeyBundle
-from frontdoor.la_storage import LaStorage
+from frontdoor.la_storage import LA_STEPS, LaStorage
 
 SQLITE_FILE = "frontdoor.sqlite3"
 _INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)
@@ -96,40 +96,8 @@ _STEPS: list[str] = [
       PRIMARY KEY (device, chain)
     )
     """,
-    # 2 (issue #18): the watched-folder export's claims. A row per referral a watcher took up;
-    # done_at is the marker that it was written whole (frontdoor/watch.py). Metadata only.
-    """
-    CREATE TABLE exports (
-      envelope_id TEXT PRIMARY KEY,
-      claimed_at TEXT NOT NULL,
-      done_at TEXT,
-      outcome TEXT,
-      worker TEXT
-    )
-    """,
-    # 3 (issue #18): LA staff who sign in to the staff page; a scrypt hash, never a password.
-    """
-    CREATE TABLE staff (
-      name TEXT PRIMARY KEY,
-      display_name TEXT NOT NULL,
-      password_hash TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      disabled_at TEXT
-    )
-    """,
-    # 4 (issue #18): the LA's answers to schools (acknowledged, decided), one row per answer
-    # envelope: who answered which referral, when, and the outcome chosen. The note travels
-    # only inside the sealed envelope.
-    """
-    CREATE TABLE answers (
-      envelope_id TEXT PRIMARY KEY,
-      referral_id TEXT NOT NULL,
-      answer TEXT NOT NULL,
-      outcome TEXT,
-      staff TEXT NOT NULL,
-      made_at TEXT NOT NULL
-    )
-    """,
+    # 2-4 (issue #18): the LA side's tables — export claims, staff, answers (LA_STEPS).
+    *LA_STEPS,
 ]
 _ENV_COLS = "seq, id, sender, recipient, kind, sha256, size, body, received_at"
 

@@ -89,6 +89,7 @@ def export_pending(inbox: Inbox, out_dir: Path, clock: Clock, worker: str, *,
     another process holds, and those whose chunks have not all arrived, are left for later."""
     done: list[Exported] = []
     storage = inbox.storage
+    inbox.refresh()  # a school enrolled since the watcher started is known
     while True:
         pending = storage.pending_exports(inbox.info.fingerprint, batch)
         random.shuffle(pending)  # several watchers: each starts on a different one

@@ -140,6 +140,12 @@ def test_each_referral_once_with_its_pdf_twin_and_contact_record(tmp_path: Path)
     assert oct(contact_file.stat().st_mode & 0o777) == "0o600"  # a child's data: owner only
     twin = json.loads((out / contact["json_file"]).read_text(encoding="utf-8"))
     assert twin["pack"]["child"]["upn"] == "T000000000000"
+    # A school enrolled after the watcher started: its referral goes out at the next pass.
+    later = KeyPairs.generate()
+    storage.set_key(later.bundle, "Synthetic Secondary School", "enrolled", AT)
+    (new_id,) = arrive(storage, info, later, 1, tiny_pdf("Later referral"))
+    (result,) = export_pending(inbox, out, FakeClock(AT), "test")
+    assert (result.envelope_id, result.outcome) == (new_id, "exported")
     storage.close()
 
 
