@@ -42,8 +42,9 @@ def answer_referral(inbox: Inbox, signing: Ed25519PrivateKey, clock: Clock, refe
     row, referral = inbox.referral(referral_id)
     if referral.reply_to is None:
         raise CannotAnswer(
-            "not yet for this referral: the school's app sent no DSL team key to answer to "
-            "(an older version); tell the school's DSL by phone or secure email")
+            "not yet for this referral: the school's app named no DSL team key to answer to "
+            "(an older version, or a store without team keys yet); tell the school's DSL by "
+            "phone or secure email")
     earlier = [a for a in inbox.storage.answers(referral_id) if a.answer == answer]
     if earlier:
         raise CannotAnswer(f"this referral was {answer} already, by {earlier[0].staff} at "

@@ -132,7 +132,8 @@ def referral_page(la_name: str, staff: str, csrf: str, row: Row, answers: list[A
             f'<div class="panel"><h3>The LA\'s decision</h3>'
             f'{decide or "<p>The decision has been sent.</p>"}</div>'
             '</div></div>')
-    return _page(row.child, body, staff=staff, csrf=csrf, la_name=la_name)
+    # The title says "Referral", never the child's name: browsers keep titles in their history.
+    return _page("Referral", body, staff=staff, csrf=csrf, la_name=la_name)
 
 
 def message_page(la_name: str, title: str, text: str) -> str:

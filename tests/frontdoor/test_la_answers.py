@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -157,4 +158,19 @@ def test_bad_answers_are_refused_in_words_with_nothing_sent(
     assert "acknowledged already, by duty-sw" in capsys.readouterr().err
     storage = service.storage()
     assert [a.answer for a in storage.answers(envelope_id)] == ["acknowledged"]
+    storage.close()
+
+
+def test_a_referral_that_names_no_team_key_cannot_be_answered(tmp_path: Path) -> None:
+    from app.clock import FakeClock
+    from frontdoor.answers import CannotAnswer, answer_referral
+    from tests.frontdoor.test_la_watch import AT, arrive, make_la, tiny_pdf
+
+    store, info, storage, school = make_la(tmp_path, None)
+    (referral,) = arrive(storage, info, school, 1, tiny_pdf("Synthetic referral"))
+    inbox = Inbox(storage, info, keys.load_hpke_key(store, info, PASSPHRASE))
+    signing = keys.load_signing_key(store, info, PASSPHRASE)
+    with pytest.raises(CannotAnswer, match="named no DSL team key"):
+        answer_referral(inbox, signing, FakeClock(AT), referral, "acknowledged", by="duty-sw")
+    assert storage.answers() == [] and storage.count_envelopes() == 1
     storage.close()
