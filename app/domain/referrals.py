@@ -58,8 +58,9 @@ def _current(session: Session, referral_id: str) -> Referral:
 
 def status_of(session: Session, referral_id: str) -> str:
     row = session.conn.execute(
-        "SELECT status FROM referral_status WHERE referral_id = ? AND status NOT IN (?, ?, ?) "
-        "ORDER BY " + ORDER_DESC + " LIMIT 1", (referral_id, *_EVENTS)).fetchone()
+        "SELECT status FROM referral_status WHERE referral_id = ? AND status NOT IN "
+        f"({', '.join('?' * len(_EVENTS))}) ORDER BY " + ORDER_DESC + " LIMIT 1",
+        (referral_id, *_EVENTS)).fetchone()
     return row[0] if row else "draft"
 
 
