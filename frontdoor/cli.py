@@ -18,7 +18,8 @@ from app.errors import ConcernDeskError, InputError, NotFound
 from app.protocol.enrolment import check_name
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
-from frontdoor import keys
+from frontdoor import keys, la_cli
+from frontdoor.inbox import Inbox
 from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL
 from frontdoor.storage import (
     MAX_PENDING,
@@ -73,12 +74,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if getattr(args, option) < 1:
             raise InputError("--" + option.replace("_", "-"), "must be at least 1")
     info, storage = _open(args)
-    # Only the signing key (for receipts) is unsealed: nothing here can open a payload.
-    signing = keys.load_signing_key(_store(args), info, keys.get_passphrase())
+    if args.staff_page and info.mode != "la":
+        raise InputError("--staff-page", "the staff page is for an LA front door")
+    passphrase = keys.get_passphrase()
+    # Only the signing key (for receipts) is unsealed, so nothing here can open a payload;
+    # unless the LA asks for its staff page, which must read referrals to show them.
+    signing = keys.load_signing_key(_store(args), info, passphrase)
+    hpke = keys.load_hpke_key(_store(args), info, passphrase) if args.staff_page else None
     app = create_app(ServiceConfig(
         info=info, signing_key=signing, max_body=args.max_body,
         enrolment_rate=args.enrolment_rate, enrolment_rate_total=args.enrolment_rate_total,
-        max_pending=args.max_pending, max_pending_per_source=args.max_pending_per_source),
+        max_pending=args.max_pending, max_pending_per_source=args.max_pending_per_source,
+        hpke_key=hpke, secure_cookies=bool(args.certfile) or args.behind_tls),
         storage)
     print(f"Serving {info.name} ({info.mode} mode, {storage.engine}) as {info.fingerprint}",
           flush=True)
@@ -191,13 +198,11 @@ def cmd_requests_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inbox(args: argparse.Namespace):
-    from frontdoor.inbox import Inbox
-
+def _inbox(args: argparse.Namespace, passphrase: str | None = None) -> Inbox:
     info, storage = _open(args)
     if info.mode != "la":
         raise InputError("store", "a school hub holds no key to read what it relays")
-    hpke = keys.load_hpke_key(_store(args), info, keys.get_passphrase())
+    hpke = keys.load_hpke_key(_store(args), info, passphrase or keys.get_passphrase())
     return Inbox(storage, info, hpke)
 
 
@@ -274,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="addresses of reverse proxies whose X-Forwarded-For names the client "
                         "(default 127.0.0.1,::1; not '*', which lets a client name itself). "
                         "Behind a proxy not listed, every client counts as the proxy")
+    p.add_argument("--staff-page", action="store_true",
+                   help="LA mode: serve the staff page at /staff (sign in, read referrals, "
+                        "acknowledge and decide); this process then holds the key that opens "
+                        "referrals. Put it behind TLS (docs/frontdoor-la.md)")
+    p.add_argument("--behind-tls", action="store_true",
+                   help="a TLS proxy in front answers the browser: mark the staff page's "
+                        "cookies Secure (automatic with --certfile)")
     p.set_defaults(func=cmd_serve)
 
     p = command("enrol", "trust a school (LA mode) or a device (school mode) by its fingerprint")
@@ -338,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     database(p)
     p.set_defaults(func=cmd_inbox_export)
+    la_cli.register(inbox_sub, sub, database, _inbox, _open)
     return parser
 
 

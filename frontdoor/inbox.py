@@ -45,6 +45,10 @@ class Inbox:
         self.storage, self.info, self._key = storage, info, hpke_key
         self._names = {k.fingerprint: k for k in storage.list_keys()}
 
+    def refresh(self) -> None:
+        """Reads the enrolled keys again (a long-running watcher: schools enrolled since)."""
+        self._names = {k.fingerprint: k for k in self.storage.list_keys()}
+
     def _open(self, row: StoredEnvelope) -> tuple[Envelope, bytes]:
         env = parse(row.body, max_size=len(row.body))
         sender = self._names.get(env.header.sender)
@@ -87,31 +91,36 @@ class Inbox:
             out.append(entry)
         return out
 
-    def export(self, envelope_id: str, out_dir: Path) -> list[Path]:
-        """Write ``referral-<id>.pdf``, ``referral-<id>.json`` and any attachments."""
+    def referral(self, envelope_id: str) -> tuple[StoredEnvelope, ReferralPayload]:
+        """A referral sealed to this front door, opened and checked; ``NotFound`` or
+        ``InputError`` naming the id when it is not one."""
         row = self.storage.get_envelope(envelope_id)
         if row is None or row.recipient != self.info.fingerprint:
             raise NotFound(f"id: no envelope {envelope_id} for this front door")
         if row.kind != "referral":
             raise InputError("id", f"envelope {envelope_id} is a {row.kind}, not a referral")
         _, payload = self._open(row)
-        referral = read_referral(payload)
+        return row, read_referral(payload)
+
+    def pack_files(self, envelope_id: str) -> list[tuple[str, bytes]]:
+        """The referral's files as (relative path, bytes): ``referral-<id>.pdf``, its JSON twin
+        ``referral-<id>.json`` and any attachments. The same referral always gives the same
+        bytes, so writing them again after a crash changes nothing."""
+        row, referral = self.referral(envelope_id)
         chunks = self._chunks(referral)
         missing = [cid for cid in referral.chunk_ids if cid not in chunks]
         if missing:
-            raise ConcernDeskError(
+            raise Incomplete(
                 f"referral {envelope_id} is not complete yet: {len(missing)} of "
                 f"{len(referral.chunk_ids)} chunks not arrived; export it again later")
         pdf = assemble(referral.pdf, chunks)
-        attachments = [(ref, assemble(ref, chunks)) for ref in referral.attachments]
         sender = self._names[row.sender]
         stem = f"referral-{row.id}"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = [_write(out_dir / f"{stem}.pdf", pdf)]
+        files = [(f"{stem}.pdf", pdf)]
         listed = []
-        for index, (ref, data) in enumerate(attachments, start=1):
+        for index, ref in enumerate(referral.attachments, start=1):
             name = f"{index:02d}-{_safe_name(ref.name)}"
-            written.append(_write(out_dir / f"{stem}-attachments" / name, data))
+            files.append((f"{stem}-attachments/{name}", assemble(ref, chunks)))
             listed.append(_file_json(ref) | {"file": f"{stem}-attachments/{name}"})
         document = {
             "envelope": {"id": row.id, "kind": row.kind, "sender": row.sender,
@@ -121,9 +130,17 @@ class Inbox:
             "pdf": _file_json(referral.pdf) | {"file": f"{stem}.pdf"},
             "attachments": listed,
         }
-        written.insert(1, _write(out_dir / f"{stem}.json",
-                                 json.dumps(document, indent=2, ensure_ascii=False).encode()))
-        return written
+        files.insert(1, (f"{stem}.json",
+                         json.dumps(document, indent=2, ensure_ascii=False).encode()))
+        return files
+
+    def export(self, envelope_id: str, out_dir: Path) -> list[Path]:
+        """Write ``referral-<id>.pdf``, ``referral-<id>.json`` and any attachments."""
+        return write_files(out_dir, self.pack_files(envelope_id))
+
+
+class Incomplete(ConcernDeskError):
+    """A referral whose chunks have not all arrived: export it later."""
 
 
 def _file_json(ref: FileRef) -> dict[str, object]:
@@ -138,8 +155,11 @@ def _safe_name(name: str) -> str:
 
 
 def _write(path: Path, data: bytes) -> Path:
+    """Whole or not at all: a hidden temporary file beside ``path`` (a case system watching the
+    folder ignores dot-files), flushed to the disk, renamed over it, and the rename made
+    durable; the same bytes written again leave the same file."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".part")
+    tmp = path.with_name(f".{path.name}.part")
     try:
         # Owner-only: this is a child's referral in the clear, written by an explicit act.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -148,7 +168,19 @@ def _write(path: Path, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        if os.name == "posix":
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ConcernDeskError(f"cannot write {path}: {exc.strerror}") from None
     return path
+
+
+def write_files(out_dir: Path, files: list[tuple[str, bytes]]) -> list[Path]:
+    """Each of ``files`` (relative path, bytes) written whole under ``out_dir``, in order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_write(out_dir / name, data) for name, data in files]

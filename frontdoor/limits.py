@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 ENROLMENT_RATE = 60  # enrolment requests a minute from one source address
 ENROLMENT_RATE_TOTAL = 600  # and from all of them together
+SIGNIN_RATE = 10  # staff page sign-in attempts a minute from one address (ten times that in all)
 MAX_SOURCES = 10_000  # buckets remembered; the least recently seen go first (they are full)
 
 

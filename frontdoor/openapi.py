@@ -37,6 +37,59 @@ def _refusals(*codes: int) -> dict[str, Any]:
     return answers
 
 
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+_ID = [{"name": "id", "in": "path", "required": True,
+        "schema": {"type": "string", "format": "uuid"}}]
+_FORM = {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "properties": {"csrf": {"type": "string"}}}}}
+
+
+def _page(summary: str, *, post: bool = False, path_id: bool = False,
+          media: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One operation of the LA staff page: HTML for a browser (a session cookie, not a signed
+    request); 303 to the sign-in page without a session; 404 where it is not served."""
+    operation: dict[str, Any] = {
+        "summary": summary, "tags": ["LA staff page"],
+        "responses": {"200": {"description": "The page", "content": media or _HTML},
+                      "303": {"description": "To the next page, or to sign in"},
+                      "404": {"description": "Not served here (serve --staff-page, LA mode: "
+                                             "answered as JSON, not-found), or no such "
+                                             "referral (a page)",
+                              "content": {**_HTML, **_CONTENT}}}}
+    if post:
+        operation["requestBody"] = {"required": True, "content": _FORM}
+        operation["responses"]["400"] = {"description": "Refused: the page says why",
+                                         "content": _HTML}
+    if path_id:
+        operation["parameters"] = _ID
+    return operation
+
+
+def _staff_paths() -> dict[str, Any]:
+    """The LA staff page (docs/frontdoor-la.md), served by ``serve --staff-page``."""
+    return {
+        "/staff": {"get": _page("Goes to the inbox")},
+        "/staff/style.css": {"get": _page("The page's stylesheet",
+                                          media={"text/css": {"schema": {"type": "string"}}})},
+        "/staff/sign-in": {"get": _page("The sign-in form"),
+                           "post": _page("Sign in (rate-limited per address; 429 when over)",
+                                         post=True)},
+        "/staff/sign-out": {"post": _page("Sign out", post=True)},
+        "/staff/inbox": {"get": _page("The referrals received, newest first")},
+        "/staff/referrals/{id}": {"get": _page("One referral, its PDF and the answers sent",
+                                               path_id=True)},
+        "/staff/referrals/{id}/pdf": {"get": _page(
+            "The referral's PDF, inline and never cached", path_id=True,
+            media={"application/pdf": {"schema": {"type": "string", "format": "binary"}}})},
+        "/staff/referrals/{id}/acknowledge": {"post": _page(
+            "Acknowledge the referral to the school (a signed envelope to its DSL team)",
+            post=True, path_id=True)},
+        "/staff/referrals/{id}/decide": {"post": _page(
+            "Send the LA's decision to the school (a signed envelope to its DSL team)",
+            post=True, path_id=True)},
+    }
+
+
 def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -169,6 +222,7 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                 "responses": {"200": {"description": "Recorded"},
                               **_refusals(400, 401, 403, 413, 503)},
             }},
+            **_staff_paths(),
         },
         "components": {
             "securitySchemes": {"httpMessageSignature": {

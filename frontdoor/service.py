@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -25,7 +26,8 @@ from app.clock import Clock, SystemClock
 from app.protocol import httpsig
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from frontdoor.keys import ServiceInfo
-from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL, RateLimiter
+from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL, SIGNIN_RATE, RateLimiter
+from frontdoor.staff_auth import Sessions
 from frontdoor.storage import MAX_PENDING, MAX_PENDING_PER_SOURCE, KeyRecord, Storage
 
 MAX_JSON_BODY = 16 * 1024
@@ -58,6 +60,11 @@ class ServiceConfig:
     # ... and how many may wait for the administrator, per source and in all.
     max_pending: int = MAX_PENDING
     max_pending_per_source: int = MAX_PENDING_PER_SOURCE
+    # The LA staff page (issue #18, frontdoor/routes/staff.py): served only when the HPKE key
+    # that opens referrals is given (serve --staff-page); cookies marked Secure behind TLS.
+    hpke_key: X25519PrivateKey | None = None
+    secure_cookies: bool = False
+    signin_rate: int = SIGNIN_RATE
 
 
 def error_response(status: int, code: str, detail: str) -> JSONResponse:
@@ -113,6 +120,8 @@ class Service:
         self.config, self.storage, self.info = config, storage, config.info
         self.limiter = RateLimiter(config.enrolment_rate, config.enrolment_rate_total)
         self.decoy = Ed25519PrivateKey.generate().public_key()
+        self.sessions = Sessions.for_service(config.signing_key)  # the staff page's cookies
+        self.signin_limiter = RateLimiter(config.signin_rate, config.signin_rate * 10)
 
     async def db(self, fn: Any, *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)

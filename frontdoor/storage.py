@@ -22,6 +22,7 @@ from typing import Any
 from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError
 from app.protocol.fingerprint import KeyBundle
+from frontdoor.la_storage import LA_STEPS, LaStorage
 
 SQLITE_FILE = "frontdoor.sqlite3"
 _INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)
@@ -95,6 +96,8 @@ _STEPS: list[str] = [
       PRIMARY KEY (device, chain)
     )
     """,
+    # 2-4 (issue #18): the LA side's tables — export claims, staff, answers (LA_STEPS).
+    *LA_STEPS,
 ]
 _ENV_COLS = "seq, id, sender, recipient, kind, sha256, size, body, received_at"
 
@@ -171,11 +174,12 @@ def _key(row: Sequence[Any]) -> KeyRecord:
                      status=row[3], updated_at=parse_iso(row[4]))
 
 
-class Storage:
+class Storage(LaStorage):
     """The engine-neutral operations. Subclasses supply ``_tx`` and the SQL dialect."""
 
     engine = ""
     _for_update = ""  # row lock for a read-then-write (SQLite's BEGIN IMMEDIATE locks all)
+    _skip_locked = ""  # ... and one that passes over a row another process holds
     errors: tuple[type[BaseException], ...] = ()  # the engine's own exceptions
 
     @contextmanager
@@ -462,6 +466,9 @@ class SQLiteStorage(Storage):
     def _tx(self, *, write: bool) -> Iterator[Any]:
         conn = self._conn()
         cur = conn.cursor()
+        if conn.in_transaction:  # inside an export's claim (la_storage): part of its transaction
+            yield cur
+            return
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield cur
@@ -507,6 +514,7 @@ class _Pool:
 class PostgresStorage(Storage):
     engine = "postgresql"
     _for_update = " FOR UPDATE"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         try:

@@ -9,7 +9,7 @@ RUNTIME_DEBS="python3 python3-venv libgl1 libegl1 libx11-6 libdbus-1-3 libfontco
   libglib2.0-0 libxkbcommon0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0
   gnome-keyring dbus-daemon dbus-bin fonts-dejavu-core"
-TEST_DEBS="xvfb xauth poppler-utils postgresql desktop-file-utils nginx-light"
+TEST_DEBS="xvfb xauth poppler-utils postgresql desktop-file-utils nginx-light chromium chromium-driver"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -27,6 +27,7 @@ from app.clock import Clock, parse_iso
 from app.delivery import la_routes
 from app.delivery.outbox import OutboxItem
 from app.delivery.outbox import items as outbox_items
+from app.delivery.outcomes import LaAnswerEvent, la_answers
 from app.delivery.referral import queue_referral
 from app.delivery.status import summary as sync_summary
 from app.domain import referrals as core
@@ -56,7 +57,7 @@ NO_FRONT_DOOR_SHORT = "Cannot send: no LA front door is set up (Admin → Servic
 NO_FRONT_DOOR = ("No LA front door is set up on this PC, so referrals cannot be sent yet. "
                  "Ask your admin to set up the LA front door (Admin → Services).")
 Loaded = tuple[Any, Any, list[ChronologyItem], list[OutboxItem], bool, list[PrintedMark],
-               LaProfile, la_routes.RouteState]
+               LaProfile, la_routes.RouteState, list[LaAnswerEvent]]
 
 
 def deliveries(session: Any) -> dict[str, list[OutboxItem]]:
@@ -101,7 +102,7 @@ def _load(session: Any, referral_id: str) -> Loaded:
             chronology(session, referral.child_id), deliveries(session).get(referral.id, []),
             "frontdoor" in sync_summary(session).services,
             printed_marks(session, referral.id), chosen_profile(session),
-            la_routes.route_state(session, referral.id))
+            la_routes.route_state(session, referral.id), la_answers(session, referral.id))
 
 
 class ReferralsPage(QWidget):
@@ -225,7 +226,7 @@ class ReferralsPage(QWidget):
 
     def _show(self, loaded: Loaded) -> None:
         (referral, child, items, envelopes, self.frontdoor_set, printed, profile,
-         self.route_state) = loaded
+         self.route_state, answers) = loaded
         self.referral = referral
         self._arrange(profile)
         self.route.setText(f"<b>{profile.name}</b>: {profile.route_words}; phone "
@@ -237,6 +238,8 @@ class ReferralsPage(QWidget):
         elif not envelopes and referral.status in ("approved", "released") and \
                 not self.frontdoor_set:
             sentence = NO_FRONT_DOOR
+        # The LA's acknowledgement and decision, as its signed answers said (issue #18).
+        sentence += "".join(f"\n{a.text}" for a in answers)
         self.delivery.setVisible(bool(sentence))
         self.delivery.setText(sentence)
         self.title.setText(f"Referral for {child.display_name}")

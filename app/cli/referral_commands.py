@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.cli.common import add_data, add_json, add_user, emit, new_secret, open_as_user
 from app.clock import iso
+from app.delivery.outcomes import LaAnswerEvent, la_answers
 from app.domain.pupils import child_by_id, child_by_upn
 from app.domain.referral_form import parse_assignment
 from app.domain.referrals import (
@@ -93,11 +94,18 @@ def _fields(p: argparse.ArgumentParser) -> None:
                         "'name; relationship; YYYY-MM-DD; yes'")
 
 
-def _show(args: argparse.Namespace, referral: Referral, headline: str) -> None:
-    emit(args, {"id": referral.id, "status": referral.status, "version": referral.version,
-                "form": referral.form, "entry_ids": referral.entry_ids},
-         f"{headline}\nstatus: {referral.status} (version {referral.version}, "
-         f"{len(referral.entry_ids)} chronology entries)\n{referral.id}")
+def _show(args: argparse.Namespace, referral: Referral, headline: str,
+          answers: list[LaAnswerEvent] | None = None) -> None:
+    data: dict[str, object] = {"id": referral.id, "status": referral.status,
+                               "version": referral.version, "form": referral.form,
+                               "entry_ids": referral.entry_ids}
+    text = (f"{headline}\nstatus: {referral.status} (version {referral.version}, "
+            f"{len(referral.entry_ids)} chronology entries)")
+    if answers is not None:  # the LA's acknowledgement and decision (issue #18)
+        data["la_answers"] = [{"answer": a.answer, "arrived": iso(a.at), "text": a.text}
+                              for a in answers]
+        text += "".join(f"\nLA {a.answer}: {a.text}" for a in answers)
+    emit(args, data, f"{text}\n{referral.id}")
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -137,7 +145,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         referral = get_referral(session, args.id)
-    _show(args, referral, "Referral")
+        answers = la_answers(session, referral.id)
+    _show(args, referral, "Referral", answers)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import add_data, add_user, data_dir, open_as_user
+from app.delivery.la_answers import dsl_team_keys
 from app.delivery.outbox import Delivery, items
 from app.delivery.services import find_service, set_service
 from app.hub.devices import set_hub
@@ -131,7 +132,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         session.require(Perm.SYNC)
         frontdoor, hub = find_service(session, "frontdoor"), find_service(session, "hub")
-        if hub is None and not items(session, pending_only=True):
+        answers_due = frontdoor is not None and bool(dsl_team_keys(session))
+        if hub is None and not answers_due and not items(session, pending_only=True):
             print("Nothing waiting to be sent.")
             return 0
         if frontdoor is None and hub is None:
@@ -150,6 +152,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
             if received.outcome != "already":
                 lines.append(f"{label:<8} {received.kind:<8} {received.envelope_id}: "
                              f"{received.detail}")
+        for answer in report.answers:  # the LA's acknowledgements and decisions
+            if answer.outcome != "already":
+                label = "received" if answer.outcome == "applied" else "refused"
+                lines.append(f"{label:<8} {answer.kind:<8} {answer.envelope_id}: "
+                             f"{answer.detail}")
+        if report.answers_waiting:  # nothing of ours waits on it: not a failure of the round
+            lines.append(f"later    LA answers: {report.answers_waiting}")
         if report.waiting:
             ok = False
             lines.append(f"waiting  hub: {report.waiting}")

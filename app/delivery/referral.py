@@ -10,6 +10,7 @@ from app.delivery.identity import store_identity
 from app.delivery.outbox import enqueue
 from app.delivery.outcomes import record_delivery
 from app.delivery.services import get_service
+from app.delivery.team_keys import team_bundle
 from app.domain.referrals import get_referral
 from app.errors import InputError
 from app.pack import pack_json, render_pack
@@ -35,7 +36,9 @@ def queue_referral(session: Session, referral_id: str) -> list[str]:
                               render_pack(data, generated_at=now), attachments,
                               store_identity(session.store_id).fingerprint,
                               session.device.signing_key, service.bundle,
-                              referral_id=str(uuid.uuid4()))
+                              referral_id=str(uuid.uuid4()),
+                              # the LA's answers come back sealed to the DSL team (issue #18)
+                              reply_to=team_bundle(session.conn, "dsl"))
     with session.tx():
         ids = enqueue(session, envelopes, service.fingerprint, "referral", referral.id)
         record_delivery(session, referral.id, "queued", ids[-1])

@@ -23,10 +23,12 @@ from app.store.roles import Perm
 from app.store.session import Session
 
 STATES = ("draft", "approved", "released", "queued", "sent", "receipted", "rejected")
-# Recorded with the states but not a state themselves: the office's printed mark, and the
-# steps of a route to the LA (app/delivery/la_routes.py: a portal section done, the encrypted
-# pack saved, the LA's reference, its outcome).
-_EVENTS = ("printed", "section-done", "pack-saved", "la-reference", "la-outcome")
+# Recorded with the states but not a state themselves: the office's printed mark, the steps
+# of a route to the LA (app/delivery/la_routes.py: a portal section done, the encrypted pack
+# saved, the LA's reference, its outcome), and the LA's signed answers through the front door
+# (acknowledged, decided: app/delivery/outcomes.py), which follow whatever state it is in.
+_EVENTS = ("printed", "section-done", "pack-saved", "la-reference", "la-outcome",
+           "la-acknowledged", "la-decided")
 
 
 @dataclass(frozen=True)

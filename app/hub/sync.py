@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from app.clock import iso, parse_iso
+from app.delivery.la_answers import AnswerReceived, dsl_team_keys, fetch_answers
 from app.delivery.outbox import Delivery, busy, drain, note_busy
 from app.delivery.services import (
     HUB_LIMIT_META,
@@ -132,6 +133,8 @@ class HubReport:
     received: list[Received] = field(default_factory=list)
     waiting: str | None = None  # why nothing more could be done now
     rolled_back: bool = False  # the hub saw this store further on: nothing was sent (waiting)
+    answers: list[AnswerReceived] = field(default_factory=list)  # the LA's, to referrals
+    answers_waiting: str | None = None  # why the LA's answers could not be fetched now
 
 
 def directory(client: FrontDoorClient) -> dict[str, DirectoryKey]:
@@ -492,6 +495,13 @@ def sync_round(session: Session, *, due_only: bool = False) -> HubReport:
                 report.sent += drain(session, client, recipients={frontdoor.fingerprint})
             else:
                 report.sent += drain(session, client, now_only_due=due_only)
+            if dsl_team_keys(session):  # a DSL's round also takes in the LA's answers
+                try:
+                    report.answers = fetch_answers(session, client, frontdoor)
+                except NotEnrolled:
+                    pass  # the outbox's refusal says so when something waits to go
+                except FrontDoorError as exc:
+                    report.answers_waiting = str(exc)
     if with_hub:
         hub_report = sync_hub(session, exclude={frontdoor.fingerprint} if frontdoor else None,
                               heads_checked=True)

@@ -2,13 +2,15 @@
 
 A referral payload is canonical JSON (docs/protocol.md, "Referral payload")::
 
-    {"v": 1, "pack": {...}, "pdf": FILE, "attachments": [FILE, ...]}
+    {"v": 1, "pack": {...}, "pdf": FILE, "attachments": [FILE, ...], "reply_to": BUNDLE}
     FILE = {"name", "media_type", "size", "sha256", and either "data" (base64) or
             "chunks" (the ids of "chunk" envelopes, in order)}
 
 A file over ``inline_limit`` bytes travels in "chunk" envelopes of at most ``chunk_size`` bytes
 each, sealed to the same recipient; each is its own idempotent PUT, so a dropped connection
 costs at most one chunk. A chunk payload is ``{"v":1,"file_sha256","index","count","data"}``.
+``reply_to`` (optional, issue #18) is the school's DSL team key bundle: the LA seals its
+acknowledgement and decision to it (app/protocol/answer.py), so only the DSL team reads them.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class ReferralPayload:
     pack: dict[str, object]
     pdf: FileRef
     attachments: tuple[FileRef, ...]
+    reply_to: KeyBundle | None = None  # the school's DSL team key, for the LA's answers
 
     @property
     def chunk_ids(self) -> list[str]:
@@ -74,7 +77,8 @@ def _canonical(obj: object) -> bytes:
 def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[Attachment],
                   sender_fingerprint: str, sender_signing_private: Ed25519PrivateKey,
                   recipient: KeyBundle, *, referral_id: str | None = None,
-                  chunk_size: int = CHUNK_SIZE, inline_limit: int = INLINE_LIMIT) -> list[bytes]:
+                  chunk_size: int = CHUNK_SIZE, inline_limit: int = INLINE_LIMIT,
+                  reply_to: KeyBundle | None = None) -> list[bytes]:
     """All envelopes of one referral, chunks first and the referral envelope last.
 
     Upload them in this order; each PUT is idempotent, so after a failure resend the ones
@@ -109,6 +113,8 @@ def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[
         "pdf": file_entry("referral.pdf", "application/pdf", pdf),
         "attachments": [file_entry(a.name, a.media_type, a.data) for a in attachments],
     }
+    if reply_to is not None:
+        body["reply_to"] = reply_to.to_json()
     header = new_header(sender_fingerprint, recipient.fingerprint, "referral", id=referral_id)
     envelopes.append(seal(header, _canonical(body), recipient.hpke_key(), sender_signing_private))
     return envelopes
@@ -151,9 +157,16 @@ def read_referral(payload: bytes) -> ReferralPayload:
     atts = obj.get("attachments", [])
     if not isinstance(atts, list):
         raise EnvelopeError("referral attachments must be a list")
+    reply_to = None
+    if obj.get("reply_to") is not None:
+        try:
+            reply_to = KeyBundle.from_json(obj["reply_to"])
+        except (InputError, KeyError, TypeError, ValueError):
+            raise EnvelopeError("referral reply_to is not a key bundle") from None
     return ReferralPayload(
         pack=obj["pack"], pdf=_file_ref(obj.get("pdf"), "pdf"),
         attachments=tuple(_file_ref(a, f"attachment {i + 1}") for i, a in enumerate(atts)),
+        reply_to=reply_to,
     )
 
 

@@ -1,7 +1,7 @@
 """Sync through real widgets and a real LA front door on 127.0.0.1: the admin sets it by its
 fingerprint (a wrong one saves nothing), the DSL sends an approved referral, the background sync
-thread delivers it and the editor shows the LA's receipt; locking stops that thread and closes
-its connection."""
+thread delivers it and the editor shows the LA's receipt, then the LA's signed decision;
+locking stops that thread and closes its connection."""
 
 from __future__ import annotations
 
@@ -104,6 +104,21 @@ def test_admin_sets_the_front_door_and_the_dsl_sends_a_referral_that_is_receipte
     assert not window.status.sync_button.isEnabled()
     wait_for(qtbot, lambda: window.status.sync_button.isEnabled())
     assert window.status.sync.text().startswith("Sync: nothing waiting, last delivered")
+
+    # The LA decides (issue #18); a sync brings its signed decision to the referral.
+    storage = front_door.storage()
+    (envelope_id,) = [e.id for e in storage.list_envelopes() if e.kind == "referral"]
+    storage.close()
+    assert front_door.cli("inbox", "decide", envelope_id, "--outcome", "early help", "--note",
+                          "Family support worker allocated", "--by", "Sam Duty") == 0
+    window.status.sync_button.click()
+    wait_for(qtbot, lambda: window.status.sync_button.isEnabled())
+    settle(qtbot, window)
+    page.open_referral(referral_id)
+    settle(qtbot, window)
+    assert "decided: early help (Sam Duty," in page.delivery.text()
+    assert "Family support worker allocated" in page.delivery.text()
+    page.grab().save("/tmp/laside-ui-referral.png")
 
     # Locking stops the sync thread and closes its connection.
     worker = window.sync.worker
