@@ -18,6 +18,7 @@ from pathlib import Path
 
 from app.atomic import write_user_file
 from app.clock import parse_iso
+from app.delivery.outcomes import LA_EVENTS
 from app.domain.chronology import add_entry
 from app.domain.la_profiles import LaProfile, chosen_profile
 from app.domain.referrals import Referral, get_referral, set_status
@@ -95,6 +96,9 @@ def route_state(session: Session, referral_id: str) -> RouteState:
         elif status == OUTCOME:
             state = replace(state, outcome=detail.get("outcome"),
                             outcome_note=detail.get("note"), outcome_at=when)
+        elif status == LA_EVENTS["decided"]:  # the LA's signed answer ends it the same way
+            state = replace(state, outcome=f"{note} (signed by the LA's front door)",
+                            outcome_at=when)
     return state
 
 

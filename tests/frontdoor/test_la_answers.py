@@ -13,6 +13,7 @@ import pytest
 
 from app.cli.main import main as cli_main
 from app.delivery.identity import store_identity
+from app.delivery.la_routes import route_state
 from app.delivery.outcomes import la_answers
 from app.delivery.referral import queue_referral
 from app.delivery.services import set_service
@@ -84,6 +85,9 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
         assert "decided: section 47 enquiry (duty-sw," in answers[1].text
         assert "Strategy discussion today" in answers[1].text
         assert get_referral(dsl, referral_id).status == "receipted"  # answers are not states
+        # Every route ends the same way: the referral's line names the LA's decision.
+        assert "Outcome: " in route_state(dsl, referral_id).summary
+        assert "section 47 enquiry" in route_state(dsl, referral_id).summary
         child = child_by_upn(dsl, "B801200005001")
         texts = [item.summary for item in chronology(dsl, child.id)]
         decision = [t for t in texts if "section 47 enquiry" in (t or "")]
