@@ -31,11 +31,15 @@ from app.hub.provisional import refresh_accounts
 from app.hub.replicate import canonical, child_rows, user_rows
 from app.protocol.envelope import new_header, seal
 from app.protocol.fingerprint import KeyBundle, b64d, b64e, normalise_fingerprint
+from app.store.dsl_store import keep_school_store_only
 from app.store.roles import Perm
 from app.store.session import Session
 from app.store.verifier import check_verifier, load_verifiers, save_verifier
 
 PURPOSES = ("dsl", "staff", "office")
+# PCs whose store is keyed at provisioning: a school store with no DSL store. A DSL or office
+# PC keeps one store every account opens until it gets a DSL store or sealed packs of its own.
+KEYED_PURPOSES = ("staff",)
 ADMIN = "admin"  # the purpose of the admin's PC in a list: it is also a DSL PC
 ADMIN_META = "admin_device"  # on a joined PC: the admin PC's fingerprint, pinned at join
 DEVICES_SEQ = "devices_seq"  # the admin PC's count of lists made; on a joined PC, the last applied
@@ -334,6 +338,11 @@ def apply_provision(session: Session, payload: dict[str, Any], hub: dict[str, An
         raise BadPayload("provisioning carries no school name")
     session.set_meta("school_name", school["name"])
     session.set_meta("device_purpose", str(payload["purpose"]))
+    if payload["purpose"] in KEYED_PURPOSES:
+        try:  # roles by key (docs/keys.md): no DSL table on this PC, concerns sealed on write
+            keep_school_store_only(conn)
+        except ConcernDeskError as exc:
+            raise BadPayload(str(exc)) from None
     session.set_meta("provisioned_at", iso(session.clock.now()))
     pinned = admin_device(session)
     if pinned is not None and pinned != sender:  # open_envelope refuses it first; kept here too

@@ -1,0 +1,82 @@
+"""A staff PC that joined a hub school keeps a keyed school store and no DSL store (issue #15,
+docs/keys.md): what a teacher records there is sealed, to the DSL team's key and to the
+author's own, never kept in the clear; the hub carries it to the DSL PCs as before. Attacked
+from a shell the way tests/test_roles_by_key.py attacks a single-PC school."""
+
+from __future__ import annotations
+
+from app.delivery.delivered import delivery_state
+from app.domain.concerns import amend_concern, get_concern, my_concerns
+from app.store.db import has_dsl_store
+from app.store.dsl_store import DSL_FILE
+from tests.conftest import STAFF_PASS
+from tests.hub.conftest import HubSchool
+from tests.hub.test_hub_sync import record
+from tests.test_roles_by_key import _everything_readable, _keys_the_attacker_holds
+
+
+def test_a_joined_staff_pc_has_a_keyed_school_store_and_no_dsl_store(school4: HubSchool
+                                                                      ) -> None:
+    with school4.open("teacher") as teacher:
+        assert has_dsl_store(teacher.conn)
+        assert teacher.held.split and not teacher.held.dsl_store_open
+        tables = {r[0] for r in teacher.conn.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+        assert "records" not in tables and "record_versions" not in tables
+    assert not (school4.dirs["teacher"] / DSL_FILE).exists()
+    # A DSL PC keeps its single store until it gets a DSL store of its own.
+    with school4.open("deputy") as deputy:
+        assert not has_dsl_store(deputy.conn)
+
+
+def test_two_teachers_on_one_staff_pc_cannot_read_each_others_concerns(
+        school4: HubSchool) -> None:
+    pc = school4.dirs["teacher"]
+    # teacher2 claims their account on teacher's PC (a shared staff-room PC).
+    with school4.open("teacher", "teacher2") as teacher2:
+        other = record(teacher2, "Told me TEACHER2MARKER about the weekend")
+    with school4.open("teacher") as teacher:
+        own = record(teacher, "Hungry at lunch OWNMARKER")
+    school4.sync("teacher")  # both go to the hub from this PC's outbox
+
+    keys = _keys_the_attacker_holds(pc, "teacher", STAFF_PASS)
+    text = _everything_readable(pc, keys)
+    assert "Larkfield" in text  # the attack opened the school store: the test can fail
+    assert "TEACHER2MARKER" not in text
+    assert "OWNMARKER" not in text  # even the author's own is sealed on disk
+
+    # My concerns shows each author their own, from their sealed copy, after a new sign-in.
+    with school4.open("teacher") as teacher:
+        assert [c.id for c in my_concerns(teacher)] == [own]
+        assert get_concern(teacher, own).latest.fields.summary == "Hungry at lunch OWNMARKER"
+        assert delivery_state(teacher, own).state == "delivered"
+    with school4.open("teacher", "teacher2") as teacher2:
+        assert [c.id for c in my_concerns(teacher2)] == [other]
+
+    # The DSL PCs open both with the existing apply path: text, author and all.
+    for dsl_pc in ("dsl", "deputy"):
+        school4.sync(dsl_pc)
+        with school4.open(dsl_pc) as dsl:
+            assert get_concern(dsl, other).latest.fields.summary.endswith("the weekend")
+            assert get_concern(dsl, own).latest.fields.summary == "Hungry at lunch OWNMARKER"
+            author = dsl.conn.execute("SELECT u.username FROM records r JOIN users u ON "
+                                      "u.id = r.created_by WHERE r.id = ?", (other,)
+                                      ).fetchone()[0]
+            assert author == "teacher2"
+
+
+def test_an_amendment_after_a_new_sign_in_reaches_the_dsl_team(school4: HubSchool) -> None:
+    with school4.open("teacher") as teacher:
+        concern = record(teacher, "Bruise on the left arm")
+    school4.clock.advance(60)
+    with school4.open("teacher") as teacher:  # the workspace is filled from the sealed copy
+        amend_concern(teacher, concern, "more detail", text="Bruise on the left arm, 3 cm")
+    school4.sync("teacher")
+    school4.sync("dsl")
+    with school4.open("dsl") as dsl:
+        latest = get_concern(dsl, concern).latest
+        assert latest.version == 2 and latest.fields.summary.endswith("3 cm")
+    with school4.open("teacher") as teacher:
+        assert get_concern(teacher, concern).latest.version == 2
+        assert teacher.conn.execute("SELECT count(*) FROM main.sealed_items WHERE recipient = "
+                                    "'user:teacher'").fetchone()[0] == 2
