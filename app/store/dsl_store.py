@@ -353,7 +353,13 @@ def keep_school_store_only(conn: Connection) -> None:
         if conn.execute(f"SELECT 1 FROM main.{table} LIMIT 1").fetchone():
             raise StoreDamaged("This PC's store already holds records: it cannot become a "
                                "staff PC's keyed store. Join again in a new folder.")
+    drop_school_copies(conn)
+
+
+def drop_school_copies(conn: Connection) -> None:
+    """Drops the DSL team's tables (and their triggers) from the school store and marks it
+    keyed, with no DSL store of its own. Call inside a transaction; when the tables held rows,
+    the caller vacuums afterwards so no freed page keeps them."""
     _drop_tables(conn)
     conn.execute("INSERT INTO main.meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
                  "SET value = excluded.value", (KEY_MODEL, SPLIT))
-

@@ -5,13 +5,17 @@ from a shell the way tests/test_roles_by_key.py attacks a single-PC school."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.delivery.delivered import delivery_state
 from app.domain.concerns import amend_concern, get_concern, my_concerns
+from app.hub import keyed_pc, provision
 from app.store.db import has_dsl_store
 from app.store.dsl_store import DSL_FILE
 from tests.conftest import STAFF_PASS
 from tests.hub.conftest import HubSchool
 from tests.hub.test_hub_sync import record
+from tests.sqlcipher_scan import scan
 from tests.test_roles_by_key import _everything_readable, _keys_the_attacker_holds
 
 
@@ -80,3 +84,41 @@ def test_an_amendment_after_a_new_sign_in_reaches_the_dsl_team(school4: HubSchoo
         assert get_concern(teacher, concern).latest.version == 2
         assert teacher.conn.execute("SELECT count(*) FROM main.sealed_items WHERE recipient = "
                                     "'user:teacher'").fetchone()[0] == 2
+
+
+def test_a_staff_pc_provisioned_before_is_keyed_at_its_next_sign_in(
+        school4: HubSchool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Provisioned and used as staff PCs were before: one store every account on it opens.
+    monkeypatch.setattr(provision, "KEYED_PURPOSES", ())
+    monkeypatch.setattr(keyed_pc, "KEYED_PURPOSES", ())
+    school4.join("staffroom", "staff")
+    with school4.open("staffroom", "teacher2") as teacher2:
+        other = record(teacher2, "Told me TEACHER2MARKER about the weekend")
+    with school4.open("staffroom", "teacher") as teacher:
+        own = record(teacher, "Hungry at lunch OWNMARKER")
+    school4.sync("staffroom", "teacher")
+    pc = school4.dirs["staffroom"]
+    keys = _keys_the_attacker_holds(pc, "teacher", STAFF_PASS)
+    assert "TEACHER2MARKER" in _everything_readable(pc, keys)  # the hole being closed
+    assert scan(pc / "store.db", keys[0], "TEACHER2MARKER")  # and the scan below can fail
+
+    monkeypatch.undo()
+    with school4.open("staffroom", "teacher") as teacher:
+        assert teacher.held.split and not teacher.held.dsl_store_open
+        assert [c.id for c in my_concerns(teacher)] == [own]
+        keyed = teacher.conn.execute("SELECT detail FROM audit WHERE action = 'settings' AND "
+                                     "detail LIKE '%keyed%'").fetchone()
+        assert keyed is not None and '"sealed": 2' in keyed[0]
+    text = _everything_readable(pc, keys)
+    assert "Larkfield" in text
+    assert "TEACHER2MARKER" not in text and "OWNMARKER" not in text
+    # Not in a freed page or a WAL frame either: the store was vacuumed.
+    assert scan(pc / "store.db", keys[0], "TEACHER2MARKER", "OWNMARKER") == []
+    with school4.open("staffroom", "teacher2") as teacher2:
+        assert [c.id for c in my_concerns(teacher2)] == [other]
+        amend_concern(teacher2, other, "more", text="Told me TEACHER2MARKER, and more")
+    school4.sync("staffroom", "teacher2")
+    school4.sync("dsl")
+    with school4.open("dsl") as dsl:
+        assert get_concern(dsl, own).latest.fields.summary == "Hungry at lunch OWNMARKER"
+        assert get_concern(dsl, other).latest.fields.summary.endswith("and more")
