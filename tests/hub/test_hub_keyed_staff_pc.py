@@ -5,13 +5,18 @@ from a shell the way tests/test_roles_by_key.py attacks a single-PC school."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.delivery.delivered import delivery_state
 from app.domain.concerns import amend_concern, get_concern, my_concerns
 from app.hub import keyed_pc, provision
+from app.hub.provisional import sign_in
+from app.store.backup import backup, restore
 from app.store.db import has_dsl_store
 from app.store.dsl_store import DSL_FILE
+from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS
 from tests.hub.conftest import HubSchool
 from tests.hub.test_hub_sync import record
@@ -122,3 +127,22 @@ def test_a_staff_pc_provisioned_before_is_keyed_at_its_next_sign_in(
     with school4.open("dsl") as dsl:
         assert get_concern(dsl, own).latest.fields.summary == "Hungry at lunch OWNMARKER"
         assert get_concern(dsl, other).latest.fields.summary.endswith("and more")
+
+
+def test_a_keyed_staff_pc_verifies_backs_up_and_restores(school4: HubSchool,
+                                                          tmp_path: Path) -> None:
+    with school4.open("teacher") as teacher:
+        own = record(teacher, "Upset after the phone call")
+    with school4.open("teacher") as teacher:
+        report = verify_store(teacher)
+        assert report.ok, report.problems
+    with school4.open("teacher", "admin") as admin:  # the admin, on the staff PC
+        assert verify_store(admin).ok
+        backup(admin, tmp_path / "staff.zip")
+    restored = tmp_path / "restored"
+    restore(tmp_path / "staff.zip", restored,
+            lambda d: sign_in(d, "teacher", STAFF_PASS, clock=school4.clock))
+    assert not (restored / DSL_FILE).exists()
+    with sign_in(restored, "teacher", STAFF_PASS, clock=school4.clock) as teacher:
+        assert teacher.held.split and not teacher.held.dsl_store_open
+        assert [c.id for c in my_concerns(teacher)] == [own]
