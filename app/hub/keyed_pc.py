@@ -19,12 +19,13 @@ from app.hub import sealing
 from app.hub.provision import KEYED_PURPOSES
 from app.hub.replicate import Snapshot
 from app.store import dsl_store
-from app.store.db import has_dsl_store
+from app.store.db import OperationalError, has_dsl_store
 from app.store.held import effective_roles
 from app.store.keyfile import KeyFile
 from app.store.session import Session
 
 log = logging.getLogger(__name__)
+VACUUM_OWED = "keyed_vacuum_owed"  # meta: dropped rows may still sit in freed pages
 
 
 def needs_keying(session: Session) -> bool:
@@ -36,6 +37,8 @@ def needs_keying(session: Session) -> bool:
 def key_staff_pc(session: Session) -> None:
     """Sign-in hook: keys this PC's store when it is a staff PC from before. Needs a session of
     an account with personal keys (it signs the sealed copies): a recovery session leaves it."""
+    if session.meta(VACUUM_OWED) is not None:
+        _vacuum(session)
     if not needs_keying(session) or session.held.personal is None:
         return
     conn = session.conn
@@ -67,11 +70,10 @@ def key_staff_pc(session: Session) -> None:
                                         sealing.attachment_payload(session, attachment_id),
                                         username, public)
         dsl_store.drop_school_copies(conn)
+        session.set_meta(VACUUM_OWED, "1")
         session.audit("settings", "store", session.store_id, keyed=True, sealed=sealed,
                       not_sealed=skipped)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")  # no freed page keeps a dropped row
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _vacuum(session)
     session.held = replace(session.held, split=True)
     # The roles honoured from now on are the keyed store's: a DSL role needs the DSL store.
     session.user = replace(session.user, roles=effective_roles(session.user.roles,
@@ -79,3 +81,18 @@ def key_staff_pc(session: Session) -> None:
     dsl_store.attach_workspace(conn)
     sealing.on_sign_in(session)  # this account's own concerns, into its workspace
     log.info("staff PC store keyed: %d concerns sealed to their authors", sealed)
+
+
+def _vacuum(session: Session) -> None:
+    """Rewrites the store so no freed page keeps a dropped row. Another program with the store
+    open (a sync worker) can hold it off: the next sign-in here tries again."""
+    conn = session.conn
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except OperationalError:
+        log.warning("staff PC store keyed; its vacuum waits for the next sign-in")
+        return
+    with session.tx():
+        conn.execute("DELETE FROM meta WHERE key = ?", (VACUUM_OWED,))
