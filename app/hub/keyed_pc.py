@@ -16,7 +16,6 @@ import logging
 from dataclasses import replace
 
 from app.hub import sealing
-from app.hub.provision import KEYED_PURPOSES
 from app.hub.replicate import Snapshot
 from app.store import dsl_store
 from app.store.db import OperationalError, has_dsl_store
@@ -26,11 +25,14 @@ from app.store.session import Session
 
 log = logging.getLogger(__name__)
 VACUUM_OWED = "keyed_vacuum_owed"  # meta: dropped rows may still sit in freed pages
+# Keyed in place at a sign-in (an older office PC keeps its single store: its office key sits
+# in the school store, and nothing here moves it).
+KEYED_IN_PLACE = ("staff",)
 
 
 def needs_keying(session: Session) -> bool:
     return (not session.held.split and session.meta("provisioned_by_device") is not None
-            and session.meta("device_purpose") in KEYED_PURPOSES
+            and session.meta("device_purpose") in KEYED_IN_PLACE
             and not has_dsl_store(session.conn))
 
 

@@ -83,6 +83,14 @@ def seal_to_account(session: Session, kind: str, payload: dict[str, Any], userna
     _seal(session, kind, payload, {holder(username): public}, object_id)
 
 
+def keep_for_office(session: Session, payload: dict[str, Any]) -> None:
+    """A released pack from the hub, on a keyed office PC: the session's workspace is memory
+    only, so the pack is also sealed to the office team's key, for every office sign-in here."""
+    if session.held.split and not session.held.dsl_store_open:
+        recipient, public = _team_public(session, "office")
+        _seal(session, "pack", payload, {recipient: public})
+
+
 def _team_public(session: Session, team: str) -> tuple[str, bytes]:
     bundle = team_bundle(session.conn, team)
     if bundle is None:

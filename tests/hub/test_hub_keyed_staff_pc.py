@@ -13,13 +13,15 @@ from app.delivery.delivered import delivery_state
 from app.domain.concerns import amend_concern, get_concern, my_concerns
 from app.hub import keyed_pc, provision
 from app.hub.provisional import sign_in
+from app.pack.assembly import mark_printed, printed_marks, released_packs
 from app.store.backup import backup, restore
 from app.store.db import has_dsl_store
 from app.store.dsl_store import DSL_FILE
+from app.store.keyfile import KeyFile
 from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS
 from tests.hub.conftest import HubSchool
-from tests.hub.test_hub_sync import record
+from tests.hub.test_hub_sync import record, release_with_an_office_pc
 from tests.sqlcipher_scan import scan
 from tests.test_roles_by_key import _everything_readable, _keys_the_attacker_holds
 
@@ -95,7 +97,7 @@ def test_a_staff_pc_provisioned_before_is_keyed_at_its_next_sign_in(
         school4: HubSchool, monkeypatch: pytest.MonkeyPatch) -> None:
     # Provisioned and used as staff PCs were before: one store every account on it opens.
     monkeypatch.setattr(provision, "KEYED_PURPOSES", ())
-    monkeypatch.setattr(keyed_pc, "KEYED_PURPOSES", ())
+    monkeypatch.setattr(keyed_pc, "KEYED_IN_PLACE", ())
     school4.join("staffroom", "staff")
     with school4.open("staffroom", "teacher2") as teacher2:
         other = record(teacher2, "Told me TEACHER2MARKER about the weekend")
@@ -146,3 +148,38 @@ def test_a_keyed_staff_pc_verifies_backs_up_and_restores(school4: HubSchool,
     with sign_in(restored, "teacher", STAFF_PASS, clock=school4.clock) as teacher:
         assert teacher.held.split and not teacher.held.dsl_store_open
         assert [c.id for c in my_concerns(teacher)] == [own]
+
+
+def test_a_joined_office_pc_holds_packs_only_for_its_office_accounts(
+        school4: HubSchool) -> None:
+    """An office PC is keyed too: the office key is granted to its office accounts alone (by
+    verifier at provisioning, by personal key at their first sign-in there), and released
+    packs wait in it sealed to that key."""
+    referral_id, pack_id = release_with_an_office_pc(school4, "Said she is scared at home")
+    school4.sync("dsl")
+    pc = school4.dirs["office"]
+    # A teacher signed in on the office PC syncs first: it cannot open the packs, so it leaves
+    # them for an office account instead of moving past them.
+    report = school4.sync("office", "teacher")
+    assert report.received == []
+    school4.sync("office", "office")
+    with school4.open("office", "office") as office:  # a new sign-in: from the sealed copy
+        assert office.held.split and office.held.office_private is not None
+        assert [p.id for p in released_packs(office)] == [pack_id]
+        mark_printed(office, pack_id)
+    school4.sync("office", "office")
+    school4.sync("dsl")
+    with school4.open("dsl") as dsl:
+        assert [m.pack_id for m in printed_marks(dsl, referral_id)] == [pack_id]
+
+    with school4.open("office", "teacher") as teacher:
+        assert teacher.held.office_private is None
+        assert teacher.conn.execute("SELECT count(*) FROM referral_packs").fetchone()[0] == 0
+    keys = _keys_the_attacker_holds(pc, "teacher", STAFF_PASS)
+    text = _everything_readable(pc, keys)
+    assert "Larkfield" in text
+    assert "self-harm" not in text and "scared at home" not in text
+    assert scan(pc / "store.db", keys[0], "self-harm") == []
+    # The office key is granted to the office account's personal key alone (its verifier's
+    # grant went at its first sign-in here).
+    assert KeyFile.load(pc).holders("office") == {"user:office"}
