@@ -27,15 +27,20 @@ from app.errors import ConcernDeskError, InputError, NotFound
 from app.hub.apply import apply_children
 from app.hub.apply_checks import Applied, BadPayload, apply_users
 from app.hub.link import hub_client
-from app.hub.provisional import refresh_accounts
+from app.hub.provisional import grant_by_verifier, refresh_accounts
 from app.hub.replicate import canonical, child_rows, user_rows
 from app.protocol.envelope import new_header, seal
-from app.protocol.fingerprint import KeyBundle, b64d, b64e, normalise_fingerprint
+from app.protocol.fingerprint import KeyBundle, KeyPairs, b64d, b64e, normalise_fingerprint
+from app.store.dsl_store import keep_school_store_only
 from app.store.roles import Perm
 from app.store.session import Session
 from app.store.verifier import check_verifier, load_verifiers, save_verifier
 
 PURPOSES = ("dsl", "staff", "office")
+# PCs whose store is keyed at provisioning: a school store with no DSL store (an office PC's
+# packs sealed to the office key). A DSL PC keeps one store every account opens until it gets a
+# DSL store of its own.
+KEYED_PURPOSES = ("staff", "office")
 ADMIN = "admin"  # the purpose of the admin's PC in a list: it is also a DSL PC
 ADMIN_META = "admin_device"  # on a joined PC: the admin PC's fingerprint, pinned at join
 DEVICES_SEQ = "devices_seq"  # the admin PC's count of lists made; on a joined PC, the last applied
@@ -318,15 +323,26 @@ def apply_provision(session: Session, payload: dict[str, Any], hub: dict[str, An
     teams = payload.get("teams")
     if not isinstance(teams, dict) or "dsl" not in teams:
         raise BadPayload("provisioning carries no DSL team key")
+    keyed = payload.get("purpose") in KEYED_PURPOSES
     for team, value in teams.items():
         if team not in TEAMS or not isinstance(value, dict):
             raise BadPayload("unknown team")
         try:
             private = value.get("private")
-            save_team_key(conn, team, KeyBundle.from_json(value.get("bundle")),
-                          b64d(private, "team private key") if private else None,
-                          session.clock.now())
-        except (InputError, ConcernDeskError) as exc:
+            bundle = KeyBundle.from_json(value.get("bundle"))
+            secret = b64d(private, "team private key") if private else None
+            if keyed and team == "office" and secret is not None:
+                # A keyed office PC keeps the office key only as grants to its office
+                # accounts (their verifiers now, their personal keys at first sign-in).
+                if KeyPairs.from_private_bytes(secret).bundle != bundle:
+                    raise ConcernDeskError("The team key received does not match its public "
+                                           "half.")
+                grant_by_verifier(session, "office", secret, [
+                    str(u["id"]) for u in users if isinstance(u, dict)
+                    and "office" in (u.get("roles") or [])])
+                secret = None
+            save_team_key(conn, team, bundle, secret, session.clock.now())
+        except (InputError, ConcernDeskError, ValueError) as exc:
             raise BadPayload(f"{team} team key: {exc}") from None
         applied.add("team keys")
     school = payload.get("school")
@@ -334,6 +350,11 @@ def apply_provision(session: Session, payload: dict[str, Any], hub: dict[str, An
         raise BadPayload("provisioning carries no school name")
     session.set_meta("school_name", school["name"])
     session.set_meta("device_purpose", str(payload["purpose"]))
+    if payload["purpose"] in KEYED_PURPOSES:
+        try:  # roles by key (docs/keys.md): no DSL table on this PC, concerns sealed on write
+            keep_school_store_only(conn)
+        except ConcernDeskError as exc:
+            raise BadPayload(str(exc)) from None
     session.set_meta("provisioned_at", iso(session.clock.now()))
     pinned = admin_device(session)
     if pinned is not None and pinned != sender:  # open_envelope refuses it first; kept here too

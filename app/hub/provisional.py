@@ -58,11 +58,37 @@ def refresh_accounts(session: Session) -> None:
                                                   "removed_at IS NOT NULL")}
     for username in removed & set(keyfile.users):
         keyfile.remove_user(username)
+    for username in removed:
+        for scope in list(keyfile.grants):
+            keyfile.revoke(scope, verifier_holder(username))
     keyfile.save(directory)
     data = load_join(directory) or {"format": 1, "store_id": store_id}
     data["pending"] = provisional_wraps(session.conn, store_id, session.data_key,
                                          session.device, skip=set(keyfile.users))
     save_join(directory, data)
+
+
+def verifier_holder(username: str) -> str:
+    return "verifier:" + username
+
+
+def grant_by_verifier(session: Session, scope: str, secret: bytes, user_ids: list[str]) -> None:
+    """Grants ``secret`` (the office key, on a keyed office PC) to each of these accounts'
+    passphrase verifiers in keys.json, wrapped first under this PC's device secret as a
+    provisional wrap is (so keys.json alone allows no guessing); its first sign-in here moves
+    the grant to its personal key (``claim_provisioned_account``). Call inside the
+    provisioning transaction, after the verifiers are saved."""
+    names = dict(session.conn.execute("SELECT id, username FROM users WHERE removed_at IS NULL"
+                                      ).fetchall())
+    keyfile, store_id = KeyFile.load(session.directory), session.store_id
+    for user_id, verifier in load_verifiers(session.conn).items():
+        if user_id in user_ids and user_id in names:
+            username = names[user_id]
+            inner = wrap(device_kek(session.device.secret, store_id, f"{scope}|{username}"),
+                         secret, f"{store_id}|{scope}|{username}".encode())
+            keyfile.grant(scope, verifier_holder(username), json.dumps(inner).encode(),
+                          b64d(verifier["public"]))
+    keyfile.save(session.directory)
 
 
 def provisional_wraps(conn: Any, store_id: str, data_key: bytes, device: DeviceKeys, *,
@@ -106,6 +132,13 @@ def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
                       inner, f"{keyfile.store_id}|provisional|{username}".encode())
     personal = keyfile.add_user(username, passphrase, device.secret, verifier_params(verifier))
     keyfile.grant("school", holder(username), data_key, personal.public())
+    for scope in list(keyfile.grants):  # the office key a keyed office PC granted by verifier
+        sealed = keyfile.open(scope, verifier_holder(username), private)
+        keyfile.revoke(scope, verifier_holder(username))
+        if sealed is not None:
+            secret = unwrap(device_kek(device.secret, keyfile.store_id, f"{scope}|{username}"),
+                            json.loads(sealed), f"{keyfile.store_id}|{scope}|{username}".encode())
+            keyfile.grant(scope, holder(username), secret, personal.public())
     keyfile.save(directory)
     data["pending"] = {k: v for k, v in data["pending"].items() if k != username}
     save_join(directory, data)

@@ -495,18 +495,26 @@ def replicate_attachment(session: Session, attachment_id: str) -> None:
 def resplit_attachments(session: Session, limit: int) -> int:
     """Before a sync: an attachment whose unsent chunks are larger than the hub now takes (the
     limit was not known, or lowered, when it was queued) is queued again in smaller chunks.
-    Chunks the hub already receipted stay; a DSL PC completes the file from either split."""
+    Chunks the hub already receipted stay; a DSL PC completes the file from either split.
+    Returns how many attachments were split again."""
     conn = session.conn
     oversized = [r[0] for r in conn.execute(
         "SELECT DISTINCT object_id FROM outbox WHERE object_type = 'attachment' AND state != "
         "'receipted' AND length(envelope) > ? ORDER BY object_id", (limit,))]
+    done = 0
     for attachment_id in oversized:
+        held = conn.execute("SELECT 1 FROM attachments WHERE id = ?", (attachment_id,)
+                            ).fetchone() is not None
+        if not held and not session.holds_dsl_store:
+            # A keyed staff PC: another account's file, in its sealed copy only; its author's
+            # next sync splits it again (dropping the chunks here would lose it).
+            continue
         with session.tx():
             conn.execute("DELETE FROM outbox WHERE object_type = 'attachment' AND object_id = ? "
                          "AND state != 'receipted'", (attachment_id,))
             chunks = 0
-            if conn.execute("SELECT 1 FROM attachments WHERE id = ?", (attachment_id,)
-                            ).fetchone() and _replicating(session):
+            if held and _replicating(session):
                 chunks = len(queue_attachment(session, attachment_id, limit))
             session.audit("sync", "attachment", attachment_id, resplit=chunks, limit=limit)
-    return len(oversized)
+        done += 1
+    return done

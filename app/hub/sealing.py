@@ -76,6 +76,21 @@ def _seal(session: Session, kind: str, payload: dict[str, Any], recipients: dict
              object_id))
 
 
+def seal_to_account(session: Session, kind: str, payload: dict[str, Any], username: str,
+                    public: bytes, object_id: str | None = None) -> None:
+    """Seals ``payload`` to one account's personal key (its My concerns copy), signed by this
+    session's account."""
+    _seal(session, kind, payload, {holder(username): public}, object_id)
+
+
+def keep_for_office(session: Session, payload: dict[str, Any]) -> None:
+    """A released pack from the hub, on a keyed office PC: the session's workspace is memory
+    only, so the pack is also sealed to the office team's key, for every office sign-in here."""
+    if session.held.split and not session.held.dsl_store_open:
+        recipient, public = _team_public(session, "office")
+        _seal(session, "pack", payload, {recipient: public})
+
+
 def _team_public(session: Session, team: str) -> tuple[str, bytes]:
     bundle = team_bundle(session.conn, team)
     if bundle is None:
@@ -114,7 +129,7 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
     elif kind == "attachment":
         for attachment_id in ids:
             recipient, public = _team_public(session, "dsl")
-            _seal(session, "attachment", _attachment_payload(session, attachment_id),
+            _seal(session, "attachment", attachment_payload(session, attachment_id),
                   {recipient: public, holder(session.user.username): personal.public()})
     elif kind == "referral" and held.office_private is not None:
         for referral_id in ids:  # the office's printed mark, back to the DSL team
@@ -168,7 +183,8 @@ def _apply_status(session: Session, payload: dict[str, Any]) -> None:
                           str(status["actor_id"]), str(status["at"])))
 
 
-def _attachment_payload(session: Session, attachment_id: str) -> dict[str, Any]:
+def attachment_payload(session: Session, attachment_id: str) -> dict[str, Any]:
+    """An attachment whole, as sealed for the DSL team or its author."""
     row = session.conn.execute("SELECT id, record_id, filename, media_type, size, sha256, data, "
                                "added_by, added_at FROM attachments WHERE id = ?",
                                (attachment_id,)).fetchone()

@@ -56,6 +56,7 @@ from app.hub.provision import (
     trusted_devices,
 )
 from app.hub.replicate import resplit_attachments
+from app.hub.sealing import keep_for_office
 from app.protocol.client import (
     FrontDoorClient,
     FrontDoorError,
@@ -70,7 +71,7 @@ from app.protocol.envelope import (
     parse,
     verify_signature,
 )
-from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
+from app.protocol.fingerprint import KeyBundle, KeyPairs, normalise_fingerprint
 from app.store.roles import Perm
 from app.store.session import Session
 
@@ -158,9 +159,25 @@ def my_keys(session: Session) -> dict[str, tuple[str, Any]]:
     """recipient fingerprint → (purpose, X25519 private key) for every key this PC holds."""
     keys: dict[str, tuple[str, Any]] = {device_fingerprint(session): ("device",
                                                                      session.device.hpke_key)}
-    for team, pairs in held_teams(session.conn).items():
+    for team, pairs in _held(session).items():
         keys[pairs.fingerprint] = (team, pairs.hpke)
     return keys
+
+
+def _held(session: Session) -> dict[str, KeyPairs]:
+    """The team keys this PC holds in its store, and the office key a keyed office PC grants
+    its office accounts (docs/keys.md): held only while one of them is signed in."""
+    held = held_teams(session.conn)
+    if "office" not in held and session.held.office_private is not None:
+        held["office"] = KeyPairs.from_private_bytes(session.held.office_private)
+    return held
+
+
+def fetches_inbox(session: Session) -> bool:
+    """On a keyed office PC only an office account's session takes the inbox: any other cannot
+    open the packs sent to the office key, and would move the cursor past them."""
+    return not (session.held.split and session.meta("device_purpose") == "office"
+                and session.held.office_private is None)
 
 
 def open_envelope(item: InboxItem, keys: dict[str, tuple[str, Any]],
@@ -234,6 +251,7 @@ def _apply(session: Session, opened: Opened, payload: dict[str, Any], kind: str,
     if sender == device_fingerprint(session):
         return Applied()  # our own envelope, back from the hub: we have it all
     if opened.purpose == "office":
+        keep_for_office(session, payload)  # a keyed office PC: sealed, for every office sign-in
         return apply_pack(conn, payload)
     if kind == "attachment":
         return apply_attachment_chunk(conn, payload, iso(session.clock.now()),
@@ -345,7 +363,7 @@ def receive_held(session: Session, client: FrontDoorClient, keys: dict[str, tupl
 def register_holdings(session: Session, client: FrontDoorClient) -> bool:
     """Tells the hub which team keys this PC holds; True when one is new here (the cursor then
     starts again from the beginning, so a DSL PC added later receives the full history)."""
-    held = held_teams(session.conn)
+    held = _held(session)
     told = set((session.meta(CURSOR_META) or "").split(",")) - {""}
     for pairs in held.values():
         client.register_holding(pairs.bundle, pairs.signing)
@@ -458,7 +476,7 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
         waiting = busy(session, client)  # since before, or it said so to an upload just now
         if waiting is not None:
             report.waiting = waiting
-        else:
+        elif fetches_inbox(session):
             try:
                 register_holdings(session, client)
                 report.received = pull(session, client, get_service(session, "hub"))

@@ -19,7 +19,15 @@ import os
 from pathlib import Path
 
 from app.errors import StoreDamaged
-from app.store.db import Connection, DatabaseError, damaged_message, statements, transaction
+from app.store.db import (
+    KEY_MODEL,
+    SPLIT,
+    Connection,
+    DatabaseError,
+    damaged_message,
+    statements,
+    transaction,
+)
 from app.store.keys import key_id
 from app.store.schema import (
     ENTRY_DETAILS,
@@ -328,6 +336,10 @@ def move_tables(conn: Connection) -> None:
         else:
             conn.execute(f"INSERT INTO {SCHEMA}.{table} ({names}) "
                          f"SELECT {names} FROM main.{table} ORDER BY rowid")
+    _drop_tables(conn)
+
+
+def _drop_tables(conn: Connection) -> None:
     triggers = [row[0] for row in conn.execute(
         "SELECT name FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN "
         "(SELECT value FROM json_each(?))", (json.dumps(MOVED + DROPPED_WITH_THEM),))]
@@ -336,3 +348,23 @@ def move_tables(conn: Connection) -> None:
     for table in reversed(MOVED + DROPPED_WITH_THEM):
         conn.execute(f"DROP TABLE main.{table}")
 
+
+def keep_school_store_only(conn: Connection) -> None:
+    """A PC that joined a hub school for staff: its store becomes a keyed school store with no
+    DSL store (docs/keys.md). The DSL team's tables go while they are still empty, so what an
+    account writes here lives only in its session's workspace and, sealed, in ``sealed_items``;
+    every sign-in attaches a workspace. Call inside the provisioning transaction."""
+    for table in MOVED:
+        if conn.execute(f"SELECT 1 FROM main.{table} LIMIT 1").fetchone():
+            raise StoreDamaged("This PC's store already holds records: it cannot become a "
+                               "staff PC's keyed store. Join again in a new folder.")
+    drop_school_copies(conn)
+
+
+def drop_school_copies(conn: Connection) -> None:
+    """Drops the DSL team's tables (and their triggers) from the school store and marks it
+    keyed, with no DSL store of its own. Call inside a transaction; when the tables held rows,
+    the caller vacuums afterwards so no freed page keeps them."""
+    _drop_tables(conn)
+    conn.execute("INSERT INTO main.meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                 "SET value = excluded.value", (KEY_MODEL, SPLIT))

@@ -38,6 +38,9 @@ AWAITING = "awaiting_members"
 def split_store(session: Session, recovery_key_text: str) -> list[str]:
     """Splits the store; returns the DSL accounts still waiting for the DSL store's key."""
     conn, directory = session.conn, session.directory
+    if has_dsl_store(conn) and not (directory / dsl_store.DSL_FILE).exists():
+        raise InputError("store", "this is a staff PC of a school hub: its store is keyed "
+                         "already and keeps no DSL team records at all")
     if has_dsl_store(conn):
         raise InputError("store", "this store already keeps the DSL team's records apart")
     if "dsl" not in session.user.roles:

@@ -324,3 +324,32 @@ def test_a_split_missing_a_chunk_for_thirty_days_is_dropped(school: HubSchool) -
         [purge] = [e for e in events(dsl.conn) if e.object_type == "attachment-chunks"]
         assert purge.detail["purged"] > 0
         assert [r[1] for r in attachment_rows(dsl)] == [whole]
+
+
+def test_another_account_syncing_a_keyed_staff_pc_leaves_the_authors_chunks(
+        school: HubSchool, small_hub: Service) -> None:
+    """A staff PC's store is keyed (docs/keys.md): teacher2's session cannot see teacher's
+    file, so it must neither drop its oversized chunks nor split them; teacher's next sync
+    does, and the file arrives whole."""
+    data = synthetic_file(300 * 1024, seed=6)
+    with school.open("teacher") as teacher:
+        concern = record(teacher, "Showed me a message on her phone")
+        info = add_attachment(teacher, concern, "message.txt", data)
+    lower = 96 * 1024
+    small_hub.stop()
+    small_hub.max_body = lower
+    try:
+        small_hub.start(port=small_hub.port)
+        school.sync("teacher", "teacher2")
+        with school.open("teacher", "teacher2") as teacher2:
+            assert teacher2.conn.execute("SELECT count(*) FROM outbox WHERE object_id = ? AND "
+                                         "state != 'receipted'", (info.id,)).fetchone()[0] > 0
+        report = school.sync("teacher")
+        assert report.waiting is None
+        school.sync("dsl")
+        with school.open("dsl") as dsl:
+            assert attachment_data(dsl, info.id) == data
+    finally:
+        small_hub.stop()
+        small_hub.max_body = LIMIT
+        small_hub.start(port=small_hub.port)

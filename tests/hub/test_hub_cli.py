@@ -112,6 +112,11 @@ def test_join_approve_sync_and_record_through_the_commands(
     code, out, err = cli(capsys, monkeypatch, STAFF_PASS, "chronology", "--data", new_dir,
                          "--user", "teacher", "--child", UPN)
     assert code == 3
+    # Its store is keyed already (docs/keys.md): nothing to split, and it says why.
+    monkeypatch.setenv("CONCERNDESK_RECOVERY_KEY", "not needed")
+    code, out, err = cli(capsys, monkeypatch, STAFF_PASS, "split-store", "--data", new_dir,
+                         "--user", "teacher")
+    assert code == 2 and "staff PC of a school hub" in err, out + err
 
     # Removing the PC is the admin's too, on the admin's PC; afterwards nothing it makes is
     # taken (tests/hub/test_hub_trust_list.py), and it cannot be approved again.
