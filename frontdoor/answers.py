@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.clock import Clock
 from app.errors import ConcernDeskError, InputError
-from app.protocol.answer import Answer, check_answer, seal_answer
+from app.protocol.answer import Answer, check_answer, check_reference, seal_answer
 from app.protocol.envelope import parse
 from frontdoor.inbox import Inbox
 from frontdoor.la_storage import AnswerRecord
@@ -32,13 +32,14 @@ class Sent:
 
 def answer_referral(inbox: Inbox, signing: Ed25519PrivateKey, clock: Clock, referral_id: str,
                     answer: str, *, outcome: str | None = None, note: str = "",
-                    by: str) -> Sent:
+                    reference: str | None = None, by: str) -> Sent:
     """Seal and store one answer; ``InputError`` for a bad outcome or note, ``CannotAnswer``
     when the referral names no DSL team key or was answered so already."""
     by = " ".join(by.split())
     if not by:
         raise InputError("by", "name the member of LA staff who answers")
     chosen, note = check_answer(answer, outcome, note)
+    reference = check_reference(reference)
     row, referral = inbox.referral(referral_id)
     if referral.reply_to is None:
         raise CannotAnswer(
@@ -50,7 +51,7 @@ def answer_referral(inbox: Inbox, signing: Ed25519PrivateKey, clock: Clock, refe
         raise CannotAnswer(f"this referral was {answer} already, by {earlier[0].staff} at "
                            f"{earlier[0].made_at:%Y-%m-%d %H:%M} UTC")
     made = Answer(referral=row.id, answer=answer, outcome=chosen, note=note, by=by[:200],
-                  la=inbox.info.name, made_at=clock.now())
+                  la=inbox.info.name, made_at=clock.now(), reference=reference)
     envelope_id, body = seal_answer(made, inbox.info.fingerprint, signing, referral.reply_to)
     inbox.storage.put_answer(
         AnswerRecord(envelope_id, row.id, answer, chosen, made.by, made.made_at),

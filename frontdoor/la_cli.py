@@ -53,6 +53,8 @@ def register(inbox_sub: argparse._SubParsersAction, sub: argparse._SubParsersAct
         p.add_argument("referral", nargs="?", help="the referral's id from 'inbox list'")
         p.add_argument("--id", dest="referral_id", help="the same, as an option")
         p.add_argument("--by", help="who at the LA answers (default: this login's name)")
+        p.add_argument("--reference", help="the LA's own case reference for this referral, "
+                       "which the school records as the LA's reference")
         if name == "decide":
             p.add_argument("--outcome", required=True, metavar="OUTCOME",
                            help="one of: " + ", ".join(f'"{o}"' for o in OUTCOMES))
@@ -124,7 +126,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
     signing = keys.load_signing_key(Path(args.store).expanduser(), inbox.info, passphrase)
     sent = answer_referral(inbox, signing, SystemClock(), referral, args.answer,
                            outcome=getattr(args, "outcome", None), note=note,
-                           by=args.by or getpass.getuser())
+                           reference=args.reference, by=args.by or getpass.getuser())
     what = "acknowledgement" if args.answer == "acknowledged" else \
         f"decision ({sent.answer.outcome})"
     print(f"Sent the {what} to {sent.school} as envelope {sent.envelope_id}; their DSL PC "

@@ -106,9 +106,12 @@ def referral_page(la_name: str, staff: str, csrf: str, row: Row, answers: list[A
     options = "".join(f'<option value="{escape(o)}">{escape(o[0].upper() + o[1:])}</option>'
                       for o in OUTCOMES)
     hidden = f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+    reference = ('<label for="{0}">Our case reference (optional)</label>'
+                 '<input type="text" id="{0}" name="reference" maxlength="100">')
     ack = ("" if acknowledged else
            f'<form method="post" action="/staff/referrals/{escape(row.id)}/acknowledge">'
-           f'{hidden}<button type="submit">Acknowledge receipt to the school</button></form>')
+           f'{hidden}{reference.format("ack-reference")}'
+           '<button type="submit">Acknowledge receipt to the school</button></form>')
     decide = ("" if decided else
               f'<form method="post" action="/staff/referrals/{escape(row.id)}/decide">{hidden}'
               '<label for="outcome">Outcome</label>'
@@ -116,6 +119,7 @@ def referral_page(la_name: str, staff: str, csrf: str, row: Row, answers: list[A
               f'{options}</select>'
               '<label for="note">Note to the school\'s DSL</label>'
               '<textarea id="note" name="note" rows="4" maxlength="4000"></textarea>'
+              f'{reference.format("decide-reference")}'
               '<button type="submit">Send the decision</button></form>')
     banner = (f'<p class="notice" role="status">{escape(notice)}</p>' if notice else "") + (
         f'<p class="error" role="alert">{escape(error)}</p>' if error else "")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.atomic import write_user_file
 from app.clock import parse_iso
-from app.delivery.outcomes import LA_EVENTS
+from app.delivery.outcomes import LA_EVENTS, LA_REFERENCE
 from app.domain.chronology import add_entry
 from app.domain.la_profiles import LaProfile, chosen_profile
 from app.domain.referrals import Referral, get_referral, set_status
@@ -34,8 +34,8 @@ ROUTES = ("frontdoor", "portal", "email", "phone")
 ROUTE_WORDS = {"frontdoor": "the LA front door (ConcernDesk)", "portal": "the LA's portal",
                "email": "secure email", "phone": "phone"}
 # Events of a referral, kept with its states (app/domain/referrals.py lists them as events).
-SECTION_DONE, PACK_SAVED, REFERENCE, OUTCOME = ("section-done", "pack-saved", "la-reference",
-                                                "la-outcome")
+SECTION_DONE, PACK_SAVED, OUTCOME = ("section-done", "pack-saved", "la-outcome")
+REFERENCE = LA_REFERENCE  # typed by the DSL, or given in the LA's signed answer
 _SENT_STATES = {"sent", "receipted"}
 # A password read out over the phone: no letters that sound or look alike (0/O, 1/I/L, S/5).
 _SPOKEN = "ABCDEFGHJKMNPQRTUVWXYZ2346789"

@@ -5,6 +5,7 @@ acknowledged, decided) are recorded here too, as events beside the states."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from app.store.session import Session
 from app.wording import date_time_text
 
 LA_EVENTS = {"acknowledged": "la-acknowledged", "decided": "la-decided"}
+LA_REFERENCE = "la-reference"  # the event a DSL's typed reference makes too (la_routes)
 
 DELIVERY_STATES = ("queued", "sent", "receipted", "rejected")
 
@@ -43,6 +45,10 @@ def record_la_answer(session: Session, referral_id: str, answer: Answer, arrived
     takes the answer in (app/delivery/la_answers.py)."""
     set_status(session, referral_id, LA_EVENTS[answer.answer],
                f"{answer.words()} — arrived {date_time_text(arrived)}")
+    if answer.reference:  # the LA's own case number: the referral's LA reference from now on
+        set_status(session, referral_id, LA_REFERENCE,
+                   json.dumps({"reference": answer.reference, "from": "the LA's signed answer"},
+                              sort_keys=True))
     session.changed("referral", referral_id)
 
 

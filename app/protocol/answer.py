@@ -8,7 +8,10 @@ Payload (canonical JSON)::
     {"v": 1, "type": "la-answer", "referral": "<the referral envelope's id>",
      "answer": "acknowledged" | "decided", "outcome": null | one of OUTCOMES,
      "note": "<text>", "by": "<LA staff name>", "la": "<front door name>",
-     "made_at": "<UTC ISO time>"}
+     "made_at": "<UTC ISO time>"[, "reference": "<the LA's own case reference>"]}
+
+``reference`` is optional (absent in answers from before it): the number the LA's case system
+gave the referral, which the school records as the LA's reference.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ OUTCOMES = ("no further action", "early help", "section 17 assessment", "section
 MAX_NOTE = 4000
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _FIELDS = {"v", "type", "referral", "answer", "outcome", "note", "by", "la", "made_at"}
+MAX_REFERENCE = 100
 
 
 @dataclass(frozen=True)
@@ -45,18 +49,32 @@ class Answer:
     by: str
     la: str
     made_at: datetime
+    reference: str | None = None  # the LA's own case reference, when it gives one
 
     def to_json(self) -> dict[str, object]:
-        return {"v": 1, "type": "la-answer", "referral": self.referral, "answer": self.answer,
-                "outcome": self.outcome, "note": self.note, "by": self.by, "la": self.la,
-                "made_at": iso(self.made_at)}
+        fields: dict[str, object] = {
+            "v": 1, "type": "la-answer", "referral": self.referral, "answer": self.answer,
+            "outcome": self.outcome, "note": self.note, "by": self.by, "la": self.la,
+            "made_at": iso(self.made_at)}
+        if self.reference:
+            fields["reference"] = self.reference
+        return fields
 
     def words(self) -> str:
         """One line for people: what the LA said (the note follows, when there is one)."""
         what = ("acknowledged the referral" if self.answer == "acknowledged"
                 else f"decided: {self.outcome}")
-        return f"{self.la} {what} ({self.by}, {date_time_text(self.made_at)})" + (
-            f": {self.note}" if self.note else "")
+        said = f"{self.la} {what} ({self.by}, {date_time_text(self.made_at)})"
+        said += f", LA reference {self.reference}" if self.reference else ""
+        return said + (f": {self.note}" if self.note else "")
+
+
+def check_reference(reference: str | None) -> str | None:
+    """The LA's reference, tidied (None when none was given), or ``InputError``."""
+    tidy = " ".join((reference or "").split())
+    if len(tidy) > MAX_REFERENCE:
+        raise InputError("reference", f"at most {MAX_REFERENCE} characters")
+    return tidy or None
 
 
 def check_answer(answer: str, outcome: str | None, note: str) -> tuple[str | None, str]:
@@ -93,7 +111,7 @@ def read_answer(payload: bytes) -> Answer:
         obj = json.loads(payload)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise EnvelopeError("answer payload is not JSON") from None
-    if not isinstance(obj, dict) or set(obj) != _FIELDS or obj.get("v") != 1 \
+    if not isinstance(obj, dict) or set(obj) - {"reference"} != _FIELDS or obj.get("v") != 1 \
             or obj.get("type") != "la-answer":
         raise EnvelopeError("not an LA answer payload")
     if not isinstance(obj["referral"], str) or not _UUID_RE.fullmatch(obj["referral"]):
@@ -101,10 +119,13 @@ def read_answer(payload: bytes) -> Answer:
     if not all(isinstance(obj[k], str) for k in ("answer", "note", "by", "la", "made_at")) \
             or not (obj["outcome"] is None or isinstance(obj["outcome"], str)):
         raise EnvelopeError("answer: fields have the wrong types")
+    if not isinstance(obj.get("reference", ""), str):
+        raise EnvelopeError("answer: fields have the wrong types")
     try:
         outcome, note = check_answer(obj["answer"], obj["outcome"], obj["note"])
+        reference = check_reference(obj.get("reference"))
         made_at = parse_iso(obj["made_at"])
     except (InputError, ValueError) as exc:
         raise EnvelopeError(f"answer: {exc}") from None
     return Answer(obj["referral"], obj["answer"], outcome, note, obj["by"][:200],
-                  obj["la"][:200], made_at)
+                  obj["la"][:200], made_at, reference)

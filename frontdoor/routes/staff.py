@@ -309,7 +309,8 @@ async def _answer(request: Request, answer: str) -> Response:
         await svc.db(lambda: answer_referral(
             reader, svc.config.signing_key, svc.config.clock, envelope_id, answer,
             outcome=form.get("outcome") if answer == "decided" else None,
-            note=form.get("note", ""), by=who[1].display_name))
+            note=form.get("note", ""), reference=form.get("reference"),
+            by=who[1].display_name))
     except InputError as exc:
         return await _referral_view(request, error=f"Nothing was sent: {exc}", status=400)
     except ConcernDeskError as exc:

@@ -73,7 +73,7 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
         assert service.cli("inbox", "acknowledge", envelope_id, "--by", "duty-sw") == 0
         assert service.cli("inbox", "decide", "--id", envelope_id, "--outcome",
                            "Section 47 enquiry", "--note", "Strategy discussion today",
-                           "--by", "duty-sw") == 0
+                           "--reference", "MASH/2026/0412", "--by", "duty-sw") == 0
         assert "Sent the decision (section 47 enquiry)" in capsys.readouterr().out
 
         school.clock.advance(300)
@@ -88,10 +88,12 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
         # Every route ends the same way: the referral's line names the LA's decision.
         assert "Outcome: " in route_state(dsl, referral_id).summary
         assert "section 47 enquiry" in route_state(dsl, referral_id).summary
+        assert route_state(dsl, referral_id).reference == "MASH/2026/0412"
         child = child_by_upn(dsl, "B801200005001")
         texts = [item.summary for item in chronology(dsl, child.id)]
         decision = [t for t in texts if "section 47 enquiry" in (t or "")]
         assert decision and "arrived " + date_time_text(school.clock.now()) in decision[0]
+        assert "LA reference MASH/2026/0412" in decision[0]
         assert [d["outcome"] for d in audited(dsl, "la-answer")] == ["applied", "applied"]
 
         assert sync_round(dsl).answers == []  # applied once: nothing again

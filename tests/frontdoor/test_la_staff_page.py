@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.delivery.la_routes import route_state
 from app.delivery.outcomes import la_answers
 from app.domain.chronology import chronology
 from app.domain.pupils import child_by_upn
@@ -97,6 +98,7 @@ def test_a_decision_made_on_the_page_reaches_the_dsl_pc_verified(
         assert frame.get_attribute("src").endswith(f"/staff/referrals/{envelope_id}/pdf")
         driver.save_screenshot(str(SHOTS / "laside-referral.png"))  # type: ignore
 
+        driver.find_element(By.ID, "ack-reference").send_keys("EH-2026-0077")  # type: ignore
         driver.find_element(By.XPATH, "//button[contains(., 'Acknowledge')]").click()  # type: ignore
         assert shows(driver, "The acknowledgement was sent to the school.")
         Select(driver.find_element(By.ID, "outcome")).select_by_value(  # type: ignore
@@ -115,6 +117,8 @@ def test_a_decision_made_on_the_page_reaches_the_dsl_pc_verified(
         assert decided.answer == "decided"
         assert "decided: early help (Sam Duty," in decided.text
         assert "Early help assessment offered" in decided.text
+        state = route_state(dsl, referral_id)  # the route ends as every route does
+        assert state.reference == "EH-2026-0077" and "early help" in (state.outcome or "")
         child = child_by_upn(dsl, "B801200005001")
         assert any("decided: early help" in (item.summary or "")
                    for item in chronology(dsl, child.id))
