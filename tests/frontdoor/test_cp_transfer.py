@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli.main import main as cli_main
 from app.delivery.cp_decide import accept_file, reject_file, waiting_files
 from app.delivery.cp_send import choose, school_directory, send_file
 from app.delivery.identity import store_identity
@@ -29,7 +30,7 @@ from app.protocol.fingerprint import KeyPairs
 from app.store.session import Session
 from app.transfer.leaving import mark_left
 from app.transfer.model import load, transfers
-from tests.conftest import FakeClock, SmallSchool
+from tests.conftest import STAFF_PASS, FakeClock, SmallSchool
 from tests.frontdoor.conftest import Service
 
 ZOFIA, TOMASZ = "B801200005001", "Q801200005002"
@@ -189,3 +190,42 @@ def test_a_rejection_goes_back_with_its_reason(two: Two, clock: FakeClock) -> No
         done = load(a, transfer_id)
         assert done.status == "rejected"
         assert done.status_words.endswith("Not on our roll: she went to Elm Primary")
+
+
+def test_the_command_line_sends_lists_and_accepts(two: Two, clock: FakeClock,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONCERNDESK_PASSPHRASE", STAFF_PASS)
+
+    def cli(school: SmallSchool, *args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli_main([*args[:2], "--data", str(school.directory), "--user", "dsl",
+                         *args[2:]])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    code, out, _ = cli(two.a, "transfer", "schools")
+    assert code == 0 and "Brookside Test Academy" in out
+    code, _, err = cli(two.a, "transfer", "send", "--child", ZOFIA, "--to-school", "Nowhere")
+    assert code == 2 and "is not a school enrolled at this LA front door" in err
+    code, out, _ = cli(two.a, "transfer", "send", "--child", ZOFIA, "--to-school",
+                       "Brookside Test Academy", "--without", "attachments")
+    assert code == 0 and "queued" in out
+    transfer_id = out.strip().splitlines()[-1]
+    assert cli(two.a, "sync")[0] == 0
+    assert cli(two.b, "sync")[0] == 0
+    code, out, _ = cli(two.b, "transfer", "list", "--json")
+    (waiting,) = json.loads(out)
+    assert waiting["status"] == "waiting"
+    assert waiting["status_words"] == ("CP file from Larkfield Test Primary for Zofia "
+                                       "Wiśniewska")
+    code, _, err = cli(two.b, "transfer", "accept", "--id", waiting["id"], "--child", TOMASZ)
+    assert code == 2 and "UPN is not this child's UPN" in err
+    code, out, _ = cli(two.b, "transfer", "accept", "--id", waiting["id"])
+    assert code == 0 and "accepted" in out
+    assert cli(two.b, "sync")[0] == 0
+    assert cli(two.a, "sync")[0] == 0
+    code, out, _ = cli(two.a, "transfer", "list")
+    line = next(x for x in out.splitlines() if x.startswith(transfer_id))
+    assert "to Brookside Test Academy  accepted by Brookside Test Academy on" in line
