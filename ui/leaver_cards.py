@@ -14,7 +14,8 @@ from ui.transfer_dialogs import ConfirmReceiptDialog, RetentionDialog, SendFileD
 
 LEVEL_WORDS = {"red": "Overdue", "amber": "Due soon", "ok": "On time"}
 BUTTONS = {"send": "Send the CP file…", "sent": "Record the receipt…",
-           "chase": "Record the receipt…", "retention": "Record what we keep…"}
+           "chase": "Record the receipt…", "retention": "Record what we keep…",
+           "wait": ""}  # through the LA front door the receipt comes back by itself
 
 
 class CardFrame(QFrame):
@@ -27,13 +28,15 @@ class CardFrame(QFrame):
         state = LEVEL_WORDS[card.level] if card.action == "send" else (
             "Chase" if card.action == "chase" else "Waiting" if card.action == "sent"
             else "To record")
-        own = card.words.startswith(("Due", "Overdue"))  # the state said once, not twice
+        # The state said once, not twice: these words say it themselves.
+        own = card.action == "wait" or card.words.startswith(("Due", "Overdue"))
         words = QLabel(f"<b>{_escape(card.words)}</b>" if own else
                        f"<b>{state}:</b> {_escape(card.words)}", self)
         plain = card.words if own else f"{state}: {card.words}"
         words.setWordWrap(True)
         self.button = QPushButton(BUTTONS[card.action], self)
         self.button.setAccessibleName(f"{BUTTONS[card.action]} {card.child_name}")
+        self.button.setVisible(bool(BUTTONS[card.action]))
         self.open_button = QPushButton("Open child", self)
         self.open_button.setAccessibleName(f"Open {card.child_name}'s page")
         text = QVBoxLayout()
