@@ -10,7 +10,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,12 +23,13 @@ from app.delivery.services import set_service
 from app.domain.attachments import add_attachment, attachments
 from app.domain.chronology import amend_entry, chronology
 from app.domain.concerns import ConcernDraft, record_concern
-from app.domain.pupils import child_by_upn
+from app.domain.pupils import apply_roster, child_by_upn
+from app.domain.roster_csv import RosterRow
 from app.errors import InputError
 from app.hub.sync import sync_round
 from app.protocol.fingerprint import KeyPairs
 from app.store.session import Session
-from app.transfer.leaving import mark_left
+from app.transfer.leaving import leaver_cards, mark_left
 from app.transfer.model import load, transfers
 from tests.conftest import STAFF_PASS, FakeClock, SmallSchool
 from tests.frontdoor.conftest import Service
@@ -78,8 +79,14 @@ def _send_zofia(dsl: Session, clock: FakeClock) -> str:
     to = choose(school_directory(dsl), name="brookside test academy")
     transfer_id = send_file(dsl, child.id, to)
     assert load(dsl, transfer_id).status == "prepared"
+    (card,) = leaver_cards(dsl)
+    assert (card.action, card.words) == (
+        "wait", "Waiting: queued for the LA front door, it goes at the next sync")
     assert [d.outcome for d in sync_round(dsl).sent] == ["receipted"]
     assert load(dsl, transfer_id).status == "sent"
+    (card,) = leaver_cards(dsl)
+    assert card.title == "CP file sent to Brookside Test Academy"
+    assert card.words.endswith("through the LA front door: waiting for their signed receipt")
     return transfer_id
 
 
@@ -130,6 +137,9 @@ def test_a_cp_file_goes_to_the_next_school_and_is_accepted(two: Two, clock: Fake
         done = load(a, transfer_id)
         assert [s.status for s in done.steps] == ["prepared", "sent", "received", "accepted"]
         assert done.status_words.startswith("accepted by Brookside Test Academy on ")
+        (card,) = leaver_cards(a)  # what this school keeps is the next step
+        assert card.action == "retention"
+        assert card.words.startswith("Accepted by Brookside Test Academy on ")
         zofia = child_by_upn(a, ZOFIA)
         texts = [i.summary or "" for i in chronology(a, zofia.id)]
         # Both answers verified against B's key; uploaded side by side, the decision may come
@@ -231,3 +241,27 @@ def test_the_command_line_sends_lists_and_accepts(two: Two, clock: FakeClock,
     code, out, _ = cli(two.a, "transfer", "list")
     line = next(x for x in out.splitlines() if x.startswith(transfer_id))
     assert "to Brookside Test Academy  accepted by Brookside Test Academy on" in line
+
+
+def test_a_child_new_to_the_school_is_made_from_the_file(two: Two, clock: FakeClock) -> None:
+    """A child B has never had on roll: accepting makes them from the file's details."""
+    with two.a.open("dsl") as a:
+        apply_roster(a, [RosterRow("P801200005009", "Iga", "Nowak", None, date(2017, 2, 3),
+                                   "F", "Y4", None, 0)])
+        child = child_by_upn(a, "P801200005009")
+        record_concern(a, ConcernDraft(children=[(child.id, "subject")],
+                                       categories=["neglect"], text="Often hungry",
+                                       occurred_at=clock.now() - timedelta(days=1)))
+        send_file(a, child.id, choose(school_directory(a), name="Brookside Test Academy"),
+                  ("attachments", "profile"))
+        sync_round(a)
+    with two.b.open("dsl") as b:
+        sync_round(b)
+        (waiting,) = waiting_files(b)
+        accept_file(b, waiting.id)
+        made = child_by_upn(b, "P801200005009")
+        assert (made.legal_name, made.date_of_birth, made.year_group) == (
+            "Iga Nowak", date(2017, 2, 3), "Y4")
+        texts = [i.summary or "" for i in chronology(b, made.id)]
+        assert any("From Larkfield Test Primary (concern" in t and "Often hungry" in t
+                   for t in texts)
