@@ -26,10 +26,9 @@ class CardFrame(QFrame):
         self.setProperty("level", card.level)
         title = QLabel(f"<b>{_escape(card.child_name)}</b> — {_escape(card.title)}", self)
         state = LEVEL_WORDS[card.level] if card.action == "send" else (
-            "Chase" if card.action == "chase" else "Waiting" if card.action == "sent"
-            else "To record")
-        # The state said once, not twice: these words say it themselves.
-        own = card.action == "wait" or card.words.startswith(("Due", "Overdue"))
+            "Chase" if card.action == "chase" or card.level == "amber" else "Waiting"
+            if card.action in ("sent", "wait") else "To record")
+        own = card.words.startswith(("Due", "Overdue"))  # the state said once, not twice
         words = QLabel(f"<b>{_escape(card.words)}</b>" if own else
                        f"<b>{state}:</b> {_escape(card.words)}", self)
         plain = card.words if own else f"{state}: {card.words}"

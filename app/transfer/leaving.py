@@ -138,15 +138,15 @@ def _through_front_door(leaving: Leaving, name: str, transfer: Transfer, calenda
     school = transfer.school
     if transfer.status == "prepared":
         return LeaverCard(leaving.child_id, name, f"CP file to {school}",
-                          "Waiting: queued for the LA front door, it goes at the next sync",
+                          "Queued for the LA front door: it goes at the next sync",
                           "ok", "wait", transfer.id, school)
     step = transfer.step(transfer.status)
     assert step is not None
     waited = calendar.school_days_between(step.at.date(), today)
     if transfer.status == "received":
         return LeaverCard(leaving.child_id, name, f"CP file received by {school}",
-                          f"Waiting: their signed receipt came on {date_text(step.at.date())};"
-                          " their DSL is to accept it", "ok", "wait", transfer.id, school)
+                          f"Their signed receipt came on {date_text(step.at.date())}: their "
+                          "DSL is to accept it", "ok", "wait", transfer.id, school)
     if waited >= CHASE_AFTER:
         return LeaverCard(leaving.child_id, name, f"No receipt yet from {school}",
                           f"Sent on {date_text(step.at.date())}, "

@@ -81,7 +81,7 @@ def _send_zofia(dsl: Session, clock: FakeClock) -> str:
     assert load(dsl, transfer_id).status == "prepared"
     (card,) = leaver_cards(dsl)
     assert (card.action, card.words) == (
-        "wait", "Waiting: queued for the LA front door, it goes at the next sync")
+        "wait", "Queued for the LA front door: it goes at the next sync")
     assert [d.outcome for d in sync_round(dsl).sent] == ["receipted"]
     assert load(dsl, transfer_id).status == "sent"
     (card,) = leaver_cards(dsl)
