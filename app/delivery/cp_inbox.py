@@ -22,7 +22,8 @@ from app.delivery.la_answers import AnswerReceived, Refused, set_cursor
 from app.delivery.outbox import enqueue
 from app.delivery.services import Service
 from app.domain.chronology import add_entry
-from app.errors import InputError
+from app.domain.pupils import child_by_upn
+from app.errors import InputError, NotFound
 from app.identifiers import normalise_upn
 from app.protocol.client import DirectoryEntry, FrontDoorClient, InboxItem
 from app.protocol.cp_file import (
@@ -110,11 +111,23 @@ def _take_file(session: Session, item: InboxItem, service: Service, keys: list[K
                   CpAnswer(cp.transfer_id, "received", "", session.school_name,
                            session.user.display_name, session.clock.now()), service,
                   incoming_id)
+        on_roll = _child_with(session, str(child["upn"]))
+        if on_roll is not None:  # the arrival is in their chronology before the decision
+            add_entry(session, [on_roll], "contact",
+                      f"CP file from {cp.from_school} arrived through the LA front door: "
+                      "waiting for the DSL team to accept or reject it.", session.clock.now())
         _applied(session, item)
         session.audit("sync", "cp-file", incoming_id, outcome="received", envelope=item.id,
                       sender=env.header.sender, entries=len(cp.entries),
                       attachments=len(cp.payload.attachments))
     return f"CP file from {cp.from_school}: waiting to be accepted or rejected"
+
+
+def _child_with(session: Session, upn: str) -> str | None:
+    try:
+        return child_by_upn(session, upn).id
+    except (NotFound, InputError):
+        return None
 
 
 def _take_answer(session: Session, item: InboxItem, keys: list[KeyPairs]) -> str:

@@ -105,6 +105,9 @@ def test_a_cp_file_goes_to_the_next_school_and_is_accepted(two: Two, clock: Fake
         assert (got.kind, got.outcome) == ("cp-file", "applied")
         (waiting,) = waiting_files(b)
         assert waiting.title == "CP file from Larkfield Test Primary for Zofia Wiśniewska"
+        arrived = [i.summary or "" for i in chronology(b, child_by_upn(b, ZOFIA).id)]
+        assert arrived == ["CP file from Larkfield Test Primary arrived through the LA front "
+                           "door: waiting for the DSL team to accept or reject it."]
         # A UPN that is not the chosen child's is refused, and nothing is taken in.
         tomasz = child_by_upn(b, TOMASZ)
         with pytest.raises(InputError, match="UPN is not this child's UPN"):
