@@ -81,15 +81,6 @@ def _waiting(session: Session, incoming_id: str) -> tuple[Incoming, CpFile, str]
     return incoming, read_cp_file(bytes(row[7])), row[8]
 
 
-def match_child(session: Session, incoming_id: str) -> Child | None:
-    """The child on roll with the file's UPN, if any."""
-    incoming, _cp, _team = _waiting(session, incoming_id)
-    try:
-        return child_by_upn(session, incoming.child_upn)
-    except (NotFound, InputError):
-        return None
-
-
 def _new_child(session: Session, cp: CpFile, upn: str) -> Child:
     c = cp.child
     try:

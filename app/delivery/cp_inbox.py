@@ -96,18 +96,19 @@ def _take_file(session: Session, item: InboxItem, service: Service, keys: list[K
         cp = read_cp_file(payload)
     except EnvelopeError as exc:
         raise Refused(exc.reason) from None
-    child = cp.child
+    child, team = cp.child, cp.payload.reply_to
+    assert team is not None  # read_cp_file refuses a file without it
     name = " ".join(str(child.get(k) or "") for k in ("legal_forename", "legal_surname"))
     incoming_id = str(uuid.uuid4())
     with session.tx():
         session.conn.execute(
             "INSERT INTO incoming_files (id, envelope_id, sender_transfer, peer, peer_team, "
             "school, child_name, child_upn, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (incoming_id, env.id, cp.transfer_id, env.header.sender,
-             cp.payload.reply_to.to_text() if cp.payload.reply_to else "", cp.from_school,
+            (incoming_id, env.id, cp.transfer_id, env.header.sender, team.to_text(),
+             cp.from_school,
              name.strip() or "(no name)", normalise_upn(str(child["upn"])),
              iso(session.clock.now()), payload))
-        answer_to(session, cp.payload.reply_to.to_text() if cp.payload.reply_to else "",
+        answer_to(session, team.to_text(),
                   CpAnswer(cp.transfer_id, "received", "", session.school_name,
                            session.user.display_name, session.clock.now()), service,
                   incoming_id)
