@@ -169,7 +169,9 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                     **_refusals(400, 403, 413, 429, 503)},
             }},
             "/v1/directory": {"get": {
-                "summary": "School hub: enrolled and removed devices with their key bundles",
+                "summary": "School hub: enrolled and removed devices with their key bundles; "
+                           "LA front door: enrolled schools, each with the DSL team keys it "
+                           "holds (team_keys), for CP files between schools",
                 "security": _SIGNED,
                 "responses": {"200": {"description": "The directory", "content": {
                     "application/json": {"schema": {"type": "object", "properties": {
@@ -177,8 +179,10 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                             "fingerprint": {"type": "string"}, "name": {"type": "string"},
                             "status": {"enum": ["enrolled", "removed"]},
                             "bundle": {"$ref": "#/components/schemas/KeyBundle"},
+                            "team_keys": {"type": "array", "items": {
+                                "$ref": "#/components/schemas/KeyBundle"}},
                             "updated": {"type": "string"}}}}}}}}},
-                    **_refusals(400, 401, 403, 404, 413, 503)},
+                    **_refusals(400, 401, 403, 413, 503)},
             }},
             "/v1/audit-heads": {
                 "post": {

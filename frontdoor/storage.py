@@ -427,6 +427,24 @@ class Storage(LaStorage):
             cur.execute(self._q("DELETE FROM audit_heads WHERE device = ?"), (device,))
             return int(cur.rowcount)
 
+    def team_keys(self) -> dict[str, list[KeyBundle]]:
+        """device → the team keys it proved it holds, newest first: the LA directory shows
+        them so one school can seal a CP file to another's DSL team (issue #19)."""
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT device, bundle FROM holdings ORDER BY added_at DESC, "
+                                "key_fingerprint"))
+            held: dict[str, list[KeyBundle]] = {}
+            for device, text in cur.fetchall():
+                held.setdefault(device, []).append(KeyBundle.from_text(text))
+            return held
+
+    def holders(self, key_fingerprint: str) -> list[str]:
+        """The devices that proved they hold the key ``key_fingerprint``."""
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT device FROM holdings WHERE key_fingerprint = ? "
+                                "ORDER BY device"), (key_fingerprint,))
+            return [r[0] for r in cur.fetchall()]
+
     def held_keys(self, device: str) -> list[str]:
         with self._tx(write=False) as cur:
             cur.execute(self._q("SELECT key_fingerprint FROM holdings WHERE device = ? "

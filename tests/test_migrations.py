@@ -146,3 +146,26 @@ def test_steps_21_and_22_keep_leavers_and_transfers_with_their_checks(tmp_path: 
         conn.execute("INSERT INTO leavers (id, child_id, source, recorded_by, recorded_at) "
                      "VALUES ('l2', 'c1', 'guess', 'u1', ?)", (at,))
     conn.close()
+
+
+def test_step_23_keeps_cp_files_between_schools_with_their_checks(tmp_path: Path) -> None:
+    """CP files between ConcernDesk schools (23, a single-file store; a store with a DSL store
+    has them from its step 8): a file waits as 'waiting' until accepted or rejected."""
+    conn = connect(tmp_path / "store.db", os.urandom(32), create=True)
+    migrate(conn, target=22)
+    assert migrate(conn) == LATEST
+    at = "2026-01-01T00:00:00.000000Z"
+    conn.execute("INSERT INTO incoming_files (id, envelope_id, sender_transfer, peer, "
+                 "peer_team, school, child_name, child_upn, received_at, payload) VALUES "
+                 "('f1', 'e1', 't0', 'P', '{}', 'Oak Academy', 'Zofia', 'B801200005001', ?, "
+                 "x'00')", (at,))
+    assert conn.execute("SELECT state FROM incoming_files").fetchone()[0] == "waiting"
+    with pytest.raises(sqlcipher3.IntegrityError):
+        conn.execute("UPDATE incoming_files SET state = 'opened'")
+    with pytest.raises(sqlcipher3.IntegrityError):  # one envelope, one file
+        conn.execute("INSERT INTO incoming_files (id, envelope_id, sender_transfer, peer, "
+                     "peer_team, school, child_name, child_upn, received_at) VALUES "
+                     "('f2', 'e1', 't0', 'P', '{}', 'Oak', 'Z', 'B801200005001', ?)", (at,))
+    conn.execute("INSERT INTO received_entries (record_id, transfer_id, school, author, kind) "
+                 "VALUES ('r1', 't1', 'Oak Academy', 'Ann Lee', 'concern')")
+    conn.close()

@@ -23,6 +23,7 @@ from app.store.session import User
 from ui.attachments_widget import AttachmentList, table_over_details
 from ui.categories_widget import category_labels
 from ui.concern_text import concern_html
+from ui.cp_file_dialogs import IncomingFiles
 from ui.leaver_cards import LeaverCards
 from ui.my_concerns import children_names
 from ui.note_dialog import NoteDialog
@@ -95,8 +96,12 @@ class InboxPage(QWidget):
         # The leavers' files due at their next schools, above the concerns waiting.
         self.leavers = LeaverCards(db, self)
         self.leavers.open_child.connect(self.open_child)
+        # CP files from other ConcernDesk schools, waiting for this DSL's decision.
+        self.incoming = IncomingFiles(db, self)
+        self.incoming.decided.connect(self.refresh)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.incoming)
         layout.addWidget(self.leavers)
         layout.addWidget(splitter, 1)
         self._set_enabled(False)
@@ -109,6 +114,7 @@ class InboxPage(QWidget):
 
         self.db.op(self, load).success(self._show).run()
         self.leavers.refresh()
+        self.incoming.refresh()
 
     def _show(self, result: tuple[list[ConcernView], list[User]]) -> None:
         views, team = result

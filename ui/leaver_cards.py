@@ -14,7 +14,8 @@ from ui.transfer_dialogs import ConfirmReceiptDialog, RetentionDialog, SendFileD
 
 LEVEL_WORDS = {"red": "Overdue", "amber": "Due soon", "ok": "On time"}
 BUTTONS = {"send": "Send the CP file…", "sent": "Record the receipt…",
-           "chase": "Record the receipt…", "retention": "Record what we keep…"}
+           "chase": "Record the receipt…", "retention": "Record what we keep…",
+           "wait": ""}  # through the LA front door the receipt comes back by itself
 
 
 class CardFrame(QFrame):
@@ -25,8 +26,8 @@ class CardFrame(QFrame):
         self.setProperty("level", card.level)
         title = QLabel(f"<b>{_escape(card.child_name)}</b> — {_escape(card.title)}", self)
         state = LEVEL_WORDS[card.level] if card.action == "send" else (
-            "Chase" if card.action == "chase" else "Waiting" if card.action == "sent"
-            else "To record")
+            "Chase" if card.action == "chase" or card.level == "amber" else "Waiting"
+            if card.action in ("sent", "wait") else "To record")
         own = card.words.startswith(("Due", "Overdue"))  # the state said once, not twice
         words = QLabel(f"<b>{_escape(card.words)}</b>" if own else
                        f"<b>{state}:</b> {_escape(card.words)}", self)
@@ -34,6 +35,7 @@ class CardFrame(QFrame):
         words.setWordWrap(True)
         self.button = QPushButton(BUTTONS[card.action], self)
         self.button.setAccessibleName(f"{BUTTONS[card.action]} {card.child_name}")
+        self.button.setVisible(bool(BUTTONS[card.action]))
         self.open_button = QPushButton("Open child", self)
         self.open_button.setAccessibleName(f"Open {card.child_name}'s page")
         text = QVBoxLayout()

@@ -1,4 +1,5 @@
-"""leaver mark|return|list, terms set|show and transfer pack|sent|confirm|list|receive|keep:
+"""leaver mark|return|list, terms set|show and transfer
+pack|sent|confirm|list|receive|keep|send|schools|accept|reject:
 children who leave and their CP files (issue #19, docs/transfer.md). A child is named by UPN;
 the password of a pack is printed once and kept nowhere."""
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.common import add_data, add_json, add_user, emit, open_as_user, read_file
+from app.delivery.cp_decide import accept_file, reject_file, waiting_files
+from app.delivery.cp_send import choose, school_directory, send_file
 from app.domain.leavers import leavers, school_calendar, set_term_dates
 from app.domain.pupils import child_by_id, child_by_upn
 from app.domain.roster_csv import parse_date
@@ -18,13 +21,10 @@ from app.errors import InputError
 from app.store.settings import TERM_DATES, get
 from app.transfer.incoming import receive_file
 from app.transfer.leaving import back_on_roll, leaver_cards, mark_left
-from app.transfer.model import Transfer, transfers
+from app.transfer.model import Transfer, load, transfers
 from app.transfer.outgoing import OPTIONAL, confirm_receipt, make_pack, mark_sent
 from app.transfer.retention import decide
 from app.wording import date_text
-
-NOT_YET = ("sending a file to a ConcernDesk school through the LA front door is not built yet: "
-           "make an encrypted pack with 'transfer pack' and send that")
 
 
 def _command(commands: argparse._SubParsersAction, name: str, text: str, *,
@@ -106,14 +106,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     keep.add_argument("--until", metavar="DATE", help="kept until this date, then reviewed")
     p.add_argument("--reason", metavar="TEXT")
     p.set_defaults(handler=cmd_keep)
-    for name in ("send", "accept", "reject"):
-        p = transfer.add_parser(name, help="not yet: ConcernDesk to ConcernDesk through the "
-                                "LA front door")
-        add_data(p)
-        add_user(p, required=False)
-        for option in ("--child", "--to-school", "--to-fingerprint", "--id", "--reason"):
-            p.add_argument(option, help=argparse.SUPPRESS)
-        p.set_defaults(handler=cmd_not_yet)
+    p = _command(transfer, "send", "send the CP file to a ConcernDesk school enrolled at the "
+                 "same LA front door (sealed to its DSL team key, delivered at the next sync); "
+                 "prints the transfer id")
+    p.add_argument("--child", required=True, metavar="UPN")
+    to = p.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to-school", metavar="NAME", help="as the front door's directory names it")
+    to.add_argument("--to-fingerprint", metavar="FP", help="the fingerprint the receiving DSL "
+                    "read out (their school's or their DSL team key's)")
+    p.add_argument("--without", action="append", default=[], choices=OPTIONAL,
+                   help="leave a part out (repeat for more); everything goes by default")
+    p.set_defaults(handler=cmd_send)
+    p = _command(transfer, "schools", "the schools at the LA front door that can receive a CP "
+                 "file", json=True)
+    p.set_defaults(handler=cmd_schools)
+    p = _command(transfer, "accept", "accept a CP file from another ConcernDesk school into "
+                 "the child with its UPN (or a new child made from it)")
+    p.add_argument("--id", required=True, help="as transfer list shows it")
+    p.add_argument("--child", metavar="UPN", help="the child it is for (must have the file's "
+                   "UPN)")
+    p.set_defaults(handler=cmd_accept)
+    p = _command(transfer, "reject", "reject a CP file from another ConcernDesk school; the "
+                 "reason goes back to it")
+    p.add_argument("--id", required=True)
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.set_defaults(handler=cmd_reject)
 
 
 def cmd_leaver_mark(args: argparse.Namespace) -> int:
@@ -213,10 +230,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         found = transfers(session, child_id)
         upns = {t.child_id: child_by_id(session, t.child_id).upn for t in found}
         due = {c.transfer_id: c.title for c in leaver_cards(session) if c.transfer_id}
-    lines = [f"{t.id}  {upns[t.child_id]}  {'to' if t.direction == 'out' else 'from'} "
-             f"{t.school}  {t.status_words}" + (f"  ({due[t.id]})" if t.id in due else "")
-             for t in found]
-    emit(args, [_transfer_json(t, upns[t.child_id]) for t in found],
+        waiting = waiting_files(session) if not args.child else []
+    lines = [f"{w.id}  {w.child_upn}  WAITING: {w.title} (received "
+             f"{date_text(w.received_at.date())}): transfer accept --id ID, or transfer reject"
+             for w in waiting]
+    lines += [f"{t.id}  {upns[t.child_id]}  {'to' if t.direction == 'out' else 'from'} "
+              f"{t.school}  {t.status_words}" + (f"  ({due[t.id]})" if t.id in due else "")
+              for t in found]
+    emit(args, [{"id": w.id, "child": w.child_upn, "direction": "in", "route": "concerndesk",
+                 "school": w.school, "status": "waiting", "status_words": w.title}
+                for w in waiting] + [_transfer_json(t, upns[t.child_id]) for t in found],
          "\n".join(lines) or "No transfers.")
     return 0
 
@@ -243,5 +266,41 @@ def cmd_keep(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_not_yet(_args: argparse.Namespace) -> int:
-    raise InputError("transfer", NOT_YET)
+def cmd_send(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        child = child_by_upn(session, args.child)
+        to = choose(school_directory(session), name=args.to_school,
+                    fingerprint=args.to_fingerprint)
+        transfer_id = send_file(session, child.id, to, tuple(args.without))
+    print(f"Transfer {transfer_id}: the CP file for {to.name} is sealed to their DSL team's "
+          "key and queued; it goes at the next sync (concerndesk-cli sync).")
+    print(transfer_id)
+    return 0
+
+
+def cmd_schools(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        schools = school_directory(session)
+    emit(args, [{"name": s.name, "fingerprint": s.fingerprint,
+                 "dsl_team_key": s.team.fingerprint} for s in schools],
+         "\n".join(f"{s.name}  {s.fingerprint}  (DSL team key {s.team.fingerprint})"
+                   for s in schools) or "No other school at this LA front door can receive a "
+         "CP file yet.")
+    return 0
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        child_id = child_by_upn(session, args.child).id if args.child else None
+        transfer_id = accept_file(session, args.id, child_id)
+        done = load(session, transfer_id)
+    print(f"Transfer {transfer_id}: CP file from {done.school} accepted into the child's "
+          "chronology; the sending school is told at the next sync.")
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    with open_as_user(args) as session:
+        reject_file(session, args.id, args.reason)
+    print("Rejected; the sending school is told why at the next sync.")
+    return 0

@@ -15,6 +15,7 @@ the cursor moves past it so one bad envelope cannot block the rest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from app.clock import iso
@@ -110,7 +111,7 @@ def open_answer(item: InboxItem, service: Service, keys: list[KeyPairs]) -> Answ
         raise Refused(exc.reason) from None
 
 
-def _set_cursor(session: Session, cursor: str | None) -> None:
+def set_cursor(session: Session, cursor: str | None) -> None:
     session.conn.execute("UPDATE services SET inbox_cursor = ? WHERE role = 'frontdoor'",
                          (cursor,))
 
@@ -120,7 +121,7 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
     conn = session.conn
     if conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?", (item.id,)).fetchone():
         with session.tx():
-            _set_cursor(session, item.cursor)
+            set_cursor(session, item.cursor)
         return AnswerReceived(item.id, item.kind, "already", "recorded before")
     try:
         answer = open_answer(item, service, keys)
@@ -131,7 +132,7 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
             with session.tx():
                 conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) "
                              "VALUES (?,?,?)", (item.id, KIND, iso(arrived)))
-                _set_cursor(session, item.cursor)
+                set_cursor(session, item.cursor)
             return AnswerReceived(item.id, item.kind, "already", "recorded on another DSL PC")
         with session.tx():
             record_la_answer(session, referral_id, answer, arrived)
@@ -141,23 +142,30 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
                               significant=answer.answer == "decided")
             conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
                          "(?,?,?)", (item.id, KIND, iso(arrived)))
-            _set_cursor(session, item.cursor)
+            set_cursor(session, item.cursor)
             session.audit("sync", "la-answer", item.id, outcome="applied",
                           referral=referral_id, answer=answer.answer,
                           decision=answer.outcome, entry=entry.record_id)
     except Refused as exc:
         with session.tx():
-            _set_cursor(session, item.cursor)
+            set_cursor(session, item.cursor)
             session.audit("sync", "la-answer", item.id, outcome="refused", reason=str(exc))
         return AnswerReceived(item.id, item.kind, "refused", str(exc))
     what = "acknowledged" if answer.answer == "acknowledged" else f"decided: {answer.outcome}"
     return AnswerReceived(item.id, item.kind, "applied", f"the LA {what}")
 
 
-def fetch_answers(session: Session, client: FrontDoorClient, service: Service
-                  ) -> list[AnswerReceived]:
-    """Registers the DSL team key with the front door, then takes every answer waiting.
-    Nothing for a PC without the DSL team key. Network errors reach the caller."""
+# Other kinds a DSL PC takes from the front door's inbox (a CP file from another school,
+# cp_inbox.py), given by the caller: this module does not know them.
+Handler = Callable[[Session, InboxItem, Service, list[KeyPairs], FrontDoorClient],
+                   AnswerReceived]
+
+
+def fetch_answers(session: Session, client: FrontDoorClient, service: Service,
+                  handlers: Mapping[str, Handler] | None = None) -> list[AnswerReceived]:
+    """Registers the DSL team key with the front door, then takes every answer waiting (and
+    what ``handlers`` take, by kind). Nothing for a PC without the DSL team key. Network
+    errors reach the caller."""
     keys = dsl_team_keys(session)
     if not keys or not register_team_keys(session, client, service):
         return []
@@ -168,5 +176,7 @@ def fetch_answers(session: Session, client: FrontDoorClient, service: Service
         if not batch:
             return results
         for item in batch:
-            results.append(receive_answer(session, item, service, keys))
+            handler = (handlers or {}).get(item.kind)
+            results.append(handler(session, item, service, keys, client) if handler
+                           else receive_answer(session, item, service, keys))
             cursor = item.cursor

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING
 
 from app.clock import iso, parse_iso
 from app.delivery.outcomes import record_delivery
+from app.protocol.cp_file import FILE_KIND
 from app.protocol.envelope import parse
+from app.store.roles import Perm
 from app.store.session import Session
-from app.wording import wait_text
+from app.transfer.model import add_step
+from app.wording import date_time_text, wait_text
 
 if TYPE_CHECKING:  # httpx is imported only when something is delivered (app start-up)
     from app.protocol.client import FrontDoorClient, RateLimited
@@ -251,6 +254,10 @@ def _settle(session: Session, client: FrontDoorClient, item: OutboxItem,
                       received=iso(receipt.received), service=receipt.service)
         if item.kind == "referral" and item.object_type == "referral" and item.object_id:
             record_delivery(session, item.object_id, "receipted", iso(receipt.received))
+        if item.kind == FILE_KIND and item.object_type == "transfer" and item.object_id \
+                and session.can(Perm.ADD_ENTRY):  # else the receiving school's receipt says
+            add_step(session, item.object_id, "sent", "receipted by the LA front door at "
+                     + date_time_text(receipt.received))
     return Delivery(item, "receipted", f"receipt signed by {receipt.service} at "
                     f"{iso(receipt.received)}")
 

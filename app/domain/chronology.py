@@ -108,6 +108,11 @@ def amend_entry(session: Session, some_id: str, reason: str, *, summary: str | N
     kind, _owner = record_owner(session.conn, record_id)
     if kind != "entry":
         raise NotFound("There is no chronology entry with that id.")
+    received = session.conn.execute("SELECT school FROM received_entries WHERE record_id = ?",
+                                    (record_id,)).fetchone()
+    if received is not None:  # the old school's record, as it sent it (issue #19)
+        raise InputError("entry", f"it came from {received[0]} in a CP file and is read-only: "
+                         "add an entry of your own to correct or add to it")
     if latest_version(session.conn, record_id).fields.entry_kind in STRUCTURED_KINDS:
         # Its text is made from its fields: amending the text alone would part them.
         raise InputError("kind", "a police notification is amended through its own form, "

@@ -148,6 +148,21 @@ KINDS: tuple[Kind, ...] = (
     Kind("file_retention", "file_retention", _c(
         "id:text child_id:text decision:text keep_until:text? reason:text? decided_by:text "
         "at:time"), "What the school decided to keep of a CP file it sent.", True),
+    Kind("transfer_peers", "transfer_peers", _c(
+        "transfer_id:text envelope_id:text peer:text peer_bundle:json peer_team:json"),
+         "For a CP file sent to a ConcernDesk school: the envelope, and that school's key and "
+         "DSL team key (its answers are checked against them).", True),
+    Kind("incoming_files", "incoming_files", _c(
+        "id:text envelope_id:text sender_transfer:text peer:text peer_team:json school:text "
+        "child_name:text child_upn:text received_at:time state:text transfer_id:text? "
+        "decided_at:time?"),
+         "CP files received from ConcernDesk schools: waiting, accepted or rejected (the file "
+         "itself is not exported: once accepted it is in the chronology).", True),
+    Kind("received_entries", "received_entries", _c(
+        "record_id:text transfer_id:text school:text author:text kind:text "
+        "recorded_at:text?"),
+         "Chronology entries that came from the child's previous school in a CP file, with "
+         "their original author, kind and time; such an entry is read-only.", True),
     Kind("audit_school", "main.audit", _AUDIT,
          "The school store's audit trail, hash-chained: hash = SHA-256(bytes of prev_hash || "
          "canonical JSON of [id, at, actor, action, object_type, object_id, detail, "

@@ -203,6 +203,8 @@ class DirectoryEntry:
     name: str
     status: str  # "enrolled" or "removed"
     bundle: KeyBundle
+    # LA front door only: the DSL team keys this school proved it holds, newest first.
+    team_keys: tuple[KeyBundle, ...] = ()
 
 
 _REFUSALS: dict[int, type[Refused]] = {403: NotEnrolled, 409: Conflict, 413: TooLarge}
@@ -336,12 +338,15 @@ class FrontDoorClient:
             raise BadResponse(f"inbox answer is malformed: {exc}") from None
 
     def directory(self) -> list[DirectoryEntry]:
-        """School hub only: the devices its admin enrolled (or removed), with their keys."""
+        """A hub's devices, or an LA front door's schools with their DSL team keys, each with
+        its own keys, enrolled or removed."""
         obj = self._json(self._send("GET", "/v1/directory"))
         try:
             entries = [DirectoryEntry(fingerprint=normalise_fingerprint(k["fingerprint"]),
                                       name=str(k["name"]), status=str(k["status"]),
-                                      bundle=KeyBundle.from_json(k["bundle"]))
+                                      bundle=KeyBundle.from_json(k["bundle"]),
+                                      team_keys=tuple(KeyBundle.from_json(t)
+                                                      for t in k.get("team_keys", [])))
                        for k in obj["keys"]]
         except (KeyError, TypeError, InputError) as exc:
             raise BadResponse(f"directory answer is malformed: {exc}") from None

@@ -40,7 +40,7 @@ HPKE_ENC_LEN = 32
 AEAD_TAG_LEN = 16
 _FIXED_LEN = len(MAGIC) + 4 + 8 + SIGNATURE_LEN
 KNOWN_KINDS = ("referral", "concern", "record", "roster", "pack-release", "chunk", "provision",
-               "accounts")
+               "accounts", "cp-file", "cp-file-answer")
 _KIND_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")

@@ -78,7 +78,9 @@ def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[
                   sender_fingerprint: str, sender_signing_private: Ed25519PrivateKey,
                   recipient: KeyBundle, *, referral_id: str | None = None,
                   chunk_size: int = CHUNK_SIZE, inline_limit: int = INLINE_LIMIT,
-                  reply_to: KeyBundle | None = None) -> list[bytes]:
+                  reply_to: KeyBundle | None = None, kind: str = "referral",
+                  pdf_name: str = "referral.pdf",
+                  extra: Mapping[str, object] | None = None) -> list[bytes]:
     """All envelopes of one referral, chunks first and the referral envelope last.
 
     Upload them in this order; each PUT is idempotent, so after a failure resend the ones
@@ -110,12 +112,13 @@ def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[
     body = {
         "v": 1,
         "pack": dict(pack),
-        "pdf": file_entry("referral.pdf", "application/pdf", pdf),
+        "pdf": file_entry(pdf_name, "application/pdf", pdf),
         "attachments": [file_entry(a.name, a.media_type, a.data) for a in attachments],
     }
     if reply_to is not None:
         body["reply_to"] = reply_to.to_json()
-    header = new_header(sender_fingerprint, recipient.fingerprint, "referral", id=referral_id)
+    body.update(extra or {})
+    header = new_header(sender_fingerprint, recipient.fingerprint, kind, id=referral_id)
     envelopes.append(seal(header, _canonical(body), recipient.hpke_key(), sender_signing_private))
     return envelopes
 

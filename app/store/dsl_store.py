@@ -30,6 +30,7 @@ from app.store.db import (
 )
 from app.store.keys import key_id
 from app.store.schema import (
+    CP_FILES,
     ENTRY_DETAILS,
     PROFILE_ITEMS,
     RETENTION,
@@ -48,7 +49,8 @@ MOVED = ("records", "record_versions", "record_children", "record_status", "reco
          "attachments", "attachment_chunks", "referrals", "referral_versions",
          "referral_status", "referral_packs", "child_flag_events", "record_fts",
          "profile_items", "sar_drafts", "retention_decisions", "destroyed_items",
-         "transfers", "transfer_events", "file_retention")
+         "transfers", "transfer_events", "file_retention", "transfer_peers",
+         "incoming_files", "received_entries")
 DROPPED_WITH_THEM = ("concern_state", "status_note_fts", "record_more_fts")
 KEEP_ROWID = ("record_versions", "record_fts")  # the search index joins on the version rowid
 
@@ -267,6 +269,9 @@ MIGRATIONS: list[str] = [
     # 7 — CP-file transfers and retention decisions (the school store's step 22, which a store
     # with a DSL store skips: app/store/schema.py, DslTables)
     qualified(TRANSFERS, "dsl."),
+    # 8 — CP files between ConcernDesk schools (the school store's step 23, which a store with
+    # a DSL store skips: app/store/schema.py, DslTables)
+    qualified(CP_FILES, "dsl."),
 ]
 LATEST = len(MIGRATIONS)
 

@@ -118,6 +118,47 @@ TRANSFERS = """
     CREATE INDEX {s}file_retention_child ON file_retention (child_id, at);
     """
 
+# A CP file between ConcernDesk schools through the LA front door (issue #19,
+# app/delivery/cp_*.py). ``transfer_peers``: for a file sent, the receiving school's keys, to
+# check its answers. ``incoming_files``: a file received, waiting in this encrypted store for
+# the DSL to accept or reject it (the one row here updated in place: it is a mailbox, and the
+# decision itself is kept as transfer events; its payload is dropped once decided).
+# ``received_entries``: which chronology entries came from the old school, with their original
+# author, kind and time (such an entry is read-only).
+CP_FILES = """
+    CREATE TABLE {s}transfer_peers (
+        transfer_id TEXT PRIMARY KEY REFERENCES transfers (id),
+        envelope_id TEXT NOT NULL UNIQUE,
+        peer TEXT NOT NULL,
+        peer_bundle TEXT NOT NULL,
+        peer_team TEXT NOT NULL
+    );
+    CREATE TABLE {s}incoming_files (
+        id TEXT PRIMARY KEY,
+        envelope_id TEXT NOT NULL UNIQUE,
+        sender_transfer TEXT NOT NULL,
+        peer TEXT NOT NULL,
+        peer_team TEXT NOT NULL,
+        school TEXT NOT NULL,
+        child_name TEXT NOT NULL,
+        child_upn TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        payload BLOB,
+        state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'accepted',
+                                                                'rejected')),
+        transfer_id TEXT,
+        decided_at TEXT
+    );
+    CREATE TABLE {s}received_entries (
+        record_id TEXT PRIMARY KEY,
+        transfer_id TEXT NOT NULL,
+        school TEXT NOT NULL,
+        author TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        recorded_at TEXT
+    );
+    """
+
 
 MIGRATIONS: list[str] = [
     # 1 — the core
@@ -590,6 +631,9 @@ MIGRATIONS: list[str] = [
     # 22 — CP-file transfers and the retention decision after sending (issue #19,
     # app/transfer/). A store with a DSL store gets them from that store's step 7.
     DslTables(qualified(TRANSFERS, "")),
+    # 23 — CP files between ConcernDesk schools through the LA front door (issue #19,
+    # docs/transfer.md). A store with a DSL store gets them from that store's step 8.
+    DslTables(qualified(CP_FILES, "")),
 ]
 
 LATEST = len(MIGRATIONS)

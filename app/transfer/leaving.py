@@ -65,7 +65,7 @@ class LeaverCard:
     title: str  # e.g. "CP file to send to Oak Academy by 06 Nov 2026"
     words: str  # the state in words: "2 school days left", "Overdue by …", "No receipt …"
     level: str  # ok, amber or red: colour only helps the eye
-    action: str  # send, sent (waiting), chase, retention
+    action: str  # send, sent (waiting), chase, retention, wait (nothing to do: it comes back)
     transfer_id: str | None = None
     school: str | None = None  # where the file goes (None: not known yet)
 
@@ -98,6 +98,9 @@ def leaver_cards(session: Session) -> list[LeaverCard]:
 def _card(session: Session, leaving: Leaving, name: str, transfer: Transfer | None,
           calendar: Calendar, today: date) -> LeaverCard | None:
     school = leaving.destination or "the next school (not known yet)"
+    if transfer is not None and transfer.route == "concerndesk" and \
+            transfer.status in ("prepared", "sent", "received"):
+        return _through_front_door(leaving, name, transfer, calendar, today)
     if transfer is None or transfer.status in ("prepared", "rejected"):
         due = cp_file_due(calendar, leaving.left_on)
         state = urgency(calendar, due.day, today)
@@ -126,6 +129,33 @@ def _card(session: Session, leaving: Leaving, name: str, transfer: Transfer | No
                           "record what this school keeps", "ok", "retention", transfer.id,
                           transfer.school)
     return None
+
+
+def _through_front_door(leaving: Leaving, name: str, transfer: Transfer, calendar: Calendar,
+                        today: date) -> LeaverCard:
+    """A file sent to a ConcernDesk school: its receipt and decision come back by themselves
+    (app/delivery/cp_inbox.py), so the card says what is awaited and offers no button."""
+    school = transfer.school
+    if transfer.status == "prepared":
+        return LeaverCard(leaving.child_id, name, f"CP file to {school}",
+                          "Queued for the LA front door: it goes at the next sync",
+                          "ok", "wait", transfer.id, school)
+    step = transfer.step(transfer.status)
+    assert step is not None
+    waited = calendar.school_days_between(step.at.date(), today)
+    if transfer.status == "received":
+        return LeaverCard(leaving.child_id, name, f"CP file received by {school}",
+                          f"Their signed receipt came on {date_text(step.at.date())}: their "
+                          "DSL is to accept it", "ok", "wait", transfer.id, school)
+    if waited >= CHASE_AFTER:
+        return LeaverCard(leaving.child_id, name, f"No receipt yet from {school}",
+                          f"Sent on {date_text(step.at.date())}, "
+                          f"{plural(waited, 'school day')} ago: ask their DSL to open "
+                          "ConcernDesk so it takes the file in", "amber", "wait", transfer.id,
+                          school)
+    return LeaverCard(leaving.child_id, name, f"CP file sent to {school}",
+                      f"Sent on {date_text(step.at.date())} through the LA front door: waiting "
+                      "for their signed receipt", "ok", "wait", transfer.id, school)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 A transfer has a direction (``out`` to the next school, ``in`` from the last one) and a route:
 ``pack`` (an encrypted PDF for a school on another product, with a receipt slip read back by
-phone or email) or ``concerndesk`` (envelopes through the LA front door: not built yet; its
-steps are the same statuses, written by the code that applies the receiving school's signed
-receipt). Statuses, in the order they usually come: prepared, sent, received, accepted or
+phone or email) or ``concerndesk`` (an envelope through the LA front door, app/delivery/cp_*.py:
+its steps are the same statuses, written by the code that applies the receiving school's signed
+answers). Statuses, in the order they usually come: prepared, sent, received, accepted or
 rejected, receipt confirmed. The latest event is the transfer's status.
 """
 
@@ -63,6 +63,12 @@ class Transfer:
         when = date_text(last.at.date())
         if last.status == "receipt confirmed":
             return f"receipt confirmed by {last.note or 'the receiving school'} on {when}"
+        if self.route == "concerndesk" and self.direction == "out" \
+                and last.status in ("received", "accepted", "rejected"):
+            # The receiving school's signed answer (app/delivery/cp_inbox.py).
+            said = f"{last.status} by {self.school} on {when}"
+            return said + (f": {last.note or 'no reason given'}"
+                           if last.status == "rejected" else "")
         if last.status == "rejected":
             return f"rejected on {when}: {last.note or 'no reason given'}"
         if last.status == "received" and self.direction == "in":

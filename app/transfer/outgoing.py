@@ -16,17 +16,20 @@ import io
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
 from app.atomic import write_user_file
 from app.domain.attachments import attachment_data
 from app.domain.chronology import add_entry
-from app.domain.pupils import child_by_id
+from app.domain.pupils import Child, child_by_id
 from app.errors import InputError
 from app.pack import encrypt_pdf, pack_json, render_pack
 from app.pack.assembly import child_pack_data, school_info
+from app.pack.model import PackData
 from app.profile.model import to_json
 from app.profile.profiles import profile
 from app.store.roles import Perm
@@ -69,6 +72,59 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
 
 
+@dataclass(frozen=True)
+class FileParts:
+    """What goes with a CP file, gathered once for either route: the pack route embeds these
+    in its PDF, the ConcernDesk route seals them in an envelope (app/delivery/cp_send.py)."""
+
+    data: PackData
+    parts: tuple[str, ...]
+    twin: dict[str, Any] | None
+    profile: dict[str, Any] | None
+    attachments: tuple[tuple[str, str, bytes], ...]  # (name, media type, bytes)
+
+    @property
+    def contents(self) -> tuple[str, ...]:
+        files = len(self.attachments)
+        return tuple(PARTS[p] + (f" ({plural(files, 'file')})" if p == "attachments" else "")
+                     for p in self.parts)
+
+
+def check_without(without: tuple[str, ...]) -> tuple[str, ...]:
+    for part in without:
+        if part not in OPTIONAL:
+            raise InputError("without", f"'{part}' is not a part that can be left out; choose "
+                             "from " + ", ".join(OPTIONAL))
+    return tuple(p for p in PARTS if p not in without)
+
+
+def gather(session: Session, child: Child, without: tuple[str, ...], now: datetime
+           ) -> FileParts:
+    """The chosen parts of the child's file, read (not audited here: the caller's export is)."""
+    parts = check_without(without)
+    data = child_pack_data(session, child)
+    twin = pack_json(data, generated_at=now) if "twin" in parts else None
+    body = None
+    if "profile" in parts:
+        shown = profile(session, child.id, audit=False)
+        body = {name: to_json(getattr(shown, name)) for name in (
+            "facts", "home", "other_addresses", "contacts", "household", "professionals",
+            "previous_names")}
+    files: list[tuple[str, str, bytes]] = []
+    if "attachments" in parts:
+        rows = session.conn.execute(
+            "SELECT a.id, a.filename, a.media_type FROM attachments a JOIN record_children c "
+            "ON c.record_id = a.record_id WHERE c.child_id = ? ORDER BY a.added_at, a.id",
+            (child.id,)).fetchall()
+        used: set[str] = set()
+        for attachment_id, filename, media_type in rows:
+            name = filename if filename not in used else f"{attachment_id[:8]}-{filename}"
+            used.add(name)
+            files.append((name, media_type or "application/octet-stream",
+                          attachment_data(session, attachment_id)))
+    return FileParts(data, parts, twin, body, tuple(files))
+
+
 def make_pack(session: Session, child_id: str, school: str, out: Path,
               without: tuple[str, ...] = ()) -> MadePack:
     """Writes the encrypted pack to ``out`` and records the transfer as prepared."""
@@ -76,42 +132,22 @@ def make_pack(session: Session, child_id: str, school: str, out: Path,
     session.require(Perm.ADD_ENTRY)
     if out.suffix.lower() != ".pdf":
         raise InputError("out", "name a .pdf file")
-    for part in without:
-        if part not in OPTIONAL:
-            raise InputError("without", f"'{part}' is not a part that can be left out; choose "
-                             "from " + ", ".join(OPTIONAL))
+    check_without(without)
     school = clean_school(school)
     child = child_by_id(session, child_id)
-    parts = tuple(p for p in PARTS if p not in without)
     now = session.clock.now()
-    data = child_pack_data(session, child)
+    got = gather(session, child, without, now)
+    parts, data, files = got.parts, got.data, len(got.attachments)
     embedded: list[tuple[str, bytes]] = []
-    if "twin" in parts:
-        twin = pack_json(data, generated_at=now)
-        embedded.append(("chronology.json", json.dumps(twin, indent=2, ensure_ascii=False)
+    if got.twin is not None:
+        embedded.append(("chronology.json", json.dumps(got.twin, indent=2, ensure_ascii=False)
                          .encode("utf-8")))
-    if "profile" in parts:
-        shown = profile(session, child.id, audit=False)
-        body = {name: to_json(getattr(shown, name)) for name in (
-            "facts", "home", "other_addresses", "contacts", "household", "professionals",
-            "previous_names")}
-        embedded.append(("profile.json", json.dumps(body, indent=2, ensure_ascii=False)
+    if got.profile is not None:
+        embedded.append(("profile.json", json.dumps(got.profile, indent=2, ensure_ascii=False)
                          .encode("utf-8")))
-    files = 0
-    if "attachments" in parts:
-        rows = session.conn.execute(
-            "SELECT a.id, a.filename FROM attachments a JOIN record_children c ON c.record_id "
-            "= a.record_id WHERE c.child_id = ? ORDER BY a.added_at, a.id", (child.id,)
-        ).fetchall()
-        used: set[str] = set()
-        for attachment_id, filename in rows:
-            name = filename if filename not in used else f"{attachment_id[:8]}-{filename}"
-            used.add(name)
-            embedded.append((f"attachments/{name}", attachment_data(session, attachment_id)))
-            files += 1
+    embedded += [(f"attachments/{name}", raw) for name, _media, raw in got.attachments]
     code, password = _groups(CODE_LENGTH), _groups(PASSWORD_LENGTH)
-    contents = tuple(PARTS[p] + (f" ({plural(files, 'file')})" if p == "attachments" else "")
-                     for p in parts)
+    contents = got.contents
     with session.tx():
         transfer_id = create(session, child.id, "out", "pack", school, list(parts),
                              code_hash(code))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.clock import iso
+from app.protocol.cp_file import SCHOOL_TO_SCHOOL
 from app.protocol.envelope import EnvelopeError, parse, verify_signature
 from app.protocol.fingerprint import b64e
 from app.protocol.receipt import make_receipt
@@ -66,9 +68,12 @@ async def put_envelope(request: Request) -> Response:
         verify_signature(env, key.bundle.signing_key())
     except EnvelopeError as exc:
         raise Refusal(422, "bad-envelope", exc.reason) from None
-    if info.mode == "la" and env.header.recipient != info.fingerprint:
+    if info.mode == "la" and env.header.recipient != info.fingerprint \
+            and not await _school_to_school(svc, env.header.kind, env.header.recipient):
         raise Refusal(422, "wrong-recipient",
-                      f"this front door only accepts envelopes sealed to {info.fingerprint}")
+                      f"this front door only accepts envelopes sealed to {info.fingerprint}, "
+                      "or a CP file (and its answers) sealed to the DSL team key of a school "
+                      "it enrolled")
     stored, created = await svc.db(svc.storage.put_envelope, env.id, env.header.sender,
                                    env.header.recipient, env.header.kind, env.sha256, body,
                                    config.clock.now())
@@ -77,6 +82,18 @@ async def put_envelope(request: Request) -> Response:
     receipt = make_receipt(stored.id, stored.sha256, stored.received_at, info.fingerprint,
                            config.signing_key)
     return JSONResponse(receipt.to_json(), status_code=201 if created else 200)
+
+
+async def _school_to_school(svc: Any, kind: str, recipient: str) -> bool:
+    """A CP file or its answer, sealed to a team key an enrolled school proved it holds: the
+    one way a front door carries envelopes between schools (issue #19)."""
+    if kind not in SCHOOL_TO_SCHOOL:
+        return False
+    for device in await svc.db(svc.storage.holders, recipient):
+        record = await svc.db(svc.storage.get_key, device)
+        if record is not None and record.status == "enrolled":
+            return True
+    return False
 
 
 async def get_envelope(request: Request) -> Response:

@@ -2,7 +2,8 @@
 /v1/enrolment-requests`` (the one unauthenticated write: rate-limited per source address and
 overall before its body is read, with the requests waiting for the administrator capped per
 source and in all), ``POST /v1/holdings`` (a device proves it holds a team key), ``GET
-/v1/directory`` (school mode: the hub's devices) and ``GET /openapi.json``, the document that
+/v1/directory`` (school mode: the hub's devices; LA mode: the schools it enrolled and their DSL
+team keys) and ``GET /openapi.json``, the document that
 describes all of the routes.
 """
 
@@ -87,16 +88,23 @@ async def holdings(request: Request) -> Response:
 
 async def directory(request: Request) -> Response:
     """School mode: the hub's enrolled (and removed) devices, so a device can check the
-    sender of what it receives. Not in LA mode: schools need not see each other."""
+    sender of what it receives. LA mode (issue #19): the schools it enrolled, each with the
+    DSL team keys it proved it holds, so one school can seal a CP file to another and check
+    the sender of one it receives: names and public keys only."""
     svc = service(request)
     await signed(request, 0)
-    if svc.info.mode != "school":
-        raise Refusal(404, "not-found", "a front door publishes no directory")
     records = await svc.db(svc.storage.list_keys)
-    return JSONResponse({"keys": [
-        {"fingerprint": r.fingerprint, "name": r.name, "status": r.status,
-         "bundle": r.bundle.to_json(), "updated": iso(r.updated_at)}
-        for r in records if r.status != "pending"]})
+    held = await svc.db(svc.storage.team_keys) if svc.info.mode == "la" else {}
+    entries = []
+    for r in records:
+        if r.status == "pending":
+            continue
+        entry = {"fingerprint": r.fingerprint, "name": r.name, "status": r.status,
+                 "bundle": r.bundle.to_json(), "updated": iso(r.updated_at)}
+        if svc.info.mode == "la":
+            entry["team_keys"] = [b.to_json() for b in held.get(r.fingerprint, [])]
+        entries.append(entry)
+    return JSONResponse({"keys": entries})
 
 
 async def openapi(request: Request) -> Response:

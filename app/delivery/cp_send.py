@@ -1,0 +1,137 @@
+"""Sending a child's CP file to another ConcernDesk school through the LA front door (issue #19).
+
+The receiving school is found in the front door's directory (the schools it enrolled, each with
+the DSL team keys it proved it holds), by name or by a fingerprint its DSL read out: the
+school's own or its DSL team key's. The file — the chronology pack PDF and, as the DSL chooses
+(everything by default), its JSON twin, every attachment and the child's profile, gathered as
+for the encrypted pack (app/transfer/outgoing.py) — is one ``cp-file`` envelope sealed to that
+DSL team key, signed by this school's key, and queued in the outbox, which delivers it exactly
+once. The transfer is ``prepared`` now and ``sent`` when the front door's signed receipt comes
+back (outbox.py); the receiving school's answers come back as ``cp-file-answer`` envelopes
+(cp_inbox.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.delivery.identity import store_identity
+from app.delivery.outbox import enqueue
+from app.delivery.services import get_service, make_client
+from app.delivery.team_keys import team_bundle
+from app.domain.chronology import add_entry
+from app.domain.pupils import child_by_id
+from app.errors import ConcernDeskError, InputError
+from app.pack import render_pack
+from app.protocol.cp_file import FILE_KIND, transfer_extra
+from app.protocol.envelope import EnvelopeError
+from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
+from app.protocol.payload import Attachment, seal_referral
+from app.store.roles import Perm
+from app.store.session import Session
+from app.transfer.model import add_step, create
+from app.transfer.outgoing import gather
+
+# Everything in one envelope: chunked CP files are not built yet (docs/transfer.md).
+WHOLE_FILE = 2**62
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    fingerprint: str  # the school's own key: its answers are signed by it
+    bundle: KeyBundle
+    team: KeyBundle  # its DSL team key: the file is sealed to it
+
+
+def school_directory(session: Session) -> list[Destination]:
+    """The schools the LA front door enrolled that can receive a CP file (they hold a DSL
+    team key), other than this one. Asks the front door (network)."""
+    session.require(Perm.ADD_ENTRY)
+    service = get_service(session, "frontdoor")
+    with make_client(service.url, session, service.bundle) as client:
+        entries = client.directory()
+    own = store_identity(session.store_id).fingerprint
+    return [Destination(e.name, e.fingerprint, e.bundle, e.team_keys[0]) for e in entries
+            if e.status == "enrolled" and e.team_keys and e.fingerprint != own]
+
+
+def choose(schools: list[Destination], *, name: str | None = None,
+           fingerprint: str | None = None) -> Destination:
+    """The destination named, or ``InputError`` saying why none is."""
+    if fingerprint:
+        try:
+            wanted = normalise_fingerprint(fingerprint)
+        except InputError:
+            raise InputError("to-fingerprint", "is not a key fingerprint: read it again from "
+                             "the receiving DSL (concerndesk-cli identity, or the DSL team "
+                             "key they read out)") from None
+        found = [s for s in schools if wanted in (s.fingerprint, s.team.fingerprint)]
+        if not found:
+            raise InputError("to-fingerprint", "no school enrolled at this LA front door has "
+                             "that fingerprint: check it with the receiving DSL, or make an "
+                             "encrypted pack (transfer pack) for a school outside it")
+        return found[0]
+    wanted_name = " ".join((name or "").split()).casefold()
+    if not wanted_name:
+        raise InputError("to-school", "name the receiving school or give its fingerprint")
+    found = [s for s in schools if s.name.casefold() == wanted_name]
+    if len(found) > 1:
+        raise InputError("to-school", "more than one school at the front door has that name: "
+                         "give the receiving DSL's fingerprint instead (--to-fingerprint)")
+    if not found:
+        known = ", ".join(sorted(s.name for s in schools)) or "none yet"
+        raise InputError("to-school", "is not a school enrolled at this LA front door that "
+                         f"can receive a CP file (those that can: {known}); for a school on "
+                         "another product make an encrypted pack (transfer pack)")
+    return found[0]
+
+
+def send_file(session: Session, child_id: str, to: Destination,
+              without: tuple[str, ...] = ()) -> str:
+    """Seals the child's file to ``to`` and queues it; returns the transfer id."""
+    session.require(Perm.READ_ALL_RECORDS)
+    session.require(Perm.ADD_ENTRY)
+    service = get_service(session, "frontdoor")
+    own = store_identity(session.store_id).fingerprint
+    if to.fingerprint == own:
+        raise InputError("to-school", "that is this school: choose the school the child joins")
+    reply_to = team_bundle(session.conn, "dsl")
+    if reply_to is None:
+        raise ConcernDeskError("This store has no DSL team key yet, so the receiving school "
+                               "could not answer: set the school hub or front door first.")
+    child = child_by_id(session, child_id)
+    now = session.clock.now()
+    got = gather(session, child, without, now)
+    pdf = render_pack(got.data, generated_at=now)
+    with session.tx():
+        transfer_id = create(session, child.id, "out", "concerndesk", to.name, list(got.parts))
+        try:
+            envelopes = seal_referral(
+                got.twin or {"child": {"upn": child.upn}}, pdf,
+                [Attachment(n, m, d) for n, m, d in got.attachments], own,
+                session.device.signing_key, to.team, reply_to=reply_to, kind=FILE_KIND,
+                pdf_name="chronology.pdf", inline_limit=WHOLE_FILE, chunk_size=WHOLE_FILE,
+                extra=transfer_extra(transfer_id, session.school_name, list(got.parts),
+                                     got.profile))
+        except EnvelopeError:
+            raise InputError("file", "is too large to send through the front door in one "
+                             "envelope (larger files are not yet supported): leave the "
+                             "attachments out (--without attachments) and send them apart, or "
+                             "make an encrypted pack (transfer pack)") from None
+        (envelope_id,) = enqueue(session, envelopes, service.fingerprint, "transfer",
+                                 transfer_id)
+        session.conn.execute(
+            "INSERT INTO transfer_peers (transfer_id, envelope_id, peer, peer_bundle, "
+            "peer_team) VALUES (?,?,?,?,?)", (transfer_id, envelope_id, to.fingerprint,
+                                               to.bundle.to_text(), to.team.to_text()))
+        add_step(session, transfer_id, "prepared")
+        add_entry(session, [child.id], "action",
+                  f"CP file sent to {to.name} through the LA front door, sealed to their DSL "
+                  "team's key: " + "; ".join(got.contents) + ". Waiting for their receipt.",
+                  now)
+        session.audit("export", "cp-file", transfer_id, parts=list(got.parts),
+                      attachments=len(got.attachments), to=to.fingerprint,
+                      envelope=envelope_id)
+    return transfer_id
+
