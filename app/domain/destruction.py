@@ -94,8 +94,11 @@ def destroy_rows(conn: Connection, child_id: str, destroyed_at: str) -> Destroye
                         ("referral version", "referral_versions")):
         _delete(conn, out, kind, f"DELETE FROM {table} WHERE referral_id IN {inside}", refs)
     _delete(conn, out, "referral", "DELETE FROM referrals WHERE child_id = ?", child_id)
-    _delete(conn, out, "", "DELETE FROM transfer_events WHERE transfer_id IN (SELECT id FROM "
-                           "transfers WHERE child_id = ?)", child_id)
+    transfers = "(SELECT id FROM transfers WHERE child_id = ?)"
+    for table in ("transfer_events", "transfer_peers", "incoming_files"):
+        _delete(conn, out, "", f"DELETE FROM {table} WHERE transfer_id IN {transfers}",
+                child_id)
+    _delete(conn, out, "", f"DELETE FROM received_entries WHERE record_id IN {inside}", records)
     for kind, table in (("flag event", "child_flag_events"), ("profile item", "profile_items"),
                         ("subject access draft", "sar_drafts"),
                         ("retention decision", "retention_decisions"),
