@@ -2,7 +2,9 @@
 real service process: school A sends a leaver's file, sealed to school B's DSL team key; B's
 DSL PC takes it at sync, verifies it against the front door's directory and accepts it into the
 child with its UPN; A's transfer then reads "accepted by B" after B's signed receipt. And the
-refusals: an unknown destination, a tampered file, a UPN that is not the chosen child's."""
+refusals: an unknown destination, a tampered file, a UPN that is not the chosen child's. And a
+file larger than one envelope: it travels in chunks and arrives byte for byte; a tampered chunk
+refuses the whole file; a late chunk makes it wait, and one that never comes refuses it."""
 
 from __future__ import annotations
 
