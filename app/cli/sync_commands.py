@@ -154,7 +154,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                              f"{received.detail}")
         for answer in report.answers:  # the LA's acknowledgements and decisions
             if answer.outcome != "already":
-                label = "received" if answer.outcome == "applied" else "refused"
+                label = {"applied": "received", "waiting": "later"}.get(answer.outcome,
+                                                                         "refused")
                 lines.append(f"{label:<8} {answer.kind:<8} {answer.envelope_id}: "
                              f"{answer.detail}")
         if report.answers_waiting:  # nothing of ours waits on it: not a failure of the round

@@ -5,7 +5,12 @@ A ``cp-file`` is taken only when its sender is a school the front door's directo
 enrolled and its signature verifies with that school's key, and it opens with a DSL team key
 this PC holds and reads as a CP file. It then waits in the DSL store (``incoming_files``) for
 the DSL to accept or reject it (cp_decide.py), and a signed ``received`` answer is queued to
-the sender, in one transaction. A ``cp-file-answer`` is taken only from the school the file was
+the sender, in one transaction. A file that came in chunks (payload.py) is read with every
+chunk fetched from the front door by id, each verified as the file's own (same sender, same
+key, its signature), and kept with its bytes put inline; while a chunk has not arrived the file
+waits, off the cursor, in ``WAITING_META`` and is tried again at each sync (``retry_waiting``):
+nothing of it is kept and no answer goes back until the whole verifies, and one still incomplete
+after ``WAIT_DAYS`` is refused. A ``cp-file-answer`` is taken only from the school the file was
 sent to (the key pinned when it was sent) and for a transfer this school sent: it becomes the
 transfer's next step and an entry in the child's chronology. Anything else is refused and
 audited, nothing of it is kept, and the cursor moves past it.
@@ -13,21 +18,25 @@ audited, nothing of it is kept, and the cursor moves past it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
-from app.clock import iso
+from app.clock import iso, parse_iso
 from app.delivery.identity import store_identity
-from app.delivery.la_answers import AnswerReceived, Refused, set_cursor
+from app.delivery.la_answers import AnswerReceived, Refused, dsl_team_keys, set_cursor
 from app.delivery.outbox import enqueue
 from app.delivery.services import Service
 from app.domain.chronology import add_entry
 from app.domain.pupils import child_by_upn
-from app.errors import InputError, NotFound
+from app.errors import ConcernDeskError, InputError, NotFound
 from app.identifiers import normalise_upn
 from app.protocol.client import DirectoryEntry, FrontDoorClient, InboxItem
+from app.protocol.client import Refused as ServiceRefused
 from app.protocol.cp_file import (
     ANSWER_KIND,
+    CHUNK_KIND,
     FILE_KIND,
     CpAnswer,
     read_cp_answer,
@@ -36,11 +45,18 @@ from app.protocol.cp_file import (
 )
 from app.protocol.envelope import Envelope, EnvelopeError, open_payload, parse, verify_signature
 from app.protocol.fingerprint import KeyBundle, KeyPairs
+from app.protocol.payload import Chunk, inlined, read_chunk, read_referral
 from app.store.session import Session
 from app.transfer.model import add_step, load
 from app.wording import date_text
 
 Directory = Callable[[], list[DirectoryEntry]]
+WAITING_META = "cp_files_waiting"  # {envelope id: first seen}: files whose chunks are not all in
+WAIT_DAYS = 14  # a chunk not at the front door by then is not coming: the file is refused
+
+
+class Waiting(ConcernDeskError):
+    """A chunked file whose chunks have not all reached the front door yet."""
 
 
 def directory_once(client: FrontDoorClient) -> Directory:
@@ -80,11 +96,53 @@ def answer_to(session: Session, team_text: str, answer: CpAnswer, service: Servi
 def _applied(session: Session, item: InboxItem) -> None:
     session.conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
                          "(?,?,?)", (item.id, item.kind, iso(session.clock.now())))
-    set_cursor(session, item.cursor)
+    _unwait(session, item.id)
+    if item.cursor:  # a waiting file tried again is past the cursor already
+        set_cursor(session, item.cursor)
+
+
+def _waiting(session: Session) -> dict[str, str]:
+    found = json.loads(session.meta(WAITING_META) or "{}")
+    return found if isinstance(found, dict) else {}
+
+
+def _unwait(session: Session, envelope_id: str) -> None:
+    waiting = _waiting(session)
+    if waiting.pop(envelope_id, None) is not None:
+        session.set_meta(WAITING_META, json.dumps(waiting, sort_keys=True))
+
+
+def _chunks(client: FrontDoorClient, env: Envelope, sender: KeyBundle, keys: list[KeyPairs],
+            ids: list[str]) -> dict[str, Chunk]:
+    """The file's chunks from the front door, each checked as this file's own; ``Waiting``
+    while any has not arrived, ``Refused`` when one is not what it should be."""
+    held = {p.fingerprint: p for p in keys}[env.header.recipient]  # _open found it
+    found: dict[str, Chunk] = {}
+    for number, cid in enumerate(ids, 1):
+        try:
+            body = client.fetch(cid)
+        except ServiceRefused as exc:
+            if exc.status == 404:  # not uploaded yet (or never will be: WAIT_DAYS)
+                continue
+            raise
+        try:
+            piece = parse(body)
+            if piece.id != cid or piece.header.kind != CHUNK_KIND \
+                    or piece.header.sender != env.header.sender \
+                    or piece.header.recipient != env.header.recipient:
+                raise Refused(f"chunk {number} of {len(ids)} is not one of this file's")
+            verify_signature(piece, sender.signing_key())
+            found[cid] = read_chunk(open_payload(piece, held.hpke))
+        except EnvelopeError as exc:
+            raise Refused(f"chunk {number} of {len(ids)}: {exc.reason}") from None
+    if len(found) < len(ids):
+        raise Waiting(f"{len(ids) - len(found)} of its {len(ids)} chunks have not reached the "
+                      "LA front door yet")
+    return found
 
 
 def _take_file(session: Session, item: InboxItem, service: Service, keys: list[KeyPairs],
-               directory: Directory) -> str:
+               directory: Directory, client: FrontDoorClient) -> str:
     def sender_key(env: Envelope) -> KeyBundle:
         found = [e for e in directory() if e.fingerprint == env.header.sender]
         if not found or found[0].status != "enrolled":
@@ -93,6 +151,9 @@ def _take_file(session: Session, item: InboxItem, service: Service, keys: list[K
 
     env, payload = _open(item, sender_key, keys)
     try:
+        ids = read_referral(payload).chunk_ids
+        if ids:
+            payload = inlined(payload, _chunks(client, env, sender_key(env), keys, ids))
         cp = read_cp_file(payload)
     except EnvelopeError as exc:
         raise Refused(exc.reason) from None
@@ -176,7 +237,12 @@ def _take_answer(session: Session, item: InboxItem, keys: list[KeyPairs]) -> str
 
 def receive_cp(session: Session, item: InboxItem, service: Service, keys: list[KeyPairs],
                client: FrontDoorClient) -> AnswerReceived:
-    """One ``cp-file`` or ``cp-file-answer`` from the front door's inbox, applied once."""
+    """One ``cp-file`` or ``cp-file-answer`` from the front door's inbox, applied once; a
+    ``chunk`` is passed over (its file fetches it by id)."""
+    if item.kind == CHUNK_KIND:
+        with session.tx():
+            set_cursor(session, item.cursor)
+        return AnswerReceived(item.id, item.kind, "already", "a piece of a CP file")
     if session.conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?",
                             (item.id,)).fetchone():
         with session.tx():
@@ -184,11 +250,20 @@ def receive_cp(session: Session, item: InboxItem, service: Service, keys: list[K
         return AnswerReceived(item.id, item.kind, "already", "recorded before")
     try:
         if item.kind == FILE_KIND:
-            detail = _take_file(session, item, service, keys, directory_once(client))
+            detail = _take_file(session, item, service, keys, directory_once(client), client)
         elif item.kind == ANSWER_KIND:
             detail = _take_answer(session, item, keys)
         else:
             raise Refused(f"a '{item.kind}' envelope is not a CP file")
+    except Waiting as exc:
+        with session.tx():
+            waiting = _waiting(session)
+            waiting.setdefault(item.id, iso(session.clock.now()))
+            session.set_meta(WAITING_META, json.dumps(waiting, sort_keys=True))
+            set_cursor(session, item.cursor)
+            session.audit("sync", FILE_KIND, item.id, outcome="waiting", reason=str(exc))
+        return AnswerReceived(item.id, item.kind, "waiting", f"CP file: {exc}; it is taken at "
+                              "a later sync, once every chunk has arrived")
     except (Refused, InputError) as exc:
         with session.tx():
             set_cursor(session, item.cursor)
@@ -196,3 +271,40 @@ def receive_cp(session: Session, item: InboxItem, service: Service, keys: list[K
                           else "envelope", item.id, outcome="refused", reason=str(exc))
         return AnswerReceived(item.id, item.kind, "refused", str(exc))
     return AnswerReceived(item.id, item.kind, "applied", detail)
+
+
+def retry_waiting(session: Session, client: FrontDoorClient,
+                  service: Service) -> list[AnswerReceived]:
+    """Each file waiting for its chunks, tried again (its chunks are fetched by id, whether or
+    not the inbox has reached them): taken once whole, refused and audited when it is not
+    what it should be or still incomplete after WAIT_DAYS. Network errors reach the caller."""
+    keys = dsl_team_keys(session)
+    results = []
+    for envelope_id, since in sorted(_waiting(session).items(), key=lambda kv: kv[1]):
+        try:
+            body = client.fetch(envelope_id)
+            item = InboxItem("", envelope_id, FILE_KIND, "", "", parse_iso(since), body)
+            detail = _take_file(session, item, service, keys, directory_once(client), client)
+            results.append(AnswerReceived(envelope_id, FILE_KIND, "applied", detail))
+        except Waiting as exc:
+            if session.clock.now() - parse_iso(since) < timedelta(days=WAIT_DAYS):
+                results.append(AnswerReceived(envelope_id, FILE_KIND, "waiting",
+                                              f"CP file: {exc}"))
+                continue
+            results.append(_refuse_waiting(session, envelope_id, f"{exc} after {WAIT_DAYS} "
+                                           "days: ask the sending school to send it again"))
+        except ServiceRefused as exc:
+            if exc.status != 404:
+                raise
+            results.append(_refuse_waiting(session, envelope_id,
+                                           "the LA front door no longer holds it"))
+        except (Refused, InputError) as exc:
+            results.append(_refuse_waiting(session, envelope_id, str(exc)))
+    return results
+
+
+def _refuse_waiting(session: Session, envelope_id: str, reason: str) -> AnswerReceived:
+    with session.tx():
+        _unwait(session, envelope_id)
+        session.audit("sync", FILE_KIND, envelope_id, outcome="refused", reason=reason)
+    return AnswerReceived(envelope_id, FILE_KIND, "refused", reason)

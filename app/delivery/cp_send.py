@@ -6,9 +6,11 @@ school's own or its DSL team key's. The file — the chronology pack PDF and, as
 (everything by default), its JSON twin, every attachment and the child's profile, gathered as
 for the encrypted pack (app/transfer/outgoing.py) — is one ``cp-file`` envelope sealed to that
 DSL team key, signed by this school's key, and queued in the outbox, which delivers it exactly
-once. The transfer is ``prepared`` now and ``sent`` when the front door's signed receipt comes
-back (outbox.py); the receiving school's answers come back as ``cp-file-answer`` envelopes
-(cp_inbox.py).
+once. A file too large for one envelope goes as a referral does: its large files in ``chunk``
+envelopes sealed and signed alike, queued before the ``cp-file`` envelope that lists them.
+The transfer is ``prepared`` now and ``sent`` when the front door's signed receipt for the
+``cp-file`` envelope comes back (outbox.py); the receiving school's answers come back as
+``cp-file-answer`` envelopes (cp_inbox.py).
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ from app.pack import render_pack
 from app.protocol.cp_file import FILE_KIND, transfer_extra
 from app.protocol.envelope import EnvelopeError
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
-from app.protocol.payload import Attachment, seal_referral
+from app.protocol.payload import CHUNK_SIZE, INLINE_LIMIT, Attachment, seal_referral
 from app.store.roles import Perm
 from app.store.session import Session
 from app.transfer.model import add_step, create
-from app.transfer.outgoing import gather
+from app.transfer.outgoing import FileParts, gather
 
-# Everything in one envelope: chunked CP files are not built yet (docs/transfer.md).
-WHOLE_FILE = 2**62
+# Ways to seal, tried in turn: everything inline in one envelope when it fits (the usual
+# small file); else files over INLINE_LIMIT in chunks; else every file in chunks (many small
+# attachments that together overflow the one envelope).
+INLINE_LIMITS = (2**62, INLINE_LIMIT, 0)
 
 
 @dataclass(frozen=True)
@@ -106,21 +110,10 @@ def send_file(session: Session, child_id: str, to: Destination,
     pdf = render_pack(got.data, generated_at=now)
     with session.tx():
         transfer_id = create(session, child.id, "out", "concerndesk", to.name, list(got.parts))
-        try:
-            envelopes = seal_referral(
-                got.twin or {"child": {"upn": child.upn}}, pdf,
-                [Attachment(n, m, d) for n, m, d in got.attachments], own,
-                session.device.signing_key, to.team, reply_to=reply_to, kind=FILE_KIND,
-                pdf_name="chronology.pdf", inline_limit=WHOLE_FILE, chunk_size=WHOLE_FILE,
-                extra=transfer_extra(transfer_id, session.school_name, list(got.parts),
-                                     got.profile))
-        except EnvelopeError:
-            raise InputError("file", "is too large to send through the front door in one "
-                             "envelope (larger files are not yet supported): leave the "
-                             "attachments out (--without attachments) and send them apart, or "
-                             "make an encrypted pack (transfer pack)") from None
-        (envelope_id,) = enqueue(session, envelopes, service.fingerprint, "transfer",
-                                 transfer_id)
+        envelopes = _seal(session, got, child.upn, pdf, own, to, reply_to, transfer_id)
+        # The cp-file envelope comes last, after its chunks: it is the one the answers name.
+        envelope_id = enqueue(session, envelopes, service.fingerprint, "transfer",
+                              transfer_id)[-1]
         session.conn.execute(
             "INSERT INTO transfer_peers (transfer_id, envelope_id, peer, peer_bundle, "
             "peer_team) VALUES (?,?,?,?,?)", (transfer_id, envelope_id, to.fingerprint,
@@ -132,6 +125,25 @@ def send_file(session: Session, child_id: str, to: Destination,
                   now)
         session.audit("export", "cp-file", transfer_id, parts=list(got.parts),
                       attachments=len(got.attachments), to=to.fingerprint,
-                      envelope=envelope_id)
+                      envelope=envelope_id, envelopes=len(envelopes))
     return transfer_id
 
+
+
+def _seal(session: Session, got: FileParts, upn: str, pdf: bytes, own: str, to: Destination,
+          reply_to: KeyBundle, transfer_id: str) -> list[bytes]:
+    """The file's envelopes, chunks first: as few as fit under the envelope limit."""
+    for inline_limit in INLINE_LIMITS:
+        try:
+            return seal_referral(
+                got.twin or {"child": {"upn": upn}}, pdf,
+                [Attachment(n, m, d) for n, m, d in got.attachments], own,
+                session.device.signing_key, to.team, reply_to=reply_to, kind=FILE_KIND,
+                pdf_name="chronology.pdf", inline_limit=inline_limit, chunk_size=CHUNK_SIZE,
+                extra=transfer_extra(transfer_id, session.school_name, list(got.parts),
+                                     got.profile))
+        except EnvelopeError:
+            continue  # over the limit this way: chunk more of it
+    raise InputError("file", "cannot be sent through the front door even in chunks (its "
+                     "chronology alone is over one envelope): leave parts out (--without), "
+                     "or make an encrypted pack (transfer pack)")

@@ -45,7 +45,7 @@ class Refused(ConcernDeskError):
 class AnswerReceived:
     envelope_id: str
     kind: str
-    outcome: str  # applied | already | refused
+    outcome: str  # applied | already | refused | waiting (a CP file whose chunks are not in)
     detail: str
 
 

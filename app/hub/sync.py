@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from app.clock import iso, parse_iso
-from app.delivery.cp_inbox import receive_cp
+from app.delivery.cp_inbox import receive_cp, retry_waiting
 from app.delivery.la_answers import AnswerReceived, dsl_team_keys, fetch_answers
 from app.delivery.outbox import Delivery, busy, drain, note_busy
 from app.delivery.services import (
@@ -65,7 +65,7 @@ from app.protocol.client import (
     NotEnrolled,
     RateLimited,
 )
-from app.protocol.cp_file import ANSWER_KIND, FILE_KIND
+from app.protocol.cp_file import ANSWER_KIND, CHUNK_KIND, FILE_KIND
 from app.protocol.envelope import (
     MAX_ENVELOPE_LEN,
     EnvelopeError,
@@ -497,8 +497,9 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
     return report
 
 
-# A CP file from another school and its answers come through the LA front door's inbox too.
-CP_HANDLERS = {FILE_KIND: receive_cp, ANSWER_KIND: receive_cp}
+# A CP file from another school and its answers come through the LA front door's inbox too;
+# the chunks of a large one are passed over there and fetched by id when the file is read.
+CP_HANDLERS = {FILE_KIND: receive_cp, ANSWER_KIND: receive_cp, CHUNK_KIND: receive_cp}
 
 
 def sync_round(session: Session, *, due_only: bool = False) -> HubReport:
@@ -521,7 +522,9 @@ def sync_round(session: Session, *, due_only: bool = False) -> HubReport:
                 report.sent += drain(session, client, now_only_due=due_only)
             if dsl_team_keys(session):  # a DSL's round also takes in the LA's answers
                 try:
-                    report.answers = fetch_answers(session, client, frontdoor, CP_HANDLERS)
+                    # Files waiting for chunks first: one first seen below is tried once.
+                    report.answers = retry_waiting(session, client, frontdoor)
+                    report.answers += fetch_answers(session, client, frontdoor, CP_HANDLERS)
                 except NotEnrolled:
                     pass  # the outbox's refusal says so when something waits to go
                 except FrontDoorError as exc:

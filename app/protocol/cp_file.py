@@ -10,6 +10,10 @@ sending school's key::
                  "parts": ["chronology", "twin", "attachments", "profile"],
                  "profile": {...} | null}
 
+A file too large for one envelope travels as referrals do: its large files in ``chunk``
+envelopes sealed to the same DSL team key and signed by the same school, listed by id in the
+``cp-file`` envelope, which is uploaded last (app/protocol/payload.py).
+
 ``cp-file-answer``: the receiving school's signed answer, sealed to the sender's DSL team key::
 
     {"v": 1, "type": "cp-file-answer", "transfer": "<the sender's transfer id>",
@@ -34,8 +38,9 @@ from app.protocol.payload import ReferralPayload, read_referral
 
 FILE_KIND = "cp-file"
 ANSWER_KIND = "cp-file-answer"
+CHUNK_KIND = "chunk"  # a piece of a file too large for one envelope (payload.py)
 # What an LA front door carries between the schools it enrolled, sealed to a DSL team key.
-SCHOOL_TO_SCHOOL = (FILE_KIND, ANSWER_KIND)
+SCHOOL_TO_SCHOOL = (FILE_KIND, ANSWER_KIND, CHUNK_KIND)
 ANSWERS = ("received", "accepted", "rejected")
 MAX_TEXT = 4000
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -93,7 +98,8 @@ def read_cp_file(payload: bytes) -> CpFile:
     if parsed.reply_to is None:
         raise EnvelopeError("CP file: reply_to (the sender's DSL team key) is missing")
     if any(ref.data is None for ref in (parsed.pdf, *parsed.attachments)):
-        raise EnvelopeError("CP file: chunked files are not supported")
+        # The receiver fetches the chunks and reads the file with them put inline (inlined).
+        raise EnvelopeError("CP file: its chunks are not put in yet")
     child = parsed.pack.get("child")
     upn = child.get("upn") if isinstance(child, dict) else None
     if not isinstance(upn, str) or not upn:

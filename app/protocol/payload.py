@@ -210,3 +210,23 @@ def assemble(ref: FileRef, chunks: Mapping[str, Chunk]) -> bytes:
     if len(data) != ref.size or hashlib.sha256(data).hexdigest() != ref.sha256:
         raise EnvelopeError(f"{ref.name}: reassembled file does not match its sha256")
     return data
+
+
+def inlined(payload: bytes, chunks: Mapping[str, Chunk]) -> bytes:
+    """The same payload with every chunked file's bytes put inline as ``data``, each checked
+    against its size and sha256 (``assemble``); other fields are kept as they were. A
+    receiver stores this form, so what it keeps no longer depends on the chunk envelopes."""
+    parsed = read_referral(payload)
+    obj = json.loads(payload)
+
+    def entry(raw: dict[str, object], ref: FileRef) -> dict[str, object]:
+        if ref.data is not None:
+            return raw
+        whole = {k: v for k, v in raw.items() if k != "chunks"}
+        whole["data"] = b64e(assemble(ref, chunks))
+        return whole
+
+    obj["pdf"] = entry(obj["pdf"], parsed.pdf)
+    obj["attachments"] = [entry(raw, ref) for raw, ref in
+                          zip(obj.get("attachments", []), parsed.attachments, strict=True)]
+    return _canonical(obj)

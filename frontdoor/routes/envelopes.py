@@ -72,8 +72,8 @@ async def put_envelope(request: Request) -> Response:
             and not await _school_to_school(svc, env.header.kind, env.header.recipient):
         raise Refusal(422, "wrong-recipient",
                       f"this front door only accepts envelopes sealed to {info.fingerprint}, "
-                      "or a CP file (and its answers) sealed to the DSL team key of a school "
-                      "it enrolled")
+                      "or a CP file (its chunks and answers) sealed to the DSL team key of a "
+                      "school it enrolled")
     stored, created = await svc.db(svc.storage.put_envelope, env.id, env.header.sender,
                                    env.header.recipient, env.header.kind, env.sha256, body,
                                    config.clock.now())
@@ -85,8 +85,8 @@ async def put_envelope(request: Request) -> Response:
 
 
 async def _school_to_school(svc: Any, kind: str, recipient: str) -> bool:
-    """A CP file or its answer, sealed to a team key an enrolled school proved it holds: the
-    one way a front door carries envelopes between schools (issue #19)."""
+    """A CP file, one of its chunks or its answer, sealed to a team key an enrolled school
+    proved it holds: the one way a front door carries envelopes between schools (issue #19)."""
     if kind not in SCHOOL_TO_SCHOOL:
         return False
     for device in await svc.db(svc.storage.holders, recipient):

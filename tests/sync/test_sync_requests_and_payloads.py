@@ -20,7 +20,14 @@ from app.protocol import httpsig
 from app.protocol.client import FrontDoorClient, ServerError, TimedOut, Unreachable
 from app.protocol.envelope import EnvelopeError, open_payload, parse, verify_signature
 from app.protocol.fingerprint import KeyPairs
-from app.protocol.payload import Attachment, assemble, read_chunk, read_referral, seal_referral
+from app.protocol.payload import (
+    Attachment,
+    assemble,
+    inlined,
+    read_chunk,
+    read_referral,
+    seal_referral,
+)
 
 DEVICE, SERVICE = KeyPairs.generate(), KeyPairs.generate()
 
@@ -105,6 +112,31 @@ def test_referral_with_chunks_round_trips() -> None:
     with pytest.raises(EnvelopeError):
         read_referral(b'{"v": 1}')
 
+
+
+def test_a_chunked_payload_is_kept_with_its_bytes_inline() -> None:
+    """What a receiving school keeps of a chunked CP file: the same payload, every file's
+    bytes inline and checked, other fields as sent; a chunk of another file is refused."""
+    team = KeyPairs.generate()
+    big, other = bytes(range(256)) * 900, b"x" * 50_000
+    envelopes = seal_referral({"child": {"upn": "A123"}}, b"%PDF-1.7 synthetic",
+                              [Attachment("scan.pdf", "application/pdf", big)],
+                              DEVICE.fingerprint, DEVICE.signing, team.bundle, kind="cp-file",
+                              chunk_size=100_000, inline_limit=10_000,
+                              extra={"transfer": {"id": "t"}})
+    *pieces, main = [(e, open_payload(e, team.hpke)) for e in map(parse, envelopes)]
+    chunks = {e.id: read_chunk(p) for e, p in pieces}
+    kept = inlined(main[1], chunks)
+    parsed = read_referral(kept)
+    assert parsed.chunk_ids == [] and parsed.attachments[0].data == big
+    assert json.loads(kept)["transfer"] == {"id": "t"}
+    (stranger,) = seal_referral({}, b"%PDF", [Attachment("o", "text/plain", other)],
+                                DEVICE.fingerprint, DEVICE.signing, team.bundle,
+                                chunk_size=100_000, inline_limit=10_000)[:1]
+    foreign = read_chunk(open_payload(parse(stranger), team.hpke))
+    first = next(iter(chunks))
+    with pytest.raises(EnvelopeError, match="chunk 1 belongs elsewhere"):
+        inlined(main[1], {**chunks, first: foreign})
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=200),
