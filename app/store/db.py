@@ -14,7 +14,8 @@ import sqlcipher3
 
 from app.errors import ConcernDeskError, StoreDamaged, StoreRekeyed
 from app.store.keys import key_id
-from app.store.schema import LATEST, MIGRATIONS, DslTables
+from app.store.schema import LATEST, MIGRATIONS
+from app.store.shared_steps import DslTables
 
 log = logging.getLogger(__name__)
 

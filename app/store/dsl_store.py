@@ -29,7 +29,7 @@ from app.store.db import (
     transaction,
 )
 from app.store.keys import key_id
-from app.store.schema import (
+from app.store.shared_steps import (
     CP_FILES,
     ENTRY_DETAILS,
     PROFILE_ITEMS,
