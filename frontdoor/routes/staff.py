@@ -237,8 +237,13 @@ def _one(inbox: Inbox, envelope_id: str) -> tuple[Row, list[AnswerLine]]:
                not answers), answers
 
 
-async def _referral_view(request: Request, *, notice: str | None = None,
-                         error: str | None = None, status: int = 200) -> Response:
+_Gate = tuple[Service, Inbox, tuple[StaffSession, StaffAccount], str]
+
+
+async def _referral_gate(request: Request) -> _Gate | Response:
+    """What every page about one referral needs — the service, its inbox, the signed-in
+    staff member and the referral's id — or the response that stops it (not served, sign in,
+    no such id)."""
     svc = service(request)
     reader = _enabled(svc)
     if reader is None:
@@ -249,6 +254,15 @@ async def _referral_view(request: Request, *, notice: str | None = None,
     envelope_id = request.path_params["id"]
     if not UUID_RE.fullmatch(envelope_id):
         return _html(message_page(svc.info.name, "Not found", "No such referral."), 404)
+    return svc, reader, who, envelope_id
+
+
+async def _referral_view(request: Request, *, notice: str | None = None,
+                         error: str | None = None, status: int = 200) -> Response:
+    gate = await _referral_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    svc, reader, who, envelope_id = gate
     try:
         row, answers = await svc.db(_one, reader, envelope_id)
     except (NotFound, InputError, EnvelopeError) as exc:
@@ -268,16 +282,10 @@ async def referral(request: Request) -> Response:
 
 
 async def referral_pdf(request: Request) -> Response:
-    svc = service(request)
-    reader = _enabled(svc)
-    if reader is None:
-        return _not_served(svc)
-    who = await _signed_in(request)
-    if who is None:
-        return _to_sign_in()
-    envelope_id = request.path_params["id"]
-    if not UUID_RE.fullmatch(envelope_id):
-        return _html(message_page(svc.info.name, "Not found", "No such referral."), 404)
+    gate = await _referral_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    svc, reader, who, envelope_id = gate
     try:
         files = await svc.db(reader.pack_files, envelope_id)
     except Incomplete as exc:
@@ -291,16 +299,10 @@ async def referral_pdf(request: Request) -> Response:
 
 
 async def _answer(request: Request, answer: str) -> Response:
-    svc = service(request)
-    reader = _enabled(svc)
-    if reader is None:
-        return _not_served(svc)
-    who = await _signed_in(request)
-    if who is None:
-        return _to_sign_in()
-    envelope_id = request.path_params["id"]
-    if not UUID_RE.fullmatch(envelope_id):
-        return _html(message_page(svc.info.name, "Not found", "No such referral."), 404)
+    gate = await _referral_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    svc, reader, who, envelope_id = gate
     form = await _form(svc, request)
     if not svc.sessions.csrf_ok(who[0].cookie, form.get("csrf")):
         return await _referral_view(request, error="The form had expired: nothing was sent. "
