@@ -115,13 +115,7 @@ class SecureEmailDialog(CoreDialog):
                              "before")
         referral_id, reference = self.referral_id, self.reference.text().strip()
 
-        def run(session: Any) -> la_routes.RouteState:
-            state = la_routes.confirm_sent(session, referral_id, "email")
-            if reference:
-                state = la_routes.record_reference(session, referral_id, reference)
-            return state
-
-        return run
+        return lambda s: la_routes.confirm_sent(s, referral_id, "email", reference=reference)
 
 
 class PhoneSentDialog(CoreDialog):

@@ -182,10 +182,11 @@ def save_email_pack(session: Session, referral_id: str, out: Path) -> str:
     return password
 
 
-def confirm_sent(session: Session, referral_id: str, route: str, to: str | None = None
-                 ) -> RouteState:
+def confirm_sent(session: Session, referral_id: str, route: str, to: str | None = None, *,
+                 reference: str | None = None) -> RouteState:
     """The DSL confirms the referral went to the LA by portal, secure email or phone; the
-    chronology says so. The front door's route is confirmed by its signed receipt instead."""
+    chronology says so. The front door's route is confirmed by its signed receipt instead.
+    ``reference``: the LA's, when the DSL already has it (recorded as ``record_reference``)."""
     if route not in ("portal", "email", "phone"):
         raise InputError("route", "portal, email or phone (the front door is 'referral "
                          "queue')")
@@ -211,6 +212,8 @@ def confirm_sent(session: Session, referral_id: str, route: str, to: str | None 
                   f"{date_time_text(now)} (confirmed by {session.user.display_name}).", now,
                   significant=True)
         session.audit("status", "referral", referral.id, sent_by=route)
+    if reference and reference.strip():
+        return record_reference(session, referral.id, reference)
     return route_state(session, referral.id)
 
 

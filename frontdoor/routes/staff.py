@@ -211,7 +211,12 @@ def _child_name(pack: dict[str, Any]) -> str:
     return (name.strip() or "(no name given)") + (f" (born {born})" if born else "")
 
 
-async def inbox(request: Request) -> Response:
+_Signed = tuple[Service, Inbox, tuple[StaffSession, StaffAccount]]
+
+
+async def _staff_gate(request: Request) -> _Signed | Response:
+    """The service, its inbox and the signed-in staff member, or the response that stops the
+    page (the staff page is not served, or nobody is signed in)."""
     svc = service(request)
     reader = _enabled(svc)
     if reader is None:
@@ -219,6 +224,14 @@ async def inbox(request: Request) -> Response:
     who = await _signed_in(request)
     if who is None:
         return _to_sign_in()
+    return svc, reader, who
+
+
+async def inbox(request: Request) -> Response:
+    gate = await _staff_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    svc, reader, who = gate
     rows = await svc.db(_rows, reader)
     log.info("staff %s viewed the inbox", who[0].name)
     return _html(inbox_page(svc.info.name, who[1].display_name, svc.sessions.csrf(who[0].cookie),
@@ -244,13 +257,10 @@ async def _referral_gate(request: Request) -> _Gate | Response:
     """What every page about one referral needs — the service, its inbox, the signed-in
     staff member and the referral's id — or the response that stops it (not served, sign in,
     no such id)."""
-    svc = service(request)
-    reader = _enabled(svc)
-    if reader is None:
-        return _not_served(svc)
-    who = await _signed_in(request)
-    if who is None:
-        return _to_sign_in()
+    gate = await _staff_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    svc, reader, who = gate
     envelope_id = request.path_params["id"]
     if not UUID_RE.fullmatch(envelope_id):
         return _html(message_page(svc.info.name, "Not found", "No such referral."), 404)
