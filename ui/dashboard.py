@@ -66,10 +66,14 @@ class DashboardPage(QWidget):
 
     def _show(self, stats: Statistics) -> None:
         total = plural(stats.concerns_total, "concern")
+        # Said apart: "42 concerns and 0 notifications about 0 children" read as if the
+        # concerns were about no child.
         notified = (f"{plural(stats.notifications_total, 'police notification')} "
                     f"(Operation Encompass) about "
-                    f"{plural(stats.notified_children, 'child', 'children')}")
-        self.summary.setText(f"{total} and {notified} since {date_text(stats.since)}. Counts "
+                    f"{plural(stats.notified_children, 'child', 'children')}"
+                    if stats.notifications_total else
+                    "no police notifications (Operation Encompass)")
+        self.summary.setText(f"Since {date_text(stats.since)}: {total}; {notified}. Counts "
                              "only: no child is named here.")
         self.notifications.set_values([(month_label(c.label), c.count)
                                        for c in stats.notifications_by_month])
