@@ -43,6 +43,7 @@ class LaChoice(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.details)
         layout.addWidget(self.message)
+        layout.addStretch(1)  # the School tab's spare height goes below, not around the words
 
     def refresh(self) -> None:
         self.db.op(self, lambda s: (all_profiles(s), chosen_profile(s).id)).success(
