@@ -160,6 +160,7 @@ def accept_file(session: Session, incoming_id: str, child_id: str | None = None)
         answer_to(session, team, _answer(session, cp, "accepted", ""), service, incoming.id)
         session.audit("import", "cp-file", incoming.id, transfer=transfer_id, child=child.id,
                       entries=entries, attachments=len(files), profile_items=added)
+        session.changed("leaving", child.id)  # now with the entries it marks as received
     return transfer_id
 
 

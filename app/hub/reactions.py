@@ -12,6 +12,7 @@ from app.hub.replicate import (
     replicate_attachment,
     replicate_destruction,
     replicate_flags,
+    replicate_leaving,
     replicate_pack,
     replicate_profile,
     replicate_record,
@@ -30,6 +31,7 @@ _ONE_EACH = {
     "attachment": replicate_attachment,  # a file attached: to the DSL team, in chunks
     "retention": replicate_retention,  # a review decision: extend, hold, release
     "destruction": replicate_destruction,  # a child's file destroyed at review
+    "leaving": replicate_leaving,  # a child left or came back; a CP-file transfer's step
 }
 
 
