@@ -172,7 +172,7 @@ def leaving_block(conn: Connection, child_id: str) -> tuple[dict[str, Any], set[
     entries came from the previous school (their records travel beside it)."""
     upn = conn.execute("SELECT upn FROM children WHERE id = ?", (child_id,)).fetchone()[0]
     leavers = _rows(conn, "SELECT id, left_on, destination, source, recorded_by, recorded_at "
-                    "FROM leavers WHERE child_id = ? ORDER BY recorded_at, id", (child_id,),
+                    "FROM leavers WHERE child_id = ? ORDER BY recorded_at, rowid", (child_id,),
                     ("id", "left_on", "destination", "source", "recorded_by", "recorded_at"))
     transfers = _rows(conn, "SELECT id, direction, route, school, receipt_code_sha256, "
                       "contents, created_by, created_at FROM transfers WHERE child_id = ? "
