@@ -167,12 +167,13 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_split_store(args: argparse.Namespace) -> int:
+    from app.delivery.team_keys import move_private_halves
     from app.store.upgrade import split_store
 
     session = open_as_user(args)
     try:
         key = secret_from(RECOVERY_ENV, "Recovery key: ", "recovery key")
-        waiting = split_store(session, key)
+        waiting = split_store(session, key, keep_team_keys=move_private_halves)
     finally:
         session.close()
     print("The DSL team's records are now in a DSL store only DSL accounts and the recovery "

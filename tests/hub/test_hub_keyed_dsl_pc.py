@@ -1,0 +1,162 @@
+"""A DSL PC that joined a hub school has a DSL store of its own (issue #15, docs/keys.md): its
+key is granted only to the DSL accounts (and the recovery key), and it holds the hub DSL team's
+private keys, so a teacher or office account signing in on that PC, with a shell, its own
+passphrase and the PC's keyring, reads nothing of the DSL team's. Attacked as
+tests/test_roles_by_key.py attacks a single-PC school."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.delivery.team_keys import team_pairs
+from app.domain.child_flags import set_flag
+from app.domain.chronology import add_entry, chronology
+from app.domain.concerns import get_concern, my_concerns
+from app.domain.pupils import child_by_upn
+from app.domain.referrals import create_referral
+from app.domain.referrals import update_referral as update
+from app.hub import keyed_dsl_pc
+from app.store.audit import events
+from app.store.db import has_dsl_store
+from app.store.dsl_store import DSL_FILE
+from app.store.keyfile import KeyFile
+from tests.conftest import STAFF_PASS
+from tests.hub.conftest import HubSchool
+from tests.hub.test_hub_sync import UPN, record
+from tests.sqlcipher_scan import scan
+from tests.test_roles_by_key import _everything_readable, _keys_the_attacker_holds
+
+OTHERS = ("TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OWNMARKER")
+
+
+def _dsl_team_work(school: HubSchool) -> tuple[str, str]:
+    """A teacher's concern from a staff PC, and on the admin's DSL PC a chronology entry, a
+    flag and a referral: all synced through the hub. Returns (concern id, referral id)."""
+    with school.open("teacher2") as teacher2:
+        concern = record(teacher2, "Said TEACHER2MARKER about home")
+    school.sync("teacher2")
+    with school.open("dsl") as dsl:
+        child = child_by_upn(dsl, UPN).id
+        add_entry(dsl, [child], "contact", "Phoned parent DSLENTRYMARKER",
+                  dsl.clock.now() - timedelta(minutes=5))
+        set_flag(dsl, child, "cp-plan", True, "Plan agreed")
+        referral = create_referral(dsl, child)
+        update(dsl, referral.id, [("worries", "REFERRALMARKER bruising")])
+    school.sync("dsl")
+    return concern, referral.id
+
+
+def _summaries(school: HubSchool, pc: str) -> str:
+    with school.open(pc) as dsl:
+        assert dsl.held.dsl_store_open
+        child = child_by_upn(dsl, UPN).id
+        text = " ".join(i.summary for i in chronology(dsl, child))
+        worries = dsl.conn.execute("SELECT group_concat(form) FROM referral_versions"
+                                   ).fetchone()[0] or ""
+        flags = dsl.conn.execute("SELECT count(*) FROM child_flag_events").fetchone()[0]
+        return f"{text} {worries} flags={flags}"
+
+
+def _attack(school: HubSchool, pc: str, who: str) -> tuple[list[bytes], str]:
+    keys = _keys_the_attacker_holds(school.dirs[pc], who, STAFF_PASS)
+    text = _everything_readable(school.dirs[pc], keys)
+    assert "Larkfield" in text  # the attack opened the school store: the test can fail
+    return keys, text
+
+
+def test_a_joined_dsl_pc_has_a_dsl_store_only_its_dsl_accounts_open(school4: HubSchool
+                                                                   ) -> None:
+    pc = school4.dirs["deputy"]
+    assert (pc / DSL_FILE).exists()
+    grants = KeyFile.load(pc).grants["dsl"]
+    # The DSL accounts' verifiers (this PC's own DSL, the admin PC's) and the recovery key.
+    assert set(grants) == {"recovery", "verifier:deputy", "verifier:dsl"}
+    with school4.open("deputy") as deputy:
+        assert has_dsl_store(deputy.conn) and deputy.held.dsl_store_open
+        assert team_pairs(deputy.conn, "dsl") is not None
+        split = [e for e in events(deputy.conn) if e.action == "settings"
+                 and e.detail.get("dsl_pc")]
+        assert len(split) == 1 and split[0].detail["team_keys_moved"] == 1
+    assert set(KeyFile.load(pc).grants["dsl"]) == {"recovery", "user:deputy", "verifier:dsl"}
+
+
+@pytest.mark.parametrize("who", ["teacher", "office"])
+def test_a_colleague_on_a_dsl_pc_reads_nothing_of_the_dsl_teams(school4: HubSchool,
+                                                                who: str) -> None:
+    concern, _ = _dsl_team_work(school4)
+    school4.sync("deputy")
+    assert "DSLENTRYMARKER" in _summaries(school4, "deputy")
+    # A colleague signs in on the DSL PC (a teacher covering the office, say) and writes.
+    with school4.open("deputy", who) as colleague:
+        assert colleague.held.split and not colleague.held.dsl_store_open
+        assert "dsl" not in colleague.user.roles
+        assert team_pairs(colleague.conn, "dsl") is None
+        assert colleague.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+        own = record(colleague, "Hungry at lunch OWNMARKER") if who == "teacher" else None
+    report = school4.sync("deputy", who)  # sends what it wrote, takes nothing of the team's
+    assert report.received == []
+
+    keys, text = _attack(school4, "deputy", who)
+    found = {marker for marker in OTHERS if marker in text}
+    assert not found
+    assert "cp-plan" not in text
+    assert scan(school4.dirs["deputy"] / "store.db", keys[0], *OTHERS) == []
+
+    # The DSL on that PC still sees everything the hub brought, and what the colleague wrote.
+    seen = _summaries(school4, "deputy")
+    assert "DSLENTRYMARKER" in seen and "TEACHER2MARKER" in seen
+    assert "REFERRALMARKER" in seen and "flags=1" in seen
+    with school4.open("deputy") as deputy:
+        assert get_concern(deputy, concern).latest.fields.summary.endswith("about home")
+        if own is not None:
+            assert get_concern(deputy, own).latest.fields.summary.endswith("OWNMARKER")
+    if own is not None:
+        with school4.open("deputy", who) as colleague:
+            assert [c.id for c in my_concerns(colleague)] == [own]
+        school4.sync("dsl")  # and it reached the admin's DSL PC through the hub
+        with school4.open("dsl") as dsl:
+            assert get_concern(dsl, own).latest.fields.summary.endswith("OWNMARKER")
+
+
+def test_a_single_key_dsl_pc_is_split_at_its_next_dsl_sign_in(
+        school4: HubSchool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Provisioned as DSL PCs were before: one store every account on it opens.
+    monkeypatch.setattr(keyed_dsl_pc, "needs_keying", lambda session: False)
+    school4.join("office2", "dsl")
+    pc = school4.dirs["office2"]
+    concern, _ = _dsl_team_work(school4)
+    school4.sync("office2", "deputy")
+    with school4.open("office2", "teacher"):
+        pass  # the teacher has signed in here before: an account with personal keys
+    keys, text = _attack(school4, "office2", "teacher")
+    assert "DSLENTRYMARKER" in text  # the hole being closed
+    assert scan(pc / "store.db", keys[0], "DSLENTRYMARKER")  # and the scan below can fail
+    assert not (pc / DSL_FILE).exists()
+
+    monkeypatch.undo()
+    with school4.open("office2", "teacher") as teacher:  # not a DSL: it splits nothing
+        assert not teacher.held.split
+    with school4.open("office2", "deputy") as deputy:
+        assert deputy.held.dsl_store_open and "dsl" in deputy.user.roles
+        assert team_pairs(deputy.conn, "dsl") is not None
+        assert get_concern(deputy, concern).latest.fields.summary.endswith("about home")
+        split = [e for e in events(deputy.conn) if e.action == "settings"
+                 and e.detail.get("dsl_pc")]
+        assert len(split) == 1 and split[0].detail["by_verifier"] == 1  # the admin PC's DSL
+    assert set(KeyFile.load(pc).grants["dsl"]) == {"recovery", "user:deputy", "verifier:dsl"}
+
+    keys, text = _attack(school4, "office2", "teacher")
+    assert not {marker for marker in OTHERS if marker in text}
+    # Not in a freed page or a WAL frame either: the school store was vacuumed.
+    assert scan(pc / "store.db", keys[0], *OTHERS) == []
+    with school4.open("office2", "teacher") as teacher:
+        assert teacher.held.split and not teacher.held.dsl_store_open
+    # And the hub's envelopes go on arriving, into the DSL store.
+    with school4.open("teacher") as teacher:
+        later = record(teacher, "A later worry")
+    school4.sync("teacher")
+    school4.sync("office2", "deputy")
+    with school4.open("office2", "deputy") as deputy:
+        assert get_concern(deputy, later).latest.fields.summary == "A later worry"
