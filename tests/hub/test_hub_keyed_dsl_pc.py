@@ -7,9 +7,11 @@ tests/test_roles_by_key.py attacks a single-PC school."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from app.clock import FakeClock
 from app.delivery.team_keys import team_pairs
 from app.domain.child_flags import set_flag
 from app.domain.chronology import add_entry, chronology
@@ -17,13 +19,18 @@ from app.domain.concerns import get_concern, my_concerns
 from app.domain.pupils import child_by_upn
 from app.domain.referrals import create_referral
 from app.domain.referrals import update_referral as update
+from app.errors import InputError
 from app.hub import keyed_dsl_pc
+from app.hub.join import join_school
+from app.hub.provision import approve_device
+from app.hub.sync import sync_hub
 from app.store.audit import events
 from app.store.db import has_dsl_store
 from app.store.dsl_store import DSL_FILE
 from app.store.keyfile import KeyFile
 from tests.conftest import STAFF_PASS
-from tests.hub.conftest import HubSchool
+from tests.frontdoor.conftest import Service
+from tests.hub.conftest import HubSchool, enrol, make_school
 from tests.hub.test_hub_sync import UPN, record
 from tests.sqlcipher_scan import scan
 from tests.test_roles_by_key import _everything_readable, _keys_the_attacker_holds
@@ -160,3 +167,37 @@ def test_a_single_key_dsl_pc_is_split_at_its_next_dsl_sign_in(
     school4.sync("office2", "deputy")
     with school4.open("office2", "deputy") as deputy:
         assert get_concern(deputy, later).latest.fields.summary == "A later worry"
+
+
+def test_a_hub_school_keyed_from_init_syncs_and_keeps_roles_by_key(
+        tmp_path: Path, hub: Service) -> None:
+    # 'init' without --single-key: the admin's PC has a DSL store of its own too.
+    school = make_school(tmp_path, hub, FakeClock(), split=True)
+    assert (school.dirs["dsl"] / DSL_FILE).exists()
+    concern, _ = _dsl_team_work(school)  # the first DSL sign-in there ends the maker's hold
+    school.sync("deputy")
+    for pc in ("dsl", "deputy"):
+        seen = _summaries(school, pc)
+        assert "DSLENTRYMARKER" in seen and "TEACHER2MARKER" in seen, pc
+    with school.open("deputy") as deputy:
+        assert get_concern(deputy, concern).latest.fields.summary.endswith("about home")
+    # Every DSL PC shares the one hub DSL team key, inside its DSL store.
+    with school.open("dsl") as dsl, school.open("deputy") as deputy:
+        ours, theirs = team_pairs(dsl.conn, "dsl"), team_pairs(deputy.conn, "dsl")
+        assert ours is not None and theirs is not None
+        assert ours.fingerprint == theirs.fingerprint
+    # On the admin's PC, a teacher (and the admin, no DSL) read nothing of the DSL team's.
+    with school.open("dsl", "teacher") as teacher:
+        assert not teacher.held.dsl_store_open
+        assert sync_hub(teacher).received == []  # its sync takes nothing of the team's
+    keys = _keys_the_attacker_holds(school.dirs["dsl"], "teacher", STAFF_PASS)
+    text = _everything_readable(school.dirs["dsl"], keys)
+    assert "Larkfield" in text
+    assert not {marker for marker in OTHERS if marker in text}
+    # Approving a PC for the DSL team needs the DSL team's key: the admin without it is told.
+    directory = tmp_path / "late"
+    joined = join_school(directory, hub.url, hub.info.fingerprint,
+                         admin_fingerprint=school.fingerprints["dsl"], clock=school.clock)
+    enrol(hub, joined.fingerprint, "Synthetic late PC")
+    with school.main.open("admin") as admin, pytest.raises(InputError, match="DSL"):
+        approve_device(admin, joined.fingerprint, "dsl")
