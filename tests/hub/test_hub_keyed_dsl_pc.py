@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.clock import FakeClock
-from app.delivery.team_keys import team_pairs
+from app.delivery.team_keys import move_private_halves, team_pairs
 from app.domain.child_flags import set_flag
 from app.domain.chronology import add_entry, chronology
 from app.domain.concerns import get_concern, my_concerns
@@ -28,6 +28,7 @@ from app.store.audit import events
 from app.store.db import has_dsl_store
 from app.store.dsl_store import DSL_FILE
 from app.store.keyfile import KeyFile
+from app.store.upgrade import split_store
 from tests.conftest import STAFF_PASS
 from tests.frontdoor.conftest import Service
 from tests.hub.conftest import HubSchool, enrol, make_school
@@ -201,3 +202,27 @@ def test_a_hub_school_keyed_from_init_syncs_and_keeps_roles_by_key(
     enrol(hub, joined.fingerprint, "Synthetic late PC")
     with school.main.open("admin") as admin, pytest.raises(InputError, match="DSL"):
         approve_device(admin, joined.fingerprint, "dsl")
+
+
+def test_the_admins_single_key_pc_splits_keeping_the_hubs_team_keys(school4: HubSchool
+                                                                   ) -> None:
+    concern, _ = _dsl_team_work(school4)
+    with school4.open("dsl") as dsl:
+        pairs = team_pairs(dsl.conn, "dsl")
+        assert pairs is not None
+    # What 'concerndesk-cli split-store' does on a hub school's admin PC.
+    split_store(school4.open("dsl"), school4.main.recovery_key,
+                keep_team_keys=move_private_halves)
+    with school4.open("dsl") as dsl:
+        assert dsl.held.dsl_store_open
+        kept = team_pairs(dsl.conn, "dsl")
+        assert kept is not None and kept.fingerprint == pairs.fingerprint
+        assert get_concern(dsl, concern).latest.fields.summary.endswith("about home")
+    _, text = _attack(school4, "dsl", "teacher")
+    assert not {marker for marker in OTHERS if marker in text}
+    with school4.open("teacher") as teacher:  # the hub goes on bringing the team's work
+        later = record(teacher, "A later worry")
+    school4.sync("teacher")
+    school4.sync("dsl")
+    with school4.open("dsl") as dsl:
+        assert get_concern(dsl, later).latest.fields.summary == "A later worry"
