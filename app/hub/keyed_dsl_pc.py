@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from app.clock import iso
 from app.delivery.team_keys import move_private_halves
@@ -85,31 +86,36 @@ def key_dsl_pc(session: Session) -> None:
     session.held = replace(held, split=True, dsl_key=dsl_key)
     session.user = replace(session.user, roles=effective_roles(session.user.roles,
                                                                session.held))
+    session.follow_held_keys()  # the split itself is in the school store's trail, as audited
     sealing.on_sign_in(session)  # the team's keys, the sealed items waiting
     log.info("DSL PC store split: a DSL store of its own")
 
 
-def grant_after_accounts(session: Session) -> None:
+def grant_after_accounts(session: Session, users: list[Any], verifiers: dict[str, Any]
+                         ) -> None:
     """After an ``accounts`` update from the admin's PC, applied by a DSL's session on a keyed
     DSL PC (only such a session takes this PC's inbox): a DSL account that has not signed in
-    here yet gets the DSL store's key by its verifier, and one that is no longer a DSL loses a
-    verifier's grant it never claimed. An account that already signed in here and is given
-    the DSL role later gets no key here yet (docs/keys.md). Call inside the applying
-    transaction, after the verifiers are saved."""
+    here yet gets the DSL store's key by its verifier, and an unclaimed verifier's grant of an
+    account that is no longer a DSL is withdrawn. Only what the update itself says counts —
+    the accounts, their roles and verifiers — never the school store's tables, which any
+    account here could edit. An account that already signed in here and is given the DSL role
+    later gets no key here yet (docs/keys.md). Call inside the applying transaction, after the
+    verifiers are saved."""
     dsl_key = session.held.dsl_key
     if not session.held.dsl_store_open or dsl_key is None:
         return
     keyfile = KeyFile.load(session.directory)
-    dsl = {user_id: username for user_id, username in _dsl_accounts(session)}
-    granted = set(keyfile.holders("dsl"))
+    dsl = {str(u["id"]): str(u["username"]) for u in users if isinstance(u, dict)
+           and "dsl" in (u.get("roles") or [])}
+    granted = keyfile.holders("dsl")
     stale = [h for h in granted if h.startswith("verifier:")
              and h.removeprefix("verifier:") not in dsl.values()]
     for name in stale:
         keyfile.revoke("dsl", name)
     if stale:
         keyfile.save(session.directory)
-    new = [user_id for user_id, username in dsl.items() if username not in keyfile.users
-           and f"verifier:{username}" not in granted]
+    new = [user_id for user_id, username in dsl.items() if user_id in verifiers
+           and username not in keyfile.users and f"verifier:{username}" not in granted]
     if new:
         grant_by_verifier(session, "dsl", dsl_key, new)
     if new or stale:

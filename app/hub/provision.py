@@ -434,7 +434,8 @@ def apply_accounts(session: Session, payload: dict[str, Any], sender: str) -> Ap
         except (ValueError, KeyError, TypeError, InputError):
             raise BadPayload("a passphrase verifier is malformed") from None
     refresh_accounts(session)
-    grant_after_accounts(session)  # a keyed DSL PC: the DSL store's key follows the DSL role
+    # A keyed DSL PC: the DSL store's key follows the DSL role the update gives.
+    grant_after_accounts(session, users, verifiers)
     return applied
 
 

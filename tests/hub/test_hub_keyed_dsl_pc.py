@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 
 from app.clock import FakeClock
 from app.delivery.team_keys import move_private_halves, team_pairs
@@ -28,7 +29,10 @@ from app.store.audit import events
 from app.store.db import has_dsl_store
 from app.store.dsl_store import DSL_FILE
 from app.store.keyfile import KeyFile
+from app.store.keys import TEST_KDF
 from app.store.upgrade import split_store
+from app.store.users import add_user
+from app.store.verify import verify_store
 from tests.conftest import STAFF_PASS
 from tests.frontdoor.conftest import Service
 from tests.hub.conftest import HubSchool, enrol, make_school
@@ -87,45 +91,46 @@ def test_a_joined_dsl_pc_has_a_dsl_store_only_its_dsl_accounts_open(school4: Hub
         split = [e for e in events(deputy.conn) if e.action == "settings"
                  and e.detail.get("dsl_pc")]
         assert len(split) == 1 and split[0].detail["team_keys_moved"] == 1
+        report = verify_store(deputy)
+        assert report.ok, report.problems
     assert set(KeyFile.load(pc).grants["dsl"]) == {"recovery", "user:deputy", "verifier:dsl"}
 
 
-@pytest.mark.parametrize("who", ["teacher", "office"])
-def test_a_colleague_on_a_dsl_pc_reads_nothing_of_the_dsl_teams(school4: HubSchool,
-                                                                who: str) -> None:
+def test_a_colleague_on_a_dsl_pc_reads_nothing_of_the_dsl_teams(school4: HubSchool) -> None:
     concern, _ = _dsl_team_work(school4)
     school4.sync("deputy")
     assert "DSLENTRYMARKER" in _summaries(school4, "deputy")
-    # A colleague signs in on the DSL PC (a teacher covering the office, say) and writes.
-    with school4.open("deputy", who) as colleague:
-        assert colleague.held.split and not colleague.held.dsl_store_open
-        assert "dsl" not in colleague.user.roles
-        assert team_pairs(colleague.conn, "dsl") is None
-        assert colleague.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
-        own = record(colleague, "Hungry at lunch OWNMARKER") if who == "teacher" else None
-    report = school4.sync("deputy", who)  # sends what it wrote, takes nothing of the team's
-    assert report.received == []
+    # A teacher and the office sign in on the DSL PC (covering for someone, say); one writes.
+    for who in ("teacher", "office"):
+        with school4.open("deputy", who) as colleague:
+            assert colleague.held.split and not colleague.held.dsl_store_open
+            assert "dsl" not in colleague.user.roles
+            assert team_pairs(colleague.conn, "dsl") is None
+            assert colleague.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+            if who == "teacher":
+                own = record(colleague, "Hungry at lunch OWNMARKER")
+        report = school4.sync("deputy", who)  # sends what it wrote, takes nothing of the team's
+        assert report.received == []
 
-    keys, text = _attack(school4, "deputy", who)
-    found = {marker for marker in OTHERS if marker in text}
-    assert not found
-    assert "cp-plan" not in text
-    assert scan(school4.dirs["deputy"] / "store.db", keys[0], *OTHERS) == []
+    for who in ("teacher", "office"):
+        keys, text = _attack(school4, "deputy", who)
+        found = {marker for marker in OTHERS if marker in text}
+        assert not found, who
+        assert "cp-plan" not in text
+        assert scan(school4.dirs["deputy"] / "store.db", keys[0], *OTHERS) == []
 
-    # The DSL on that PC still sees everything the hub brought, and what the colleague wrote.
+    # The DSL on that PC still sees everything the hub brought, and what the teacher wrote.
     seen = _summaries(school4, "deputy")
     assert "DSLENTRYMARKER" in seen and "TEACHER2MARKER" in seen
     assert "REFERRALMARKER" in seen and "flags=1" in seen
     with school4.open("deputy") as deputy:
         assert get_concern(deputy, concern).latest.fields.summary.endswith("about home")
-        if own is not None:
-            assert get_concern(deputy, own).latest.fields.summary.endswith("OWNMARKER")
-    if own is not None:
-        with school4.open("deputy", who) as colleague:
-            assert [c.id for c in my_concerns(colleague)] == [own]
-        school4.sync("dsl")  # and it reached the admin's DSL PC through the hub
-        with school4.open("dsl") as dsl:
-            assert get_concern(dsl, own).latest.fields.summary.endswith("OWNMARKER")
+        assert get_concern(deputy, own).latest.fields.summary.endswith("OWNMARKER")
+    with school4.open("deputy", "teacher") as teacher:
+        assert [c.id for c in my_concerns(teacher)] == [own]
+    school4.sync("dsl")  # and it reached the admin's DSL PC through the hub
+    with school4.open("dsl") as dsl:
+        assert get_concern(dsl, own).latest.fields.summary.endswith("OWNMARKER")
 
 
 def test_a_single_key_dsl_pc_is_split_at_its_next_dsl_sign_in(
@@ -153,6 +158,10 @@ def test_a_single_key_dsl_pc_is_split_at_its_next_dsl_sign_in(
         split = [e for e in events(deputy.conn) if e.action == "settings"
                  and e.detail.get("dsl_pc")]
         assert len(split) == 1 and split[0].detail["by_verifier"] == 1  # the admin PC's DSL
+        assert deputy.audit_schema == "dsl"  # the DSL's own acts go to the DSL team's trail
+    with school4.open("office2", "deputy") as deputy:
+        report = verify_store(deputy)
+        assert report.ok, report.problems
     assert set(KeyFile.load(pc).grants["dsl"]) == {"recovery", "user:deputy", "verifier:dsl"}
 
     keys, text = _attack(school4, "office2", "teacher")
@@ -226,3 +235,32 @@ def test_the_admins_single_key_pc_splits_keeping_the_hubs_team_keys(school4: Hub
     school4.sync("dsl")
     with school4.open("dsl") as dsl:
         assert get_concern(dsl, later).latest.fields.summary == "A later worry"
+
+
+def test_an_account_planted_in_a_dsl_pcs_school_store_gets_no_dsl_key(school4: HubSchool
+                                                                       ) -> None:
+    pc = school4.dirs["deputy"]
+    with school4.open("deputy", "teacher"):
+        pass
+    # The teacher, with a shell, plants a DSL account of their own, with their own verifier.
+    school_key = _keys_the_attacker_holds(pc, "teacher", STAFF_PASS)[0]
+    conn = sqlcipher3.connect(str(pc / "store.db"))
+    conn.execute(f"PRAGMA key = \"x'{school_key.hex()}'\"")
+    conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) SELECT "
+                 "'planted', 'planted', 'Planted', 'dsl', created_at FROM users WHERE "
+                 "username = 'teacher'")
+    conn.execute("INSERT INTO user_verifiers (user_id, verifier, updated_at) SELECT 'planted', "
+                 "verifier, updated_at FROM user_verifiers v JOIN users u ON u.id = v.user_id "
+                 "WHERE u.username = 'teacher'")
+    conn.commit()
+    conn.close()
+    # The admin's PC sends an accounts update (a new DSL); a DSL applies it on that PC.
+    with school4.main.open("admin") as admin:
+        add_user(admin, "newdsl", "New Lead", "dsl", STAFF_PASS, kdf=TEST_KDF)
+    school4.sync("dsl", "admin")
+    school4.sync("deputy")
+    grants = KeyFile.load(pc).grants["dsl"]
+    assert "verifier:planted" not in grants
+    assert "verifier:newdsl" in grants  # the admin's new DSL gets it, by its verifier
+    with school4.open("deputy", "newdsl") as newdsl:
+        assert newdsl.held.dsl_store_open
