@@ -65,7 +65,8 @@ def key_dsl_pc(session: Session) -> None:
         _vacuum(session)
     held = session.held
     if held.dsl_store_open and session.user.has_role("dsl") and held.personal is not None:
-        _pin_member(session)
+        if session.meta("device_purpose") == "dsl":  # its grant came by verifier
+            _pin_member(session)
         return
     if not needs_keying(session) or held.personal is None \
             or not session.user.has_role("dsl"):
