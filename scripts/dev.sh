@@ -45,7 +45,9 @@ case "${1:-}" in
     shift
     .venv/bin/ruff check .
     .venv/bin/mypy
-    exec scripts/run-tests.sh "$@"
+    # One worker per core, each taking whole files, so a file's module-scoped services start
+    # once (the suite is mostly waiting on subprocesses, Argon2id and real servers).
+    exec scripts/run-tests.sh -n auto --dist loadfile "$@"
     ;;
   *)
     echo "usage: scripts/dev.sh demo|test [pytest args]" >&2
