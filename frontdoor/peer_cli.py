@@ -52,13 +52,16 @@ def register(sub: argparse._SubParsersAction,
     p.set_defaults(func=cmd_peers_remove)
 
 
-def _admin(args: argparse.Namespace) -> tuple[keys.ServiceInfo, Storage, Ed25519PrivateKey]:
+def _la(args: argparse.Namespace) -> tuple[keys.ServiceInfo, Storage]:
     info, storage = args.open_store(args)
     if info.mode != "la":
         raise InputError("store", "only an LA front door trusts other front doors")
-    store = Path(args.store).expanduser()
-    signing = keys.load_signing_key(store, info, keys.get_passphrase())  # administrators only
-    return info, storage, signing
+    return info, storage
+
+
+def _administrator(args: argparse.Namespace, info: keys.ServiceInfo) -> Ed25519PrivateKey:
+    """The service's signing key: only who holds the passphrase changes whom it trusts."""
+    return keys.load_signing_key(Path(args.store).expanduser(), info, keys.get_passphrase())
 
 
 def cmd_peers_add(args: argparse.Namespace) -> int:
@@ -67,9 +70,10 @@ def cmd_peers_add(args: argparse.Namespace) -> int:
     url = args.url.strip()
     if not url.startswith(("https://", "http://")):
         raise InputError("--url", "must start with https:// (or http:// on a private network)")
-    info, storage, signing = _admin(args)
+    info, storage = _la(args)
     if fp == info.fingerprint:
         raise InputError("--fingerprint", "that is this front door's own key")
+    signing = _administrator(args, info)
     with FrontDoorClient(url, signing, info.fingerprint, name=name) as client:
         found = client.check_service(fp)  # FingerprintMismatch: nothing is saved
     if found.mode != "la":
@@ -98,10 +102,11 @@ def cmd_peers_list(args: argparse.Namespace) -> int:
 
 def cmd_peers_remove(args: argparse.Namespace) -> int:
     fp = normalise_fingerprint(args.fingerprint)
-    _, storage, _ = _admin(args)
+    info, storage = _la(args)
     peer = storage.get_peer(fp)
     if peer is None:
         raise NotFound(f"fingerprint: {fp} is not a peer front door of this one")
+    _administrator(args, info)
     storage.set_peer(peer.bundle, peer.name, peer.url, "removed", SystemClock().now())
     print(f"Removed {peer.name}: {fp} (it is no longer trusted; what it sends is refused)")
     return 0

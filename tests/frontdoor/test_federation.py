@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.delivery.cp_decide import accept_file, waiting_files
-from app.delivery.cp_send import choose, school_directory
+from app.delivery.cp_send import choose, school_directory, send_file
 from app.delivery.identity import store_identity
 from app.domain.chronology import chronology
 from app.domain.pupils import child_by_upn
@@ -26,6 +26,7 @@ from app.protocol.cp_file import CpAnswer, seal_cp_answer
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from app.protocol.fingerprint import KeyBundle, KeyPairs
 from app.store.session import Session
+from app.transfer.leaving import mark_left
 from app.transfer.model import load
 from frontdoor import keys
 from tests.conftest import FakeClock, SmallSchool
@@ -113,6 +114,8 @@ def test_a_cp_file_goes_to_a_school_at_a_trusted_la_and_is_accepted(
         (got,) = sync_round(b).answers
         assert (got.kind, got.outcome) == ("cp-file", "applied")
         (waiting,) = waiting_files(b)
+        assert waiting.title == ("CP file from Larkfield Test Primary (at Synthetic LA One) "
+                                 "for Zofia Wiśniewska")
         accept_file(b, waiting.id)
         assert [d.outcome for d in sync_round(b).sent] == ["receipted", "receipted"]
     clock.advance(600)
@@ -178,31 +181,33 @@ def test_removing_a_peer_stops_it_at_once_with_a_clear_message(
         fed: Federated, clock: FakeClock) -> None:
     with fed.a.open("dsl") as a:
         to = choose(school_directory(a), name="Brookside Test Academy")
-        from app.delivery.cp_send import send_file
-        from app.transfer.leaving import mark_left
         zofia = child_by_upn(a, ZOFIA)
         mark_left(a, zofia.id, clock.now().date(), "Brookside Test Academy")
-        send_file(a, zofia.id, to)
-        # LA Two stops trusting LA One: the relay is refused there, and A's sync says why.
-        assert fed.two.cli("peers", "remove", "--fingerprint", fed.one.info.fingerprint) == 0
+        transfer_id = send_file(a, zofia.id, to)
+        # LA One stops trusting LA Two: A's file is refused at LA One, saying where B is.
+        assert fed.one.cli("peers", "remove", "--fingerprint", fed.two.info.fingerprint) == 0
         (sent,) = sync_round(a).sent
         assert sent.outcome == "failed"
-        assert f"the front door of {LA_TWO} refused it" in sent.detail
-        assert "no longer trusts" in sent.detail
-        # ... and LA Two's schools leave A's directory.
+        assert f"that school is at {LA_TWO}, an LA front door this one no longer trusts" \
+            in sent.detail
+        assert load(a, transfer_id).status == "prepared"
+        assert school_directory(a) == []
+    assert _stored(fed.one) == _stored(fed.two) == {}
+    # Trusted again at LA One, but now LA Two has stopped trusting LA One: refused there.
+    _trust(fed.one, fed.two, LA_TWO)
+    assert fed.two.cli("peers", "remove", "--fingerprint", fed.one.info.fingerprint) == 0
+    pairs, client = fed.one.enrolled_device("Synthetic Third School")
+    answer = CpAnswer(str(uuid.uuid4()), "received", "", "Third", "DSL", clock.now())
+    with client, pytest.raises(Refused) as refused:
+        client.put_envelope(seal_cp_answer(answer, pairs.fingerprint, pairs.signing, to.team))
+    assert refused.value.code == "peer-refused"
+    assert f"the front door of {LA_TWO} refused it" in refused.value.detail
+    assert "no longer trusts" in refused.value.detail
+    with fed.a.open("dsl") as a:
         assert school_directory(a) == []
     with fed.b.open("dsl") as b:
         assert school_directory(b) == []
-    # LA One removes LA Two too: an envelope to B is refused at LA One, saying where B is.
-    assert fed.one.cli("peers", "remove", "--fingerprint", fed.two.info.fingerprint) == 0
-    pairs = KeyPairs.generate()
-    client = fed.one.client(pairs)
-    assert client.request_enrolment(pairs.bundle, "Synthetic Third School") == "pending"
-    assert fed.one.cli("enrol", "--fingerprint", pairs.fingerprint, "--name", "Third") == 0
-    answer = CpAnswer(str(uuid.uuid4()), "received", "", "Third", "DSL", clock.now())
-    with pytest.raises(Refused, match="front door only accepts envelopes") as refused:
-        client.put_envelope(seal_cp_answer(answer, pairs.fingerprint, pairs.signing, to.team))
-    assert refused.value.code == "wrong-recipient"
+    assert _stored(fed.one) == _stored(fed.two) == {}
     assert fed.one.cli("peers", "list") == 0
 
 
@@ -261,8 +266,6 @@ def test_a_peer_that_is_down_breaks_nothing_and_gets_the_file_once_back(
         # The local directory still answers, with the last copy of LA Two's schools.
         assert [s.name for s in school_directory(a)] == ["Brookside Test Academy"]
         child = child_by_upn(a, ZOFIA)
-        from app.delivery.cp_send import send_file
-        from app.transfer.leaving import mark_left
         mark_left(a, child.id, clock.now().date(), "Brookside Test Academy")
         transfer_id = send_file(a, child.id, choose(school_directory(a),
                                                     name="Brookside Test Academy"))
