@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,9 @@ from app.store.session import Session
 from app.transfer.leaving import mark_left
 from app.transfer.model import load
 from frontdoor import keys
+from frontdoor.storage import open_storage
 from tests.conftest import FakeClock, SmallSchool
-from tests.frontdoor.conftest import PASSPHRASE, Service, _make_service
+from tests.frontdoor.conftest import PASSPHRASE, Service, _database, _make_service
 from tests.frontdoor.test_cp_transfer import ZOFIA, _join, _scans, _send_large, _send_zofia
 
 LA_ONE, LA_TWO = "Synthetic LA One", "Synthetic LA Two"
@@ -290,3 +292,19 @@ def test_a_peer_that_is_down_breaks_nothing_and_gets_the_file_once_back(
     assert len(_stored(fed.two)) == 1
     with fed.b.open("dsl") as b:
         assert [x.outcome for x in sync_round(b).answers] == ["applied"]
+
+
+def test_the_peers_table_keeps_trust_on_each_engine(engine: str, tmp_path: Path) -> None:
+    databases = _database(engine)
+    storage = open_storage(tmp_path, next(databases))
+    try:
+        peer = KeyPairs.generate().bundle
+        storage.set_peer(peer, LA_TWO, "https://two.example", "trusted", datetime.now(UTC))
+        assert [p.name for p in storage.trusted_peers()] == [LA_TWO]
+        storage.set_peer(peer, LA_TWO, "https://two.example", "removed", datetime.now(UTC))
+        (kept,) = storage.list_peers()
+        assert (kept.fingerprint, kept.status, kept.bundle) == (peer.fingerprint, "removed", peer)
+        assert storage.trusted_peers() == [] and storage.get_peer("nobody") is None
+    finally:
+        storage.close()
+        next(databases, None)
