@@ -58,7 +58,9 @@ class IncomingFileDialog(CoreDialog):
         self.form.addRow(_note("Each entry of their chronology comes in read-only, marked as "
                                f"from {incoming.school} with its author and date; the PDF, "
                                "attachments and profile are attached to a 'CP file received' "
-                               "entry. The sending school is told.", self))
+                               "entry. Their profile fills in what this school's profile does "
+                               "not hold yet, never over it. The sending school is told.",
+                               self))
         self.form.addRow(self.reject_it)
         self.form.addRow("Rea&son", self.reason)
         save = self.buttons.button(QDialogButtonBox.StandardButton.Save)

@@ -25,6 +25,7 @@ from app.domain.records import VersionFields, insert_record
 from app.domain.roster_csv import RosterRow
 from app.errors import InputError, NotFound
 from app.identifiers import normalise_upn
+from app.profile.profiles import fill_from_cp_file, read_transferred
 from app.protocol.cp_file import CpAnswer, CpFile, read_cp_file
 from app.protocol.payload import assemble
 from app.store.roles import Perm
@@ -104,6 +105,12 @@ def accept_file(session: Session, incoming_id: str, child_id: str | None = None)
     upn = normalise_upn(incoming.child_upn)
     service = get_service(session, "frontdoor")
     now = session.clock.now()
+    update, unread = None, ""
+    if cp.profile is not None:
+        try:
+            update = read_transferred(cp.profile)
+        except ValueError as exc:
+            unread = str(exc)
     with session.tx():
         if child_id:
             child = child_by_id(session, child_id)
@@ -123,9 +130,19 @@ def accept_file(session: Session, incoming_id: str, child_id: str | None = None)
         entries = _import_entries(session, cp, child.id, transfer_id)
         files = [(cp.payload.pdf.name, assemble(cp.payload.pdf, {}), "application/pdf")]
         files += [(a.name, assemble(a, {}), a.media_type) for a in cp.payload.attachments]
+        profile_note, added = "", 0
         if cp.profile is not None:
             files.append(("profile.json", json.dumps(cp.profile, indent=2, ensure_ascii=False)
                           .encode("utf-8"), "application/json"))
+            if update is not None:
+                added = fill_from_cp_file(session, child.id, update, incoming.school)
+                profile_note = (f" The child's profile gained {plural(added, 'item')} this "
+                                f"school did not hold, marked as from {incoming.school}."
+                                if added else
+                                " The child's profile here already held all it says.")
+            else:
+                profile_note = (" Its profile could not be read into this school's profile "
+                                f"({unread}): read it in profile.json.")
         entry = add_entry(
             session, [child.id], "action",
             f"CP file received from {incoming.school} through the LA front door on "
@@ -134,7 +151,7 @@ def accept_file(session: Session, incoming_id: str, child_id: str | None = None)
             f"read-only entries marked as from {incoming.school}; the chronology PDF, "
             f"{plural(len(cp.payload.attachments), 'attachment')}"
             + (" and the child's profile (profile.json)" if cp.profile is not None else "")
-            + " attached here.", now, significant=True)
+            + " attached here." + profile_note, now, significant=True)
         for name, data, media in files:
             add_attachment(session, entry.record_id, name, data, media)
         session.conn.execute("UPDATE incoming_files SET state = 'accepted', transfer_id = ?, "
@@ -142,7 +159,8 @@ def accept_file(session: Session, incoming_id: str, child_id: str | None = None)
                              (transfer_id, iso(now), incoming.id))
         answer_to(session, team, _answer(session, cp, "accepted", ""), service, incoming.id)
         session.audit("import", "cp-file", incoming.id, transfer=transfer_id, child=child.id,
-                      entries=entries, attachments=len(files))
+                      entries=entries, attachments=len(files), profile_items=added)
+        session.changed("leaving", child.id)  # now with the entries it marks as received
     return transfer_id
 
 

@@ -102,6 +102,7 @@ def record_leaving(session: Session, child_id: str, left_on: date | None,
         (str(uuid.uuid4()), child_id, left_on.isoformat() if left_on else None,
          clean_destination(destination), source, session.user.id, iso(session.clock.now())))
     session.audit("leave", "child", child_id, source=source, on_roll=left_on is None)
+    session.changed("leaving", child_id)  # to the school's other DSL PCs (hub-sync.md)
 
 
 def mark_dropped(session: Session, present: set[str]) -> int:

@@ -50,6 +50,7 @@ from app.hub.apply_checks import (
     text_field,
     time_field,
 )
+from app.hub.apply_leaving import apply_leaving
 from app.identifiers import check_upn
 from app.profile.model import SOURCES
 from app.profile.profiles import KINDS
@@ -447,6 +448,11 @@ def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl
         apply_retention(conn, decision, n, applied)
     for n, item in enumerate(destroyed, start=1):
         apply_destruction(conn, item, n, applied)
+    leaving = as_list(payload.get("leaving"), "leaving")
+    if leaving and limited:
+        raise NotAllowed(sender, "leavers and CP-file transfers")
+    for n, block in enumerate(leaving, start=1):
+        apply_leaving(conn, block, n, applied)
     return applied
 
 

@@ -165,6 +165,39 @@ def referral_snapshot(conn: Connection, referral_id: str) -> tuple[dict[str, Any
              "versions": versions, "statuses": statuses}, users, {child_id})
 
 
+def leaving_block(conn: Connection, child_id: str) -> tuple[dict[str, Any], set[str],
+                                                             list[str]]:
+    """A child's leaving and CP-file transfers as the DSL team keeps them (issue #19): leaving
+    events, transfers with their steps, the decision on what is kept after sending, and which
+    entries came from the previous school (their records travel beside it)."""
+    upn = conn.execute("SELECT upn FROM children WHERE id = ?", (child_id,)).fetchone()[0]
+    leavers = _rows(conn, "SELECT id, left_on, destination, source, recorded_by, recorded_at "
+                    "FROM leavers WHERE child_id = ? ORDER BY recorded_at, rowid", (child_id,),
+                    ("id", "left_on", "destination", "source", "recorded_by", "recorded_at"))
+    transfers = _rows(conn, "SELECT id, direction, route, school, receipt_code_sha256, "
+                      "contents, created_by, created_at FROM transfers WHERE child_id = ? "
+                      "ORDER BY created_at, id", (child_id,),
+                      ("id", "direction", "route", "school", "receipt_code_sha256", "contents",
+                       "created_by", "created_at"))
+    users = {r["recorded_by"] for r in leavers} | {t["created_by"] for t in transfers}
+    for t in transfers:
+        t["contents"] = json.loads(t["contents"])
+        t["steps"] = _rows(conn, "SELECT id, status, actor_id, at, note FROM transfer_events "
+                           "WHERE transfer_id = ? ORDER BY at, rowid", (t["id"],),
+                           ("id", "status", "actor_id", "at", "note"))
+        users |= {e["actor_id"] for e in t["steps"]}
+    kept = _rows(conn, "SELECT id, decision, keep_until, reason, decided_by, at FROM "
+                 "file_retention WHERE child_id = ? ORDER BY at, id", (child_id,),
+                 ("id", "decision", "keep_until", "reason", "decided_by", "at"))
+    users |= {k["decided_by"] for k in kept}
+    received = _rows(conn, "SELECT r.record_id, r.transfer_id, r.school, r.author, r.kind, "
+                     "r.recorded_at FROM received_entries r JOIN transfers t ON t.id = "
+                     "r.transfer_id WHERE t.child_id = ? ORDER BY r.record_id", (child_id,),
+                     ("record_id", "transfer_id", "school", "author", "kind", "recorded_at"))
+    return ({"upn": upn, "leavers": leavers, "transfers": transfers, "kept": kept,
+             "received": received}, users, [r["record_id"] for r in received])
+
+
 class Snapshot:
     """Builds one payload: records, flag events, referrals, and the roster rows and accounts
     they need."""
@@ -178,6 +211,7 @@ class Snapshot:
         self.profile: list[dict[str, Any]] = []
         self.destroyed: list[dict[str, Any]] = []
         self.retention: list[dict[str, Any]] = []
+        self.leaving: list[dict[str, Any]] = []
         self.child_ids: set[str] = set()
         self.user_ids: set[str] = {by}
 
@@ -223,6 +257,14 @@ class Snapshot:
         self.user_ids |= {r["actor_id"] for r in rows}
         self.child_ids.add(child_id)
 
+    def add_leaving(self, child_id: str) -> None:
+        block, users, records = leaving_block(self.conn, child_id)
+        for record_id in records:  # before the block: its entries must be there to mark
+            self.add_record(record_id)
+        self.leaving.append(block)
+        self.user_ids |= users
+        self.child_ids.add(child_id)
+
     def add_destruction(self, child_id: str) -> None:
         """A file destroyed at review: the child's UPN and the ids destroyed, no content."""
         ids: dict[str, list[str]] = {}
@@ -250,6 +292,8 @@ class Snapshot:
             payload["profile"] = self.profile
         if self.retention:
             payload["retention"] = self.retention
+        if self.leaving:
+            payload["leaving"] = self.leaving
         if self.destroyed:
             payload["destroyed"] = self.destroyed
         return payload
@@ -314,6 +358,18 @@ def replicate_retention(session: Session, child_id: str) -> None:
     snap = Snapshot(session.conn, session.user.id)
     snap.add_retention(child_id)
     queue_to_team(session, "dsl", "record", snap.payload(), "retention", None)
+
+
+def replicate_leaving(session: Session, child_id: str) -> None:
+    """Hook: a child left (or came back), or a CP-file transfer of theirs took a step, so every
+    DSL PC shows the same leaver's card and transfer status. Named on the outbox row by no
+    child, as a retention decision is. A session without the DSL team's tables (an admin's
+    roster import on a keyed staff PC) has nothing of the DSL team's to send."""
+    if not _replicating(session) or (session.held.split and not session.held.dsl_store_open):
+        return
+    snap = Snapshot(session.conn, session.user.id)
+    snap.add_leaving(child_id)
+    queue_to_team(session, "dsl", "record", snap.payload(), "leaving", None)
 
 
 def replicate_destruction(session: Session, child_id: str) -> None:

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any, Literal
 
 # Where a change to a profile came from; every stored item says which.
-Source = Literal["mis", "ctf", "person"]
-SOURCES: tuple[str, ...] = ("mis", "ctf", "person")
+Source = Literal["mis", "ctf", "person", "cp-file"]
+SOURCES: tuple[str, ...] = ("mis", "ctf", "person", "cp-file")
 
 # SEN provision, as the school census codes it.
 SEN_STATUS = {"N": "No special educational need", "K": "SEN support",
@@ -156,3 +156,25 @@ def professional_from_json(data: dict[str, Any]) -> Professional:
 
 
 FACT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Facts))
+_YES_NO_FACTS = ("interpreter_needed", "looked_after")
+
+
+def facts_from_json(data: dict[str, Any]) -> Facts:
+    """Facts as ``to_json`` wrote them (another school's CP file): known names only, each of
+    its type, else ValueError."""
+    values: dict[str, Any] = {}
+    for name in FACT_NAMES:
+        value = data.get(name)
+        if value is None or value == [] or value == "":
+            continue
+        if name in _YES_NO_FACTS:
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} is not yes or no")
+        elif name == "sen_needs":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("sen_needs is not a list of codes")
+            value = tuple(value)
+        elif not isinstance(value, str):
+            raise ValueError(f"{name} is not text")
+        values[name] = value
+    return Facts(**values)

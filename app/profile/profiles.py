@@ -36,9 +36,11 @@ from app.profile.model import (
     HouseholdMember,
     Professional,
     ProfileUpdate,
+    PupilLink,
     Source,
     address_from_json,
     contact_from_json,
+    facts_from_json,
     household_from_json,
     professional_from_json,
     to_json,
@@ -49,7 +51,8 @@ from app.store.session import Session
 KINDS = ("fact", "address", "contact", "household", "professional", "name")
 HOME = "home"  # the key of the child's main address
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
-_SOURCE_WORDS = {"mis": "MIS import", "ctf": "Common Transfer File", "person": "typed in"}
+_SOURCE_WORDS = {"mis": "MIS import", "ctf": "Common Transfer File", "person": "typed in",
+                 "cp-file": "CP file"}
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,68 @@ def apply_update(session: Session, child_id: str, update: ProfileUpdate, source:
                      to_json(professional))
     for name in update.previous_names:
         writer.put("name", item_key("name", name), name)
+    return writer.finish()
+
+
+def read_transferred(body: dict[str, Any]) -> ProfileUpdate:
+    """The profile a previous school sent in its CP file (``app/transfer/outgoing.gather``'s
+    shape: items as [key, value] pairs) as an update; ValueError names what is wrong. The
+    sender's item keys are not trusted: each item gets this school's key again."""
+    def items(name: str) -> list[Any]:
+        pairs = body.get(name) or []
+        if not isinstance(pairs, list) or not all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[1], (dict, str))
+                for p in pairs):
+            raise ValueError(f"its {name.replace('_', ' ')} are not a list of items")
+        return [p[1] for p in pairs]
+
+    facts = body.get("facts") or {}
+    if not isinstance(facts, dict):
+        raise ValueError("its facts are not an object")
+    read_facts = facts_from_json(facts)
+    try:  # the parsers' own messages may quote a value: never shown
+        home = body.get("home")
+        addresses = ([address_from_json(home)] if isinstance(home, dict) else []) + [
+            address_from_json(a) for a in items("other_addresses")]
+        return ProfileUpdate(
+            PupilLink(), read_facts, tuple(addresses),
+            tuple(contact_from_json(c) for c in items("contacts")),
+            tuple(household_from_json(h) for h in items("household")),
+            tuple(professional_from_json(p) for p in items("professionals")),
+            tuple(str(n) for n in items("previous_names")))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise ValueError("an item lacks a field or holds a value of the wrong kind") from None
+
+
+def fill_from_cp_file(session: Session, child_id: str, update: ProfileUpdate,
+                      school: str) -> int:
+    """What a previous school's CP file says, where this school's profile says nothing yet: a
+    fact this school holds, an item it holds (or removed, with its reason), is left as it is;
+    the rest is added with its source "CP file (from <school>)". Call inside the accept's
+    transaction; returns how many items were added."""
+    session.require(Perm.KEEP_PROFILES)
+    writer = _Writer(session, child_id, "cp-file", f"from {school}")
+
+    def add(kind: str, key: str, value: Any) -> None:
+        if (kind, key) not in writer.current and not _empty(value):
+            writer.put(kind, key, value)
+
+    for name in FACT_NAMES:
+        add("fact", name, to_json(getattr(update.facts, name)))
+    home = writer.value("address", HOME)
+    for n, address in enumerate(update.addresses):
+        if n == 0 and ("address", HOME) not in writer.current:
+            add("address", HOME, to_json(address))
+        elif home is None or address_from_json(home).text != address.text:
+            add("address", item_key("address", address), to_json(address))
+    for contact in update.contacts:
+        add("contact", item_key("contact", contact), _contact_json(contact))
+    for member in update.household:
+        add("household", item_key("household", member), to_json(member))
+    for professional in update.professionals:
+        add("professional", item_key("professional", professional), to_json(professional))
+    for name in update.previous_names:
+        add("name", item_key("name", name), name)
     return writer.finish()
 
 

@@ -32,6 +32,7 @@ from app.store.keys import key_id
 from app.store.shared_steps import (
     CP_FILES,
     ENTRY_DETAILS,
+    PROFILE_FROM_CP_FILES,
     PROFILE_ITEMS,
     RETENTION,
     SAR_DRAFTS,
@@ -272,6 +273,9 @@ MIGRATIONS: list[str] = [
     # 8 — CP files between ConcernDesk schools (the school store's step 23, which a store with
     # a DSL store skips: app/store/schema.py, DslTables)
     qualified(CP_FILES, "dsl."),
+    # 9 — the profile's source 'cp-file' (the school store's step 24, which a store with a DSL
+    # store skips)
+    qualified(PROFILE_FROM_CP_FILES, "dsl."),
 ]
 LATEST = len(MIGRATIONS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from app.store.shared_steps import (
     CP_FILES,
     ENTRY_DETAILS,
+    PROFILE_FROM_CP_FILES,
     PROFILE_ITEMS,
     RETENTION,
     SAR_DRAFTS,
@@ -493,6 +494,9 @@ MIGRATIONS: list[str] = [
     # 23 — CP files between ConcernDesk schools through the LA front door (issue #19,
     # docs/transfer.md). A store with a DSL store gets them from that store's step 8.
     DslTables(qualified(CP_FILES, "")),
+    # 24 — a previous school's CP file may fill in the child's profile (source 'cp-file',
+    # docs/transfer.md). A store with a DSL store gets it from that store's step 9.
+    DslTables(qualified(PROFILE_FROM_CP_FILES, "")),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -34,6 +34,29 @@ PROFILE_ITEMS = """
     );
     CREATE INDEX {s}profile_items_child ON profile_items (child_id, kind, item_key, at);
     """
+# A previous school's CP file fills in the profile (issue #19): the source 'cp-file'. SQLite
+# cannot alter a CHECK, so the table is rebuilt with its rows, ids and times unchanged.
+PROFILE_FROM_CP_FILES = """
+    CREATE TABLE {s}profile_items_next (
+        id TEXT PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
+                                           'professional', 'name')),
+        item_key TEXT NOT NULL,
+        value TEXT,
+        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person', 'cp-file')),
+        source_note TEXT,
+        author_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    INSERT INTO {s}profile_items_next (id, child_id, kind, item_key, value, source,
+                                       source_note, author_id, at)
+        SELECT id, child_id, kind, item_key, value, source, source_note, author_id, at
+        FROM {s}profile_items;
+    DROP TABLE {s}profile_items;
+    ALTER TABLE {s}profile_items_next RENAME TO profile_items;
+    CREATE INDEX {s}profile_items_child ON profile_items (child_id, kind, item_key, at);
+    """
 ENTRY_DETAILS = """
     ALTER TABLE {s}record_versions ADD COLUMN details TEXT;
     """

@@ -108,6 +108,10 @@ def add_step(session: Session, transfer_id: str, status: str, note: str | None =
         "(?,?,?,?,?,?)", (str(uuid.uuid4()), transfer_id, status, session.user.id,
                           iso(session.clock.now()), note))
     session.audit("transfer", "transfer", transfer_id, status=status)
+    child = session.conn.execute("SELECT child_id FROM transfers WHERE id = ?",
+                                 (transfer_id,)).fetchone()
+    if child is not None:
+        session.changed("leaving", child[0])  # to the school's other DSL PCs (hub-sync.md)
 
 
 def _steps(conn: Connection, transfer_id: str) -> tuple[Step, ...]:

@@ -55,6 +55,7 @@ def decide(session: Session, child_id: str, decision: str, keep_until: date | No
                       keep_until.isoformat() if keep_until else None, reason, session.user.id,
                       iso(found.at)))
         session.audit("retention", "child", child.id, decision=decision)
+        session.changed("leaving", child.id)
         add_entry(session, [child.id], "outcome",
                   f"After the CP file was sent: this school's copy is {found.words}"
                   + (f" ({reason})" if reason else "") + ".", found.at)

@@ -32,6 +32,8 @@ from app.domain.pupils import apply_roster, child_by_upn
 from app.domain.roster_csv import RosterRow
 from app.errors import InputError
 from app.hub.sync import sync_round
+from app.profile.model import Contact, Phone
+from app.profile.profiles import profile, put_item, set_fact
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from app.protocol.fingerprint import KeyPairs
 from app.store.session import Session
@@ -118,9 +120,15 @@ def _audited(dsl: Session, object_type: str) -> list[dict[str, object]]:
 
 def test_a_cp_file_goes_to_the_next_school_and_is_accepted(two: Two, clock: FakeClock) -> None:
     with two.a.open("dsl") as a:
+        zofia_at_a = child_by_upn(a, ZOFIA).id
+        put_item(a, zofia_at_a, "contact", Contact("Mrs Ewa Testowa", "Mother", True, True,
+                                                   (Phone("07700 900555", "mobile"),)))
+        set_fact(a, zofia_at_a, "first_language_code", "POL")
+        set_fact(a, zofia_at_a, "gp", "Larkfield Test Surgery")
         transfer_id = _send_zofia(a, clock)
     clock.advance(600)
     with two.b.open("dsl") as b:
+        set_fact(b, child_by_upn(b, ZOFIA).id, "gp", "Brookside Test Practice")  # B's own
         (got,) = sync_round(b).answers
         assert (got.kind, got.outcome) == ("cp-file", "applied")
         (waiting,) = waiting_files(b)
@@ -148,6 +156,16 @@ def test_a_cp_file_goes_to_the_next_school_and_is_accepted(two: Two, clock: Fake
         (note,) = [i for i in items if (i.summary or "").startswith("CP file received from")]
         files = {f.filename for f in attachments(b, note.record_id)}
         assert files == {"chronology.pdf", "drawing.png", "profile.json"}
+        # The profile fills in what B did not hold, saying where it came from; B's own GP stays.
+        assert "The child's profile gained 2 items this school did not hold, marked as " \
+            "from Larkfield Test Primary." in (note.summary or "")
+        shown = profile(b, zofia.id)
+        assert shown.facts.gp == "Brookside Test Practice"
+        assert shown.facts.first_language_code == "POL"
+        ((key, mother),) = shown.contacts
+        assert (mother.name, mother.relationship, mother.phones[0].number) == (
+            "Mrs Ewa Testowa", "Mother", "07700 900555")
+        assert shown.source_of("contact", key).text == "CP file (from Larkfield Test Primary)"
         # Received at sync, then imported: each step audited.
         assert [(a.get("outcome"), a.get("entries")) for a in _audited(b, "cp-file")] == [
             ("received", 2), (None, 2)]  # the concern and the "Left on" note

@@ -17,6 +17,7 @@ from app.profile.profiles import (
     profile,
     profile_history,
     put_item,
+    read_transferred,
     remove_item,
     set_fact,
 )
@@ -191,3 +192,17 @@ def test_each_mis_export_is_imported_end_to_end(keyed_school: SmallSchool, roste
         ).fetchone()[0]
         assert with_contacts == result.pupils
         assert import_profile_file(dsl, (DATA / "mis" / export).read_bytes()).changes == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"facts": {"gp": 7}},
+    {"facts": {"looked_after": "SECRETVALUE"}},
+    {"contacts": [["c:x", {"relationship": "SECRETVALUE"}]]},  # no name
+    {"contacts": [["c:x", {"name": "A", "date_of_birth": "SECRETVALUE"}]]},
+    {"household": "SECRETVALUE"},
+])
+def test_a_previous_schools_profile_that_does_not_read_says_why_without_its_values(
+        body: dict[str, object]) -> None:
+    with pytest.raises(ValueError) as caught:
+        read_transferred(body)
+    assert str(caught.value) and "SECRETVALUE" not in str(caught.value)
