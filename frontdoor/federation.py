@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.errors import ConcernDeskError, InputError
+from app.errors import InputError
 from app.protocol import httpsig
 from app.protocol.client import FrontDoorClient, FrontDoorError, Refused
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
@@ -50,8 +51,11 @@ TIMEOUT = 10.0  # seconds for a directory ask, so a hung peer cannot hold a scho
 RELAY_TIMEOUT = 60.0  # an envelope is up to 8 MiB
 
 
-class PeerUnavailable(ConcernDeskError):
-    """A peer front door did not answer, or answered what does not check out."""
+class PeerUnavailable(FrontDoorError):
+    """A peer front door did not answer, or answered what does not check out (or its CA file
+    cannot be read here): worth trying again later."""
+
+    retryable = True
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,16 @@ def sign_answer(signing_key: Ed25519PrivateKey, nonce: str, body: bytes) -> str:
     peer's request and the body, so the answer is for that request only."""
     message = DIRECTORY_DOMAIN + b"\x00" + nonce.encode("ascii") + b"\x00" + body
     return base64.b64encode(signing_key.sign(message)).decode("ascii")
+
+
+def _tls(peer: PeerRecord) -> ssl.SSLContext | bool:
+    """The peer's certificate is checked with the CA file its operator gave, else the system's."""
+    if not peer.ca_file:
+        return True
+    try:
+        return ssl.create_default_context(cafile=peer.ca_file)
+    except (OSError, ssl.SSLError):
+        raise PeerUnavailable(f"cannot read its CA file {peer.ca_file}") from None
 
 
 def _schools(peer: str, obj: Any) -> list[PeerSchool]:
@@ -113,7 +127,7 @@ class Federation:
         door, ``PeerUnavailable`` when it cannot be reached or its answer does not check."""
         import httpx
 
-        with httpx.Client(base_url=peer.url.rstrip("/"), timeout=TIMEOUT,
+        with httpx.Client(base_url=peer.url.rstrip("/"), timeout=TIMEOUT, verify=_tls(peer),
                           follow_redirects=False) as http:
             request = http.build_request("GET", "/v1/directory")
             raw_path, _, query = request.url.raw_path.decode("ascii").partition("?")
@@ -230,9 +244,13 @@ class Federation:
         """Gives the envelope, unchanged, to ``peer``; returns once its receipt verifies with
         the peer's pinned key. ``Refused`` when the peer refuses it; any other
         ``FrontDoorError`` when it may succeed later."""
-        with FrontDoorClient(peer.url, self._key, self.info.fingerprint,
-                             service_bundle=peer.bundle, timeout=RELAY_TIMEOUT,
-                             name=peer.name) as client:
+        try:
+            client = FrontDoorClient(peer.url, self._key, self.info.fingerprint,
+                                     service_bundle=peer.bundle, timeout=RELAY_TIMEOUT,
+                                     verify=_tls(peer), name=peer.name)
+        except InputError as exc:
+            raise PeerUnavailable(str(exc)) from None
+        with client:
             client.relay_envelope(body)
 
 

@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction,
     p.add_argument("--url", required=True, help="its address, https://…")
     p.add_argument("--fingerprint", required=True, help="as its 'show' prints")
     p.add_argument("--name", required=True, help="the LA, as this LA's schools see it")
+    p.add_argument("--ca-file", metavar="PEM", help="the CA that signed its TLS certificate, "
+                   "when the system's CAs do not (e.g. the other LA's own CA)")
     p.set_defaults(func=cmd_peers_add)
     p = command("list", "the front doors trusted, and those removed")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -73,12 +75,14 @@ def cmd_peers_add(args: argparse.Namespace) -> int:
     info, storage = _la(args)
     if fp == info.fingerprint:
         raise InputError("--fingerprint", "that is this front door's own key")
+    ca_file = str(Path(args.ca_file).expanduser().resolve()) if args.ca_file else ""
     signing = _administrator(args, info)
-    with FrontDoorClient(url, signing, info.fingerprint, name=name) as client:
+    with FrontDoorClient(url, signing, info.fingerprint, name=name,
+                         verify=ca_file or True) as client:
         found = client.check_service(fp)  # FingerprintMismatch: nothing is saved
     if found.mode != "la":
         raise InputError("--url", "that is a school hub, not an LA front door")
-    storage.set_peer(found.bundle, name, url, "trusted", SystemClock().now())
+    storage.set_peer(found.bundle, name, url, "trusted", SystemClock().now(), ca_file)
     print(f"Trusted {name} ({found.name}) at {url}: {fp}")
     print("Its schools are in this front door's directory once it trusts this one too "
           f"(its operator adds {info.fingerprint}).")
@@ -90,7 +94,8 @@ def cmd_peers_list(args: argparse.Namespace) -> int:
     peers = storage.list_peers()
     if args.json:
         print(json.dumps([{"fingerprint": p.fingerprint, "name": p.name, "url": p.url,
-                           "status": p.status, "updated": iso(p.updated_at)} for p in peers],
+                           "status": p.status, "updated": iso(p.updated_at),
+                           "ca_file": p.ca_file or None} for p in peers],
                          indent=2, ensure_ascii=False))
         return 0
     for p in peers:
@@ -107,6 +112,7 @@ def cmd_peers_remove(args: argparse.Namespace) -> int:
     if peer is None:
         raise NotFound(f"fingerprint: {fp} is not a peer front door of this one")
     _administrator(args, info)
-    storage.set_peer(peer.bundle, peer.name, peer.url, "removed", SystemClock().now())
+    storage.set_peer(peer.bundle, peer.name, peer.url, "removed", SystemClock().now(),
+                     peer.ca_file)
     print(f"Removed {peer.name}: {fp} (it is no longer trusted; what it sends is refused)")
     return 0

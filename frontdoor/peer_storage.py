@@ -27,11 +27,12 @@ PEER_STEPS: list[str] = [
       name TEXT NOT NULL,
       url TEXT NOT NULL,
       status TEXT NOT NULL CHECK (status IN ('trusted', 'removed')),
-      updated_at TEXT NOT NULL
+      updated_at TEXT NOT NULL,
+      ca_file TEXT NOT NULL DEFAULT ''
     )
     """,
 ]
-_COLS = "fingerprint, bundle, name, url, status, updated_at"
+_COLS = "fingerprint, bundle, name, url, status, updated_at, ca_file"
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,13 @@ class PeerRecord:
     url: str
     status: str  # trusted | removed
     updated_at: datetime
+    ca_file: str = ""  # the CA its TLS certificate is checked with ("": the system's)
 
 
 def _peer(row: Any) -> PeerRecord:
     return PeerRecord(fingerprint=row[0], bundle=KeyBundle.from_text(row[1]), name=row[2],
-                      url=row[3], status=row[4], updated_at=parse_iso(row[5]))
+                      url=row[3], status=row[4], updated_at=parse_iso(row[5]),
+                      ca_file=row[6])
 
 
 class PeerStorage:
@@ -58,15 +61,15 @@ class PeerStorage:
     def _q(self, sql: str) -> str:
         return sql
 
-    def set_peer(self, bundle: KeyBundle, name: str, url: str, status: str,
-                 at: datetime) -> None:
+    def set_peer(self, bundle: KeyBundle, name: str, url: str, status: str, at: datetime,
+                 ca_file: str = "") -> None:
         with self._tx(write=True) as cur:
             cur.execute(self._q(
-                f"INSERT INTO peers ({_COLS}) VALUES (?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO peers ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (fingerprint) DO UPDATE SET bundle = excluded.bundle, "
                 "name = excluded.name, url = excluded.url, status = excluded.status, "
-                "updated_at = excluded.updated_at"),
-                (bundle.fingerprint, bundle.to_text(), name, url, status, iso(at)))
+                "updated_at = excluded.updated_at, ca_file = excluded.ca_file"),
+                (bundle.fingerprint, bundle.to_text(), name, url, status, iso(at), ca_file))
 
     def get_peer(self, fingerprint: str) -> PeerRecord | None:
         with self._tx(write=False) as cur:

@@ -308,3 +308,28 @@ def test_the_peers_table_keeps_trust_on_each_engine(engine: str, tmp_path: Path)
     finally:
         storage.close()
         next(databases, None)
+
+
+def test_a_peer_behind_tls_is_checked_with_the_ca_its_operator_gave(
+        tmp_path: Path, certificate: tuple[Path, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    one = _make_service(tmp_path / "la-one", "la", None)
+    two = _make_service(tmp_path / "la-two", "la", None)
+    two.tls = certificate
+    one.start()
+    two.start()
+    try:
+        args = ["peers", "add", "--url", two.url, "--fingerprint", two.info.fingerprint,
+                "--name", LA_TWO]
+        assert one.cli(*args) == 1  # the system's CAs do not know the certificate
+        assert "TLS with" in capsys.readouterr().err
+        assert one.cli(*args, "--ca-file", str(certificate[0])) == 0
+        _trust(two, one, LA_ONE)
+        two.enrolled_device("Synthetic TLS School")
+        _, school = one.enrolled_device("Synthetic Plain School")
+        with school:  # LA One asked LA Two for its directory over TLS, checked with that CA
+            assert [(e.name, e.at) for e in school.directory()] == [
+                ("Synthetic Plain School", ""), ("Synthetic TLS School", LA_TWO)]
+    finally:
+        one.stop()
+        two.stop()
