@@ -150,30 +150,42 @@ def test_a_chunked_file_crosses_and_arrives_whole(school: SmallSchool, tmp_path:
             assert load(a, transfer_id).status == "accepted"
 
 
-def test_peers_are_added_only_by_a_checked_fingerprint(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    one, two = _services(tmp_path, 65536)
+def test_peers_are_added_only_by_a_checked_fingerprint_and_certificate(
+        tmp_path: Path, certificate: tuple[Path, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    one = _make_service(tmp_path / "la-one", "la", None)
+    two = _make_service(tmp_path / "la-two", "la", None)
+    two.tls = certificate  # LA Two is behind TLS with its own CA
+    one.start()
+    two.start()
     try:
+        add = ["peers", "add", "--url", two.url, "--name", LA_TWO]
+        ca = ["--ca-file", str(certificate[0])]
         wrong = KeyPairs.generate().fingerprint
-        assert one.cli("peers", "add", "--url", two.url, "--fingerprint", wrong,
-                       "--name", LA_TWO) == 1
+        assert one.cli(*add, "--fingerprint", wrong, *ca) == 1
         assert "nothing was saved" in capsys.readouterr().err
+        assert one.cli(*add, "--fingerprint", two.info.fingerprint) == 1  # not the system's CA
+        assert "TLS with" in capsys.readouterr().err
         assert one.cli("peers", "add", "--url", one.url, "--fingerprint",
                        one.info.fingerprint, "--name", LA_ONE) == 2
         assert one.cli("peers", "remove", "--fingerprint", wrong) != 0
         assert one.cli("peers", "list", "--json") == 0
         assert capsys.readouterr().out.strip().endswith("[]")
+        assert one.cli(*add, "--fingerprint", two.info.fingerprint, *ca) == 0
         # Trust on one side only: LA Two answers LA One's front door as it answers anyone.
-        _trust(one, two, LA_TWO)
         signing = keys.load_signing_key(one.store, one.info, PASSPHRASE)
-        with FrontDoorClient(two.url, signing, one.info.fingerprint,
+        with FrontDoorClient(two.url, signing, one.info.fingerprint, verify=str(certificate[0]),
                              service_bundle=two.info.bundle) as client, \
                 pytest.raises(NotEnrolled) as refused:
             client.directory()
         assert refused.value.code == "not-enrolled"
-        _, school = one.enrolled_device("Synthetic Lone School")
+        two.enrolled_device("Synthetic TLS School")
+        _, school = one.enrolled_device("Synthetic Plain School")
+        # Both sides: LA One asks LA Two over TLS, checked with the CA its operator gave.
+        _trust(two, one, LA_ONE)
         with school:
-            assert [e.name for e in school.directory()] == ["Synthetic Lone School"]
+            assert [(e.name, e.at) for e in school.directory()] == [
+                ("Synthetic Plain School", ""), ("Synthetic TLS School", LA_TWO)]
     finally:
         one.stop()
         two.stop()
@@ -309,27 +321,3 @@ def test_the_peers_table_keeps_trust_on_each_engine(engine: str, tmp_path: Path)
         storage.close()
         next(databases, None)
 
-
-def test_a_peer_behind_tls_is_checked_with_the_ca_its_operator_gave(
-        tmp_path: Path, certificate: tuple[Path, Path],
-        capsys: pytest.CaptureFixture[str]) -> None:
-    one = _make_service(tmp_path / "la-one", "la", None)
-    two = _make_service(tmp_path / "la-two", "la", None)
-    two.tls = certificate
-    one.start()
-    two.start()
-    try:
-        args = ["peers", "add", "--url", two.url, "--fingerprint", two.info.fingerprint,
-                "--name", LA_TWO]
-        assert one.cli(*args) == 1  # the system's CAs do not know the certificate
-        assert "TLS with" in capsys.readouterr().err
-        assert one.cli(*args, "--ca-file", str(certificate[0])) == 0
-        _trust(two, one, LA_ONE)
-        two.enrolled_device("Synthetic TLS School")
-        _, school = one.enrolled_device("Synthetic Plain School")
-        with school:  # LA One asked LA Two for its directory over TLS, checked with that CA
-            assert [(e.name, e.at) for e in school.directory()] == [
-                ("Synthetic Plain School", ""), ("Synthetic TLS School", LA_TWO)]
-    finally:
-        one.stop()
-        two.stop()
