@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.protocol import httpsig
-from frontdoor.routes import envelopes, heads, keys, staff
+from frontdoor.routes import envelopes, heads, keys, peers, staff
 from frontdoor.service import Refusal, Service, ServiceConfig, error_response
 from frontdoor.storage import Storage, StorageError
 
-ROUTES = [*envelopes.ROUTES, *keys.ROUTES, *heads.ROUTES, *staff.ROUTES]
+ROUTES = [*envelopes.ROUTES, *keys.ROUTES, *heads.ROUTES, *peers.ROUTES, *staff.ROUTES]
 
 
 async def refused(request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from app.errors import ConcernDeskError, InputError, NotFound
 from app.protocol.enrolment import check_name
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
-from frontdoor import keys, la_cli
+from frontdoor import keys, la_cli, peer_cli
 from frontdoor.inbox import Inbox
 from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL
 from frontdoor.storage import (
@@ -351,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     database(p)
     p.set_defaults(func=cmd_inbox_export)
     la_cli.register(inbox_sub, sub, database, _inbox, _open)
+    peer_cli.register(sub, database, _open)
     return parser
 
 

@@ -13,16 +13,19 @@ _MEANING = {
          "(malformed headers), wrong-service; or, once the signature verifies, replayed",
     403: "not-enrolled: the key is unknown here, waits for enrolment, or the signature does "
          "not verify with the key the service holds (one answer for all three); removed: a "
-         "valid signature by a key the administrator removed",
+         "valid signature by a key the administrator removed; untrusted: a peer front door "
+         "this one no longer trusts; not-a-peer: a school's key on a peer's route",
     404: "not-found, bad-id (envelope ids are lower-case UUIDs)",
     405: "method-not-allowed",
     409: "conflict: another envelope is stored under this id",
     413: "too-large",
-    422: "bad-envelope, wrong-sender, wrong-recipient",
+    422: "bad-envelope, wrong-sender, wrong-recipient, peer-refused (the peer front door of "
+         "the recipient's school refused the relayed envelope; detail says why)",
     429: "too-many-requests: over the enrolment requests allowed a minute from one source "
          "address or in all; too-many-pending: too many requests wait for the administrator "
          "from that source or in all. Retry-After gives the seconds to wait",
-    503: "unavailable: the database failed; Retry-After",
+    503: "unavailable: the database failed; peer-unavailable: the peer front door of the "
+         "recipient's school cannot take the envelope now; Retry-After",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
                                 "schema": {"type": "integer", "minimum": 1}}}
@@ -137,6 +140,35 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                         **_refusals(400, 401, 403, 404, 413, 503)},
                 },
             },
+            "/v1/relay/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "put": {
+                    "summary": "LA front door, from a trusted peer front door only (issue "
+                               "#19): a CP file, chunk or answer one of its schools sent to a "
+                               "school enrolled here, unchanged; idempotent",
+                    "description": (
+                        "Signed with the peer front door's service key. Refused unless the "
+                        "recipient is a DSL team key a school enrolled here holds (422 "
+                        "wrong-recipient) and the sender is a school the peer's directory "
+                        "lists as enrolled, whose signature verifies (422 wrong-sender, "
+                        "bad-envelope); 403 not-a-peer for a school's key, untrusted for a "
+                        "peer removed here."),
+                    "security": _SIGNED,
+                    "requestBody": {"required": True, "content": {
+                        "application/vnd.concerndesk.envelope": {
+                            "schema": {"type": "string", "format": "binary",
+                                       "maxLength": max_body}}}},
+                    "responses": {
+                        "201": {"description": "Stored now", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                        "200": {"description": "Already stored with these bytes: same receipt",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                        **_refusals(400, 401, 403, 404, 409, 413, 422, 503),
+                    },
+                },
+            },
             "/v1/inbox": {"get": {
                 "summary": "Envelopes for the caller's keys, in a stable order",
                 "security": _SIGNED,
@@ -171,7 +203,10 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
             "/v1/directory": {"get": {
                 "summary": "School hub: enrolled and removed devices with their key bundles; "
                            "LA front door: enrolled schools, each with the DSL team keys it "
-                           "holds (team_keys), for CP files between schools",
+                           "holds (team_keys), for CP files between schools, then those of "
+                           "the LA front doors it trusts (each with at: that LA). A trusted "
+                           "peer front door may ask too: it gets this front door's schools "
+                           "only, signed (ConcernDesk-Answer-Signature)",
                 "security": _SIGNED,
                 "responses": {"200": {"description": "The directory", "content": {
                     "application/json": {"schema": {"type": "object", "properties": {
@@ -181,6 +216,9 @@ def openapi_document(mode: str, max_body: int) -> dict[str, Any]:
                             "bundle": {"$ref": "#/components/schemas/KeyBundle"},
                             "team_keys": {"type": "array", "items": {
                                 "$ref": "#/components/schemas/KeyBundle"}},
+                            "at": {"type": "object", "properties": {
+                                "name": {"type": "string"},
+                                "fingerprint": {"type": "string"}}},
                             "updated": {"type": "string"}}}}}}}}},
                     **_refusals(400, 401, 403, 413, 503)},
             }},

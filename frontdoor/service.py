@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -25,8 +25,10 @@ from starlette.responses import JSONResponse
 from app.clock import Clock, SystemClock
 from app.protocol import httpsig
 from app.protocol.envelope import MAX_ENVELOPE_LEN
+from frontdoor.federation import Federation
 from frontdoor.keys import ServiceInfo
 from frontdoor.limits import ENROLMENT_RATE, ENROLMENT_RATE_TOTAL, SIGNIN_RATE, RateLimiter
+from frontdoor.peer_storage import PeerRecord
 from frontdoor.staff_auth import Sessions
 from frontdoor.storage import MAX_PENDING, MAX_PENDING_PER_SOURCE, KeyRecord, Storage
 
@@ -122,6 +124,7 @@ class Service:
         self.decoy = Ed25519PrivateKey.generate().public_key()
         self.sessions = Sessions.for_service(config.signing_key)  # the staff page's cookies
         self.signin_limiter = RateLimiter(config.signin_rate, config.signin_rate * 10)
+        self.federation = Federation(config.info, config.signing_key, storage)  # issue #19
 
     async def db(self, fn: Any, *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)
@@ -139,8 +142,10 @@ class Service:
             parts.append(part)
         return b"".join(parts)
 
-    async def authenticate(self, request: Request, limit: int) -> tuple[KeyRecord, bytes]:
-        """The enrolled key that signed this request, and the body it signed.
+    async def authenticate(self, request: Request, limit: int, *, peers: bool = False
+                           ) -> tuple[KeyRecord | PeerRecord, bytes]:
+        """The enrolled key that signed this request, and the body it signed; with ``peers``,
+        a trusted peer front door's service key is a caller too (issue #19, federation).
 
         The signature is verified, with whatever key the service holds for the key id, before
         anything depends on that key's status or on the time: an unknown key, a pending one,
@@ -153,24 +158,36 @@ class Service:
         params = httpsig.parse_signature(request.headers)
         httpsig.check_service(params, self.info.fingerprint)
         key = await self.db(storage.get_key, params.keyid)
+        peer = await self.db(storage.get_peer, params.keyid) if key is None and peers else None
+        bundle = key.bundle if key else peer.bundle if peer else None
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         query = request.scope.get("query_string", b"").decode("latin-1")
         try:  # an unknown key is checked against a decoy, so both take the same time
             httpsig.verify(params, request.method, raw_path.decode("latin-1"), query,
-                           key.bundle.signing_key() if key else self.decoy)
+                           bundle.signing_key() if bundle else self.decoy)
         except httpsig.SignatureError:
             raise not_enrolled(params.keyid) from None
-        if key is None or key.status == "pending":
-            raise not_enrolled(params.keyid)
-        if key.status != "enrolled":
-            raise Refusal(403, "removed", f"key {params.keyid} has been removed from this service")
+        caller: KeyRecord | PeerRecord
+        if peer is not None:
+            if peer.status != "trusted":
+                raise Refusal(403, "untrusted", f"this front door no longer trusts the front "
+                              f"door {params.keyid}: ask its operator to add it again "
+                              "(peers add)")
+            caller = peer
+        else:
+            if key is None or key.status == "pending":
+                raise not_enrolled(params.keyid)
+            if key.status != "enrolled":
+                raise Refusal(403, "removed",
+                              f"key {params.keyid} has been removed from this service")
+            caller = key
         now = config.clock.now().timestamp()
         httpsig.check_time(params, now, config.window)
         body = await self.read_body(request, limit)
         httpsig.check_digest(params, body)
         if not await self.db(storage.use_nonce, params.keyid, params.nonce, now, config.window):
             raise Refusal(401, "replayed", "this request was already received (nonce reused)")
-        return key, body
+        return caller, body
 
 
 def service(request: Request) -> Service:
@@ -180,7 +197,22 @@ def service(request: Request) -> Service:
     return svc
 
 
-async def signed(request: Request, limit: int) -> tuple[KeyRecord, bytes]:
+@overload
+async def signed(request: Request, limit: int) -> tuple[KeyRecord, bytes]: ...
+
+
+@overload
+async def signed(request: Request, limit: int, *, peers: Literal[True]
+                 ) -> tuple[KeyRecord | PeerRecord, bytes]: ...
+
+
+async def signed(request: Request, limit: int, *, peers: bool = False
+                 ) -> tuple[KeyRecord | PeerRecord, bytes]:
     """The authentication dependency: the enrolled key that signed this request, and the body
-    it signed (at most ``limit`` bytes). Every signed route calls it before using the key."""
-    return await service(request).authenticate(request, limit)
+    it signed (at most ``limit`` bytes). Every signed route calls it before using the key. The
+    routes a trusted peer front door may call (the directory, the relay) pass ``peers=True``
+    and get its ``PeerRecord`` when it is the caller."""
+    caller, body = await service(request).authenticate(request, limit, peers=peers)
+    if not peers:
+        assert isinstance(caller, KeyRecord)
+    return caller, body

@@ -23,6 +23,7 @@ from app.clock import iso, parse_iso
 from app.errors import ConcernDeskError
 from app.protocol.fingerprint import KeyBundle
 from frontdoor.la_storage import LA_STEPS, LaStorage
+from frontdoor.peer_storage import PEER_STEPS, PeerStorage
 
 SQLITE_FILE = "frontdoor.sqlite3"
 _INSERT_LOCK = 0x43440001  # advisory lock id for envelope inserts (PostgreSQL)
@@ -98,6 +99,8 @@ _STEPS: list[str] = [
     """,
     # 2-4 (issue #18): the LA side's tables — export claims, staff, answers (LA_STEPS).
     *LA_STEPS,
+    # 5 (issue #19): the LA front doors this one trusts (PEER_STEPS).
+    *PEER_STEPS,
 ]
 _ENV_COLS = "seq, id, sender, recipient, kind, sha256, size, body, received_at"
 
@@ -174,7 +177,7 @@ def _key(row: Sequence[Any]) -> KeyRecord:
                      status=row[3], updated_at=parse_iso(row[4]))
 
 
-class Storage(LaStorage):
+class Storage(LaStorage, PeerStorage):
     """The engine-neutral operations. Subclasses supply ``_tx`` and the SQL dialect."""
 
     engine = ""

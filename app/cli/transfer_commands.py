@@ -282,8 +282,8 @@ def cmd_schools(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
         schools = school_directory(session)
     emit(args, [{"name": s.name, "fingerprint": s.fingerprint,
-                 "dsl_team_key": s.team.fingerprint} for s in schools],
-         "\n".join(f"{s.name}  {s.fingerprint}  (DSL team key {s.team.fingerprint})"
+                 "dsl_team_key": s.team.fingerprint, "la": s.at or None} for s in schools],
+         "\n".join(f"{s.label}  {s.fingerprint}  (DSL team key {s.team.fingerprint})"
                    for s in schools) or "No other school at this LA front door can receive a "
          "CP file yet.")
     return 0

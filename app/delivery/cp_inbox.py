@@ -159,6 +159,10 @@ def _take_file(session: Session, item: InboxItem, service: Service, keys: list[K
         raise Refused(exc.reason) from None
     child, team = cp.child, cp.payload.reply_to
     assert team is not None  # read_cp_file refuses a file without it
+    # A school at another LA's front door (issue #19) is named with that LA, as the directory
+    # this file was verified against names it.
+    at = next((e.at for e in directory() if e.fingerprint == env.header.sender), "")
+    school = f"{cp.from_school} (at {at})" if at else cp.from_school
     name = " ".join(str(child.get(k) or "") for k in ("legal_forename", "legal_surname"))
     incoming_id = str(uuid.uuid4())
     with session.tx():
@@ -166,7 +170,7 @@ def _take_file(session: Session, item: InboxItem, service: Service, keys: list[K
             "INSERT INTO incoming_files (id, envelope_id, sender_transfer, peer, peer_team, "
             "school, child_name, child_upn, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (incoming_id, env.id, cp.transfer_id, env.header.sender, team.to_text(),
-             cp.from_school,
+             school,
              name.strip() or "(no name)", normalise_upn(str(child["upn"])),
              iso(session.clock.now()), payload))
         answer_to(session, team.to_text(),
@@ -176,13 +180,13 @@ def _take_file(session: Session, item: InboxItem, service: Service, keys: list[K
         on_roll = _child_with(session, str(child["upn"]))
         if on_roll is not None:  # the arrival is in their chronology before the decision
             add_entry(session, [on_roll], "contact",
-                      f"CP file from {cp.from_school} arrived through the LA front door: "
+                      f"CP file from {school} arrived through the LA front door: "
                       "waiting for the DSL team to accept or reject it.", session.clock.now())
         _applied(session, item)
         session.audit("sync", "cp-file", incoming_id, outcome="received", envelope=item.id,
                       sender=env.header.sender, entries=len(cp.entries),
                       attachments=len(cp.payload.attachments))
-    return f"CP file from {cp.from_school}: waiting to be accepted or rejected"
+    return f"CP file from {school}: waiting to be accepted or rejected"
 
 
 def _child_with(session: Session, upn: str) -> str | None:

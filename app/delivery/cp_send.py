@@ -46,17 +46,23 @@ class Destination:
     fingerprint: str  # the school's own key: its answers are signed by it
     bundle: KeyBundle
     team: KeyBundle  # its DSL team key: the file is sealed to it
+    at: str = ""  # the LA whose front door enrolled it, when not this school's own (issue #19)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (at {self.at})" if self.at else self.name
 
 
 def school_directory(session: Session) -> list[Destination]:
     """The schools the LA front door enrolled that can receive a CP file (they hold a DSL
-    team key), other than this one. Asks the front door (network)."""
+    team key), other than this one, then those of the LA front doors it trusts (each with
+    ``at``, that LA's name). Asks the front door (network)."""
     session.require(Perm.ADD_ENTRY)
     service = get_service(session, "frontdoor")
     with make_client(service.url, session, service.bundle) as client:
         entries = client.directory()
     own = store_identity(session.store_id).fingerprint
-    return [Destination(e.name, e.fingerprint, e.bundle, e.team_keys[0]) for e in entries
+    return [Destination(e.name, e.fingerprint, e.bundle, e.team_keys[0], e.at) for e in entries
             if e.status == "enrolled" and e.team_keys and e.fingerprint != own]
 
 
@@ -81,13 +87,15 @@ def choose(schools: list[Destination], *, name: str | None = None,
         raise InputError("to-school", "name the receiving school or give its fingerprint")
     found = [s for s in schools if s.name.casefold() == wanted_name]
     if len(found) > 1:
-        raise InputError("to-school", "more than one school at the front door has that name: "
-                         "give the receiving DSL's fingerprint instead (--to-fingerprint)")
+        raise InputError("to-school", "more than one school has that name ("
+                         + ", ".join(sorted(s.label for s in found)) + "): give the "
+                         "receiving DSL's fingerprint instead (--to-fingerprint)")
     if not found:
-        known = ", ".join(sorted(s.name for s in schools)) or "none yet"
-        raise InputError("to-school", "is not a school enrolled at this LA front door that "
-                         f"can receive a CP file (those that can: {known}); for a school on "
-                         "another product make an encrypted pack (transfer pack)")
+        known = ", ".join(sorted(s.label for s in schools)) or "none yet"
+        raise InputError("to-school", "is not a school enrolled at this LA front door, or at "
+                         "one it trusts, that can receive a CP file (those that can: "
+                         f"{known}); for a school on another product make an encrypted pack "
+                         "(transfer pack)")
     return found[0]
 
 

@@ -205,6 +205,9 @@ class DirectoryEntry:
     bundle: KeyBundle
     # LA front door only: the DSL team keys this school proved it holds, newest first.
     team_keys: tuple[KeyBundle, ...] = ()
+    # A school at a peer LA front door (issue #19): that LA's name, and its front door's key.
+    at: str = ""
+    via: str = ""
 
 
 _REFUSALS: dict[int, type[Refused]] = {403: NotEnrolled, 409: Conflict, 413: TooLarge}
@@ -301,8 +304,16 @@ class FrontDoorClient:
 
     def put_envelope(self, env_bytes: bytes) -> Receipt:
         """Upload once; the same bytes again get the same receipt. The receipt is verified."""
+        return self._put(env_bytes, "/v1/envelopes/")
+
+    def relay_envelope(self, env_bytes: bytes) -> Receipt:
+        """Front door to a peer front door (issue #19): a school's envelope, as it came, to
+        the peer whose school holds its recipient; idempotent as ``put_envelope``."""
+        return self._put(env_bytes, "/v1/relay/")
+
+    def _put(self, env_bytes: bytes, prefix: str) -> Receipt:
         env = parse(env_bytes, max_size=max(len(env_bytes), 1))
-        response = self._send("PUT", f"/v1/envelopes/{env.id}", body=env_bytes,
+        response = self._send("PUT", f"{prefix}{env.id}", body=env_bytes,
                               content_type="application/vnd.concerndesk.envelope")
         try:
             receipt = Receipt.from_json(self._json(response))
@@ -346,9 +357,11 @@ class FrontDoorClient:
                                       name=str(k["name"]), status=str(k["status"]),
                                       bundle=KeyBundle.from_json(k["bundle"]),
                                       team_keys=tuple(KeyBundle.from_json(t)
-                                                      for t in k.get("team_keys", [])))
+                                                      for t in k.get("team_keys", [])),
+                                      at=str((k.get("at") or {}).get("name", "")),
+                                      via=str((k.get("at") or {}).get("fingerprint", "")))
                        for k in obj["keys"]]
-        except (KeyError, TypeError, InputError) as exc:
+        except (KeyError, TypeError, AttributeError, InputError) as exc:
             raise BadResponse(f"directory answer is malformed: {exc}") from None
         if any(e.bundle.fingerprint != e.fingerprint for e in entries):
             raise BadResponse("directory answer: a fingerprint does not match its keys")
@@ -414,6 +427,9 @@ class FrontDoorClient:
             raise Unreachable(f"cannot reach {self._http.base_url} "
                               f"({type(exc).__name__}); will retry") from None
         if response.status_code >= 500:
+            code, detail = self._problem(response, "failed")
+            if code == "peer-unavailable":  # an LA front door's peer, not the service itself
+                raise ServerError(response.status_code, f"{detail} (will retry)")
             raise ServerError(response.status_code,
                               f"the service failed (HTTP {response.status_code}); will retry")
         if response.status_code == 429:

@@ -10,23 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.clock import iso
+from app.protocol.client import FrontDoorError, Refused
 from app.protocol.cp_file import SCHOOL_TO_SCHOOL
 from app.protocol.envelope import EnvelopeError, parse, verify_signature
 from app.protocol.fingerprint import b64e
 from app.protocol.receipt import make_receipt
-from frontdoor.service import DIGITS, Refusal, service, signed
+from frontdoor.service import DIGITS, Refusal, Service, service, signed
 
 ENVELOPE_TYPE = "application/vnd.concerndesk.envelope"
 MAX_INBOX_LIMIT = 500
 MAX_SEQ = 2**63 - 1
 INBOX_MAX_BYTES = 16 * 1024 * 1024
+PEER_RETRY_AFTER = 60  # a peer front door that cannot take a relayed envelope now
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -69,22 +70,53 @@ async def put_envelope(request: Request) -> Response:
     except EnvelopeError as exc:
         raise Refusal(422, "bad-envelope", exc.reason) from None
     if info.mode == "la" and env.header.recipient != info.fingerprint \
-            and not await _school_to_school(svc, env.header.kind, env.header.recipient):
-        raise Refusal(422, "wrong-recipient",
-                      f"this front door only accepts envelopes sealed to {info.fingerprint}, "
-                      "or a CP file (its chunks and answers) sealed to the DSL team key of a "
-                      "school it enrolled")
-    stored, created = await svc.db(svc.storage.put_envelope, env.id, env.header.sender,
-                                   env.header.recipient, env.header.kind, env.sha256, body,
-                                   config.clock.now())
-    if stored.sha256 != env.sha256:
+            and not await school_to_school(svc, env.header.kind, env.header.recipient):
+        await _relay(svc, env.header.kind, env.header.recipient, body)
+    return await store(svc, env.id, env.header.sender, env.header.recipient, env.header.kind,
+                       env.sha256, body)
+
+
+async def store(svc: Service, id: str, sender: str, recipient: str, kind: str, sha256: str,
+                body: bytes) -> Response:
+    """Stores a checked envelope once and answers with the signed receipt (201 when stored
+    now, 200 with the same receipt when it was already)."""
+    stored, created = await svc.db(svc.storage.put_envelope, id, sender, recipient, kind,
+                                   sha256, body, svc.config.clock.now())
+    if stored.sha256 != sha256:
         raise Refusal(409, "conflict", "another envelope is already stored under this id")
-    receipt = make_receipt(stored.id, stored.sha256, stored.received_at, info.fingerprint,
-                           config.signing_key)
+    receipt = make_receipt(stored.id, stored.sha256, stored.received_at, svc.info.fingerprint,
+                           svc.config.signing_key)
     return JSONResponse(receipt.to_json(), status_code=201 if created else 200)
 
 
-async def _school_to_school(svc: Any, kind: str, recipient: str) -> bool:
+async def _relay(svc: Service, kind: str, recipient: str, body: bytes) -> None:
+    """A school-to-school envelope for a school at a trusted peer front door goes there as it
+    came (issue #19), before this front door gives its own receipt; anything else is refused."""
+    peer = await svc.db(svc.federation.route, recipient) if kind in SCHOOL_TO_SCHOOL else None
+    if peer is None:
+        gone = await svc.db(svc.federation.untrusted_holder, recipient) \
+            if kind in SCHOOL_TO_SCHOOL else None
+        if gone is not None:
+            raise Refusal(422, "wrong-recipient",
+                          f"that school is at {gone.name}, an LA front door this one no longer "
+                          "trusts: ask your LA, or make an encrypted pack (transfer pack)")
+        raise Refusal(422, "wrong-recipient",
+                      f"this front door only accepts envelopes sealed to {svc.info.fingerprint}, "
+                      "or a CP file (its chunks and answers) sealed to the DSL team key of a "
+                      "school it enrolled or one enrolled at an LA front door it trusts")
+    try:
+        await svc.db(svc.federation.relay, peer, body)
+    except Refused as exc:
+        if exc.status == 403:  # it no longer trusts this front door: its schools go too
+            svc.federation.forget(peer)
+        raise Refusal(422, "peer-refused", f"the front door of {peer.name} refused it: "
+                      f"{exc.detail}") from None
+    except FrontDoorError:
+        raise Refusal(503, "peer-unavailable", f"the front door of {peer.name} cannot take it "
+                      "now; it goes at a later sync", retry_after=PEER_RETRY_AFTER) from None
+
+
+async def school_to_school(svc: Service, kind: str, recipient: str) -> bool:
     """A CP file, one of its chunks or its answer, sealed to a team key an enrolled school
     proved it holds: the one way a front door carries envelopes between schools (issue #19)."""
     if kind not in SCHOOL_TO_SCHOOL:

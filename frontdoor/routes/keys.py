@@ -9,6 +9,7 @@ describes all of the routes.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 from starlette.requests import Request
@@ -17,10 +18,13 @@ from starlette.routing import Route
 
 from app.clock import iso
 from app.errors import InputError
+from app.protocol import httpsig
 from app.protocol.enrolment import check_name, verify_enrolment, verify_holding
 from app.protocol.fingerprint import KeyBundle, b64d
+from frontdoor.federation import ANSWER_SIGNATURE, sign_answer
 from frontdoor.limits import source_key
 from frontdoor.openapi import openapi_document
+from frontdoor.peer_storage import PeerRecord
 from frontdoor.service import MAX_JSON_BODY, Refusal, parse_json_object, service, signed
 from frontdoor.storage import TooManyPending
 
@@ -90,9 +94,11 @@ async def directory(request: Request) -> Response:
     """School mode: the hub's enrolled (and removed) devices, so a device can check the
     sender of what it receives. LA mode (issue #19): the schools it enrolled, each with the
     DSL team keys it proved it holds, so one school can seal a CP file to another and check
-    the sender of one it receives: names and public keys only."""
+    the sender of one it receives: names and public keys only. Asked by a school, the schools
+    of the LA front doors this one trusts follow, each saying where it is (``at``); asked by
+    such a front door, only this one's own, signed over the request's nonce."""
     svc = service(request)
-    await signed(request, 0)
+    caller, _ = await signed(request, 0, peers=True)
     records = await svc.db(svc.storage.list_keys)
     held = await svc.db(svc.storage.team_keys) if svc.info.mode == "la" else {}
     entries = []
@@ -104,6 +110,13 @@ async def directory(request: Request) -> Response:
         if svc.info.mode == "la":
             entry["team_keys"] = [b.to_json() for b in held.get(r.fingerprint, [])]
         entries.append(entry)
+    if isinstance(caller, PeerRecord):
+        body = json.dumps({"keys": entries}).encode()
+        nonce = httpsig.parse_signature(request.headers).nonce
+        return Response(body, media_type="application/json", headers={
+            ANSWER_SIGNATURE: sign_answer(svc.config.signing_key, nonce, body)})
+    if svc.info.mode == "la":
+        entries += await svc.db(svc.federation.directory_entries)
     return JSONResponse({"keys": entries})
 
 

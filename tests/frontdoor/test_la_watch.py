@@ -176,15 +176,15 @@ def test_a_database_from_before_the_la_side_gets_its_tables_once(tmp_path: Path)
     path = tmp_path / SQLITE_FILE
     SQLiteStorage(path).close()
     with sqlite3.connect(path) as conn:  # as a service with only step 1 (audit heads) left it
-        for table in ("exports", "staff", "answers"):
+        for table in ("exports", "staff", "answers", "peers"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("DELETE FROM schema_steps WHERE step > 1")
     for _ in range(2):
         SQLiteStorage(path).close()
     with sqlite3.connect(path) as conn:
         assert [r[0] for r in conn.execute("SELECT step FROM schema_steps ORDER BY step")] \
-            == [1, 2, 3, 4]
-        for table in ("exports", "staff", "answers"):
+            == [1, 2, 3, 4, 5]
+        for table in ("exports", "staff", "answers", "peers"):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
 
 
