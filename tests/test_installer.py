@@ -50,15 +50,48 @@ def _keyring_names() -> set[str]:
 
 # -- the self-test, in process --------------------------------------------------------------------
 
+# Run in a keyring session of its own (scripts/with-keyring.sh), so that what other tests running
+# at the same time add to the suite's keyring cannot be taken for what the self-test left.
+_SELF_TEST_ALONE = """
+import json
+from contextlib import closing
+
+import secretstorage
+
+from app.cli.selftest import run_self_test
+from app.store.device import SERVICE
+
+
+def names():
+    with closing(secretstorage.dbus_init()) as bus:
+        collection = secretstorage.get_default_collection(bus)
+        return sorted(item.get_attributes().get("username", "")
+                      for item in collection.search_items({"service": SERVICE}))
+
+
+before, lines = names(), []
+passed = run_self_test(lines.append)
+print(json.dumps({"passed": passed, "lines": lines, "before": before, "after": names()}))
+"""
+
+
 def test_self_test_passes_and_leaves_nothing_behind() -> None:
-    before = _keyring_names()
-    lines: list[str] = []
-    assert run_self_test(lines.append), "\n".join(lines)
+    import json
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CONCERNDESK_KEYRING_SESSION", "CONCERNDESK_TEST_HOME")}
+    done = subprocess.run([str(ROOT / "scripts" / "with-keyring.sh"), sys.executable, "-c",
+                           _SELF_TEST_ALONE], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = got["lines"]
+    assert got["passed"], "\n".join(lines)
     steps = [line.split(":")[0] for line in lines[1:-1]]
     assert steps == ["ok   keyring", "ok   resources", "ok   store", "ok   concern",
                      "ok   search", "ok   pack", "ok   verify"]
     assert lines[-1] == "self-test passed"
-    assert _keyring_names() == before
+    assert got["after"] == got["before"]
 
 
 def test_self_test_says_what_failed_without_a_keyring() -> None:

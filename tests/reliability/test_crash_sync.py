@@ -27,9 +27,9 @@ def _harness() -> ModuleType:
 
 def test_sigkill_mid_sync_loses_and_doubles_nothing(tmp_path: Path) -> None:
     harness = _harness()
-    result = harness.run_harness(6, tmp_path, seed=2026)
+    result = harness.run_harness(4, tmp_path, seed=2026)
     assert result.problems == [], result.summary()
-    assert result.rounds == 6 and sum(result.kills.values()) == 6
+    assert result.rounds == 4 and sum(result.kills.values()) == 4
     kinds = {phase.split(":")[0] for phase in result.kills}
     assert kinds == {"pull", "push", "la"}, result.summary()
     # The kills are aimed at envelopes in flight: most land inside the sync, not after it.

@@ -79,7 +79,7 @@ def test_fuzzed_requests_never_get_a_server_error(service: FrontDoorProcess) -> 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=6, deadline=None, database=None,
+            @settings(max_examples=3, deadline=None, database=None,
                       suppress_health_check=list(HealthCheck))
             def fuzz(case: schemathesis.Case) -> None:
                 _check(service, case, seen)
