@@ -7,6 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
 from app.transfer.leaving import FileNotes, file_notes
+from ui.cp_send_dialog import SendThroughFrontDoorDialog
 from ui.entry_dialogs import CoreDialog
 from ui.ops import Db
 from ui.transfer_dialogs import (
@@ -33,7 +34,11 @@ class MovesBox(QWidget):
         self.button = QPushButton("School mov&es…", self)
         menu = QMenu(self.button)
         self.left_action = menu.addAction("The child has left…", self._left)
-        self.send_action = menu.addAction("Send the CP file to another school…", self._send)
+        self.send_action = menu.addAction(
+            "Send the CP file to a ConcernDesk school, through the LA front door…",
+            self._send_through_front_door)
+        self.pack_action = menu.addAction(
+            "Send the CP file to a school on another product: an encrypted file…", self._send)
         menu.addAction("CP file received from the previous school…", self._received)
         self.keep_action = menu.addAction("What this school keeps of the file…", self._keep)
         self.button.setMenu(menu)
@@ -69,6 +74,12 @@ class MovesBox(QWidget):
             left = self.notes.left if self.notes else None
             self._open(SendFileDialog(self.db, self.child_id,
                                       left.destination if left else None, self))
+
+    def _send_through_front_door(self) -> None:
+        if self.child_id:
+            left = self.notes.left if self.notes else None
+            self._open(SendThroughFrontDoorDialog(self.db, self.child_id,
+                                                  left.destination if left else None, self))
 
     def _received(self) -> None:
         if self.child_id:

@@ -5,13 +5,24 @@ with the colour only helping the eye, and the next step as a button."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.transfer.leaving import LeaverCard, leaver_cards
+from ui.cp_send_dialog import SendThroughFrontDoorDialog
 from ui.entry_dialogs import CoreDialog
 from ui.ops import Db
 from ui.transfer_dialogs import ConfirmReceiptDialog, RetentionDialog, SendFileDialog
 
+FRONT_DOOR = "To a ConcernDesk school, through the LA front door…"
+ENCRYPTED = "To a school on another product: an encrypted file…"
 LEVEL_WORDS = {"red": "Overdue", "amber": "Due soon", "ok": "On time"}
 BUTTONS = {"send": "Send the CP file…", "sent": "Record the receipt…",
            "chase": "Record the receipt…", "retention": "Record what we keep…",
@@ -75,7 +86,10 @@ class LeaverCards(QWidget):
         self.cards = []
         for card in cards:
             frame = CardFrame(card, self)
-            frame.button.clicked.connect(lambda _c=False, c=card: self._act(c))
+            if card.action == "send":  # two ways to send: the button opens a menu of them
+                frame.button.setMenu(self._send_menu(card, frame))
+            else:
+                frame.button.clicked.connect(lambda _c=False, c=card: self._act(c))
             frame.open_button.clicked.connect(lambda _c=False, c=card: self.open_child.emit(
                 c.child_id))
             self._layout.addWidget(frame)
@@ -85,11 +99,22 @@ class LeaverCards(QWidget):
 
     def _act(self, card: LeaverCard) -> None:
         dialog: CoreDialog
-        if card.action == "send":
-            dialog = SendFileDialog(self.db, card.child_id, card.school, self)
-        elif card.action in ("sent", "chase") and card.transfer_id:
+        if card.action in ("sent", "chase") and card.transfer_id:
             dialog = ConfirmReceiptDialog(self.db, card.transfer_id, card.school or "", self)
         else:
             dialog = RetentionDialog(self.db, card.child_id, self)
+        self._open(dialog)
+
+    def _open(self, dialog: CoreDialog) -> None:
         dialog.finished.connect(lambda _r: self.refresh())
         dialog.open()
+
+    def _send_menu(self, card: LeaverCard, frame: CardFrame) -> QMenu:
+        """Two ways: to a ConcernDesk school through the LA front door, or an encrypted file
+        for a school on another product."""
+        menu = QMenu(frame.button)
+        menu.addAction(FRONT_DOOR, lambda: self._open(SendThroughFrontDoorDialog(
+            self.db, card.child_id, card.school, self)))
+        menu.addAction(ENCRYPTED, lambda: self._open(SendFileDialog(
+            self.db, card.child_id, card.school, self)))
+        return menu
