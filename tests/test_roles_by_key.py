@@ -380,3 +380,25 @@ def test_the_author_sees_when_the_dsl_team_has_opened_their_concern(
         pass
     with keyed_school.open("teacher") as teacher:
         assert delivery_state(teacher, concern).text == "with the DSL team"
+
+
+def test_a_sealed_concern_taken_before_a_crash_lost_its_mark_is_not_taken_twice(
+        keyed_school: SmallSchool) -> None:
+    """SQLite commits store.db before dsl.db, so the "opened" marks are written only after the
+    DSL store holds what was opened. A crash between the two leaves the concern taken (and
+    audited) but unmarked: the next DSL sign-in marks it, and takes and audits nothing twice."""
+    with keyed_school.open("teacher") as teacher:
+        _concern(teacher, "MARKLOSTMARKER")
+    with keyed_school.open("dsl") as dsl:
+        assert [c.latest.fields.summary for c in inbox(dsl)] == ["MARKLOSTMARKER"]
+        unopened = "SELECT count(*) FROM main.sealed_items WHERE opened_at IS NULL"
+        others = dsl.conn.execute(unopened).fetchone()[0]  # the author's own copy
+        with dsl.tx() as conn:  # as if the crash came before the marks' transaction
+            conn.execute("UPDATE main.sealed_items SET opened_at = NULL")
+        assert dsl.conn.execute(unopened).fetchone()[0] > others
+    with keyed_school.open("dsl") as dsl:
+        assert [c.latest.fields.summary for c in inbox(dsl)] == ["MARKLOSTMARKER"]
+        applied = [e for e in events(dsl.conn, schema="dsl")
+                   if e.action == "sync" and e.object_type == "sealed-item"]
+        assert len(applied) == 1
+        assert dsl.conn.execute(unopened).fetchone()[0] == others

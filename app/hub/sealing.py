@@ -288,12 +288,24 @@ def open_team_items(session: Session) -> int:
         "SELECT id, recipient, kind, author, body FROM main.sealed_items WHERE opened_at IS "
         "NULL AND recipient IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid",
         (json.dumps(sorted(keys)),)).fetchall()
+    # Taken before, its "opened" mark lost: SQLite commits an attached WAL database file by
+    # file, store.db first, so the marks go in a transaction of their own once the DSL store
+    # holds what was opened; a crash between the two leaves items taken (and audited, in the
+    # DSL store) but unmarked, which are only marked now.
+    taken_before = {r[0] for r in session.conn.execute(
+        f"SELECT object_id FROM {session.audit_schema}.audit WHERE object_type = "
+        "'sealed-item' AND object_id IN (SELECT value FROM json_each(?))",
+        (json.dumps([r[0] for r in rows]),))} if rows else set()
     taken, keyfile = 0, KeyFile.load(session.directory)  # read once: the signers' keys
+    opened: list[str] = []
     with session.tx():
         for done, (row_id, recipient, kind, author_name, body) in enumerate(rows):
             if done % 20 == 0:
                 for hook in _progress:
                     hook(done, len(rows))
+            opened.append(row_id)
+            if row_id in taken_before:
+                continue
             try:
                 with session.tx():
                     author, payload = _open_body(session, keyfile, recipient, keys[recipient],
@@ -309,8 +321,10 @@ def open_team_items(session: Session) -> int:
             except EnvelopeError as exc:
                 session.audit("sync", "sealed-item", row_id, outcome="refused", kind=kind,
                               author=author_name, reason=str(exc))
-            session.conn.execute("UPDATE main.sealed_items SET opened_at = ? WHERE id = ?",
-                                 (iso(session.clock.now()), row_id))
+    if opened:
+        with session.tx():
+            session.conn.executemany("UPDATE main.sealed_items SET opened_at = ? WHERE id = ?",
+                                     [(iso(session.clock.now()), i) for i in opened])
     for hook in _progress if rows else []:
         hook(len(rows), len(rows))
     return taken
