@@ -38,6 +38,7 @@ from app.errors import InputError
 from app.hub.apply_attachments import complete_waiting_attachments
 from app.hub.apply_checks import (
     LIMITED,
+    REFUSED_DESTROYED,
     Applied,
     BadPayload,
     NotAllowed,
@@ -45,7 +46,9 @@ from app.hub.apply_checks import (
     apply_users,
     as_list,
     as_object,
+    child_of,
     id_field,
+    insert_if_absent,
     known_user,
     text_field,
     time_field,
@@ -103,22 +106,6 @@ def apply_children(conn: Connection, children: list[Any], actor_id: str | None,
             applied.add("children updated")
 
 
-def _child_id(conn: Connection, upn: object, where: str) -> str:
-    row = conn.execute("SELECT id FROM children WHERE upn = ?", (upn,)).fetchone()
-    if row is None:
-        raise BadPayload(f"{where} names a child it does not carry")
-    return str(row[0])
-
-
-def _insert(conn: Connection, table: str, row: dict[str, Any]) -> int:
-    columns = ", ".join(row)
-    cur = conn.execute(f"INSERT INTO {table} ({columns}) VALUES "
-                       f"({', '.join('?' for _ in row)}) ON CONFLICT DO NOTHING",
-                       tuple(row.values()))
-    return int(cur.rowcount or 0)
-
-
-REFUSED_DESTROYED = "destroyed at review, not brought back"
 DESTROYED_FILES = "files destroyed at review"
 
 
@@ -135,7 +122,7 @@ def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> Non
     existing = conn.execute("SELECT kind FROM records WHERE id = ?", (rid,)).fetchone()
     if existing is not None and existing[0] != kind:
         raise BadPayload(f"{where} is another kind of record here")
-    added = _insert(conn, "records", {
+    added = insert_if_absent(conn, "records", {
         "id": rid, "kind": kind, "created_by": known_user(conn, id_field(r,
         "created_by", where), where),
         "created_at": time_field(r, "created_at", where)})
@@ -149,8 +136,8 @@ def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> Non
         link = as_object(link, f"{where} child")
         if link.get("role") not in CHILD_ROLES:
             raise BadPayload(f"{where} child role is not known")
-        _insert(conn, "record_children", {"record_id": rid,
-                                          "child_id": _child_id(conn, link.get("upn"), where),
+        insert_if_absent(conn, "record_children", {"record_id": rid,
+                                          "child_id": child_of(conn, link.get("upn"), where),
                                           "role": link["role"]})
     versions = as_list(r.get("versions"), f"{where} versions")
     if not versions:
@@ -161,7 +148,7 @@ def apply_record(conn: Connection, raw: object, n: int, applied: Applied) -> Non
     for i, raws in enumerate(as_list(r.get("statuses"), f"{where} statuses")):
         s = as_object(raws, f"{where} status {i + 1}")
         w = f"{where} status {i + 1}"
-        applied.add("status events", _insert(conn, "record_status", {
+        applied.add("status events", insert_if_absent(conn, "record_status", {
             "id": id_field(s, "id", w), "record_id": rid,
             "status": text_field(s, "status", w, limit=32),
             "actor_id": known_user(conn, id_field(s, "actor_id", w), w), "at": time_field(s,
@@ -201,7 +188,7 @@ def apply_link(conn: Connection, rid: str, r: dict[str, Any], where: str, *, new
             [c for (c,) in conn.execute(children, (target,))]:
         raise BadPayload(f"{where} is further information about other children than its "
                          "concern")
-    _insert(conn, "record_links", {"record_id": rid, "further_to": target})
+    insert_if_absent(conn, "record_links", {"record_id": rid, "further_to": target})
 
 
 def apply_version(conn: Connection, record_id: str | None, v: dict[str, Any], where: str,
@@ -273,8 +260,8 @@ def apply_flag(conn: Connection, raw: object, n: int, applied: Applied) -> None:
     if is_destroyed(conn, "flag", id_field(f, "id", where)):
         applied.add(REFUSED_DESTROYED)
         return
-    applied.add("flag events", _insert(conn, "child_flag_events", {
-        "id": id_field(f, "id", where), "child_id": _child_id(conn, f.get("upn"), where),
+    applied.add("flag events", insert_if_absent(conn, "child_flag_events", {
+        "id": id_field(f, "id", where), "child_id": child_of(conn, f.get("upn"), where),
         "flag": text_field(f, "flag", where, limit=64), "value": f["value"],
         "actor_id": known_user(conn, id_field(f, "actor_id", where), where), "at": time_field(f,
         "at", where),
@@ -298,8 +285,8 @@ def apply_profile_item(conn: Connection, raw: object, n: int, applied: Applied) 
             json.loads(value)
         except ValueError:
             raise BadPayload(f"{where} value is not JSON") from None
-    applied.add("profile items", _insert(conn, "profile_items", {
-        "id": id_field(p, "id", where), "child_id": _child_id(conn, p.get("upn"), where),
+    applied.add("profile items", insert_if_absent(conn, "profile_items", {
+        "id": id_field(p, "id", where), "child_id": child_of(conn, p.get("upn"), where),
         "kind": p["kind"], "item_key": text_field(p, "item_key", where, limit=300),
         "value": value, "source": p["source"],
         "source_note": text_field(p, "source_note", where, optional=True, limit=300),
@@ -314,8 +301,8 @@ def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> N
     if is_destroyed(conn, "referral", rid):
         applied.add(REFUSED_DESTROYED)
         return
-    applied.add("referrals", _insert(conn, "referrals", {
-        "id": rid, "child_id": _child_id(conn, r.get("upn"), where),
+    applied.add("referrals", insert_if_absent(conn, "referrals", {
+        "id": rid, "child_id": child_of(conn, r.get("upn"), where),
         "created_by": known_user(conn, id_field(r, "created_by", where), where),
         "created_at": time_field(r, "created_at", where)}))
     for i, rawv in enumerate(as_list(r.get("versions"), f"{where} versions")):
@@ -323,7 +310,7 @@ def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> N
         v = as_object(rawv, w)
         if type(v.get("version")) is not int:
             raise BadPayload(f"{w} number must be an integer")
-        applied.add("referral versions", _insert(conn, "referral_versions", {
+        applied.add("referral versions", insert_if_absent(conn, "referral_versions", {
             "id": id_field(v, "id", w), "referral_id": rid, "version": v["version"],
             "author_id": known_user(conn, id_field(v, "author_id", w), w),
             "written_at": time_field(v, "written_at", w), "form": text_field(v,
@@ -332,7 +319,7 @@ def apply_referral(conn: Connection, raw: object, n: int, applied: Applied) -> N
     for i, raws in enumerate(as_list(r.get("statuses"), f"{where} statuses")):
         w = f"{where} status {i + 1}"
         s = as_object(raws, w)
-        applied.add("referral states", _insert(conn, "referral_status", {
+        applied.add("referral states", insert_if_absent(conn, "referral_status", {
             "id": id_field(s, "id", w), "referral_id": rid, "status": text_field(s,
             "status", w, limit=32),
             "actor_id": known_user(conn, id_field(s, "actor_id", w), w), "at": time_field(s,
@@ -473,8 +460,8 @@ def apply_retention(conn: Connection, raw: object, n: int, applied: Applied) -> 
             date.fromisoformat(until)
         except ValueError:
             raise BadPayload(f"{where} until is not a date") from None
-    applied.add("retention decisions", _insert(conn, "retention_decisions", {
-        "id": id_field(d, "id", where), "child_id": _child_id(conn, d.get("upn"), where),
+    applied.add("retention decisions", insert_if_absent(conn, "retention_decisions", {
+        "id": id_field(d, "id", where), "child_id": child_of(conn, d.get("upn"), where),
         "decision": d["decision"], "until": until,
         "reason": text_field(d, "reason", where, limit=2000),
         "actor_id": known_user(conn, id_field(d, "actor_id", where), where),
@@ -487,7 +474,7 @@ def apply_destruction(conn: Connection, raw: object, n: int, applied: Applied) -
     receiving session compacts the store once the transaction commits (app/hub/sync.py)."""
     where = f"destruction {n}"
     d = as_object(raw, where)
-    child_id = _child_id(conn, d.get("upn"), where)
+    child_id = child_of(conn, d.get("upn"), where)
     at = time_field(d, "destroyed_at", where)
     ids = as_object(d.get("ids"), f"{where} ids")
     gone = destroy_rows(conn, child_id, at)
@@ -526,7 +513,7 @@ def apply_pack(conn: Connection, payload: dict[str, Any]) -> Applied:
     if not conn.execute("SELECT 1 FROM referral_versions WHERE id = ? AND referral_id = ?",
                         (version_id, referral_id)).fetchone():
         raise BadPayload("pack names a referral version it does not carry")
-    applied.add("packs", _insert(conn, "referral_packs", {
+    applied.add("packs", insert_if_absent(conn, "referral_packs", {
         "id": id_field(pack, "id", "pack"), "referral_id": referral_id,
         "referral_version_id": version_id,
         "created_by": known_user(conn, id_field(pack, "created_by", "pack"), "pack"),

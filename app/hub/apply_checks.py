@@ -48,6 +48,7 @@ class NotKnownYet(EnvelopeError):
 
 
 LIMITED = ("staff", "office")  # senders whose payloads may add no account, child or row
+REFUSED_DESTROYED = "destroyed at review, not brought back"
 
 
 # -- checking ------------------------------------------------------------------------------
@@ -144,3 +145,21 @@ def apply_users(conn: Connection, users: list[Any], applied: Applied, *,
         conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) "
                      "VALUES (?,?,?,?,?)", (uid, username, display, ",".join(roles), created))
         applied.add("users")
+
+
+# -- writing -------------------------------------------------------------------------------
+
+def child_of(conn: Connection, upn: object, where: str) -> str:
+    """The id of this PC's child with that UPN (the payload carried the roster row)."""
+    row = conn.execute("SELECT id FROM children WHERE upn = ?", (upn,)).fetchone()
+    if row is None:
+        raise BadPayload(f"{where} names a child it does not carry")
+    return str(row[0])
+
+
+def insert_if_absent(conn: Connection, table: str, row: dict[str, Any]) -> int:
+    """Inserts the row unless its key is here already; returns how many were added."""
+    cur = conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
+                       f"({', '.join('?' for _ in row)}) ON CONFLICT DO NOTHING",
+                       tuple(row.values()))
+    return int(cur.rowcount or 0)

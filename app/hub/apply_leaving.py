@@ -16,11 +16,14 @@ from typing import Any
 
 from app.domain.leavers import SOURCES as LEAVING_SOURCES
 from app.hub.apply_checks import (
+    REFUSED_DESTROYED,
     Applied,
     BadPayload,
     as_list,
     as_object,
+    child_of,
     id_field,
+    insert_if_absent,
     known_user,
     text_field,
     time_field,
@@ -28,15 +31,6 @@ from app.hub.apply_checks import (
 from app.store.db import Connection
 from app.transfer.model import ROUTES, STATUSES
 from app.transfer.retention import DECISIONS
-
-REFUSED_DESTROYED = "destroyed at review, not brought back"
-
-
-def _child(conn: Connection, upn: object, where: str) -> str:
-    row = conn.execute("SELECT id FROM children WHERE upn = ?", (upn,)).fetchone()
-    if row is None:
-        raise BadPayload(f"{where} names a child it does not carry")
-    return str(row[0])
 
 
 def _date(obj: dict[str, Any], key: str, where: str) -> str | None:
@@ -49,13 +43,6 @@ def _date(obj: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-def _insert(conn: Connection, table: str, row: dict[str, Any]) -> int:
-    cur = conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
-                       f"({', '.join('?' for _ in row)}) ON CONFLICT DO NOTHING",
-                       tuple(row.values()))
-    return int(cur.rowcount or 0)
-
-
 def _destroyed_after(conn: Connection, child_id: str, at: str) -> bool:
     return conn.execute("SELECT 1 FROM destroyed_items WHERE child_id = ? AND destroyed_at >= ? "
                         "LIMIT 1", (child_id, at)).fetchone() is not None
@@ -65,7 +52,7 @@ def apply_leaving(conn: Connection, raw: object, n: int, applied: Applied) -> No
     """One child's block: checked whole, then written (the caller's transaction)."""
     where = f"leaving {n}"
     block = as_object(raw, where)
-    child_id = _child(conn, block.get("upn"), where)
+    child_id = child_of(conn, block.get("upn"), where)
     rows: list[tuple[str, dict[str, Any]]] = []
     for i, x in enumerate(as_list(block.get("leavers"), f"{where} leavers"), start=1):
         at = f"{where} leaver {i}"
@@ -141,4 +128,4 @@ def apply_leaving(conn: Connection, raw: object, n: int, applied: Applied) -> No
             "kind": text_field(r, "kind", at, limit=40),
             "recorded_at": text_field(r, "recorded_at", at, optional=True, limit=40)}))
     for table, row in rows:
-        applied.add(table.replace("_", " "), _insert(conn, table, row))
+        applied.add(table.replace("_", " "), insert_if_absent(conn, table, row))
