@@ -19,44 +19,37 @@ def qualified(template: str, prefix: str) -> str:
 
 
 # Steps the school store and the DSL store both take (the DSL store's steps 2–5).
-PROFILE_ITEMS = """
-    CREATE TABLE {s}profile_items (
+def _profile_table(name: str, sources: str) -> str:
+    """The profile's table under ``name``, its ``source`` one of ``sources`` (SQL list)."""
+    return f"""
+    CREATE TABLE {{s}}{name} (
         id TEXT PRIMARY KEY,
         child_id TEXT NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
                                            'professional', 'name')),
         item_key TEXT NOT NULL,
         value TEXT,
-        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person')),
+        source TEXT NOT NULL CHECK (source IN ({sources})),
         source_note TEXT,
         author_id TEXT NOT NULL,
         at TEXT NOT NULL
-    );
+    );"""
+
+
+_PROFILE_INDEX = """
     CREATE INDEX {s}profile_items_child ON profile_items (child_id, kind, item_key, at);
     """
+PROFILE_ITEMS = _profile_table("profile_items", "'mis', 'ctf', 'person'") + _PROFILE_INDEX
 # A previous school's CP file fills in the profile (issue #19): the source 'cp-file'. SQLite
 # cannot alter a CHECK, so the table is rebuilt with its rows, ids and times unchanged.
-PROFILE_FROM_CP_FILES = """
-    CREATE TABLE {s}profile_items_next (
-        id TEXT PRIMARY KEY,
-        child_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('fact', 'address', 'contact', 'household',
-                                           'professional', 'name')),
-        item_key TEXT NOT NULL,
-        value TEXT,
-        source TEXT NOT NULL CHECK (source IN ('mis', 'ctf', 'person', 'cp-file')),
-        source_note TEXT,
-        author_id TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
+PROFILE_FROM_CP_FILES = _profile_table(
+    "profile_items_next", "'mis', 'ctf', 'person', 'cp-file'") + """
     INSERT INTO {s}profile_items_next (id, child_id, kind, item_key, value, source,
                                        source_note, author_id, at)
         SELECT id, child_id, kind, item_key, value, source, source_note, author_id, at
         FROM {s}profile_items;
     DROP TABLE {s}profile_items;
-    ALTER TABLE {s}profile_items_next RENAME TO profile_items;
-    CREATE INDEX {s}profile_items_child ON profile_items (child_id, kind, item_key, at);
-    """
+    ALTER TABLE {s}profile_items_next RENAME TO profile_items;""" + _PROFILE_INDEX
 ENTRY_DETAILS = """
     ALTER TABLE {s}record_versions ADD COLUMN details TEXT;
     """
