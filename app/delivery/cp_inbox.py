@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from app.clock import iso, parse_iso
 from app.delivery.identity import store_identity
+from app.delivery.inbox_marks import already_applied, mark_applied
 from app.delivery.la_answers import AnswerReceived, Refused, dsl_team_keys, set_cursor
 from app.delivery.outbox import enqueue
 from app.delivery.services import Service
@@ -94,9 +95,9 @@ def answer_to(session: Session, team_text: str, answer: CpAnswer, service: Servi
 
 
 def _applied(session: Session, item: InboxItem) -> None:
-    session.conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
-                         "(?,?,?)", (item.id, item.kind, iso(session.clock.now())))
-    _unwait(session, item.id)
+    """Inside the applying transaction; ``_stop_waiting`` follows once it has committed
+    (app/delivery/inbox_marks.py)."""
+    mark_applied(session, item.id, item.kind)
     if item.cursor:  # a waiting file tried again is past the cursor already
         set_cursor(session, item.cursor)
 
@@ -110,6 +111,13 @@ def _unwait(session: Session, envelope_id: str) -> None:
     waiting = _waiting(session)
     if waiting.pop(envelope_id, None) is not None:
         session.set_meta(WAITING_META, json.dumps(waiting, sort_keys=True))
+
+
+def _stop_waiting(session: Session, envelope_id: str) -> None:
+    """After the transaction that applied it has committed."""
+    if envelope_id in _waiting(session):
+        with session.tx():
+            _unwait(session, envelope_id)
 
 
 def _chunks(client: FrontDoorClient, env: Envelope, sender: KeyBundle, keys: list[KeyPairs],
@@ -247,8 +255,7 @@ def receive_cp(session: Session, item: InboxItem, service: Service, keys: list[K
         with session.tx():
             set_cursor(session, item.cursor)
         return AnswerReceived(item.id, item.kind, "already", "a piece of a CP file")
-    if session.conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?",
-                            (item.id,)).fetchone():
+    if already_applied(session, item.id):
         with session.tx():
             set_cursor(session, item.cursor)
         return AnswerReceived(item.id, item.kind, "already", "recorded before")
@@ -274,6 +281,7 @@ def receive_cp(session: Session, item: InboxItem, service: Service, keys: list[K
             session.audit("sync", item.kind if item.kind in (FILE_KIND, ANSWER_KIND)
                           else "envelope", item.id, outcome="refused", reason=str(exc))
         return AnswerReceived(item.id, item.kind, "refused", str(exc))
+    _stop_waiting(session, item.id)
     return AnswerReceived(item.id, item.kind, "applied", detail)
 
 
@@ -285,10 +293,14 @@ def retry_waiting(session: Session, client: FrontDoorClient,
     keys = dsl_team_keys(session)
     results = []
     for envelope_id, since in sorted(_waiting(session).items(), key=lambda kv: kv[1]):
+        if already_applied(session, envelope_id):  # taken, then stopped before it stopped waiting
+            _stop_waiting(session, envelope_id)
+            continue
         try:
             body = client.fetch(envelope_id)
             item = InboxItem("", envelope_id, FILE_KIND, "", "", parse_iso(since), body)
             detail = _take_file(session, item, service, keys, directory_once(client), client)
+            _stop_waiting(session, envelope_id)
             results.append(AnswerReceived(envelope_id, FILE_KIND, "applied", detail))
         except Waiting as exc:
             if session.clock.now() - parse_iso(since) < timedelta(days=WAIT_DAYS):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.delivery.inbox_marks import any_applied
 from app.delivery.team_keys import team_bundle
 from app.domain.concerns import check_can_read
 from app.domain.records import resolve_for
@@ -51,8 +52,7 @@ def delivery_state(session: Session, concern_id: str) -> DeliveryState:
         if opened is not None:  # a keyed store: sealed here for the DSL team (docs/keys.md)
             return DeliveryState("opened" if opened else "sealed", None, 0)
         # Recorded before the hub was set, or it came to this DSL PC from another one.
-        return DeliveryState("received" if session.conn.execute(
-            "SELECT 1 FROM inbox_applied LIMIT 1").fetchone() else "not-shared", None, 0)
+        return DeliveryState("received" if any_applied(session) else "not-shared", None, 0)
     received = [Receipt.from_bytes(r[1].encode()).received for r in rows
                 if r[0] == "receipted" and r[1]]
     waiting = sum(1 for r in rows if r[0] != "receipted")

@@ -6,10 +6,11 @@ by that key), so the front door's ``/v1/inbox`` gives it the envelopes sealed to
 one is accepted only when it is an ``la-answer``, was signed by the front door key this store
 pinned when it was set up (never a key the service names), opens with a DSL team key this PC
 holds, and names a referral this school queued to that front door. It is then recorded, in one
-transaction with ``inbox_applied`` and the cursor: on the referral (``outcomes.record_la_answer``)
-and as an entry in the child's chronology at the time it arrived, both audited and reported
-(``session.changed``) so other DSL PCs have them too. Anything else is refused and audited, and
-the cursor moves past it so one bad envelope cannot block the rest.
+transaction with its "applied" mark and the cursor (inbox_marks.py): on the referral
+(``outcomes.record_la_answer``) and as an entry in the child's chronology at the time it
+arrived, both audited and reported (``session.changed``) so other DSL PCs have them too.
+Anything else is refused and audited, and the cursor moves past it so one bad envelope cannot
+block the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from app.clock import iso
+from app.delivery.inbox_marks import (
+    already_applied,
+    inbox_cursor,
+    mark_applied,
+    set_inbox_cursor,
+)
 from app.delivery.outcomes import has_la_answer, record_la_answer
 from app.delivery.services import Service
 from app.delivery.team_keys import team_pairs
@@ -112,14 +118,12 @@ def open_answer(item: InboxItem, service: Service, keys: list[KeyPairs]) -> Answ
 
 
 def set_cursor(session: Session, cursor: str | None) -> None:
-    session.conn.execute("UPDATE services SET inbox_cursor = ? WHERE role = 'frontdoor'",
-                         (cursor,))
+    set_inbox_cursor(session, "frontdoor", cursor)
 
 
 def receive_answer(session: Session, item: InboxItem, service: Service,
                    keys: list[KeyPairs]) -> AnswerReceived:
-    conn = session.conn
-    if conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?", (item.id,)).fetchone():
+    if already_applied(session, item.id):
         with session.tx():
             set_cursor(session, item.cursor)
         return AnswerReceived(item.id, item.kind, "already", "recorded before")
@@ -130,8 +134,7 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
         arrived = session.clock.now()
         if has_la_answer(session, referral_id, answer.answer):  # via another DSL PC
             with session.tx():
-                conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) "
-                             "VALUES (?,?,?)", (item.id, KIND, iso(arrived)))
+                mark_applied(session, item.id, KIND)
                 set_cursor(session, item.cursor)
             return AnswerReceived(item.id, item.kind, "already", "recorded on another DSL PC")
         with session.tx():
@@ -140,8 +143,7 @@ def receive_answer(session: Session, item: InboxItem, service: Service,
                               "outcome" if answer.answer == "decided" else "contact",
                               f"{answer.words()} — arrived {date_time_text(arrived)}", arrived,
                               significant=answer.answer == "decided")
-            conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
-                         "(?,?,?)", (item.id, KIND, iso(arrived)))
+            mark_applied(session, item.id, KIND)
             set_cursor(session, item.cursor)
             session.audit("sync", "la-answer", item.id, outcome="applied",
                           referral=referral_id, answer=answer.answer,
@@ -170,7 +172,7 @@ def fetch_answers(session: Session, client: FrontDoorClient, service: Service,
     if not keys or not register_team_keys(session, client, service):
         return []
     results: list[AnswerReceived] = []
-    cursor = service.inbox_cursor
+    cursor = inbox_cursor(session, "frontdoor")
     while True:
         batch = client.inbox(after=cursor, limit=PAGE)
         if not batch:

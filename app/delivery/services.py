@@ -32,7 +32,6 @@ class Service:
     url: str
     fingerprint: str
     bundle: KeyBundle
-    inbox_cursor: str | None
 
 
 def check_url(url: str) -> str:
@@ -97,9 +96,9 @@ def find_service(session: Session, role: str) -> Service | None:
 
 
 def get_service(session: Session, role: str) -> Service:
-    row = session.conn.execute("SELECT role, url, fingerprint, key_bundle, inbox_cursor FROM "
+    row = session.conn.execute("SELECT role, url, fingerprint, key_bundle FROM "
                                "services WHERE role = ?", (role,)).fetchone()
     if row is None:
         what = "LA front door" if role == "frontdoor" else "school hub"
         raise NotFound(f"No {what} is set up yet (concerndesk-cli {role} set).")
-    return Service(row[0], row[1], row[2], KeyBundle.from_json(json.loads(row[3])), row[4])
+    return Service(row[0], row[1], row[2], KeyBundle.from_json(json.loads(row[3])))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from app.clock import Clock, SystemClock, iso
-from app.delivery.services import SERVICE_NAMES, Service, check_url
+from app.delivery.services import SERVICE_NAMES, check_url
 from app.errors import ConcernDeskError, InputError
 from app.hub.link import tls_context
 from app.hub.provision import ADMIN_META, apply_provision
@@ -175,12 +175,11 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
             with session.tx():
                 session.set_meta(ADMIN_META, admin)
         if session.meta("provisioned_at") is None:
-            service = Service("hub", hub["url"], hub["fingerprint"], pinned, None)
             try:
                 with FrontDoorClient(hub["url"], device.signing_key, _fingerprint(device),
                                      service_bundle=pinned, timeout=20.0,
                                      verify=tls_context(), name=SERVICE_NAMES["hub"]) as client:
-                    received = pull(session, client, service,
+                    received = pull(session, client,
                                     on_provision=lambda s, p, sender: apply_provision(
                                         s, p, hub, sender))
             except NotEnrolled:

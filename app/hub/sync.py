@@ -12,7 +12,8 @@ changes nothing else; the inbox cursor moves past it so one bad envelope cannot 
 5. check the kind fits the key (snapshots and attachment chunks to the DSL team, packs to the
    office, provisioning to this device alone) and the sender's purpose (a staff PC sends
    concerns, an office PC printed marks, only the admin's PC accounts and lists); apply it in
-   one transaction with ``inbox_applied``, the cursor and an audit event — so an envelope
+   one transaction with its "applied" mark and the cursor (both in the file SQLite commits
+   last: app/delivery/inbox_marks.py) and an audit event — so an envelope
    applied twice changes nothing, and ``app.hub.apply`` refuses what the sender may not send.
 
 An envelope refused only because its sender (or an account it names) is not known here yet is
@@ -30,6 +31,12 @@ from typing import Any
 
 from app.clock import iso, parse_iso
 from app.delivery.cp_inbox import receive_cp, retry_waiting
+from app.delivery.inbox_marks import (
+    already_applied,
+    inbox_cursor,
+    mark_applied,
+    set_inbox_cursor,
+)
 from app.delivery.la_answers import AnswerReceived, dsl_team_keys, fetch_answers
 from app.delivery.outbox import Delivery, busy, drain, note_busy
 from app.delivery.services import (
@@ -233,7 +240,13 @@ def open_envelope(item: InboxItem, keys: dict[str, tuple[str, Any]],
 
 
 def _set_cursor(session: Session, cursor: str | None) -> None:
-    session.conn.execute("UPDATE services SET inbox_cursor = ? WHERE role = 'hub'", (cursor,))
+    set_inbox_cursor(session, "hub", cursor)
+
+
+def _unhold(session: Session, envelope_id: str) -> None:
+    """After the envelope's own transaction committed (app/delivery/inbox_marks.py)."""
+    with session.tx():
+        session.conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (envelope_id,))
 
 
 def _apply(session: Session, opened: Opened, payload: dict[str, Any], kind: str,
@@ -279,11 +292,11 @@ def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
     """Verifies, opens and applies one envelope; moves the cursor past it either way (not when
     ``again``: a held envelope fetched again, long after the cursor passed it)."""
     conn = session.conn
-    if conn.execute("SELECT 1 FROM inbox_applied WHERE envelope_id = ?", (item.id,)).fetchone():
-        with session.tx():
-            if not again:
+    if already_applied(session, item.id):
+        if not again:
+            with session.tx():
                 _set_cursor(session, item.cursor)
-            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+        _unhold(session, item.id)
         return Received(item.id, item.kind, "already", "applied before")
     try:
         first_come = on_provision is not None and admin_device(session) is None
@@ -292,14 +305,13 @@ def receive(session: Session, item: InboxItem, keys: dict[str, tuple[str, Any]],
         payload = parse_payload(opened.payload)
         with session.tx():
             applied = _apply(session, opened, payload, item.kind, on_provision)
-            conn.execute("INSERT INTO inbox_applied (envelope_id, kind, applied_at) VALUES "
-                         "(?,?,?)", (item.id, item.kind, iso(session.clock.now())))
-            conn.execute("DELETE FROM inbox_held WHERE envelope_id = ?", (item.id,))
+            mark_applied(session, item.id, item.kind)
             if not again:
                 _set_cursor(session, item.cursor)
             if opened.sender != device_fingerprint(session):
                 session.audit("sync", "envelope", item.id, outcome="applied", kind=item.kind,
                               sender=opened.sender, **applied.counts)
+        _unhold(session, item.id)
     except (Unapproved, NotKnownYet) as exc:
         reason = str(exc) if isinstance(exc, Refused) else exc.reason
         with session.tx():
@@ -371,19 +383,22 @@ def register_holdings(session: Session, client: FrontDoorClient) -> bool:
         client.register_holding(pairs.bundle, pairs.signing)
     new = {p.fingerprint for p in held.values()} - told
     if new:
+        # Two commits, the cursor's first: it may live in the DSL store, which SQLite commits
+        # after the school store's meta, and a kill between must not lose the restart.
+        with session.tx():
+            _set_cursor(session, None)
         with session.tx():
             session.set_meta(CURSOR_META, ",".join(sorted(told | new)))
-            _set_cursor(session, None)
     return bool(new)
 
 
-def pull(session: Session, client: FrontDoorClient, service: Service,
+def pull(session: Session, client: FrontDoorClient,
          on_provision: Callable[[Session, dict[str, Any], str], Applied] | None = None
          ) -> list[Received]:
     keys = my_keys(session)
     senders: dict[str, DirectoryKey] | None = None
     results: list[Received] = []
-    cursor = service.inbox_cursor
+    cursor = inbox_cursor(session, "hub")
     while True:
         batch = client.inbox(after=cursor, limit=PAGE)
         if not batch:
@@ -481,7 +496,7 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
         elif fetches_inbox(session):
             try:
                 register_holdings(session, client)
-                report.received = pull(session, client, get_service(session, "hub"))
+                report.received = pull(session, client)
             except NotEnrolled:
                 report.waiting = (f"this PC is not enrolled with the hub yet: its administrator "
                                   f"enrols fingerprint {device_fingerprint(session)}")

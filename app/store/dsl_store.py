@@ -276,6 +276,20 @@ MIGRATIONS: list[str] = [
     # 9 — the profile's source 'cp-file' (the school store's step 24, which a store with a DSL
     # store skips)
     qualified(PROFILE_FROM_CP_FILES, "dsl."),
+    # 10 — the inbox marks of a PC whose envelopes land here: kept in the file SQLite commits
+    # last, so a cursor never moves past records that did not (app/delivery/inbox_marks.py)
+    """
+    CREATE TABLE dsl.applied_envelopes (
+        envelope_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+    );
+    CREATE TABLE dsl.inbox_cursors (
+        role TEXT PRIMARY KEY CHECK (role IN ('frontdoor', 'hub')),
+        cursor TEXT,
+        service_set_at TEXT NOT NULL
+    );
+    """,
 ]
 LATEST = len(MIGRATIONS)
 

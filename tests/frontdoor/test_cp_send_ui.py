@@ -84,15 +84,19 @@ def test_the_leavers_card_sends_the_file_through_the_la_front_door(
         wait_for(qtbot, lambda: dialog.buttons.isEnabled())
         assert "no school enrolled at this LA front door has that fingerprint" in \
             dialog.message.text()
+        wait_for(qtbot, lambda: db.pending == 0)
         assert transfers(session, zofia.id) == []  # nothing queued
         dialog.fingerprint.clear()
         dialog.parts["profile"].setChecked(False)
         dialog.submit()
         wait_for(qtbot, lambda: not dialog.isVisible())
+        wait_for(qtbot, lambda: len(cards.cards) == 1 and cards.cards[0].card.action == "wait")
+        # The session is the database thread's: read it here only once that thread is idle
+        # (the cards' refresh runs on it as the dialog closes).
+        wait_for(qtbot, lambda: db.pending == 0)
         (sent,) = transfers(session, zofia.id)
         assert (sent.school, sent.status, sent.contents) == (
             "Brookside Test Academy", "prepared", ("chronology", "twin", "attachments"))
-        wait_for(qtbot, lambda: len(cards.cards) == 1 and cards.cards[0].card.action == "wait")
         assert cards.cards[0].card.words == "Queued for the LA front door: it goes at the next " \
             "sync"
         assert not cards.cards[0].button.isVisible()  # nothing to do: the receipt comes back

@@ -98,11 +98,34 @@ def test_acknowledgement_and_decision_reach_the_referral_and_the_chronology(
 
         assert sync_round(dsl).answers == []  # applied once: nothing again
         assert len(la_answers(dsl, referral_id)) == 2
+        # The marks live in the DSL store, beside the answers: SQLite commits the school
+        # store first, so a kill between the two files can never leave the cursor past
+        # answers that did not land (app/delivery/inbox_marks.py).
+        conn = dsl.conn
+        assert conn.execute("SELECT count(*) FROM dsl.applied_envelopes WHERE kind = "
+                            "'la-answer'").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM main.inbox_applied").fetchone()[0] == 0
+        assert conn.execute("SELECT cursor FROM dsl.inbox_cursors WHERE role = 'frontdoor'"
+                            ).fetchone()[0] is not None
+        assert conn.execute("SELECT inbox_cursor FROM main.services WHERE role = 'frontdoor'"
+                            ).fetchone()[0] is None
         # As a second DSL PC that has them from the first (replicated) but fetches them from
         # the front door too: not recorded twice.
         with dsl.tx():
-            dsl.conn.execute("DELETE FROM inbox_applied WHERE kind = 'la-answer'")
-            dsl.conn.execute("UPDATE services SET inbox_cursor = NULL WHERE role = 'frontdoor'")
+            conn.execute("DELETE FROM dsl.applied_envelopes WHERE kind = 'la-answer'")
+            conn.execute("UPDATE dsl.inbox_cursors SET cursor = NULL WHERE role = 'frontdoor'")
+        assert [a.outcome for a in sync_round(dsl).answers] == ["already", "already"]
+        # A store upgraded from before kept its marks in the school store: they still count,
+        # and its cursor there is where the DSL store's starts.
+        with dsl.tx():
+            conn.execute("INSERT INTO main.inbox_applied SELECT * FROM dsl.applied_envelopes")
+            conn.execute("UPDATE main.services SET inbox_cursor = (SELECT cursor FROM "
+                         "dsl.inbox_cursors) WHERE role = 'frontdoor'")
+            conn.execute("DELETE FROM dsl.applied_envelopes")
+            conn.execute("DELETE FROM dsl.inbox_cursors")
+        assert sync_round(dsl).answers == []
+        with dsl.tx():
+            conn.execute("UPDATE main.services SET inbox_cursor = NULL")
         assert [a.outcome for a in sync_round(dsl).answers] == ["already", "already"]
         assert len(la_answers(dsl, referral_id)) == 2
         assert len([t for t in (i.summary for i in chronology(dsl, child.id))
