@@ -158,3 +158,16 @@ def test_ui_uses_the_core_without_reaching_past_it() -> None:
                     for h in node.handlers):
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} guards an import")
     assert wrong == []
+
+
+def test_the_command_line_loads_the_pdf_libraries_only_to_make_a_pdf() -> None:
+    # reportlab and pypdf took half of every command's start-up; they load where a PDF is made
+    # (app/pack/__init__.py). A fresh interpreter, so nothing imported by other tests counts.
+    import subprocess
+    import sys
+
+    probe = ("import sys; from app.cli.main import build_parser; build_parser(); "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'reportlab', 'pypdf'}))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert loaded == "[]"

@@ -24,7 +24,6 @@ from app.delivery.team_keys import team_bundle
 from app.domain.chronology import add_entry
 from app.domain.pupils import child_by_id
 from app.errors import ConcernDeskError, InputError
-from app.pack import render_pack
 from app.protocol.cp_file import FILE_KIND, transfer_extra
 from app.protocol.envelope import EnvelopeError
 from app.protocol.fingerprint import KeyBundle, normalise_fingerprint
@@ -115,6 +114,8 @@ def send_file(session: Session, child_id: str, to: Destination,
     child = child_by_id(session, child_id)
     now = session.clock.now()
     got = gather(session, child, without, now)
+    from app.pack import render_pack  # reportlab only when a PDF is made
+
     pdf = render_pack(got.data, generated_at=now)
     with session.tx():
         transfer_id = create(session, child.id, "out", "concerndesk", to.name, list(got.parts))

@@ -23,7 +23,6 @@ from app.domain.chronology import add_entry
 from app.domain.la_profiles import LaProfile, chosen_profile
 from app.domain.referrals import Referral, get_referral, set_status
 from app.errors import InputError
-from app.pack import encrypt_pdf, render_pack
 from app.pack.assembly import referral_pack_data
 from app.pack.la_form import answered_sections
 from app.pack.model import FormSection
@@ -171,6 +170,8 @@ def save_email_pack(session: Session, referral_id: str, out: Path) -> str:
                          f"({profile.route_words})")
     if out.suffix.lower() != ".pdf":
         raise InputError("out", "name a .pdf file")
+    from app.pack import encrypt_pdf, render_pack  # reportlab only when a PDF is made
+
     data = referral_pack_data(session, referral)
     password = one_time_password()
     pdf = encrypt_pdf(render_pack(data, generated_at=session.clock.now()), password)

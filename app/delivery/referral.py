@@ -13,7 +13,7 @@ from app.delivery.services import get_service
 from app.delivery.team_keys import team_bundle
 from app.domain.referrals import get_referral
 from app.errors import InputError
-from app.pack import pack_json, render_pack
+from app.pack import pack_json
 from app.pack.assembly import referral_pack_data
 from app.protocol.payload import Attachment, seal_referral
 from app.store.roles import Perm
@@ -27,6 +27,8 @@ def queue_referral(session: Session, referral_id: str) -> list[str]:
         raise InputError("referral", f"only an approved referral can be sent; this one is "
                          f"{referral.status}")
     service = get_service(session, "frontdoor")
+    from app.pack import render_pack  # reportlab only when a PDF is made
+
     data = referral_pack_data(session, referral)
     now = session.clock.now()
     attachments = [Attachment(r[0], r[1], bytes(r[2])) for r in session.conn.execute(

@@ -36,9 +36,7 @@ from app.pack import (
     ReferralForm,
     Referrer,
     SchoolInfo,
-    encrypt_pdf,
     pack_json,
-    render_pack,
     write_atomically,
 )
 from app.pack.from_profile import (
@@ -203,6 +201,8 @@ def store_released_pack(session: Session, referral: Referral) -> str:
     """Renders and keeps the pack; call inside the release transaction. The released pack's
     id is the one its PDF (title, every footer), its JSON twin, the print queue and the CLI
     show: a released pack is its own document, apart from any draft of the same referral."""
+    from app.pack import render_pack  # reportlab only when a PDF is made
+
     pack_id = str(uuid.uuid4())
     data = replace(referral_pack_data(session, referral), pack_id=pack_id)
     now = session.clock.now()
@@ -310,6 +310,8 @@ def write_pack(session: Session, data: PackData, out: Path, password: str | None
     """Renders a pack and writes it (and its JSON twin beside it) atomically; audited export."""
     if out.suffix.lower() != ".pdf":
         raise InputError("out", "name a .pdf file")
+    from app.pack import encrypt_pdf, render_pack  # reportlab only when a PDF is made
+
     now = session.clock.now()
     pdf = render_pack(data, generated_at=now)
     if password:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reportlab.graphics.shapes import Circle, Drawing, Ellipse, Line, Polygon, String
 from reportlab.lib import colors
 
 from app.pack import fonts
-from app.pack.model import BodyMark, PackEntry
+from app.pack.model import NumberedMark
 from app.pack.styles import INK, MUTED, RULE
 
 MARKS_PER_FIGURE = 30
@@ -21,23 +19,6 @@ _HALF = [
     (0.73, 0.29), (0.70, 0.33), (0.685, 0.45), (0.70, 0.56), (0.685, 0.76), (0.665, 0.925),
     (0.71, 0.965), (0.70, 0.985), (0.565, 0.985), (0.555, 0.93), (0.54, 0.76), (0.505, 0.60),
 ]
-
-
-@dataclass(frozen=True)
-class NumberedMark:
-    number: int
-    entry: PackEntry
-    entry_number: int
-    mark: BodyMark
-
-
-def number_marks(entries: list[PackEntry]) -> list[NumberedMark]:
-    """Every mark in chronology order, numbered from 1 across the pack."""
-    out: list[NumberedMark] = []
-    for index, entry in enumerate(entries, start=1):
-        for mark in entry.body_marks:
-            out.append(NumberedMark(len(out) + 1, entry, index, mark))
-    return out
 
 
 def _silhouette(x0: float, y0: float, w: float, h: float) -> list:

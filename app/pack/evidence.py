@@ -9,9 +9,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
 from app.pack import dates, text
-from app.pack.bodymap import MARKS_PER_FIGURE, NumberedMark, figure
+from app.pack.bodymap import MARKS_PER_FIGURE, figure
 from app.pack.entryrow import PAD_X, EntryRow
-from app.pack.model import PackData, PackEntry
+from app.pack.model import NumberedMark, PackData, PackEntry
 from app.pack.sections import NOT_RECORDED, Builder
 from app.pack.styles import BODY_WIDTH
 

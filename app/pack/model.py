@@ -205,6 +205,25 @@ class PackEntry:
 
 
 @dataclass(frozen=True)
+class NumberedMark:
+    """A body-map mark with its number across the pack (the PDF draws it, the twin lists it)."""
+
+    number: int
+    entry: PackEntry
+    entry_number: int
+    mark: BodyMark
+
+
+def number_marks(entries: list[PackEntry]) -> list[NumberedMark]:
+    """Every mark in chronology order, numbered from 1 across the pack."""
+    out: list[NumberedMark] = []
+    for index, entry in enumerate(entries, start=1):
+        for mark in entry.body_marks:
+            out.append(NumberedMark(len(out) + 1, entry, index, mark))
+    return out
+
+
+@dataclass(frozen=True)
 class PackAttachment:
     filename: str
     size: int

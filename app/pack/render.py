@@ -26,11 +26,10 @@ from reportlab.platypus import (
 
 from app.clock import iso
 from app.pack import dates, text
-from app.pack.bodymap import number_marks
 from app.pack.encrypt import encrypt_pdf
 from app.pack.evidence import CHRONO_COLUMNS, CHRONO_HEADINGS, EvidenceBuilder
 from app.pack.fonts import BODY, BODY_BOLD, register_fonts
-from app.pack.model import PackData
+from app.pack.model import PackData, number_marks
 from app.pack.sections import Builder
 from app.pack.styles import (
     BODY_WIDTH,

@@ -11,8 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.clock import iso
-from app.pack.bodymap import number_marks
-from app.pack.model import PackData
+from app.pack.model import PackData, number_marks
 
 # 1.1: every field of an entry (where, action taken, witnesses), a concern's status changes
 # as entries of kind "status" with the DSL's note, and each body-map mark's named place.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from app.errors import InputError
@@ -149,3 +149,29 @@ def redacted_text(text: str, spans: list[Redaction]) -> str:
         at = end
     pieces.append(text[at:])
     return "".join(pieces)
+
+
+# -- the response, as it is drawn (app/sar/render.py): only text that may be disclosed --------
+@dataclass(frozen=True)
+class ResponseEntry:
+    number: int
+    occurred_at: datetime
+    kind: str
+    author: str
+    categories: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]  # (label, text already redacted)
+
+
+@dataclass(frozen=True)
+class SarResponse:
+    response_id: str
+    school: str
+    child_name: str
+    child_dob: date
+    requester: str
+    since: date
+    until: date
+    produced_by: str
+    entries: tuple[ResponseEntry, ...]
+    withheld: int  # entries left out whole
+    redacted: int  # passages replaced by a placeholder

@@ -9,8 +9,7 @@ hidden, covered or kept in the file. Withheld entries are not in it at all.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.enums import TA_RIGHT
@@ -46,36 +45,12 @@ from app.pack.styles import (
     SHADE,
     make_styles,
 )
+from app.sar.model import ResponseEntry, SarResponse
 
 LABEL_WIDTH = 38 * mm
 KIND_WORDS = {"concern": "Concern", "status": "Concern's progress", "action": "Action",
               "contact": "Contact", "meeting": "Meeting", "referral": "Referral",
               "outcome": "Outcome", "note": "Note", "police-notification": "Police notification"}
-
-
-@dataclass(frozen=True)
-class ResponseEntry:
-    number: int
-    occurred_at: datetime
-    kind: str
-    author: str
-    categories: tuple[str, ...]
-    fields: tuple[tuple[str, str], ...]  # (label, text already redacted)
-
-
-@dataclass(frozen=True)
-class SarResponse:
-    response_id: str
-    school: str
-    child_name: str
-    child_dob: date
-    requester: str
-    since: date
-    until: date
-    produced_by: str
-    entries: tuple[ResponseEntry, ...]
-    withheld: int  # entries left out whole
-    redacted: int  # passages replaced by a placeholder
 
 
 def render_response(data: SarResponse, *, generated_at: datetime) -> bytes:

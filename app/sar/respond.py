@@ -13,8 +13,7 @@ from app.domain.categories import load_categories
 from app.domain.chronology import add_entry
 from app.pack.output import write_atomically
 from app.sar.drafts import LOG_HEADING, load_draft, save
-from app.sar.model import AUTO, SarDraft, merged
-from app.sar.render import ResponseEntry, SarResponse, render_response
+from app.sar.model import AUTO, ResponseEntry, SarDraft, SarResponse, merged
 from app.store.roles import Perm
 from app.store.session import Session
 from app.wording import date_text
@@ -87,6 +86,8 @@ def produce_response(session: Session, draft_id: str, out: Path) -> Produced:
     draft = load_draft(session, draft_id, audit=False)
     now = session.clock.now()
     data = response_data(session, draft)
+    from app.sar.render import render_response  # reportlab only when a PDF is made
+
     pdf = render_response(data, generated_at=now)
     log = withheld_log(draft)
     write_atomically(out, pdf)

@@ -20,14 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
-
 from app.atomic import write_user_file
 from app.domain.attachments import attachment_data
 from app.domain.chronology import add_entry
 from app.domain.pupils import Child, child_by_id
 from app.errors import InputError
-from app.pack import encrypt_pdf, pack_json, render_pack
+from app.pack import pack_json
 from app.pack.assembly import child_pack_data, school_info
 from app.pack.model import PackData
 from app.profile.model import to_json
@@ -35,7 +33,6 @@ from app.profile.profiles import profile
 from app.store.roles import Perm
 from app.store.session import Session
 from app.transfer.model import Transfer, add_step, clean_school, create, load
-from app.transfer.slip import Slip, render_slip
 from app.wording import date_text, plural
 
 # What the DSL may choose to send; the chronology pack is the file itself and always goes.
@@ -133,6 +130,10 @@ def make_pack(session: Session, child_id: str, school: str, out: Path,
     if out.suffix.lower() != ".pdf":
         raise InputError("out", "name a .pdf file")
     check_without(without)
+    # reportlab and pypdf load only when a PDF is made (app/pack/__init__.py)
+    from app.pack import encrypt_pdf, render_pack
+    from app.transfer.slip import Slip, render_slip
+
     school = clean_school(school)
     child = child_by_id(session, child_id)
     now = session.clock.now()
@@ -167,6 +168,8 @@ def make_pack(session: Session, child_id: str, school: str, out: Path,
 
 
 def _assemble(slip: bytes, pack: bytes, embedded: list[tuple[str, bytes]]) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(slip)))
     writer.append(PdfReader(io.BytesIO(pack)))
     for name, data in embedded:
