@@ -35,9 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--admin", required=True, metavar="NAME", help="the first admin's username")
     p.add_argument("--admin-name", metavar="DISPLAY", help="the admin's full name")
     p.add_argument("--single-key", action="store_true",
-                   help="one key for every account, as before roles were enforced by key: "
-                   "only for a school that syncs through a school hub, until the hub carries "
-                   "the DSL store's key (docs/keys.md)")
+                   help="no longer needed, and ignored: every store is keyed, a school that "
+                   "syncs through a hub's too (docs/keys.md)")
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("demo", help="create the demo school (synthetic data, marked DEMO)")
@@ -92,9 +91,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     directory = data_dir(args)
     secret = new_secret(PASSPHRASE_ENV, "passphrase")
     made = create_store(directory, school_name=args.school, admin_username=args.admin,
-                        admin_display_name=args.admin_name or args.admin, passphrase=secret,
-                        split=not args.single_key)
+                        admin_display_name=args.admin_name or args.admin, passphrase=secret)
     made.session.close()
+    if args.single_key:  # accepted so older scripts still run; a hub carries the DSL key now
+        print("Note: --single-key is no longer needed and was ignored: the store is keyed, "
+              "and a school hub works with it (docs/keys.md).")
     print(f"Created the store for {args.school} in {directory}.")
     print("RECOVERY KEY (shown only this once; print it or write it down and keep it locked "
           "away — it re-opens the store if every passphrase or this PC is lost):")
@@ -167,12 +168,13 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_split_store(args: argparse.Namespace) -> int:
+    from app.delivery.team_keys import move_private_halves
     from app.store.upgrade import split_store
 
     session = open_as_user(args)
     try:
         key = secret_from(RECOVERY_ENV, "Recovery key: ", "recovery key")
-        waiting = split_store(session, key)
+        waiting = split_store(session, key, keep_team_keys=move_private_halves)
     finally:
         session.close()
     print("The DSL team's records are now in a DSL store only DSL accounts and the recovery "

@@ -79,6 +79,8 @@ def cmd_set(args: argparse.Namespace) -> int:
     if made:
         print(f"Made the DSL team and office keys (kept inside this store); {queued} "
               "envelope(s) of existing records queued for the DSL team.")
+    elif queued:  # a keyed store: its DSL store made the team keys at its first sign-in
+        print(f"{queued} envelope(s) of existing records queued for the DSL team.")
     return 0
 
 

@@ -59,11 +59,12 @@ def set_service(session: Session, role: str, url: str, fingerprint: str,
         session.require(Perm.MANAGE_SETTINGS)
     if role not in ROLES:
         raise InputError("service", "frontdoor or hub")
-    if role == "hub" and session.held.split:
-        raise InputError("service", "not yet: a school hub cannot yet carry the DSL store's "
-                         "key between PCs, so this store (roles enforced by key) works on one "
-                         "PC for now; a school that needs a hub today makes its store with "
-                         "'concerndesk-cli init --single-key' (docs/keys.md)")
+    if role == "hub" and session.held.split and not session.held.dsl_store_open:
+        # Setting the hub makes (or takes) the team keys and sends the history to the DSL
+        # team: on a store with a DSL store, only a session holding it can.
+        raise InputError("service", "an admin who also holds the DSL store sets the school "
+                         "hub (a DSL admin, or the store's maker before the first DSL signs "
+                         "in): it carries the DSL team's key (docs/keys.md)")
     url, expected = check_url(url), normalise_fingerprint(fingerprint)
     with client_factory(url, session, None) as client:
         client.name = SERVICE_NAMES[role]

@@ -1,10 +1,14 @@
 """The school's two team keys: the DSL team's (concerns, entries, referral states) and the
 office print queue's (released packs).
 
-Each is an Ed25519 + X25519 pair like a device's. The pairs are made once, on the admin's PC,
-when the school hub is first set; their private halves live only inside encrypted stores (the
-``team_keys`` table): on that PC, on DSL PCs (DSL key) and on office PCs (office key). Staff PCs
-hold only the public bundles, so they can seal to the team but never read what it holds.
+Each is an Ed25519 + X25519 pair like a device's. The pairs are made once, on the admin's PC
+(when the school hub is first set, or by the first session holding its DSL store); every PC keeps
+their public halves in the school store's ``team_keys``. One model for the private halves
+(docs/keys.md): on a store with a DSL store of its own they live only inside it
+(``dsl.held_team_keys``, opened by DSL accounts alone), so a DSL PC's teacher holds none of
+them; on a single-key store (from before) they sit in ``team_keys`` beside the public half.
+Staff PCs hold only the public bundles, so they can seal to the team but never read what it
+holds.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from datetime import datetime
 from app.clock import iso
 from app.errors import ConcernDeskError
 from app.protocol.fingerprint import KeyBundle, KeyPairs, fingerprint
-from app.store.db import Connection
+from app.store.db import Connection, has_dsl_store
+from app.store.dsl_store import attached as dsl_attached
 from app.store.roles import Perm
 from app.store.session import Session
 
@@ -23,15 +28,39 @@ TEAMS = ("dsl", "office")
 
 
 def team_bundle(conn: Connection, team: str) -> KeyBundle | None:
-    row = conn.execute("SELECT bundle FROM team_keys WHERE team = ?", (team,)).fetchone()
+    row = conn.execute("SELECT bundle FROM main.team_keys WHERE team = ?", (team,)).fetchone()
     return KeyBundle.from_json(json.loads(row[0])) if row else None
 
 
 def team_pairs(conn: Connection, team: str) -> KeyPairs | None:
-    """The team's private keys, when this PC holds them."""
-    row = conn.execute("SELECT private FROM team_keys WHERE team = ? AND private IS NOT NULL",
-                       (team,)).fetchone()
+    """The team's current private keys, when this session holds them: from the DSL store on a
+    store that has one (a workspace holds none), else from the single-key store's row."""
+    row = conn.execute("SELECT private FROM main.team_keys WHERE team = ? AND private IS NOT "
+                       "NULL", (team,)).fetchone()
+    if row is None and dsl_attached(conn) and (bundle := team_bundle(conn, team)) is not None:
+        row = conn.execute("SELECT private FROM dsl.held_team_keys WHERE team = ? AND "
+                           "fingerprint = ?", (team, bundle.fingerprint)).fetchone()
     return KeyPairs.from_private_bytes(bytes(row[0])) if row else None
+
+
+def _dsl_store_file_attached(conn: Connection) -> bool:
+    """The DSL store itself, not a session's in-memory workspace (which holds no key)."""
+    return any(row[1] == "dsl" and row[2] for row in conn.execute("PRAGMA database_list"))
+
+
+def move_private_halves(conn: Connection) -> int:
+    """Moves every team key's private half from the school store into the attached DSL store
+    (a single-key store being split: app/store/upgrade.py, app/hub/keyed_dsl_pc.py); the
+    school store keeps the public bundles. Call inside the split's transaction."""
+    rows = conn.execute("SELECT team, bundle, private FROM main.team_keys WHERE private IS NOT "
+                        "NULL").fetchall()
+    for team, bundle, private in rows:
+        fp = KeyBundle.from_json(json.loads(bundle)).fingerprint
+        conn.execute("INSERT INTO dsl.held_team_keys (fingerprint, team, bundle, private, "
+                     "added_at) VALUES (?,?,?,?,datetime('now')) ON CONFLICT (fingerprint) DO "
+                     "NOTHING", (fp, team, bundle, private))
+    conn.execute("UPDATE main.team_keys SET private = NULL")
+    return len(rows)
 
 
 def held_teams(conn: Connection) -> dict[str, KeyPairs]:
@@ -41,12 +70,21 @@ def held_teams(conn: Connection) -> dict[str, KeyPairs]:
 
 def save_team_key(conn: Connection, team: str, bundle: KeyBundle, private: bytes | None,
                   now: datetime) -> None:
-    """Insert, or add the private half to a public-only row. Never replaces a team's key."""
+    """Insert, or add the private half to a public-only row. Never replaces a team's key. On a
+    store with its DSL store attached the private half goes into the DSL store."""
     if private is not None and KeyPairs.from_private_bytes(private).bundle != bundle:
         raise ConcernDeskError("The team key received does not match its public half.")
     existing = team_bundle(conn, team)
     if existing is not None and existing != bundle:
         raise ConcernDeskError(f"This PC already knows another {team} team key.")
+    if private is not None and has_dsl_store(conn):
+        if not _dsl_store_file_attached(conn):
+            raise ConcernDeskError("Only a session holding the DSL store keeps a team key.")
+        conn.execute("INSERT INTO dsl.held_team_keys (fingerprint, team, bundle, private, "
+                     "added_at) VALUES (?,?,?,?,?) ON CONFLICT (fingerprint) DO NOTHING",
+                     (bundle.fingerprint, team, json.dumps(bundle.to_json()), private,
+                      iso(now)))
+        private = None
     conn.execute("INSERT INTO team_keys (team, bundle, private, added_at) VALUES (?,?,?,?) "
                  "ON CONFLICT (team) DO UPDATE SET private = coalesce(team_keys.private, "
                  "excluded.private)", (team, json.dumps(bundle.to_json()), private, iso(now)))

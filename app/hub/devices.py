@@ -20,7 +20,7 @@ from app.delivery.team_keys import ensure_team_keys
 from app.errors import NotFound
 from app.hub.join import provision_from_hub
 from app.hub.provision import is_admin_pc
-from app.hub.replicate import backfill
+from app.hub.replicate import backfill, hub_is_set
 from app.store.keyfile import KeyFile
 from app.store.roles import Perm
 from app.store.session import Session
@@ -82,11 +82,15 @@ def set_hub(session: Session, url: str, fingerprint: str) -> HubSet:
     """What ``concerndesk-cli hub set`` does: pin the hub by its fingerprint (nothing saved on a
     mismatch), and on an admin's first hub make the team keys and queue the backfill, so this
     PC can approve others."""
+    first = not hub_is_set(session.conn)
     service = set_service(session, "hub", url, fingerprint)
     made = queued = 0
     if session.can(Perm.MANAGE_SETTINGS):
         made = ensure_team_keys(session)
-        queued = backfill(session) if made else 0
+        # On a store with a DSL store the team keys were made by its first DSL sign-in: the
+        # first hub set queues the history all the same (a DSL's session: it holds it).
+        if made or (first and session.held.dsl_store_open):
+            queued = backfill(session)
     return HubSet(service, bool(made), queued)
 
 

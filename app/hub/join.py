@@ -27,6 +27,7 @@ from typing import Any
 from app.clock import Clock, SystemClock, iso
 from app.delivery.services import SERVICE_NAMES, check_url
 from app.errors import ConcernDeskError, InputError
+from app.hub.keyed_dsl_pc import key_at_provisioning
 from app.hub.link import tls_context
 from app.hub.provision import ADMIN_META, apply_provision
 from app.hub.provisional import device_kek, provisional_wraps
@@ -195,6 +196,8 @@ def provision_from_hub(directory: Path, *, clock: Clock | None = None) -> Provis
                                     "school's admin approves it with 'concerndesk-cli hub "
                                     f"approve-device --fingerprint {_fingerprint(device)}'{why}",
                                     "refused" if refused else "admin", tuple(refused))
+        # A DSL PC gets its DSL store before any account can sign in (docs/keys.md).
+        key_at_provisioning(session)
         _finish(directory, conn, keyfile.store_id, data_key, device, data)
         by = session.meta("provisioned_by_device")
         checked = "" if admin else (" — no admin PC fingerprint was given at join: check this "

@@ -26,6 +26,7 @@ from app.delivery.team_keys import TEAMS, device_fingerprint, save_team_key, tea
 from app.errors import ConcernDeskError, InputError, NotFound
 from app.hub.apply import apply_children
 from app.hub.apply_checks import Applied, BadPayload, apply_users
+from app.hub.keyed_dsl_pc import grant_after_accounts
 from app.hub.link import hub_client
 from app.hub.provisional import grant_by_verifier, refresh_accounts
 from app.hub.replicate import canonical, child_rows, user_rows
@@ -38,8 +39,8 @@ from app.store.verifier import check_verifier, load_verifiers, save_verifier
 
 PURPOSES = ("dsl", "staff", "office")
 # PCs whose store is keyed at provisioning: a school store with no DSL store (an office PC's
-# packs sealed to the office key). A DSL PC keeps one store every account opens until it gets a
-# DSL store of its own.
+# packs sealed to the office key). A DSL PC gets a DSL store of its own once provisioning has
+# committed (app/hub/keyed_dsl_pc.py: ATTACH cannot run inside the receiving transaction).
 KEYED_PURPOSES = ("staff", "office")
 ADMIN = "admin"  # the purpose of the admin's PC in a list: it is also a DSL PC
 ADMIN_META = "admin_device"  # on a joined PC: the admin PC's fingerprint, pinned at join
@@ -56,9 +57,10 @@ class TrustedDevice:
 
 def is_admin_pc(session: Session) -> bool:
     """The store where the school hub was first set: it made the team keys and was never
-    provisioned by another PC. It approves devices; everyone else trusts its list."""
+    provisioned by another PC. It approves devices; everyone else trusts its list. (Asked of
+    the public half: on a store with a DSL store, only a DSL's session holds the private one.)"""
     return session.meta("provisioned_by_device") is None and \
-        team_pairs(session.conn, "dsl") is not None
+        team_bundle(session.conn, "dsl") is not None
 
 
 def admin_device(session: Session) -> str | None:
@@ -249,6 +251,12 @@ def approve_device(session: Session, fingerprint: str, purpose: str, *,
                        "runs 'concerndesk-frontdoor enrol' for it first")
     if fp == device_fingerprint(session):
         raise InputError("fingerprint", "that is this PC")
+    if purpose in TEAMS and team_pairs(session.conn, purpose) is None:
+        # Provisioning hands the PC the team's private key, which on a store with a DSL
+        # store only a session holding it has (docs/keys.md).
+        raise InputError("for", f"approving a PC for the {purpose} team hands it that "
+                         "team's key, which this sign-in does not hold: an admin who is "
+                         "also a DSL approves it")
     with session.tx() as conn:
         conn.execute("INSERT INTO hub_devices (fingerprint, purpose, name, approved_by, "
                      "approved_at, bundle, envelope_id) VALUES (?,?,?,?,?,?,'') ON CONFLICT "
@@ -426,6 +434,8 @@ def apply_accounts(session: Session, payload: dict[str, Any], sender: str) -> Ap
         except (ValueError, KeyError, TypeError, InputError):
             raise BadPayload("a passphrase verifier is malformed") from None
     refresh_accounts(session)
+    # A keyed DSL PC: the DSL store's key follows the DSL role the update gives.
+    grant_after_accounts(session, users, verifiers)
     return applied
 
 

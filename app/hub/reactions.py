@@ -6,7 +6,7 @@ call ``install`` once at start-up.
 
 from __future__ import annotations
 
-from app.hub import keyed_pc, sealing
+from app.hub import keyed_dsl_pc, keyed_pc, sealing
 from app.hub.provision import replicate_accounts
 from app.hub.replicate import (
     replicate_attachment,
@@ -50,8 +50,10 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
 def install() -> None:
     """Makes every open session's reported changes replicate, seals what an account without
     the DSL store writes (app/hub/sealing.py) and keys a staff PC provisioned before staff PCs
-    were keyed (app/hub/keyed_pc.py); idempotent."""
+    were keyed (app/hub/keyed_pc.py) and a DSL PC from before DSL PCs were (app/hub/
+    keyed_dsl_pc.py); idempotent."""
     on_change(sealing.react, seals=True)
     on_change(react)
     on_open(sealing.on_sign_in)
     on_open(keyed_pc.key_staff_pc)  # a staff PC from before keyed staff PCs: keyed now
+    on_open(keyed_dsl_pc.key_dsl_pc)  # a DSL PC from before keyed DSL PCs: split now

@@ -33,7 +33,7 @@ from app.domain.concerns import STATUSES
 from app.errors import ConcernDeskError
 from app.hub.apply import apply_pack, apply_snapshot
 from app.hub.apply_checks import EnvelopeError
-from app.hub.replicate import Snapshot, canonical, pack_payload
+from app.hub.replicate import Snapshot, canonical, hub_is_set, pack_payload
 from app.protocol.fingerprint import KeyBundle, KeyPairs
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import (
@@ -429,7 +429,10 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
             keyfile.revoke("dsl", holder(username))
             keyfile.revoke("office", holder(username))
         conn.execute("DELETE FROM dsl.meta WHERE key = ?", (REKEY_OWED,))
-        _new_team_pair(session, "dsl")
+        if not hub_is_set(conn):
+            # On a hub school the DSL team's key is the one every DSL PC and the hub's inbox
+            # share (app/delivery/team_keys.py): a new pair made on one PC would reach no other.
+            _new_team_pair(session, "dsl")
         session.audit("settings", "dsl-store", None, rekeyed=True, members_left=len(gone),
                       member_key_reset=owed is not None)
     # PRAGMA rekey rewrites every page under the new key; it cannot run inside a transaction.

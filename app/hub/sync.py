@@ -183,10 +183,15 @@ def _held(session: Session) -> dict[str, KeyPairs]:
 
 
 def fetches_inbox(session: Session) -> bool:
-    """On a keyed office PC only an office account's session takes the inbox: any other cannot
-    open the packs sent to the office key, and would move the cursor past them."""
-    return not (session.held.split and session.meta("device_purpose") == "office"
-                and session.held.office_private is None)
+    """On a keyed office PC only an office account's session takes the inbox, and on a keyed
+    DSL PC only a session holding the DSL store: any other cannot open what is sent to the
+    team's key, and would move the cursor past it."""
+    purpose = session.meta("device_purpose")  # none on the admin's own PC: a DSL PC too
+    if not session.held.split:
+        return True
+    if purpose == "office":
+        return session.held.office_private is not None
+    return purpose == "staff" or session.held.dsl_store_open
 
 
 def open_envelope(item: InboxItem, keys: dict[str, tuple[str, Any]],

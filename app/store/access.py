@@ -99,8 +99,8 @@ def create_store(directory: Path, *, school_name: str, admin_username: str,
                  split: bool = True) -> NewStore:
     """A new empty store with one admin; returns the admin's session and the recovery key.
     Roles are enforced by key: a DSL store of its own, granted only to DSL accounts
-    (docs/keys.md). ``split=False`` makes the single-file store a school that syncs through a
-    hub still needs (``init --single-key``), until the hub carries the DSL store's key."""
+    (docs/keys.md). ``split=False`` makes the single-file store of before (tests of stores made
+    before the key hierarchy; ``init`` no longer makes one)."""
     clock = clock or SystemClock()
     school_name = school_name.strip()
     if not school_name:

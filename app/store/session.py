@@ -88,6 +88,16 @@ class Session:
         self._savepoints = 0
         self._login_at: str | None = None
 
+    def follow_held_keys(self) -> None:
+        """After a sign-in hook gave this session the DSL store (a DSL PC split at a DSL's
+        sign-in: app/hub/keyed_dsl_pc.py): the DSL team's chain takes its events from now."""
+        schema = "dsl" if self.held.dsl_store_open and self.user.has_role("dsl") else "main"
+        if schema != self.audit_schema:
+            self.audit_schema = schema
+            self._audit = AuditLog.for_device(self.conn, self.clock, self.device,
+                                              self.store_id, schema,
+                                              audit_signer(self.user, self.held))
+
     def clone(self) -> Session:
         """The same user on a second connection to the same store, for one other thread (e.g.
         a background sync worker); WAL lets the two read and write side by side."""

@@ -11,13 +11,14 @@ which the next attempt replaces).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from app.clock import iso
 from app.errors import InputError
 from app.store import directory as account_directory
 from app.store import dsl_store
 from app.store.audit import RECOVERY_SIGNER, Signer
-from app.store.db import KEY_MODEL, SPLIT, has_dsl_store
+from app.store.db import KEY_MODEL, SPLIT, Connection, has_dsl_store
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import (
     UnwrapFailed,
@@ -35,8 +36,12 @@ from app.store.session import Session
 AWAITING = "awaiting_members"
 
 
-def split_store(session: Session, recovery_key_text: str) -> list[str]:
-    """Splits the store; returns the DSL accounts still waiting for the DSL store's key."""
+def split_store(session: Session, recovery_key_text: str, *,
+                keep_team_keys: Callable[[Connection], object] | None = None) -> list[str]:
+    """Splits the store; returns the DSL accounts still waiting for the DSL store's key.
+    ``keep_team_keys`` (``app.delivery.team_keys.move_private_halves``, which the hub school's
+    command passes) moves the team keys' private halves into the DSL store in the split's
+    transaction; without it they are dropped (a school without a hub makes new ones)."""
     conn, directory = session.conn, session.directory
     if has_dsl_store(conn) and not (directory / dsl_store.DSL_FILE).exists():
         raise InputError("store", "this is a staff PC of a school hub: its store is keyed "
@@ -45,9 +50,6 @@ def split_store(session: Session, recovery_key_text: str) -> list[str]:
         raise InputError("store", "this store already keeps the DSL team's records apart")
     if "dsl" not in session.user.roles:
         raise InputError("user", "a DSL splits the store (the DSL store's key is theirs)")
-    if conn.execute("SELECT 1 FROM services WHERE role = 'hub'").fetchone():
-        raise InputError("store", "not yet: a school that syncs through a hub keeps one store "
-                         "until the hub carries the DSL store's key")
     keyfile = KeyFile.load(directory)
     try:
         recovered = keyfile.unwrap_recovery(parse_recovery_key(recovery_key_text))
@@ -91,7 +93,9 @@ def split_store(session: Session, recovery_key_text: str) -> list[str]:
             conn.executemany("INSERT INTO dsl.meta (key, value) VALUES (?, ?)", (
                 ("recovery_public", b64e(recovery_public)), ("trusted_admins", json.dumps(trusted)),
                 (AWAITING, json.dumps(waiting))))
-            conn.execute("UPDATE team_keys SET private = NULL")
+            if keep_team_keys is not None:  # a hub school's, shared with its other PCs
+                keep_team_keys(conn)
+            conn.execute("UPDATE main.team_keys SET private = NULL")
             session.set_meta(KEY_MODEL, SPLIT)
             pin_recovery(conn, recovery_public)  # what a school store re-key grants to
             # The account directory, signed as it stands by the recovery key just typed.

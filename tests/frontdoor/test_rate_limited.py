@@ -205,7 +205,7 @@ def test_a_busy_front_door_keeps_the_referral_queued_until_its_retry_after(
 
 def test_a_busy_hub_gets_nothing_more_until_its_retry_after(
         single_key_school: SmallSchool, hub_service: Service, busy_proxy: StartProxy) -> None:
-    school = single_key_school  # a hub school: one key until the hub carries the DSL key
+    school = single_key_school  # a hub school made before keyed hub schools: one key
     hub = hub_service
     proxy = busy_proxy(hub, retry_after="30")
     clock = school.clock

@@ -89,15 +89,19 @@ class HubSchool:
 
 
 def make_school(root: Path, hub: Service, clock: FakeClock,
-                before_hub: Callable[[SmallSchool], None] | None = None) -> HubSchool:
-    """``before_hub`` acts on the admin's store before the school has a hub."""
-    main = SmallSchool(root / "dsl", clock, split=False)  # a hub school: one key for now
+                before_hub: Callable[[SmallSchool], None] | None = None, *,
+                split: bool = False) -> HubSchool:
+    """``before_hub`` acts on the admin's store before the school has a hub. ``split``: the
+    admin's PC keyed as ``init`` makes it now (its maker holds the DSL store until the first
+    DSL signs in there); else the single-key store hub schools were made with before."""
+    main = SmallSchool(root / "dsl", clock, split=split)
     if before_hub is not None:
         before_hub(main)
     school = HubSchool(root, hub, clock, main, {"dsl": main.directory})
     with main.open("admin") as admin:
         set_service(admin, "hub", hub.url, hub.info.fingerprint)
-        assert ensure_team_keys(admin)
+        # A keyed store's team keys were made by the first session holding its DSL store.
+        assert ensure_team_keys(admin) or split
         backfill(admin)
         school.fingerprints["dsl"] = device_fingerprint(admin)
     enrol(hub, school.fingerprints["dsl"], "Synthetic DSL PC")

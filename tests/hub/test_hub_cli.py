@@ -149,3 +149,20 @@ def test_roster_changes_on_one_dsl_pc_reach_the_others(school4: HubSchool) -> No
         kept = deputy.conn.execute("SELECT count(*) FROM child_history WHERE child_id = ?",
                                    (changed.id,)).fetchone()[0]
         assert kept == 1
+
+
+def test_init_for_a_hub_school_makes_a_keyed_store_and_single_key_is_ignored(
+        tmp_path: Path, hub: Service, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = str(tmp_path / "admin-pc")
+    code, out, err = cli(capsys, monkeypatch, ADMIN_PASS, "init", "--data", data, "--school",
+                         "Larkfield Test Primary", "--admin", "admin", "--single-key")
+    assert code == 0, err
+    assert "--single-key is no longer needed" in out
+    assert (Path(data) / "dsl.db").exists()
+    # Its maker holds the DSL store until the first DSL signs in: it sets the hub.
+    code, out, err = cli(capsys, monkeypatch, ADMIN_PASS, "hub", "set", "--data", data,
+                         "--user", "admin", "--url", hub.url, "--fingerprint",
+                         hub.info.fingerprint)
+    assert code == 0, err
+    assert "Saved:" in out

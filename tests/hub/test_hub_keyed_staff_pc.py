@@ -35,9 +35,9 @@ def test_a_joined_staff_pc_has_a_keyed_school_store_and_no_dsl_store(school4: Hu
             "SELECT name FROM main.sqlite_master WHERE type = 'table'")}
         assert "records" not in tables and "record_versions" not in tables
     assert not (school4.dirs["teacher"] / DSL_FILE).exists()
-    # A DSL PC keeps its single store until it gets a DSL store of its own.
+    # A DSL PC has a DSL store of its own (tests/hub/test_hub_keyed_dsl_pc.py).
     with school4.open("deputy") as deputy:
-        assert not has_dsl_store(deputy.conn)
+        assert has_dsl_store(deputy.conn) and deputy.held.dsl_store_open
 
 
 def test_two_teachers_on_one_staff_pc_cannot_read_each_others_concerns(

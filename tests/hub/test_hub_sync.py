@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.delivery.delivered import delivery_state
+from app.delivery.team_keys import team_pairs
 from app.domain.chronology import add_entry, chronology
 from app.domain.concerns import ConcernDraft, amend_concern, get_concern, record_concern, set_status
 from app.domain.pupils import child_by_upn
@@ -40,13 +41,15 @@ def records_on(school: HubSchool, pc: str, username: str | None = None) -> set[s
 
 def test_joined_pcs_get_accounts_and_roster_but_only_dsl_pcs_get_the_team_key(
         school4: HubSchool) -> None:
-    for pc, holds in (("deputy", True), ("teacher", False), ("teacher2", False)):
-        with school4.open(pc, "teacher" if pc == "deputy" else None) as session:
+    # On the DSL PC only its DSL accounts hold the team key: it lives in the DSL store.
+    for pc, user, holds in (("deputy", "deputy", True), ("deputy", "teacher", False),
+                            ("teacher", None, False), ("teacher2", None, False)):
+        with school4.open(pc, user) as session:
             assert session.school_name == "Larkfield Test Primary"
             assert child_by_upn(session, UPN).legal_forename == "Zofia"
-            held = session.conn.execute("SELECT count(*) FROM team_keys WHERE team = 'dsl' "
-                                        "AND private IS NOT NULL").fetchone()[0]
-            assert held == int(holds)
+            assert (team_pairs(session.conn, "dsl") is not None) == holds
+            assert session.conn.execute("SELECT count(*) FROM main.team_keys WHERE private IS "
+                                        "NOT NULL").fetchone()[0] == 0
     # Nothing in the join file opens the store once set up, and a wrong passphrase is refused.
     text = (school4.dirs["teacher"] / "join.json").read_text()
     assert "device_wrap" not in text

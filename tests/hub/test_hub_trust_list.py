@@ -44,9 +44,10 @@ def snapshot_of(session: Session, record_id: str) -> dict[str, Any]:
 
 
 def refusals(session: Session) -> list[str]:
+    # A DSL's session on a PC with a DSL store audits in the DSL team's trail.
     return [json.loads(d).get("reason", "") for (d,) in session.conn.execute(
-        "SELECT detail FROM audit WHERE action = 'sync' AND detail LIKE '%refused%' "
-        "ORDER BY seq")]
+        f"SELECT detail FROM {session.audit_schema}.audit WHERE action = 'sync' AND detail "
+        "LIKE '%refused%' ORDER BY seq")]
 
 
 def put_as(school: HubSchool, signer: Any, sender: str, to: KeyBundle, kind: str,

@@ -53,8 +53,8 @@ def school_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A school that syncs through a hub keeps one store file until the hub carries the DSL
-    store's key (docs/keys.md): these tests' demo is made that way."""
+    """A hub school's admin PC made before keyed hub schools (one store file, docs/keys.md):
+    these tests' demo is made that way, so any admin there approves PCs."""
     directory = tmp_path_factory.mktemp("demo-single-key") / "store"
     build_demo(directory, pupils=40, kdf=TEST_KDF, passphrase="demo", split=False)
     return directory
