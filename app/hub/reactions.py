@@ -19,6 +19,7 @@ from app.hub.replicate import (
     replicate_referral,
     replicate_retention,
     replicate_roster,
+    resend_signed,
 )
 from app.store.session import Session, on_change, on_open
 
@@ -55,3 +56,4 @@ def install() -> None:
     on_change(react)
     on_open(sealing.on_sign_in)
     on_open(keyed_pc.key_staff_pc)  # a staff PC from before keyed staff PCs: keyed now
+    on_open(resend_signed)  # after the sealed copies filled the workspace (sign_in above)
