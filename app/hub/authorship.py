@@ -32,10 +32,17 @@ UNVERIFIABLE = "author not verifiable (verifier from before v2)"
 _CREATION = ("id", "kind", "created_by", "created_at", "children", "further_to")
 
 
+ATTACHMENT_INFO = b"concerndesk/authored-attachment/v1\x00"
+
+
 class ForgedAuthor(EnvelopeError):
-    def __init__(self, where: str, username: str) -> None:
-        super().__init__(f"{where}: the concern claims to be by {username} but is not signed "
+    def __init__(self, where: str, username: str, what: str = "concern") -> None:
+        super().__init__(f"{where}: the {what} claims to be by {username} but is not signed "
                          "by their key")
+
+
+def _canonical(obj: object) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def version_message(record: dict[str, Any], version: dict[str, Any]) -> bytes:
@@ -44,8 +51,39 @@ def version_message(record: dict[str, Any], version: dict[str, Any]) -> bytes:
     signature, in canonical JSON."""
     body = {"record": {k: record[k] for k in _CREATION if k in record},
             "version": {k: v for k, v in version.items() if k != "signature"}}
-    return VERSION_INFO + json.dumps(body, sort_keys=True, separators=(",", ":"),
-                                     ensure_ascii=True).encode()
+    return VERSION_INFO + _canonical(body)
+
+
+def attachment_message(meta: dict[str, Any]) -> bytes:
+    """What the author of an attached file signs: its metadata as sent (id, record, name,
+    type, size, SHA-256 — which binds the bytes —, who added it and when)."""
+    return ATTACHMENT_INFO + _canonical(meta)
+
+
+def _author_block(session: Session) -> dict[str, Any] | None:
+    """The signed-in account's personal signing key here and its certificate; None when this
+    PC holds no certificate for it (a PC that did not claim it: the admin's, or a claim from
+    before verifiers could vouch)."""
+    personal = session.held.personal
+    if personal is None:
+        return None
+    cert = (KeyFile.load(session.directory).users.get(session.user.username) or {}).get(CERT)
+    if not isinstance(cert, dict):
+        return None
+    return {"signing": b64e(personal.signing_public()), "certificate": cert}
+
+
+def sign_attachment(session: Session, chunk_base: dict[str, Any]) -> None:
+    """Adds the author's signature over an attachment's metadata to the part every chunk of it
+    repeats, when the signed-in account added the file."""
+    meta = chunk_base["attachment"]
+    if meta.get("added_by") != session.user.id:
+        return
+    block = _author_block(session)
+    if block is not None and session.held.personal is not None:
+        chunk_base["author"] = block
+        chunk_base["signature"] = b64e(session.held.personal.signing.sign(
+            attachment_message(meta)))
 
 
 def sign_records(session: Session, records: list[dict[str, Any]]) -> None:
@@ -55,19 +93,65 @@ def sign_records(session: Session, records: list[dict[str, Any]]) -> None:
     certificate for the account (a PC that did not claim it: the admin's, or a claim from
     before verifiers could vouch)."""
     personal, user = session.held.personal, session.user
-    if personal is None or not records:
+    if personal is None or not any(r.get("created_by") == user.id for r in records):
         return
-    cert = (KeyFile.load(session.directory).users.get(user.username) or {}).get(CERT)
-    if not isinstance(cert, dict):
+    block = _author_block(session)
+    if block is None:
         return
     for record in records:
         if record.get("created_by") != user.id:
             continue
-        record["author"] = {"signing": b64e(personal.signing_public()), "certificate": cert}
+        record["author"] = block
         for version in record["versions"]:
             if version.get("author_id") == user.id:
                 version["signature"] = b64e(personal.signing.sign(
                     version_message(record, version)))
+
+
+def _verifiable(conn: Connection, verifiers: dict[str, dict[str, Any]], author_id: object,
+                where: str) -> str | None:
+    """The author's username when the admin's accounts list lets this PC check them; None
+    when their verifier is from before format 2."""
+    row = conn.execute("SELECT username FROM users WHERE id = ?", (author_id,)).fetchone()
+    if row is None:
+        raise NotKnownYet(f"{where} names an account this PC does not know yet")
+    verifier = verifiers.get(str(author_id))
+    if verifier is None:
+        raise NotKnownYet(f"{where}: {row[0]}'s passphrase verifier is not on this PC yet")
+    return str(row[0]) if "signing" in verifier else None
+
+
+def _certified_key(conn: Connection, author: object, author_id: str,
+                   username: str) -> Ed25519PublicKey | None:
+    """The personal signing key ``author`` (a payload's author block) names, if a verifier
+    key the admin published for the account certified it."""
+    if not isinstance(author, dict) or not isinstance(author.get("signing"), str) \
+            or not isinstance(author.get("certificate"), dict):
+        return None
+    cert = author["certificate"]
+    if cert.get("verifier") not in verifier_signing_keys(conn, author_id) \
+            or not certificate_holds(cert, username, author["signing"]):
+        return None
+    try:
+        return Ed25519PublicKey.from_public_bytes(b64d(author["signing"]))
+    except ValueError:
+        return None
+
+
+def check_attachment_author(conn: Connection, payload: dict[str, Any]) -> int:
+    """A staff PC's attachment chunk: as ``check_authors``, for the file's metadata."""
+    meta = as_object(payload.get("attachment"), "attachment")
+    username = _verifiable(conn, load_verifiers(conn), meta.get("added_by"), "attachment")
+    if username is None:
+        return 1
+    key = _certified_key(conn, payload.get("author"), str(meta["added_by"]), username)
+    try:
+        if key is None or not isinstance(payload.get("signature"), str):
+            raise InvalidSignature
+        key.verify(b64d(payload["signature"]), attachment_message(meta))
+    except (ValueError, InvalidSignature):
+        raise ForgedAuthor("attachment", username, "file") from None
+    return 0
 
 
 def check_authors(conn: Connection, payload: dict[str, Any]) -> int:
@@ -81,14 +165,8 @@ def check_authors(conn: Connection, payload: dict[str, Any]) -> int:
         where = f"record {n}"
         record = as_object(raw, where)
         creator = record.get("created_by")
-        row = conn.execute("SELECT username FROM users WHERE id = ?", (creator,)).fetchone()
-        if row is None:
-            raise NotKnownYet(f"{where} names an account this PC does not know yet")
-        username = str(row[0])
-        verifier = verifiers.get(str(creator))
-        if verifier is None:
-            raise NotKnownYet(f"{where}: {username}'s passphrase verifier is not on this PC yet")
-        if "signing" not in verifier:
+        username = _verifiable(conn, verifiers, creator, where)
+        if username is None:
             unverifiable += 1
             continue
         if not _signed_by_author(conn, record, str(creator), username):
@@ -98,19 +176,11 @@ def check_authors(conn: Connection, payload: dict[str, Any]) -> int:
 
 def _signed_by_author(conn: Connection, record: dict[str, Any], creator: str,
                       username: str) -> bool:
-    author = record.get("author")
-    if not isinstance(author, dict) or not isinstance(author.get("signing"), str) \
-            or not isinstance(author.get("certificate"), dict):
-        return False
-    cert = author["certificate"]
-    if cert.get("verifier") not in verifier_signing_keys(conn, creator) \
-            or not certificate_holds(cert, username, author["signing"]):
-        return False
+    key = _certified_key(conn, record.get("author"), creator, username)
     versions = record.get("versions")
-    if not isinstance(versions, list) or not versions:
+    if key is None or not isinstance(versions, list) or not versions:
         return False
     try:
-        key = Ed25519PublicKey.from_public_bytes(b64d(author["signing"]))
         for version in versions:
             if not isinstance(version, dict) or not isinstance(version.get("signature"), str):
                 return False

@@ -7,12 +7,14 @@ verifiable, until its verifier is upgraded and its staff PC certifies it (docs/k
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
-from app.clock import FakeClock
+from app.clock import FakeClock, iso
+from app.domain.attachments import add_attachment
 from app.hub.authorship import UNVERIFIABLE, sign_records, version_message
 from app.hub.provisional import sign_in
 from app.hub.replicate import Snapshot, queue_to_team, user_rows
@@ -27,7 +29,7 @@ from tests.frontdoor.conftest import Service
 from tests.hub.conftest import HubSchool, make_school
 from tests.hub.test_hub_sync import record
 
-FORGED = "claims to be by teacher2 but is not signed by their key"
+FORGED = "the concern claims to be by teacher2 but is not signed by their key"
 
 
 def _user_id(session: Session, username: str) -> str:
@@ -65,12 +67,26 @@ def _refused_as_forged(session: Session) -> int:
         "detail LIKE ?", (f"%{FORGED}%",)).fetchone()[0])
 
 
+def _file_in_the_name_of(session: Session, victim: str, record_id: str) -> dict[str, Any]:
+    """A file the attacker attaches to the victim's concern as if the victim had added it."""
+    data = b"FORGEDFILE"
+    meta = {"id": str(uuid.uuid4()), "record_id": record_id, "filename": "note.txt",
+            "media_type": "text/plain", "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "added_by": victim,
+            "added_at": iso(session.clock.now())}
+    return {"v": 1, "type": "attachment-chunk", "users": user_rows(session.conn, [victim]),
+            "attachment": meta, "index": 0, "count": 1, "data": b64e(data)}
+
+
 def test_a_concern_forged_through_the_hub_in_another_teachers_name_is_refused(
         school4: HubSchool) -> None:
     with school4.open("teacher2") as teacher2:  # the victim has claimed their account
-        record(teacher2, "The victim's own concern")
+        theirs = record(teacher2, "The victim's own concern")
+    school4.sync("teacher2")
+    school4.sync("dsl")
     with school4.open("teacher") as attacker:
         honest = record(attacker, "Honest concern HONESTMARK")
+        add_attachment(attacker, honest, "honest.txt", b"HONESTFILE")
         victim = _user_id(attacker, "teacher2")
         snap = Snapshot(attacker.conn, attacker.user.id)
         snap.add_record(honest)
@@ -81,8 +97,9 @@ def test_a_concern_forged_through_the_hub_in_another_teachers_name_is_refused(
             for forged in forgeries:
                 queue_to_team(attacker, "dsl", "record", forged, "record",
                               forged["records"][0]["id"])
+            queue_to_team(attacker, "dsl", "attachment",
+                          _file_in_the_name_of(attacker, victim, theirs), "attachment", None)
     school4.sync("teacher")
-    school4.sync("teacher2")
     school4.sync("dsl")
 
     with school4.open("dsl") as dsl:
@@ -96,6 +113,12 @@ def test_a_concern_forged_through_the_hub_in_another_teachers_name_is_refused(
         assert not dsl.conn.execute("SELECT 1 FROM record_versions WHERE summary LIKE "
                                     "'%FORGEDMARK%'").fetchone()
         assert _refused_as_forged(dsl) == 2
+        files = {r[0]: r[1] for r in dsl.conn.execute("SELECT record_id, data FROM attachments")}
+        assert files == {honest: b"HONESTFILE"}
+        assert dsl.conn.execute(
+            "SELECT count(*) FROM audit WHERE action = 'sync' AND detail LIKE ?",
+            ("%the file claims to be by teacher2 but is not signed by their key%",)
+        ).fetchone()[0] == 1
 
 
 def _verifier_from_before_v2(username: str) -> Any:
