@@ -18,7 +18,8 @@ payload that does not fit changes nothing.
 
 What a payload may carry depends on what the school's admin approved its sending PC for
 (``sender``; docs/hub-sync.md, "Trust"): a staff PC sends its concerns (their versions by their
-author, their first "new" status) and their attachments, naming only accounts and children
+author, signed by that author's own key: app/hub/authorship.py; their first "new" status) and
+their attachments, naming only accounts and children
 this PC knows, and never changes a roster row; an office PC sends only its "printed" marks on
 referrals this PC holds; a DSL PC (and the admin's) sends what the DSL team does.
 """

@@ -28,11 +28,9 @@ from app.store.session import Session
 from app.store.verifier import load_verifiers, verifier_signing_keys
 
 VERSION_INFO = b"concerndesk/authored-version/v1\x00"
+ATTACHMENT_INFO = b"concerndesk/authored-attachment/v1\x00"
 UNVERIFIABLE = "author not verifiable (verifier from before v2)"
 _CREATION = ("id", "kind", "created_by", "created_at", "children", "further_to")
-
-
-ATTACHMENT_INFO = b"concerndesk/authored-attachment/v1\x00"
 
 
 class ForgedAuthor(EnvelopeError):
@@ -155,8 +153,9 @@ def check_attachment_author(conn: Connection, payload: dict[str, Any]) -> int:
 
 
 def check_authors(conn: Connection, payload: dict[str, Any]) -> int:
-    """A staff PC's snapshot, before anything is written: each concern must be signed by its
-    author's certified key when the admin's accounts list lets this PC check it. Returns how
+    """A staff PC's snapshot, inside the applying transaction (a refusal rolls it back): each
+    concern must be signed by its author's certified key when the admin's accounts list lets
+    this PC check it. Returns how
     many concerns could not be checked (their author's verifier is from before format 2);
     ``ForgedAuthor`` for one that fails."""
     verifiers = load_verifiers(conn)

@@ -88,11 +88,6 @@ def keys_from_passphrase(verifier: dict[str, Any], username: str,
     return _keys(passphrase, username, b64d(verifier["salt"]), verifier_params(verifier))
 
 
-def private_from_passphrase(verifier: dict[str, Any], username: str,
-                            passphrase: str) -> X25519PrivateKey:
-    return keys_from_passphrase(verifier, username, passphrase).private
-
-
 def opens(verifier: dict[str, Any], keys: VerifierKeys) -> bool:
     """Whether ``keys`` are this verifier's (the passphrase was right)."""
     return b64e(keys.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)) \
