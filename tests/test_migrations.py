@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 import sqlcipher3
 
+from app.clock import FakeClock
 from app.store.db import connect, migrate, schema_version
+from app.store.keys import TEST_KDF
 from app.store.schema import LATEST
+from app.store.verifier import (
+    check_verifier,
+    load_verifiers,
+    make_verifier,
+    save_verifier,
+    verifier_signing_keys,
+)
 
 
 @pytest.mark.parametrize("start", range(1, LATEST))
@@ -168,4 +178,26 @@ def test_step_23_keeps_cp_files_between_schools_with_their_checks(tmp_path: Path
                      "('f2', 'e1', 't0', 'P', '{}', 'Oak', 'Z', 'B801200005001', ?)", (at,))
     conn.execute("INSERT INTO received_entries (record_id, transfer_id, school, author, kind) "
                  "VALUES ('r1', 't1', 'Oak Academy', 'Ann Lee', 'concern')")
+    conn.close()
+
+
+def test_step_25_remembers_verifier_signing_keys_from_format_2_on(tmp_path: Path) -> None:
+    """Verifier format 2 (app/store/verifier.py): a store from step 24 keeps its old verifiers,
+    which still check, and remembers each signing key a format-2 verifier publishes."""
+    conn = connect(tmp_path / "store.db", os.urandom(32), create=True)
+    migrate(conn, target=24)
+    at = "2026-01-01T00:00:00.000000Z"
+    conn.execute("INSERT INTO users (id, username, display_name, roles, created_at) VALUES "
+                 "('u1', 'teacher', 'Tess Teacher', 'staff', ?)", (at,))
+    old = {k: v for k, v in make_verifier("synthetic pass", "teacher", TEST_KDF).items()
+           if k != "signing"}
+    conn.execute("INSERT INTO user_verifiers (user_id, verifier, updated_at) VALUES "
+                 "('u1', ?, ?)", (json.dumps(old), at))
+    assert migrate(conn) == LATEST
+    assert check_verifier(load_verifiers(conn)["u1"]) == old
+    assert verifier_signing_keys(conn, "u1") == set()
+    new = make_verifier("synthetic pass", "teacher", TEST_KDF)
+    save_verifier(conn, "u1", check_verifier(new), FakeClock().now())
+    save_verifier(conn, "u1", old, FakeClock().now())  # an older one again: still remembered
+    assert verifier_signing_keys(conn, "u1") == {new["signing"]}
     conn.close()

@@ -18,7 +18,8 @@ payload that does not fit changes nothing.
 
 What a payload may carry depends on what the school's admin approved its sending PC for
 (``sender``; docs/hub-sync.md, "Trust"): a staff PC sends its concerns (their versions by their
-author, their first "new" status) and their attachments, naming only accounts and children
+author, signed by that author's own key: app/hub/authorship.py; their first "new" status) and
+their attachments, naming only accounts and children
 this PC knows, and never changes a roster row; an office PC sends only its "printed" marks on
 referrals this PC holds; a DSL PC (and the admin's) sends what the DSL team does.
 """
@@ -54,6 +55,7 @@ from app.hub.apply_checks import (
     time_field,
 )
 from app.hub.apply_leaving import apply_leaving
+from app.hub.authorship import UNVERIFIABLE, check_authors
 from app.identifiers import check_upn
 from app.profile.model import SOURCES
 from app.profile.profiles import KINDS
@@ -401,17 +403,20 @@ def _check_office(conn: Connection, payload: dict[str, Any]) -> None:
                 raise NotAllowed("office", "referral states other than its printed mark")
 
 
-def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl") -> Applied:
+def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl", *,
+                   authors_signed: bool = False) -> Applied:
     """Applies a "record" or "roster" payload from a PC approved for ``sender`` (admin, dsl,
-    staff or office). Call inside one transaction."""
+    staff or office). Call inside one transaction. A staff PC's snapshot through the hub must
+    carry its authors' signatures (app/hub/authorship.py) unless ``authors_signed``: the
+    caller checked the author's signature over the whole payload (a sealed item)."""
     if payload.get("type") != "snapshot":
         raise BadPayload("not a snapshot")
+    applied = Applied()
     if sender == "staff":
         _check_staff(conn, payload)
     elif sender == "office":
         _check_office(conn, payload)
     limited = sender in LIMITED
-    applied = Applied()
     users = as_list(payload.get("users"), "users")
     apply_users(conn, users, applied, known_only=limited)
     by = payload.get("by")
@@ -440,6 +445,9 @@ def apply_snapshot(conn: Connection, payload: dict[str, Any], sender: str = "dsl
         raise NotAllowed(sender, "leavers and CP-file transfers")
     for n, block in enumerate(leaving, start=1):
         apply_leaving(conn, block, n, applied)
+    if sender == "staff" and not authors_signed:
+        # Last, once the payload's shape is known good; a refusal rolls back what it wrote.
+        applied.add(UNVERIFIABLE, check_authors(conn, payload))
     return applied
 
 

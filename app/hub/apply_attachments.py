@@ -25,6 +25,7 @@ from app.hub.apply_checks import (
     text_field,
     time_field,
 )
+from app.hub.authorship import UNVERIFIABLE, check_attachment_author
 from app.store.db import Connection
 
 # -- attachments, in chunks ----------------------------------------------------------------
@@ -109,6 +110,9 @@ def apply_attachment_chunk(conn: Connection, payload: dict[str, Any], received_a
     if sender == "staff":
         if _staff_may_attach(conn, meta) is False:
             raise NotAllowed("staff", "attachments of another person's record")
+        # Signed by the account it names (app/hub/authorship.py), or that account's verifier
+        # is from before format 2: counted, as for a concern.
+        applied.add(UNVERIFIABLE, check_attachment_author(conn, payload))
         meta["staff"] = True  # checked again when its record arrives
     index, count = payload.get("index"), payload.get("count")
     if type(index) is not int or type(count) is not int or not 0 <= index < count \

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.clock import Clock
 from app.store.access import unlock
+from app.store.authorship import certify
 from app.store.device import DeviceKeys
 from app.store.joinfile import load as load_join
 from app.store.joinfile import save as save_join
@@ -26,8 +27,8 @@ from app.store.keyfile import KeyFile, holder
 from app.store.keys import UnwrapFailed, b64d, b64e, unwrap, wrap
 from app.store.session import Session
 from app.store.verifier import (
+    keys_from_passphrase,
     load_verifiers,
-    private_from_passphrase,
     verifier_params,
     verifier_public,
 )
@@ -123,7 +124,8 @@ def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
         raise UnwrapFailed
     verifier = entry["verifier"]
     try:
-        private = private_from_passphrase(verifier, username, passphrase)
+        keys = keys_from_passphrase(verifier, username, passphrase)
+        private = keys.private
         inner = json.loads(_SUITE.decrypt(b64d(entry["sealed"]), private,
                                           _info(keyfile.store_id, username)))
     except (InvalidTag, ValueError, KeyError):
@@ -131,6 +133,8 @@ def claim_provisioned_account(directory: Path, keyfile: KeyFile, username: str,
     data_key = unwrap(device_kek(device.secret, keyfile.store_id, "provisional|" + username),
                       inner, f"{keyfile.store_id}|provisional|{username}".encode())
     personal = keyfile.add_user(username, passphrase, device.secret, verifier_params(verifier))
+    if "signing" in verifier:  # the passphrase's verifier key vouches for the personal key
+        certify(keyfile, username, personal, keys)
     keyfile.grant("school", holder(username), data_key, personal.public())
     for scope in list(keyfile.grants):  # the office key a keyed office PC granted by verifier
         sealed = keyfile.open(scope, verifier_holder(username), private)

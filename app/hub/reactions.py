@@ -19,6 +19,7 @@ from app.hub.replicate import (
     replicate_referral,
     replicate_retention,
     replicate_roster,
+    resend_signed,
 )
 from app.store.session import Session, on_change, on_open
 
@@ -57,3 +58,4 @@ def install() -> None:
     on_open(sealing.on_sign_in)
     on_open(keyed_pc.key_staff_pc)  # a staff PC from before keyed staff PCs: keyed now
     on_open(keyed_dsl_pc.key_dsl_pc)  # a DSL PC from before keyed DSL PCs: split now
+    on_open(resend_signed)  # after the sealed copies filled the workspace (sign_in above)

@@ -24,6 +24,7 @@ from app.delivery.services import HUB_LIMIT_META
 from app.delivery.team_keys import device_fingerprint, team_bundle
 from app.domain.event_order import ORDER
 from app.errors import ConcernDeskError
+from app.hub.authorship import sign_attachment, sign_records
 from app.protocol.envelope import (
     AEAD_TAG_LEN,
     HPKE_ENC_LEN,
@@ -34,7 +35,9 @@ from app.protocol.envelope import (
     seal,
 )
 from app.protocol.fingerprint import b64e
+from app.store.authorship import RESEND
 from app.store.db import Connection
+from app.store.keyfile import KeyFile
 from app.store.session import Session
 
 PAYLOAD_VERSION = 1
@@ -326,12 +329,36 @@ def _replicate(session: Session, add: Callable[[Snapshot, str], None], object_ty
         return
     snap = Snapshot(session.conn, session.user.id)
     add(snap, object_id)
+    sign_records(session, snap.records)  # so a DSL PC can tell who wrote it (authorship.py)
     queue_to_team(session, "dsl", "record", snap.payload(), object_type, object_id)
 
 
 def replicate_record(session: Session, record_id: str) -> None:
     """Hook: a concern or entry was recorded, amended, triaged or assigned."""
     _replicate(session, Snapshot.add_record, "record", record_id)
+
+
+def resend_signed(session: Session) -> None:
+    """Sign-in hook: when this sign-in certified the account's key here
+    (app/store/authorship.py), its own concerns and files on this PC are queued again, now
+    signed. What it sent unsigned meanwhile was refused by the DSL PCs; applying is a union,
+    so what they have already changes nothing."""
+    keyfile = KeyFile.load(session.directory)
+    entry = keyfile.users.get(session.user.username)
+    if entry is None or not entry.get(RESEND):
+        return
+    if _replicating(session):
+        with session.tx():
+            for (record_id,) in session.conn.execute(
+                    "SELECT id FROM records WHERE created_by = ? ORDER BY created_at, id",
+                    (session.user.id,)).fetchall():
+                replicate_record(session, record_id)
+            for (attachment_id,) in session.conn.execute(
+                    "SELECT id FROM attachments WHERE added_by = ? ORDER BY added_at, id",
+                    (session.user.id,)).fetchall():
+                replicate_attachment(session, attachment_id)
+    entry.pop(RESEND, None)
+    keyfile.save(session.directory)
 
 
 def replicate_flags(session: Session, child_id: str) -> None:
@@ -523,6 +550,7 @@ def attachment_envelopes(session: Session, attachment_id: str, limit: int) -> li
     data = bytes(row[-1])
     base = {"v": PAYLOAD_VERSION, "type": "attachment-chunk",
             "users": user_rows(conn, [meta["added_by"]]), "attachment": meta}
+    sign_attachment(session, base)  # who added it, checked by a DSL PC (authorship.py)
     size = chunk_data_bytes(limit, len(canonical(base)))
     pieces = [data[i : i + size] for i in range(0, len(data), size)]
     me, now = device_fingerprint(session), session.clock.now()

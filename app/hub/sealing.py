@@ -244,7 +244,8 @@ def _apply(session: Session, kind: str, author: str, payload: dict[str, Any],
                     and sender == "staff":
                 raise _Refused(f"it carries a record by another account than {author}")
         # An account's own copy: only ever shown to that account, with a staff PC's limits.
-        apply_snapshot(conn, payload, sender="staff" if sender == "own" else sender)
+        apply_snapshot(conn, payload, sender="staff" if sender == "own" else sender,
+                       authors_signed=True)  # by the author's key, checked in _open_body
     elif kind == "attachment":
         item = payload.get("attachment")
         if not isinstance(item, dict):

@@ -18,6 +18,7 @@ from app.errors import ConcernDeskError, InputError, StoreDamaged, UnlockError
 from app.store import directory as account_directory
 from app.store import dsl_store, highwater, rekey
 from app.store.audit import RECOVERY_SIGNER, Signer
+from app.store.authorship import ensure_certificate
 from app.store.db import (
     DB_FILE,
     KEY_MODEL,
@@ -266,6 +267,9 @@ def unlock(directory: Path, username: str, passphrase: str, *,
             raise
         try:  # an account from before the hub gets its verifier now (hub-sync.md)
             ensure_verifier(session, passphrase)
+            # and one claimed on a joined PC before verifiers could vouch for its personal
+            # key is certified now (app/store/authorship.py)
+            ensure_certificate(session, passphrase)
             # Still under the lock: what a sign-in opens may re-key the DSL store, and the
             # next sign-in must find the new grants.
             session.opened()

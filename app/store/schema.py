@@ -497,6 +497,18 @@ MIGRATIONS: list[str] = [
     # 24 — a previous school's CP file may fill in the child's profile (source 'cp-file',
     # docs/transfer.md). A store with a DSL store gets it from that store's step 9.
     DslTables(qualified(PROFILE_FROM_CP_FILES, "")),
+    # 25 — every signing key an account's passphrase verifier has published (verifier format 2,
+    # app/store/verifier.py): a DSL PC checks a staff PC's author certificate against any of
+    # them, since a joined PC keeps the passphrase it claimed the account with. Beside
+    # user_verifiers in the school store; a DSL store needs no step.
+    """
+    CREATE TABLE verifier_signing_keys (
+        user_id TEXT NOT NULL REFERENCES users (id),
+        signing TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, signing)
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -15,6 +15,7 @@ import pytest
 from app.clock import FakeClock, iso
 from app.delivery.team_keys import device_fingerprint, team_bundle
 from app.domain.attachments import MAX_BYTES, add_attachment, attachment_data, attachments
+from app.hub.authorship import sign_attachment
 from app.hub.replicate import canonical, user_rows
 from app.hub.sync import directory, hub_client, my_keys, receive
 from app.protocol.client import InboxItem
@@ -170,6 +171,7 @@ def test_bad_chunks_are_refused_with_a_reason_and_nothing_half_made_shows(
     stranger = KeyPairs.generate()
 
     def sealed(payload: dict[str, Any], signer: Any = key) -> tuple[bytes, str]:
+        sign_attachment(teacher, payload)  # as its author's queueing does (authorship.py)
         header = new_header(fp, team.fingerprint, "attachment")
         return seal(header, canonical(payload), team.hpke_key(), signer), header.id
 

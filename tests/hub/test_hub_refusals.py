@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from app.clock import SystemClock
 from app.delivery.team_keys import device_fingerprint, team_bundle
+from app.hub.authorship import sign_records
 from app.hub.provision import approve_device
 from app.hub.replicate import Snapshot, canonical
 from app.hub.sync import directory, hub_client, my_keys, receive
@@ -36,6 +37,7 @@ def test_forged_tampered_replayed_and_misaddressed_envelopes_change_nothing(
         concern = record(teacher, "Went quiet when asked about home")
         snap = Snapshot(teacher.conn, teacher.user.id)
         snap.add_record(concern)
+        sign_records(teacher, snap.records)  # as the teacher's own queueing does
         payload = canonical(snap.payload())
         team = team_bundle(teacher.conn, "dsl")
         teacher_fp, teacher_key = device_fingerprint(teacher), teacher.device.signing_key
