@@ -172,11 +172,15 @@ def _passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+def checked_engine(name: str) -> str:
+    if name == "postgres" and not os.environ.get(POSTGRES_ENV):
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}: run through scripts/with-postgres.sh")
+    return name
+
+
 @pytest.fixture(scope="module", params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres" and not os.environ.get(POSTGRES_ENV):
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}: run through scripts/with-postgres.sh")
-    return str(request.param)
+    return checked_engine(str(request.param))
 
 
 def _database(engine: str) -> Iterator[str | None]:

@@ -31,6 +31,13 @@ def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
         widget.grab().save(str(Path(folder) / f"cp-send-{name}.png"))
 
 
+@pytest.fixture(scope="module")
+def engine() -> str:
+    """The school's dialog, over a front door on SQLite: the CP file's way through either
+    storage is tested in test_cp_transfer.py."""
+    return "sqlite"
+
+
 @pytest.fixture()
 def two(school: SmallSchool, fresh_la_service: Service, tmp_path: Path, clock: FakeClock
         ) -> Iterator[Two]:

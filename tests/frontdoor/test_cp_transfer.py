@@ -41,7 +41,7 @@ from app.transfer.leaving import leaver_cards, mark_left
 from app.transfer.model import load, transfers
 from frontdoor.storage import StoredEnvelope
 from tests.conftest import STAFF_PASS, FakeClock, SmallSchool
-from tests.frontdoor.conftest import Service
+from tests.frontdoor.conftest import ENGINES, Service, checked_engine
 
 ZOFIA, TOMASZ = "B801200005001", "Q801200005002"
 PHOTO = b"\x89PNG\r\n\x1a\n synthetic photo of a bruise drawing"
@@ -62,6 +62,17 @@ def _join(school: SmallSchool, service: Service, name: str) -> None:
         me = store_identity(dsl.store_id).fingerprint
         assert service.cli("enrol", "--fingerprint", me, "--name", name) == 0
         sync_round(dsl)
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The school's side of a CP file is the same over either storage of the front door, whose
+    own tests run on both (test_frontdoor_service.py, test_school_delivery.py …): here SQLite,
+    and PostgreSQL too only for the tests that store, relay or rewrite chunks (``on_both``)."""
+    return checked_engine(str(request.param))
+
+
+on_both = pytest.mark.parametrize("engine", ENGINES, indirect=True)
 
 
 @pytest.fixture()
@@ -351,6 +362,7 @@ def _rewrite(service: Service, sql: str, *args: object) -> None:
     storage.close()
 
 
+@on_both
 def test_a_file_larger_than_one_envelope_goes_in_chunks_and_arrives_whole(
         two_big: Two, clock: FakeClock) -> None:
     scans = _scans(4, 5 * MIB, seed=19)  # 20 MiB: 8 chunks of at most 4 MiB
@@ -378,6 +390,7 @@ def test_a_file_larger_than_one_envelope_goes_in_chunks_and_arrives_whole(
         assert load(a, transfer_id).status == "accepted"
 
 
+@on_both
 def test_a_tampered_chunk_refuses_the_whole_file(two_big: Two, clock: FakeClock) -> None:
     with two_big.a.open("dsl") as a:
         _send_large(a, clock, _scans(1, 9 * MIB, seed=20))  # 3 chunks
@@ -399,6 +412,7 @@ def test_a_tampered_chunk_refuses_the_whole_file(two_big: Two, clock: FakeClock)
         assert [x for x in sync_round(b).answers if x.kind == "cp-file"] == []  # once
 
 
+@on_both
 def test_a_file_waits_for_a_late_chunk_and_is_taken_when_it_comes(
         two_big: Two, clock: FakeClock, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
