@@ -270,9 +270,9 @@ def _new_store(directory: Path, school: str, users: tuple[tuple[str, str, str], 
 def prepare(workdir: Path) -> World:
     from app.delivery.services import set_service
     from app.delivery.team_keys import device_fingerprint, ensure_team_keys
+    from app.hub.backfill import backfill
     from app.hub.join import join_school, provision_from_hub
     from app.hub.provision import approve_device
-    from app.hub.replicate import backfill
     from app.hub.sync import sync_hub
 
     world = World(ServiceProcess(workdir / "hub-store", "school"),

@@ -18,9 +18,10 @@ from app.delivery.identity import store_identity
 from app.delivery.services import Service, get_service, set_service
 from app.delivery.team_keys import ensure_team_keys
 from app.errors import NotFound
+from app.hub.backfill import backfill
 from app.hub.join import provision_from_hub
 from app.hub.provision import is_admin_pc
-from app.hub.replicate import backfill, hub_is_set
+from app.hub.replicate import hub_is_set
 from app.store.keyfile import KeyFile
 from app.store.roles import Perm
 from app.store.session import Session

@@ -9,7 +9,6 @@ from __future__ import annotations
 from app.hub import keyed_dsl_pc, keyed_pc, sealing
 from app.hub.provision import replicate_accounts
 from app.hub.replicate import (
-    replicate_attachment,
     replicate_destruction,
     replicate_flags,
     replicate_leaving,
@@ -19,8 +18,8 @@ from app.hub.replicate import (
     replicate_referral,
     replicate_retention,
     replicate_roster,
-    resend_signed,
 )
+from app.hub.replicate_attachments import replicate_attachment, resend_signed
 from app.store.session import Session, on_change, on_open
 
 _ONE_EACH = {

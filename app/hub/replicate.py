@@ -9,7 +9,7 @@ arrive in any order, twice, or from several PCs, and every DSL PC still converge
 before.
 
 Attachments travel apart, as "attachment" envelopes each carrying one chunk of the file and its
-metadata, sized under the hub's body limit (``attachment_envelopes``).
+metadata, sized under the hub's body limit (app/hub/replicate_attachments.py).
 """
 
 from __future__ import annotations
@@ -20,38 +20,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.delivery.outbox import enqueue
-from app.delivery.services import HUB_LIMIT_META
 from app.delivery.team_keys import device_fingerprint, team_bundle
 from app.domain.event_order import ORDER
-from app.errors import ConcernDeskError
-from app.hub.authorship import sign_attachment, sign_records
+from app.hub.authorship import sign_records
 from app.protocol.envelope import (
-    AEAD_TAG_LEN,
-    HPKE_ENC_LEN,
-    MAX_ENVELOPE_LEN,
-    MAX_HEADER_LEN,
-    SIGNATURE_LEN,
     new_header,
     seal,
 )
-from app.protocol.fingerprint import b64e
-from app.store.authorship import RESEND
 from app.store.db import Connection
-from app.store.keyfile import KeyFile
 from app.store.session import Session
 
 PAYLOAD_VERSION = 1
-BATCH_BYTES = 48 * 1024  # a backfill envelope stays well under any hub's body limit
-# The hub's body limit as it last told us (``sync_hub`` asks; ``join`` learns it first). Until
-# then a modest guess: a chunk sized for a larger limit than the hub's is split again at sync.
-DEFAULT_HUB_BODY = 1024 * 1024
-MIN_CHUNK_BYTES = 4096
-MIN_HUB_BODY = 64 * 1024
-# Everything in a chunk envelope but its data: magic, lengths, header, HPKE, signature, and the
-# JSON around the data (index, count, keys); the attachment's metadata is measured each time.
-_CHUNK_OVERHEAD = 16 + MAX_HEADER_LEN + HPKE_ENC_LEN + AEAD_TAG_LEN + SIGNATURE_LEN + 256
-ATTACHMENT_FIELDS = ("id", "record_id", "filename", "media_type", "size", "sha256", "added_by",
-                     "added_at")
 
 _CHILD_COLUMNS = ("id", "upn", "legal_forename", "legal_surname", "preferred_forename",
                   "date_of_birth", "gender", "year_group", "nhs_number", "updated_at")
@@ -318,14 +297,15 @@ def queue_to_team(session: Session, team: str, kind: str, payload: dict[str, Any
     return enqueue(session, [raw], bundle.fingerprint, object_type, object_id or "")[0]
 
 
-def _replicating(session: Session) -> bool:
+def replicating(session: Session) -> bool:
+    """A hub is set and the DSL team's key known: changes are queued for the team."""
     return team_bundle(session.conn, "dsl") is not None and hub_is_set(session.conn)
 
 
 def _replicate(session: Session, add: Callable[[Snapshot, str], None], object_type: str,
                object_id: str) -> None:
     """Queues to the DSL team a snapshot holding what ``add`` puts in it about ``object_id``."""
-    if not _replicating(session):
+    if not replicating(session):
         return
     snap = Snapshot(session.conn, session.user.id)
     add(snap, object_id)
@@ -336,29 +316,6 @@ def _replicate(session: Session, add: Callable[[Snapshot, str], None], object_ty
 def replicate_record(session: Session, record_id: str) -> None:
     """Hook: a concern or entry was recorded, amended, triaged or assigned."""
     _replicate(session, Snapshot.add_record, "record", record_id)
-
-
-def resend_signed(session: Session) -> None:
-    """Sign-in hook: when this sign-in certified the account's key here
-    (app/store/authorship.py), its own concerns and files on this PC are queued again, now
-    signed. What it sent unsigned meanwhile was refused by the DSL PCs; applying is a union,
-    so what they have already changes nothing."""
-    keyfile = KeyFile.load(session.directory)
-    entry = keyfile.users.get(session.user.username)
-    if entry is None or not entry.get(RESEND):
-        return
-    if _replicating(session):
-        with session.tx():
-            for (record_id,) in session.conn.execute(
-                    "SELECT id FROM records WHERE created_by = ? ORDER BY created_at, id",
-                    (session.user.id,)).fetchall():
-                replicate_record(session, record_id)
-            for (attachment_id,) in session.conn.execute(
-                    "SELECT id FROM attachments WHERE added_by = ? ORDER BY added_at, id",
-                    (session.user.id,)).fetchall():
-                replicate_attachment(session, attachment_id)
-    entry.pop(RESEND, None)
-    keyfile.save(session.directory)
 
 
 def replicate_flags(session: Session, child_id: str) -> None:
@@ -380,7 +337,7 @@ def replicate_retention(session: Session, child_id: str) -> None:
     """Hook: a review decision on a child's file (extend, hold, release). Its outbox row names
     no child: every account of this PC can read the outbox, and a decision says there is a
     file."""
-    if not _replicating(session):
+    if not replicating(session):
         return
     snap = Snapshot(session.conn, session.user.id)
     snap.add_retention(child_id)
@@ -392,7 +349,7 @@ def replicate_leaving(session: Session, child_id: str) -> None:
     DSL PC shows the same leaver's card and transfer status. Named on the outbox row by no
     child, as a retention decision is. A session without the DSL team's tables (an admin's
     roster import on a keyed staff PC) has nothing of the DSL team's to send."""
-    if not _replicating(session) or (session.held.split and not session.held.dsl_store_open):
+    if not replicating(session) or (session.held.split and not session.held.dsl_store_open):
         return
     snap = Snapshot(session.conn, session.user.id)
     snap.add_leaving(child_id)
@@ -402,7 +359,7 @@ def replicate_leaving(session: Session, child_id: str) -> None:
 def replicate_destruction(session: Session, child_id: str) -> None:
     """Hook: a child's file was destroyed at review; every DSL PC destroys the same. Queued
     without the child's id on the outbox row, which every account of this PC can read."""
-    if not _replicating(session):
+    if not replicating(session):
         return
     snap = Snapshot(session.conn, session.user.id)
     snap.add_destruction(child_id)
@@ -412,7 +369,7 @@ def replicate_destruction(session: Session, child_id: str) -> None:
 def replicate_roster(session: Session, upns: Iterable[str]) -> None:
     """Hook: roster rows were added or changed (by UPN)."""
     wanted = sorted(set(upns))
-    if not wanted or not _replicating(session):
+    if not wanted or not replicating(session):
         return
     ids = [r[0] for r in session.conn.execute(
         "SELECT id FROM children WHERE upn IN (SELECT value FROM json_each(?))",
@@ -426,56 +383,6 @@ def replicate_roster(session: Session, upns: Iterable[str]) -> None:
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def backfill(session: Session) -> int:
-    """Queues everything this store already holds to the DSL team (run once, when the team key
-    is made), so a DSL PC that joins later receives the full history. Returns envelopes queued."""
-    if not _replicating(session):
-        return 0
-    conn = session.conn
-    queued = 0
-    with session.tx():
-        roster = [r[0] for r in conn.execute("SELECT upn FROM children ORDER BY upn")]
-        before = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-        replicate_roster(session, roster)
-        queued += conn.execute("SELECT count(*) FROM outbox").fetchone()[0] - before
-        snap, size = Snapshot(conn, session.user.id), 0
-        def flush() -> None:
-            nonlocal snap, size, queued
-            if snap.records or snap.flags or snap.referrals or snap.profile:
-                queue_to_team(session, "dsl", "record", snap.payload(), "backfill", None)
-                queued += 1
-            snap, size = Snapshot(conn, session.user.id), 0
-        for (record_id,) in conn.execute("SELECT id FROM records ORDER BY created_at, id"
-                                         ).fetchall():
-            snap.add_record(record_id)
-            size += len(canonical(snap.records[-1]))
-            if size > BATCH_BYTES:
-                flush()
-        for (child_id,) in conn.execute("SELECT DISTINCT child_id FROM child_flag_events"
-                                        ).fetchall():
-            snap.add_flags(child_id)
-        for (child_id,) in conn.execute("SELECT DISTINCT child_id FROM profile_items ORDER BY "
-                                        "child_id").fetchall():
-            before = len(snap.profile)
-            snap.add_profile(child_id)
-            size += sum(len(canonical(row)) for row in snap.profile[before:])
-            if size > BATCH_BYTES:
-                flush()
-        for (referral_id,) in conn.execute("SELECT id FROM referrals ORDER BY created_at, id"
-                                           ).fetchall():
-            snap.add_referral(referral_id)
-            size += len(canonical(snap.referrals[-1]))
-            if size > BATCH_BYTES:
-                flush()
-        flush()
-        limit = hub_body_limit(conn)
-        for (attachment_id,) in conn.execute("SELECT id FROM attachments ORDER BY added_at, id"
-                                             ).fetchall():
-            queued += len(queue_attachment(session, attachment_id, limit))
-        session.audit("sync", "outbox", None, backfill=queued)
-    return queued
 
 
 def replicate_pack(session: Session, pack_id: str) -> None:
@@ -511,94 +418,3 @@ def pack_payload(session: Session, pack_id: str) -> dict[str, Any]:
             "users": user_rows(conn, users),
             "children": child_rows(conn, "id = ?", (referral.pop("child_id"),)),
             "referral": referral, "pack": pack}
-
-
-# -- attachments, in chunks ----------------------------------------------------------------
-
-def hub_body_limit(conn: Connection) -> int:
-    """The largest envelope the hub takes, as it last told us (or the default guess)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HUB_LIMIT_META,)).fetchone()
-    try:
-        limit = int(row[0]) if row else DEFAULT_HUB_BODY
-    except ValueError:
-        limit = DEFAULT_HUB_BODY
-    # Never so small that adding a file fails here: a hub that takes less is told at sync.
-    return max(min(limit, MAX_ENVELOPE_LEN), MIN_HUB_BODY)
-
-
-def chunk_data_bytes(limit: int, meta_len: int) -> int:
-    """How many of the file's bytes fit one envelope of at most ``limit`` bytes (base64 in JSON:
-    four characters for every three bytes)."""
-    room = (limit - _CHUNK_OVERHEAD - meta_len) // 4 * 3
-    if room < MIN_CHUNK_BYTES:
-        raise ConcernDeskError(f"The school hub takes envelopes of at most {limit} bytes: too "
-                               "small to carry attachments. Its administrator raises "
-                               "--max-body.")
-    return room
-
-
-def attachment_envelopes(session: Session, attachment_id: str, limit: int) -> list[bytes]:
-    """The attachment as "attachment" envelopes to the DSL team, each at most ``limit`` bytes:
-    every chunk carries the file's metadata (id, record, name, type, size, SHA-256, who added
-    it and when) and its index and count, so chunks may arrive in any order and alone."""
-    conn = session.conn
-    bundle = team_bundle(conn, "dsl")
-    assert bundle is not None
-    row = conn.execute(f"SELECT {', '.join(ATTACHMENT_FIELDS)}, data FROM attachments WHERE "
-                       "id = ?", (attachment_id,)).fetchone()
-    meta = dict(zip(ATTACHMENT_FIELDS, row[:-1], strict=True))
-    data = bytes(row[-1])
-    base = {"v": PAYLOAD_VERSION, "type": "attachment-chunk",
-            "users": user_rows(conn, [meta["added_by"]]), "attachment": meta}
-    sign_attachment(session, base)  # who added it, checked by a DSL PC (authorship.py)
-    size = chunk_data_bytes(limit, len(canonical(base)))
-    pieces = [data[i : i + size] for i in range(0, len(data), size)]
-    me, now = device_fingerprint(session), session.clock.now()
-    envelopes = []
-    for index, piece in enumerate(pieces):
-        payload = {**base, "index": index, "count": len(pieces), "data": b64e(piece)}
-        header = new_header(me, bundle.fingerprint, "attachment", created=now)
-        envelopes.append(seal(header, canonical(payload), bundle.hpke_key(),
-                              session.device.signing_key, max_size=limit))
-    return envelopes
-
-
-def queue_attachment(session: Session, attachment_id: str, limit: int) -> list[str]:
-    bundle = team_bundle(session.conn, "dsl")
-    assert bundle is not None
-    return enqueue(session, attachment_envelopes(session, attachment_id, limit),
-                   bundle.fingerprint, "attachment", attachment_id)
-
-
-def replicate_attachment(session: Session, attachment_id: str) -> None:
-    """Hook: a file was attached. Call inside the transaction that stored it."""
-    if _replicating(session):
-        queue_attachment(session, attachment_id, hub_body_limit(session.conn))
-
-
-def resplit_attachments(session: Session, limit: int) -> int:
-    """Before a sync: an attachment whose unsent chunks are larger than the hub now takes (the
-    limit was not known, or lowered, when it was queued) is queued again in smaller chunks.
-    Chunks the hub already receipted stay; a DSL PC completes the file from either split.
-    Returns how many attachments were split again."""
-    conn = session.conn
-    oversized = [r[0] for r in conn.execute(
-        "SELECT DISTINCT object_id FROM outbox WHERE object_type = 'attachment' AND state != "
-        "'receipted' AND length(envelope) > ? ORDER BY object_id", (limit,))]
-    done = 0
-    for attachment_id in oversized:
-        held = conn.execute("SELECT 1 FROM attachments WHERE id = ?", (attachment_id,)
-                            ).fetchone() is not None
-        if not held and not session.holds_dsl_store:
-            # A keyed staff PC: another account's file, in its sealed copy only; its author's
-            # next sync splits it again (dropping the chunks here would lose it).
-            continue
-        with session.tx():
-            conn.execute("DELETE FROM outbox WHERE object_type = 'attachment' AND object_id = ? "
-                         "AND state != 'receipted'", (attachment_id,))
-            chunks = 0
-            if held and _replicating(session):
-                chunks = len(queue_attachment(session, attachment_id, limit))
-            session.audit("sync", "attachment", attachment_id, resplit=chunks, limit=limit)
-        done += 1
-    return done

@@ -63,7 +63,7 @@ from app.hub.provision import (
     ensure_device_lists,
     trusted_devices,
 )
-from app.hub.replicate import resplit_attachments
+from app.hub.replicate_attachments import resplit_attachments
 from app.hub.sealing import keep_for_office
 from app.protocol.client import (
     FrontDoorClient,

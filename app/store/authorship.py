@@ -98,7 +98,7 @@ def ensure_certificate(session: Session, passphrase: str) -> bool:
         certify(keyfile, user.username, personal, keys)
         # What the account sent from here unsigned since the admin's PC upgraded its verifier
         # was refused by the DSL PCs: the sign-in hook sends it again, signed
-        # (app/hub/replicate.py ``resend_signed``).
+        # (app/hub/replicate_attachments.py ``resend_signed``).
         entry[RESEND] = True
     else:
         entry[TRIED] = verifier["signing"]

@@ -25,7 +25,7 @@ from app.delivery.services import make_client, set_service
 from app.delivery.status import summary
 from app.delivery.team_keys import device_fingerprint, ensure_team_keys
 from app.domain.referrals import get_referral
-from app.hub.replicate import backfill
+from app.hub.backfill import backfill
 from app.hub.sync import sync_hub, sync_round
 from app.protocol.client import (
     RETRY_AFTER_DEFAULT,

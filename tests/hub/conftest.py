@@ -14,10 +14,10 @@ import pytest
 from app.clock import FakeClock, SystemClock
 from app.delivery.services import set_service
 from app.delivery.team_keys import device_fingerprint, ensure_team_keys
+from app.hub.backfill import backfill
 from app.hub.join import join_school, provision_from_hub
 from app.hub.provision import approve_device
 from app.hub.provisional import sign_in
-from app.hub.replicate import backfill
 from app.hub.sync import HubReport, sync_hub
 from app.store.session import Session
 from frontdoor import keys
