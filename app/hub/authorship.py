@@ -12,12 +12,12 @@ are taken as before and audited as not verifiable (docs/hub-sync.md, "Trust").
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from app.canonical import canonical_json
 from app.hub.apply_checks import NotKnownYet, as_list, as_object
 from app.protocol.envelope import EnvelopeError
 from app.store.authorship import CERT, certificate_holds
@@ -39,23 +39,19 @@ class ForgedAuthor(EnvelopeError):
                          "by their key")
 
 
-def _canonical(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
 def version_message(record: dict[str, Any], version: dict[str, Any]) -> bytes:
     """What the author signs: the record's creation (born once, never changed: id, kind,
     author, time, children, the concern it adds to) and the version, as sent, without its
     signature, in canonical JSON."""
     body = {"record": {k: record[k] for k in _CREATION if k in record},
             "version": {k: v for k, v in version.items() if k != "signature"}}
-    return VERSION_INFO + _canonical(body)
+    return VERSION_INFO + canonical_json(body)
 
 
 def attachment_message(meta: dict[str, Any]) -> bytes:
     """What the author of an attached file signs: its metadata as sent (id, record, name,
     type, size, SHA-256 — which binds the bytes —, who added it and when)."""
-    return ATTACHMENT_INFO + _canonical(meta)
+    return ATTACHMENT_INFO + canonical_json(meta)
 
 
 def _author_block(session: Session) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.canonical import canonical_json
 from app.clock import iso, parse_iso
 from app.protocol.envelope import EnvelopeError, new_header, seal
 from app.protocol.fingerprint import KeyBundle
@@ -45,10 +46,6 @@ ANSWERS = ("received", "accepted", "rejected")
 MAX_TEXT = 4000
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ANSWER_FIELDS = {"v", "type", "transfer", "status", "note", "school", "by", "at"}
-
-
-def _canonical(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 @dataclass(frozen=True)
@@ -124,7 +121,7 @@ class CpAnswer:
 def seal_cp_answer(answer: CpAnswer, sender_fingerprint: str, signing: Ed25519PrivateKey,
                    recipient: KeyBundle) -> bytes:
     header = new_header(sender_fingerprint, recipient.fingerprint, ANSWER_KIND, created=answer.at)
-    return seal(header, _canonical(answer.to_json()), recipient.hpke_key(), signing)
+    return seal(header, canonical_json(answer.to_json()), recipient.hpke_key(), signing)
 
 
 def read_cp_answer(payload: bytes) -> CpAnswer:

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from app.canonical import canonical_json
 from app.clock import SystemClock, iso, parse_iso
 from app.errors import InputError
 from app.protocol.fingerprint import normalise_fingerprint
@@ -72,7 +73,7 @@ class EnvelopeHeader:
 
     def to_bytes(self) -> bytes:
         """Canonical JSON: sorted keys, no spaces, ASCII. The only accepted encoding."""
-        return _canonical(self.to_json())
+        return canonical_json(self.to_json())
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,6 @@ class Envelope:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
-
-
-def _canonical(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def new_header(sender: str, recipient: str, kind: str, *, id: str | None = None,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.canonical import canonical_json
 from app.errors import InputError
 from app.protocol.envelope import EnvelopeError, new_header, seal
 from app.protocol.fingerprint import KeyBundle, b64d, b64e
@@ -70,10 +71,6 @@ class Chunk:
     data: bytes
 
 
-def _canonical(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
 def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[Attachment],
                   sender_fingerprint: str, sender_signing_private: Ed25519PrivateKey,
                   recipient: KeyBundle, *, referral_id: str | None = None,
@@ -102,7 +99,7 @@ def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[
         pieces = [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)]
         ids = []
         for index, piece in enumerate(pieces):
-            cid, env = chunk_envelope(_canonical({"v": 1, "file_sha256": sha, "index": index,
+            cid, env = chunk_envelope(canonical_json({"v": 1, "file_sha256": sha, "index": index,
                                                   "count": len(pieces), "data": b64e(piece)}))
             ids.append(cid)
             envelopes.append(env)
@@ -119,7 +116,8 @@ def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[
         body["reply_to"] = reply_to.to_json()
     body.update(extra or {})
     header = new_header(sender_fingerprint, recipient.fingerprint, kind, id=referral_id)
-    envelopes.append(seal(header, _canonical(body), recipient.hpke_key(), sender_signing_private))
+    envelopes.append(seal(header, canonical_json(body), recipient.hpke_key(),
+                          sender_signing_private))
     return envelopes
 
 
@@ -229,4 +227,4 @@ def inlined(payload: bytes, chunks: Mapping[str, Chunk]) -> bytes:
     obj["pdf"] = entry(obj["pdf"], parsed.pdf)
     obj["attachments"] = [entry(raw, ref) for raw, ref in
                           zip(obj.get("attachments", []), parsed.attachments, strict=True)]
-    return _canonical(obj)
+    return canonical_json(obj)

@@ -14,6 +14,7 @@ from datetime import datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.canonical import canonical_json
 from app.clock import iso, parse_iso
 from app.errors import InputError
 from app.protocol.fingerprint import b64d, b64e, normalise_fingerprint
@@ -43,14 +44,14 @@ class Receipt:
                 "received": iso(self.received), "service": self.service}
 
     def signed_bytes(self) -> bytes:
-        return DOMAIN + _canonical(self.signed_fields())
+        return DOMAIN + canonical_json(self.signed_fields())
 
     def to_json(self) -> dict[str, object]:
         return {**self.signed_fields(), "signature": b64e(self.signature)}
 
     def to_bytes(self) -> bytes:
         """Canonical JSON of the whole receipt: what the client keeps as proof."""
-        return _canonical(self.to_json())
+        return canonical_json(self.to_json())
 
     @classmethod
     def from_json(cls, obj: object) -> Receipt:
@@ -77,10 +78,6 @@ class Receipt:
             return cls.from_json(json.loads(data))
         except (ValueError, UnicodeDecodeError):
             raise ReceiptError("not JSON") from None
-
-
-def _canonical(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def make_receipt(envelope_id: str, sha256_hex: str, received: datetime, service_fingerprint: str,

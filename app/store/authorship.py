@@ -13,13 +13,13 @@ beside the author's own signature over each version (app/hub/authorship.py; docs
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from app.canonical import canonical_json
 from app.store.joinfile import load as load_join
 from app.store.keyfile import KeyFile
 from app.store.keys import PersonalKeys, b64d, b64e
@@ -32,12 +32,8 @@ TRIED = "author_cert_tried"  # a verifier signing key this PC's passphrase did n
 RESEND = "author_cert_resend"  # certified at a sign-in: resend the account's concerns signed
 
 
-def _canonical(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
 def certificate_message(store_id: str, username: str, signing_public: str) -> bytes:
-    return CERT_INFO + _canonical({"store": store_id, "username": username,
+    return CERT_INFO + canonical_json({"store": store_id, "username": username,
                                    "signing": signing_public})
 
 
