@@ -99,8 +99,9 @@ def seal_referral(pack: Mapping[str, object], pdf: bytes, attachments: Sequence[
         pieces = [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)]
         ids = []
         for index, piece in enumerate(pieces):
-            cid, env = chunk_envelope(canonical_json({"v": 1, "file_sha256": sha, "index": index,
-                                                  "count": len(pieces), "data": b64e(piece)}))
+            cid, env = chunk_envelope(canonical_json({"v": 1, "file_sha256": sha,
+                                                      "index": index, "count": len(pieces),
+                                                      "data": b64e(piece)}))
             ids.append(cid)
             envelopes.append(env)
         entry["chunks"] = ids

@@ -34,7 +34,7 @@ RESEND = "author_cert_resend"  # certified at a sign-in: resend the account's co
 
 def certificate_message(store_id: str, username: str, signing_public: str) -> bytes:
     return CERT_INFO + canonical_json({"store": store_id, "username": username,
-                                   "signing": signing_public})
+                                       "signing": signing_public})
 
 
 def make_certificate(store_id: str, username: str, personal: PersonalKeys,
