@@ -23,9 +23,10 @@ from app.clock import iso
 from app.delivery.team_keys import move_private_halves
 from app.errors import ConcernDeskError
 from app.hub import sealing
+from app.hub.keyed_pc import vacuum_owed
 from app.hub.provisional import grant_by_verifier
 from app.store import dsl_store
-from app.store.db import KEY_MODEL, SPLIT, OperationalError, has_dsl_store
+from app.store.db import KEY_MODEL, SPLIT, has_dsl_store
 from app.store.held import effective_roles
 from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import b64e, key_id, new_data_key
@@ -181,20 +182,5 @@ def _split(session: Session, members: dict[str, bytes], by_verifier: list[str]) 
 
 
 def _vacuum(session: Session) -> None:
-    """Rewrites the school store so no freed page keeps a moved row. Another program with the
-    store open (a sync worker) can hold it off: the next sign-in here tries again."""
-    conn = session.conn
-    attached = dsl_store.attached(conn)
-    try:
-        conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
-        if attached:  # VACUUM names one schema; the attached DSL store needs no vacuum
-            conn.execute("VACUUM main")
-        else:
-            conn.execute("VACUUM")
-        conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
-    except OperationalError:
-        log.warning("DSL PC store split; its vacuum waits for the next sign-in")
-        return
-    with session.tx():
-        conn.execute("DELETE FROM main.meta WHERE key = ?", (VACUUM_OWED,))
+    vacuum_owed(session, VACUUM_OWED, "DSL PC store split")
 

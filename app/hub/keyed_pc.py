@@ -86,15 +86,21 @@ def key_staff_pc(session: Session) -> None:
 
 
 def _vacuum(session: Session) -> None:
-    """Rewrites the store so no freed page keeps a dropped row. Another program with the store
-    open (a sync worker) can hold it off: the next sign-in here tries again."""
+    vacuum_owed(session, VACUUM_OWED, "staff PC store keyed")
+
+
+def vacuum_owed(session: Session, owed: str, what: str) -> None:
+    """Rewrites the school store so no freed page keeps a row dropped or moved out of it, then
+    clears the meta flag ``owed``. Another program with the store open (a sync worker) can hold
+    it off: the flag stays and the next sign-in here tries again. (VACUUM without a schema is
+    the school store's alone; an attached DSL store or workspace is left as it is.)"""
     conn = session.conn
     try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM main")
+        conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
     except OperationalError:
-        log.warning("staff PC store keyed; its vacuum waits for the next sign-in")
+        log.warning("%s; its vacuum waits for the next sign-in", what)
         return
     with session.tx():
-        conn.execute("DELETE FROM meta WHERE key = ?", (VACUUM_OWED,))
+        conn.execute("DELETE FROM main.meta WHERE key = ?", (owed,))
