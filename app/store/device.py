@@ -11,7 +11,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import keyring
 import keyring.errors
@@ -22,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from app.errors import KeyringUnavailable
 
 SERVICE = "ConcernDesk"
+T = TypeVar("T")
 
 HOW_TO_GET_A_KEYRING = (
     "No usable OS keyring was found, and ConcernDesk will not keep its device secrets in a "
@@ -39,10 +43,27 @@ def check_keyring() -> None:
         raise KeyringUnavailable(HOW_TO_GET_A_KEYRING)
 
 
-def _get(name: str) -> str | None:
+# A Secret Service that dies mid-call (gnome-keyring aborts on some client races) is started
+# again by D-Bus activation or systemd within a moment: a call is tried again before the person
+# is told that there is no keyring.
+_RETRY_DELAYS_S = (0.2, 1.0)
+
+
+def _call(operation: Callable[[], T]) -> T:
     check_keyring()
+    for delay in _RETRY_DELAYS_S:
+        try:
+            return operation()
+        except (keyring.errors.KeyringLocked, keyring.errors.PasswordDeleteError):
+            raise  # an answer, not a failure
+        except keyring.errors.KeyringError:
+            time.sleep(delay)
+    return operation()
+
+
+def _get(name: str) -> str | None:
     try:
-        return keyring.get_password(SERVICE, name)
+        return _call(lambda: keyring.get_password(SERVICE, name))
     except keyring.errors.KeyringLocked as exc:
         raise KeyringUnavailable("The OS keyring is locked: unlock it (sign in to your "
                                  "desktop session) and try again.") from exc
@@ -52,9 +73,8 @@ def _get(name: str) -> str | None:
 
 
 def _set(name: str, value: str) -> None:
-    check_keyring()
     try:
-        keyring.set_password(SERVICE, name, value)
+        _call(lambda: keyring.set_password(SERVICE, name, value))
     except keyring.errors.KeyringError as exc:
         raise KeyringUnavailable(f"The OS keyring refused to store a secret: "
                                  f"{type(exc).__name__}. " + HOW_TO_GET_A_KEYRING) from exc
@@ -62,7 +82,7 @@ def _set(name: str, value: str) -> None:
 
 def _delete(name: str) -> None:
     with contextlib.suppress(keyring.errors.PasswordDeleteError):
-        keyring.delete_password(SERVICE, name)
+        _call(lambda: keyring.delete_password(SERVICE, name))
 
 
 @dataclass(frozen=True)
