@@ -49,6 +49,20 @@ def check_keyring() -> None:
 _RETRY_DELAYS_S = (0.2, 1.0)
 
 
+def _backend_errors() -> tuple[type[Exception], ...]:
+    """What a keyring call can fail with: keyring's own errors, and on Linux the Secret Service
+    client's, which keyring passes through unwrapped from some calls (an item or collection the
+    daemon is reloading: "Object does not exist at path ...")."""
+    try:
+        from secretstorage.exceptions import SecretStorageException
+    except ImportError:  # Windows and macOS: keyring's own errors only
+        return (keyring.errors.KeyringError,)
+    return (keyring.errors.KeyringError, SecretStorageException)
+
+
+_FAILED = _backend_errors()
+
+
 def _call(operation: Callable[[], T]) -> T:
     check_keyring()
     for delay in _RETRY_DELAYS_S:
@@ -56,7 +70,7 @@ def _call(operation: Callable[[], T]) -> T:
             return operation()
         except (keyring.errors.KeyringLocked, keyring.errors.PasswordDeleteError):
             raise  # an answer, not a failure
-        except keyring.errors.KeyringError:
+        except _FAILED:
             time.sleep(delay)
     return operation()
 
@@ -67,7 +81,7 @@ def _get(name: str) -> str | None:
     except keyring.errors.KeyringLocked as exc:
         raise KeyringUnavailable("The OS keyring is locked: unlock it (sign in to your "
                                  "desktop session) and try again.") from exc
-    except keyring.errors.KeyringError as exc:
+    except _FAILED as exc:
         raise KeyringUnavailable(f"The OS keyring could not be read: {type(exc).__name__}. "
                                  + HOW_TO_GET_A_KEYRING) from exc
 
@@ -75,7 +89,7 @@ def _get(name: str) -> str | None:
 def _set(name: str, value: str) -> None:
     try:
         _call(lambda: keyring.set_password(SERVICE, name, value))
-    except keyring.errors.KeyringError as exc:
+    except _FAILED as exc:
         raise KeyringUnavailable(f"The OS keyring refused to store a secret: "
                                  f"{type(exc).__name__}. " + HOW_TO_GET_A_KEYRING) from exc
 
