@@ -402,3 +402,12 @@ def test_a_sealed_concern_taken_before_a_crash_lost_its_mark_is_not_taken_twice(
                    if e.action == "sync" and e.object_type == "sealed-item"]
         assert len(applied) == 1
         assert dsl.conn.execute(unopened).fetchone()[0] == others
+
+
+def test_the_dsl_store_gets_the_large_page_cache(keyed_school: SmallSchool) -> None:
+    # Every page SQLCipher drops from its cache is decrypted again when read: the search index
+    # and the chronology live in the DSL store, so its cache is the large one (bench/README.md).
+    with keyed_school.open("dsl") as session:
+        sizes = {schema: session.conn.execute(f"PRAGMA {schema}.cache_size").fetchone()[0]
+                 for schema in ("main", "dsl")}
+    assert sizes == {"main": -8192, "dsl": -32768}

@@ -159,6 +159,12 @@ def _translated(exc: DatabaseError, conn: GuardedConnection) -> Exception:
     return storage_error(exc, conn.store_directory) or exc
 
 
+# SQLite's page cache per database file, in KiB (see connect and dsl_store.attach_store).
+CACHE_KIB = 32 * 1024
+# The school store's once a DSL store is attached: the bulk (the index, the chronology) is there.
+CACHE_KIB_BESIDE_DSL = 8 * 1024
+
+
 def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
     """Open (or create) the encrypted file. The key is right by now (the wrap said so), so any
     failure to read it means the file itself is damaged."""
@@ -185,7 +191,7 @@ def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
         # decrypted and its HMAC checked, so a search over ten years' index re-decrypts what a
         # small cache dropped (bench/README.md: search 18.9 -> 12.5 ms p95 at 100k records).
         # Peak memory on the DSL home is unchanged; SECURITY.md says what sits in memory.
-        conn.execute("PRAGMA cache_size = -32768")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     except (DatabaseError, DiskFull, StoreDamaged) as exc:
         conn.close()
         if isinstance(exc, ConcernDeskError):
