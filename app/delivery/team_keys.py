@@ -26,11 +26,33 @@ from app.store.session import Session
 
 TEAMS = ("dsl", "office")
 KEYS_BEFORE = "dsl_team_keys_before"  # meta, briefly: see move_private_halves
+FINGERPRINTS_BEFORE = "dsl_team_fingerprints_before"  # meta: see dsl_team_fingerprints
 
 
 def team_bundle(conn: Connection, team: str) -> KeyBundle | None:
     row = conn.execute("SELECT bundle FROM main.team_keys WHERE team = ?", (team,)).fetchone()
     return KeyBundle.from_json(json.loads(row[0])) if row else None
+
+
+def dsl_team_fingerprints(conn: Connection) -> list[str]:
+    """The DSL team key's fingerprint now, then those it had before each rotation (newest
+    first): what this PC sent before a rotation went to one of them."""
+    bundle = team_bundle(conn, "dsl")
+    row = conn.execute("SELECT value FROM main.meta WHERE key = ?", (FINGERPRINTS_BEFORE,)
+                       ).fetchone()
+    return ([bundle.fingerprint] if bundle else []) + (json.loads(row[0]) if row else [])
+
+
+def replace_dsl_team_public(conn: Connection, bundle: KeyBundle, now: datetime) -> None:
+    """A rotation: the DSL team's new public half becomes the one this PC seals to; the old
+    fingerprint is remembered (``dsl_team_fingerprints``). Writes the school store only."""
+    before = dsl_team_fingerprints(conn)
+    if before and before[0] == bundle.fingerprint:
+        return
+    conn.execute("UPDATE main.team_keys SET bundle = ?, added_at = ? WHERE team = 'dsl'",
+                 (json.dumps(bundle.to_json()), iso(now)))
+    conn.execute("INSERT INTO main.meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                 "SET value = excluded.value", (FINGERPRINTS_BEFORE, json.dumps(before)))
 
 
 def team_pairs(conn: Connection, team: str) -> KeyPairs | None:

@@ -32,6 +32,7 @@ from app.delivery.team_keys import (
     device_fingerprint,
     dsl_store_file_attached,
     is_admin_pc,
+    replace_dsl_team_public,
     team_bundle,
 )
 from app.errors import ConcernDeskError
@@ -115,8 +116,7 @@ def finish(session: Session) -> bool:
             conn.execute("INSERT INTO dsl.meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
                          "UPDATE SET value = excluded.value", (NEXT, pairs.fingerprint))
     with session.tx():  # step 2
-        conn.execute("UPDATE main.team_keys SET bundle = ?, added_at = ? WHERE team = 'dsl'",
-                     (json.dumps(pairs.bundle.to_json()), iso(session.clock.now())))
+        replace_dsl_team_public(conn, pairs.bundle, session.clock.now())
         seq = int(session.meta(SEQ) or "0") + 1
         session.set_meta(SEQ, str(seq))
         sent = _send(session, pairs, seq)
@@ -191,10 +191,9 @@ def apply_team_key(session: Session, payload: dict[str, Any], sender: str,
         raise BadPayload("a DSL PC's team key comes with its private half")
     held = int(session.meta(SEQ) or "0")
     current = team_bundle(conn, "dsl")
-    if seq > held and (current is None or current != bundle):
-        conn.execute("UPDATE main.team_keys SET bundle = ?, added_at = ? WHERE team = 'dsl'",
-                     (json.dumps(bundle.to_json()), iso(session.clock.now())))
-        applied.add("team keys")
     if seq > held:
+        if current is None or current != bundle:
+            replace_dsl_team_public(conn, bundle, session.clock.now())
+            applied.add("team keys")
         session.set_meta(SEQ, str(seq))
     return applied

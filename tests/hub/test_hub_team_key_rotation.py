@@ -15,9 +15,11 @@ import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.clock import FakeClock
+from app.delivery.delivered import delivery_state
 from app.delivery.outbox import enqueue
 from app.delivery.team_keys import KEYS_BEFORE, device_fingerprint, team_bundle, team_pairs
 from app.domain.concerns import get_concern
+from app.hub import team_rotation
 from app.hub.join import join_school, provision_from_hub
 from app.hub.provision import approve_device, remove_device
 from app.hub.replicate import canonical
@@ -137,6 +139,8 @@ def test_removing_a_dsl_pc_makes_a_new_pair_the_removed_pc_cannot_use(
     assert _current(school, "deputy2") == new
     school.sync("teacher")  # takes the new public half
     assert _current(school, "teacher") == new
+    with school.open("teacher") as teacher:  # sent to the old key, still delivered
+        assert delivery_state(teacher, before).state == "delivered"
     with school.open("teacher") as teacher:
         after = record(teacher, "Said NEWKEYMARKER at lunch")
     school.sync("teacher")
@@ -146,8 +150,10 @@ def test_removing_a_dsl_pc_makes_a_new_pair_the_removed_pc_cannot_use(
         assert get_concern(dsl, after).latest.fields.summary.endswith("NEWKEYMARKER at lunch")
         assert get_concern(dsl, before).latest.fields.summary.endswith("OLDKEYMARKER at lunch")
 
-    # The attack: the removed PC's store, opened with everything its DSL's passphrase and the
-    # PC's keyring open, and the concern's envelope exactly as the hub stores it.
+    # The attack: the removed PC syncs all it can (the hub's administrator has not unenrolled
+    # it yet); then its store, opened with everything its DSL's passphrase and the PC's keyring
+    # open, and the concern's envelope exactly as the hub stores it.
+    school.sync("deputy")
     storage = hub.storage()
     try:
         stored = [e for e in storage.list_envelopes(new) if e.kind == "record"]
@@ -263,3 +269,35 @@ def test_removing_a_dsl_account_on_the_admins_pc_makes_a_new_pair(
     for pc in ("deputy2", "teacher", "deputy"):
         assert _current(school, pc, "dsl" if pc != "teacher" else None) == new, pc
     assert {old, new} <= _held(school, "deputy2", "dsl")
+
+
+def test_a_rotation_cut_short_is_finished_with_the_pair_already_made(
+        tmp_path: Path, hub: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    school = _school(tmp_path, hub)
+    old = _current(school, "dsl")
+    school.clock.advance(60)
+    with school.main.open("admin") as admin:
+        remove_device(admin, school.fingerprints["deputy"])
+    made: list[str] = []
+
+    def power_cut(session: object, pairs: KeyPairs, seq: int) -> int:
+        made.append(pairs.fingerprint)  # step 1 committed: the pair is in the DSL store
+        raise SystemExit("power cut before step 2 commits")
+
+    monkeypatch.setattr(team_rotation, "_send", power_cut)
+    with pytest.raises(SystemExit):
+        school.open("dsl")
+    monkeypatch.undo()
+    with school.main.open("admin") as admin:  # still the old key: nothing seals to the new one
+        assert team_bundle(admin.conn, "dsl").fingerprint == old  # type: ignore[union-attr]
+        assert admin.meta("dsl_team_key_owed") is not None
+    school.sync("dsl")  # the next DSL session finishes it, with the same pair
+    assert _current(school, "dsl") == made[0]
+    assert made[0] in _held(school, "dsl", "dsl")
+    school.sync("deputy2", "dsl")
+    assert _current(school, "deputy2") == made[0]
+    with school.open("dsl") as dsl:
+        assert dsl.conn.execute("SELECT count(*) FROM dsl.meta WHERE key = ?",
+                                (team_rotation.NEXT,)).fetchone()[0] == 0
+        assert len([e for e in events(dsl.conn, schema="dsl") if e.object_type == "team-key"
+                    and e.detail.get("fingerprint") == made[0]]) == 1
