@@ -90,6 +90,19 @@ def owe_if_dsl_left(session: Session) -> None:
     session.set_meta(MEMBERS, json.dumps(sorted(now)))
 
 
+def removal_words(session: Session, before: str | None) -> str:
+    """What the admin is told, after a removal, of the DSL team's key (``before``: its
+    fingerprint before the removal); "" when it did not change and none is owed."""
+    if session.meta(OWED) is not None:
+        return ("A new DSL team key is owed: it is made, and sent to the DSL PCs that remain, "
+                "at the next sign-in or sync of a DSL on this PC.")
+    bundle = team_bundle(session.conn, "dsl")
+    if before is not None and bundle is not None and bundle.fingerprint != before:
+        return ("A new DSL team key was made: the next sync here sends it to the DSL PCs that "
+                "remain, and its public half to every other PC.")
+    return ""
+
+
 def finish(session: Session) -> bool:
     """Makes and sends the new pair owed, if this session can (the admin's PC, its DSL store
     open); finishes one a crash cut short. True when a new pair became current."""

@@ -119,6 +119,7 @@ def test_removing_a_dsl_pc_makes_a_new_pair_the_removed_pc_cannot_use(
         remove_device(admin, school.fingerprints["deputy"])
         assert team_pairs(admin.conn, "dsl") is None
         assert admin.meta("dsl_team_key_owed") is not None
+        assert "is owed" in team_rotation.removal_words(admin, old)
     school.clock.advance(60)
     school.sync("dsl")  # the DSL's session on the admin's PC: made, queued, sent
     new = _current(school, "dsl")
@@ -186,8 +187,11 @@ def test_a_dsl_pc_added_after_a_rotation_gets_the_whole_history(
     school.sync("teacher")
     school.clock.advance(60)
     with school.main.open("dsl") as dsl:  # a DSL admin: made at once
+        old = team_bundle(dsl.conn, "dsl")
         remove_device(dsl, school.fingerprints["deputy"])
         assert dsl.meta("dsl_team_key_owed") is None
+        assert old is not None and "was made" in team_rotation.removal_words(dsl,
+                                                                             old.fingerprint)
     school.sync("dsl")
     # A DSL PC joins now: approved by the DSL admin, who holds the team's keys.
     directory = tmp_path / "late"
