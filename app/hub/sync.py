@@ -11,9 +11,9 @@ changes nothing else; the inbox cursor moves past it so one bad envelope cannot 
 4. verify the sender's signature with the keys from that list, then open the payload;
 5. check the kind fits the key (snapshots and attachment chunks to the DSL team, packs to the
    office, provisioning to this device alone) and the sender's purpose (a staff PC sends
-   concerns, an office PC printed marks, only the admin's PC accounts and lists); apply it in
-   one transaction with its "applied" mark and the cursor (both in the file SQLite commits
-   last: app/delivery/inbox_marks.py) and an audit event — so an envelope
+   concerns, an office PC printed marks, only the admin's PC accounts, lists and new DSL team
+   keys); apply it in one transaction with its "applied" mark and the cursor (both in the file
+   SQLite commits last: app/delivery/inbox_marks.py) and an audit event — so an envelope
    applied twice changes nothing, and ``app.hub.apply`` refuses what the sender may not send.
 
 An envelope refused only because its sender (or an account it names) is not known here yet is
