@@ -305,3 +305,39 @@ def test_a_rotation_cut_short_is_finished_with_the_pair_already_made(
                                 (team_rotation.NEXT,)).fetchone()[0] == 0
         assert len([e for e in events(dsl.conn, schema="dsl") if e.object_type == "team-key"
                     and e.detail.get("fingerprint") == made[0]]) == 1
+
+
+def test_two_rotations_before_a_pc_syncs_leave_it_on_the_newest_holding_all(
+        tmp_path: Path, hub: Service) -> None:
+    school = _school(tmp_path, hub)
+    first = _current(school, "dsl")
+    made = [first]
+    for step in ("account", "pc"):
+        school.clock.advance(60)
+        with school.main.open("dsl") as dsl:  # a DSL admin
+            if step == "account":
+                remove_user(dsl, "deputy")
+            else:
+                remove_device(dsl, school.fingerprints["deputy"])
+        school.sync("dsl")
+        made.append(_current(school, "dsl"))
+    assert len(set(made)) == 3
+    school.sync("deputy2", "dsl")  # both envelopes in one sync: the newest is current
+    assert _current(school, "deputy2") == made[-1]
+    assert set(made) <= _held(school, "deputy2", "dsl")
+    school.sync("teacher")
+    assert _current(school, "teacher") == made[-1]
+    # The earlier one again, late (numbered lower): it changes nothing.
+    admin_pc = school.fingerprints["dsl"]
+    with school.open("deputy2", "dsl") as dsl:
+        seq = int(dsl.meta(team_rotation.SEQ) or "0")
+        private = dsl.conn.execute("SELECT private FROM dsl.held_team_keys WHERE fingerprint "
+                                   "= ?", (made[1],)).fetchone()[0]
+        late = KeyPairs.from_private_bytes(bytes(private))
+        with dsl.tx():
+            applied = team_rotation.apply_team_key(
+                dsl, {"v": 1, "type": "team-key", "team": "dsl", "seq": seq - 1,
+                      "bundle": late.bundle.to_json(), "private": b64e(late.private_bytes())},
+                admin_pc, admin_pc)
+        assert applied.counts == {}
+        assert team_bundle(dsl.conn, "dsl").fingerprint == made[-1]  # type: ignore[union-attr]
