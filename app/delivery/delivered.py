@@ -3,11 +3,12 @@ at 10:42", from the hub's signed receipts kept in the outbox (app/delivery/outbo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.delivery.inbox_marks import any_applied
-from app.delivery.team_keys import team_bundle
+from app.delivery.team_keys import dsl_team_fingerprints
 from app.domain.concerns import check_can_read
 from app.domain.records import resolve_for
 from app.protocol.receipt import Receipt
@@ -42,11 +43,10 @@ def delivery_state(session: Session, concern_id: str) -> DeliveryState:
     """The concern's way to the DSL team; the author and the DSL team may ask."""
     record_id = resolve_for(session, concern_id)
     check_can_read(session, record_id)
-    team = team_bundle(session.conn, "dsl")
-    rows = session.conn.execute(
+    rows = session.conn.execute(  # to the DSL team's key now, or before a rotation
         "SELECT state, receipt FROM outbox WHERE object_type = 'record' AND object_id = ? AND "
-        "recipient = ? ORDER BY created_at, rowid",
-        (record_id, team.fingerprint if team else "")).fetchall()
+        "recipient IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid",
+        (record_id, json.dumps(dsl_team_fingerprints(session.conn)))).fetchall()
     if not rows:
         opened = _team_has_opened(session, record_id)
         if opened is not None:  # a keyed store: sealed here for the DSL team (docs/keys.md)

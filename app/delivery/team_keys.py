@@ -18,18 +18,41 @@ from datetime import datetime
 
 from app.clock import iso
 from app.errors import ConcernDeskError
-from app.protocol.fingerprint import KeyBundle, KeyPairs, fingerprint
+from app.protocol.fingerprint import KeyBundle, KeyPairs, b64d, fingerprint
 from app.store.db import Connection, has_dsl_store
 from app.store.dsl_store import attached as dsl_attached
 from app.store.roles import Perm
 from app.store.session import Session
 
 TEAMS = ("dsl", "office")
+KEYS_BEFORE = "dsl_team_keys_before"  # meta, briefly: see move_private_halves
+FINGERPRINTS_BEFORE = "dsl_team_fingerprints_before"  # meta: see dsl_team_fingerprints
 
 
 def team_bundle(conn: Connection, team: str) -> KeyBundle | None:
     row = conn.execute("SELECT bundle FROM main.team_keys WHERE team = ?", (team,)).fetchone()
     return KeyBundle.from_json(json.loads(row[0])) if row else None
+
+
+def dsl_team_fingerprints(conn: Connection) -> list[str]:
+    """The DSL team key's fingerprint now, then those it had before each rotation (newest
+    first): what this PC sent before a rotation went to one of them."""
+    bundle = team_bundle(conn, "dsl")
+    row = conn.execute("SELECT value FROM main.meta WHERE key = ?", (FINGERPRINTS_BEFORE,)
+                       ).fetchone()
+    return ([bundle.fingerprint] if bundle else []) + (json.loads(row[0]) if row else [])
+
+
+def replace_dsl_team_public(conn: Connection, bundle: KeyBundle, now: datetime) -> None:
+    """A rotation: the DSL team's new public half becomes the one this PC seals to; the old
+    fingerprint is remembered (``dsl_team_fingerprints``). Writes the school store only."""
+    before = dsl_team_fingerprints(conn)
+    if before and before[0] == bundle.fingerprint:
+        return
+    conn.execute("UPDATE main.team_keys SET bundle = ?, added_at = ? WHERE team = 'dsl'",
+                 (json.dumps(bundle.to_json()), iso(now)))
+    conn.execute("INSERT INTO main.meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                 "SET value = excluded.value", (FINGERPRINTS_BEFORE, json.dumps(before)))
 
 
 def team_pairs(conn: Connection, team: str) -> KeyPairs | None:
@@ -43,7 +66,32 @@ def team_pairs(conn: Connection, team: str) -> KeyPairs | None:
     return KeyPairs.from_private_bytes(bytes(row[0])) if row else None
 
 
-def _dsl_store_file_attached(conn: Connection) -> bool:
+def is_admin_pc(session: Session) -> bool:
+    """The store where the school hub was first set: it made the team keys and was never
+    provisioned by another PC. It approves devices and makes the DSL team's new pair when a
+    DSL PC or member leaves; everyone else trusts its list. (Asked of the public half: on a
+    store with a DSL store, only a session holding it has the private one.)"""
+    return session.meta("provisioned_by_device") is None and \
+        team_bundle(session.conn, "dsl") is not None
+
+
+def held_team_pairs(conn: Connection) -> list[tuple[str, KeyPairs]]:
+    """(team, key pair) for every team key this session holds: the current ones first, then
+    those from before a rotation (``dsl.held_team_keys`` keeps them: what was sealed to them
+    must still open), newest first."""
+    out = list(held_teams(conn).items())
+    if dsl_store_file_attached(conn):
+        seen = {pairs.fingerprint for _, pairs in out}
+        for team, private in conn.execute("SELECT team, private FROM dsl.held_team_keys ORDER "
+                                          "BY added_at DESC, fingerprint").fetchall():
+            pairs = KeyPairs.from_private_bytes(bytes(private))
+            if pairs.fingerprint not in seen:
+                seen.add(pairs.fingerprint)
+                out.append((team, pairs))
+    return out
+
+
+def dsl_store_file_attached(conn: Connection) -> bool:
     """The DSL store itself, not a session's in-memory workspace (which holds no key)."""
     return any(row[1] == "dsl" and row[2] for row in conn.execute("PRAGMA database_list"))
 
@@ -54,6 +102,13 @@ def move_private_halves(conn: Connection) -> int:
     school store keeps the public bundles. Call inside the split's transaction."""
     rows = conn.execute("SELECT team, bundle, private FROM main.team_keys WHERE private IS NOT "
                         "NULL").fetchall()
+    # A DSL PC provisioned after a rotation: the DSL team's earlier private keys, which
+    # provisioning parked in the school store's meta until its DSL store exists.
+    row = conn.execute("SELECT value FROM main.meta WHERE key = ?", (KEYS_BEFORE,)).fetchone()
+    for private_b64 in json.loads(row[0]) if row else []:
+        pairs = KeyPairs.from_private_bytes(b64d(private_b64, "team private key"))
+        rows.append(("dsl", json.dumps(pairs.bundle.to_json()), pairs.private_bytes()))
+    conn.execute("DELETE FROM main.meta WHERE key = ?", (KEYS_BEFORE,))
     for team, bundle, private in rows:
         fp = KeyBundle.from_json(json.loads(bundle)).fingerprint
         conn.execute("INSERT INTO dsl.held_team_keys (fingerprint, team, bundle, private, "
@@ -78,7 +133,7 @@ def save_team_key(conn: Connection, team: str, bundle: KeyBundle, private: bytes
     if existing is not None and existing != bundle:
         raise ConcernDeskError(f"This PC already knows another {team} team key.")
     if private is not None and has_dsl_store(conn):
-        if not _dsl_store_file_attached(conn):
+        if not dsl_store_file_attached(conn):
             raise ConcernDeskError("Only a session holding the DSL store keeps a team key.")
         conn.execute("INSERT INTO dsl.held_team_keys (fingerprint, team, bundle, private, "
                      "added_at) VALUES (?,?,?,?,?) ON CONFLICT (fingerprint) DO NOTHING",

@@ -22,8 +22,18 @@ from typing import Any
 from app.clock import iso, parse_iso
 from app.delivery.outbox import enqueue
 from app.delivery.services import get_service
-from app.delivery.team_keys import TEAMS, device_fingerprint, save_team_key, team_bundle, team_pairs
+from app.delivery.team_keys import (
+    KEYS_BEFORE,
+    TEAMS,
+    device_fingerprint,
+    held_team_pairs,
+    is_admin_pc,
+    save_team_key,
+    team_bundle,
+    team_pairs,
+)
 from app.errors import ConcernDeskError, InputError, NotFound
+from app.hub import team_rotation
 from app.hub.apply import apply_children
 from app.hub.apply_checks import Applied, BadPayload, apply_users
 from app.hub.keyed_dsl_pc import grant_after_accounts
@@ -53,14 +63,6 @@ class TrustedDevice:
     purpose: str  # admin | dsl | staff | office
     bundle: KeyBundle | None  # None only for an admin PC pinned by fingerprint alone (below)
     removed_at: datetime | None  # what it signed as made from then on is refused
-
-
-def is_admin_pc(session: Session) -> bool:
-    """The store where the school hub was first set: it made the team keys and was never
-    provisioned by another PC. It approves devices; everyone else trusts its list. (Asked of
-    the public half: on a store with a DSL store, only a DSL's session holds the private one.)"""
-    return session.meta("provisioned_by_device") is None and \
-        team_bundle(session.conn, "dsl") is not None
 
 
 def admin_device(session: Session) -> str | None:
@@ -221,6 +223,12 @@ def provision_payload(session: Session, purpose: str, listed: dict[str, Any]
         give = pairs is not None and purpose == team
         teams[team] = {"bundle": bundle.to_json(),
                        "private": b64e(pairs.private_bytes()) if give and pairs else None}
+    # The DSL team's pairs from before a rotation: a DSL PC opens the history sealed to them.
+    teams["dsl"]["seq"] = int(session.meta(team_rotation.SEQ) or "0")
+    if purpose == "dsl":
+        teams["dsl"]["before"] = [b64e(pairs.private_bytes()) for team, pairs
+                                  in held_team_pairs(conn) if team == "dsl"
+                                  and pairs.bundle != team_bundle(conn, "dsl")]
     roster = child_rows(conn, "1 = 1 ORDER BY upn", ()) if purpose in {"dsl", "staff"} else []
     return {"v": 1, "type": "provision", "purpose": purpose, "by": session.user.id,
             "school": {"name": session.school_name, "store_id": session.store_id},
@@ -295,7 +303,13 @@ def remove_device(session: Session, fingerprint: str) -> int:
         if not cur.rowcount:
             raise NotFound(f"fingerprint: {fp} is not an approved PC here")
         queued = replicate_devices(session)
+        purpose = conn.execute("SELECT purpose FROM hub_devices WHERE fingerprint = ?",
+                               (fp,)).fetchone()[0]
+        if purpose == "dsl":  # it holds the DSL team's key: a new pair (app/hub/team_rotation.py)
+            team_rotation.owe(session, "a DSL PC was removed")
         session.audit("settings", "device", fp, removed=True, list_sent=queued)
+    # Made now when this session holds the DSL store, else at the next one that does here.
+    team_rotation.finish(session)
     return queued
 
 
@@ -332,6 +346,7 @@ def apply_provision(session: Session, payload: dict[str, Any], hub: dict[str, An
     if not isinstance(teams, dict) or "dsl" not in teams:
         raise BadPayload("provisioning carries no DSL team key")
     keyed = payload.get("purpose") in KEYED_PURPOSES
+    _keys_before(session, teams.get("dsl"), str(payload.get("purpose")))
     for team, value in teams.items():
         if team not in TEAMS or not isinstance(value, dict):
             raise BadPayload("unknown team")
@@ -375,6 +390,27 @@ def apply_provision(session: Session, payload: dict[str, Any], hub: dict[str, An
                  (hub["url"], hub["fingerprint"], json.dumps(hub["bundle"]), by,
                   iso(session.clock.now())))
     return applied
+
+
+def _keys_before(session: Session, dsl: object, purpose: str) -> None:
+    """The DSL team's number of rotations, and for a DSL PC its earlier private keys: parked
+    in the school store's meta, like the current one in ``team_keys``, only until the DSL
+    store is made moments later (``move_private_halves``), before any account exists here."""
+    if not isinstance(dsl, dict):
+        return
+    seq, before = dsl.get("seq", 0), dsl.get("before") or []
+    if type(seq) is not int or seq < 0 or not isinstance(before, list):
+        raise BadPayload("the DSL team's earlier keys are malformed")
+    if before and purpose != "dsl":
+        raise BadPayload("only a DSL PC receives the DSL team's earlier keys")
+    try:
+        for private in before:
+            KeyPairs.from_private_bytes(b64d(private, "team private key"))
+    except (ConcernDeskError, ValueError, TypeError):
+        raise BadPayload("the DSL team's earlier keys are malformed") from None
+    session.set_meta(team_rotation.SEQ, str(seq))
+    if before:
+        session.set_meta(KEYS_BEFORE, json.dumps(before))
 
 
 def replicate_accounts(session: Session) -> None:

@@ -6,7 +6,7 @@ call ``install`` once at start-up.
 
 from __future__ import annotations
 
-from app.hub import keyed_dsl_pc, keyed_pc, sealing
+from app.hub import keyed_dsl_pc, keyed_pc, sealing, team_rotation
 from app.hub.provision import replicate_accounts
 from app.hub.replicate import (
     replicate_destruction,
@@ -42,6 +42,7 @@ def react(session: Session, kind: str, ids: tuple[str, ...]) -> None:
         replicate_roster(session, ids)
     elif kind == "accounts":
         replicate_accounts(session)  # to the PCs that joined
+        team_rotation.owe_if_dsl_left(session)  # a DSL gone: a new DSL team pair owed
     elif kind in _ONE_EACH:
         for object_id in ids:
             _ONE_EACH[kind](session, object_id)

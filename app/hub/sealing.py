@@ -10,7 +10,8 @@ DSL's sign-in opens the team's copies with the same apply code that takes envelo
 published key, and audits what it took or refused. Released packs travel the other way, sealed
 to the office team's key. The DSL team's key pairs are made here, inside the DSL store, the
 first time a session holding it opens; a removed DSL member makes the next DSL sign-in re-key
-the DSL store and make a new team key pair (``rotate_if_member_left``).
+the DSL store and make a new team key pair (``rotate_if_member_left``; on a hub school the
+admin's PC makes it and sends it: app/hub/team_rotation.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.clock import iso
 from app.delivery.team_keys import team_bundle
 from app.domain.concerns import STATUSES
 from app.errors import ConcernDeskError
+from app.hub import team_rotation
 from app.hub.apply import apply_pack, apply_snapshot
 from app.hub.apply_checks import EnvelopeError
 from app.hub.replicate import Snapshot, canonical, hub_is_set, pack_payload
@@ -431,9 +433,12 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
             keyfile.revoke("office", holder(username))
         conn.execute("DELETE FROM dsl.meta WHERE key = ?", (REKEY_OWED,))
         if not hub_is_set(conn):
-            # On a hub school the DSL team's key is the one every DSL PC and the hub's inbox
-            # share (app/delivery/team_keys.py): a new pair made on one PC would reach no other.
             _new_team_pair(session, "dsl")
+        elif gone:
+            # On a hub school every DSL PC and the hub's inbox share the DSL team's pair: only
+            # the admin's PC makes the new one and sends it to the DSL PCs that remain
+            # (app/hub/team_rotation.py; a no-op on any other PC, which gets it from there).
+            team_rotation.owe(session, "a DSL member left")
         session.audit("settings", "dsl-store", None, rekeyed=True, members_left=len(gone),
                       member_key_reset=owed is not None)
     # PRAGMA rekey rewrites every page under the new key; it cannot run inside a transaction.
@@ -443,6 +448,7 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
     keyfile.promote("dsl-next", "dsl", new_key)
     keyfile.save(session.directory)
     session.held = replace(session.held, dsl_key=new_key)
+    team_rotation.finish(session)  # after the re-key: the new pair lives in the new DSL store
     return True
 
 
@@ -461,6 +467,7 @@ def on_sign_in(session: Session) -> None:
             # After the requests: a member whose keys a reset changed is re-keyed past now.
             rotate_if_member_left(session, also=[maker] if maker else [])
             open_team_items(session)
+        team_rotation.finish(session)  # a DSL PC or account removed on the admin's PC
         return
     if held.personal is not None:
         _open_own(session, holder(session.user.username), held.personal.hpke)

@@ -11,9 +11,9 @@ changes nothing else; the inbox cursor moves past it so one bad envelope cannot 
 4. verify the sender's signature with the keys from that list, then open the payload;
 5. check the kind fits the key (snapshots and attachment chunks to the DSL team, packs to the
    office, provisioning to this device alone) and the sender's purpose (a staff PC sends
-   concerns, an office PC printed marks, only the admin's PC accounts and lists); apply it in
-   one transaction with its "applied" mark and the cursor (both in the file SQLite commits
-   last: app/delivery/inbox_marks.py) and an audit event — so an envelope
+   concerns, an office PC printed marks, only the admin's PC accounts, lists and new DSL team
+   keys); apply it in one transaction with its "applied" mark and the cursor (both in the file
+   SQLite commits last: app/delivery/inbox_marks.py) and an audit event — so an envelope
    applied twice changes nothing, and ``app.hub.apply`` refuses what the sender may not send.
 
 An envelope refused only because its sender (or an account it names) is not known here yet is
@@ -46,7 +46,7 @@ from app.delivery.services import (
     get_service,
     make_client,
 )
-from app.delivery.team_keys import device_fingerprint, held_teams
+from app.delivery.team_keys import device_fingerprint, held_team_pairs
 from app.domain.destruction import compact
 from app.errors import ConcernDeskError, InputError
 from app.hub.apply import DESTROYED_FILES, apply_pack, apply_snapshot
@@ -65,6 +65,8 @@ from app.hub.provision import (
 )
 from app.hub.replicate_attachments import resplit_attachments
 from app.hub.sealing import keep_for_office
+from app.hub.team_rotation import apply_team_key
+from app.hub.team_rotation import finish as finish_team_rotation
 from app.protocol.client import (
     FrontDoorClient,
     FrontDoorError,
@@ -88,17 +90,17 @@ CURSOR_META = "hub_holdings"
 PAGE = 100
 # What may arrive addressed to which of this PC's keys.
 KINDS_FOR = {"dsl": {"record", "roster", "attachment"}, "office": {"pack-release"},
-             "device": {"provision", "accounts", "devices"}}
+             "device": {"provision", "accounts", "devices", "team-key"}}
 # What each kind of approved PC may send (the payload is then checked by ``app.hub.apply``).
 SENDS = {ADMIN: {"record", "roster", "attachment", "pack-release", "provision", "accounts",
-                 "devices"},
+                 "devices", "team-key"},
          "dsl": {"record", "roster", "attachment", "pack-release"},
          "staff": {"record", "attachment"},
          "office": {"record"}}
 # The payload each envelope kind carries.
 PAYLOAD_TYPE = {"record": "snapshot", "roster": "snapshot", "attachment": "attachment-chunk",
                 "pack-release": "pack", "provision": "provision", "accounts": "accounts",
-                "devices": "devices"}
+                "devices": "devices", "team-key": "team-key"}
 MAX_HELD = 1000  # envelopes kept to fetch again; beyond it, refused for good
 
 log = logging.getLogger(__name__)
@@ -168,17 +170,19 @@ def my_keys(session: Session) -> dict[str, tuple[str, Any]]:
     """recipient fingerprint → (purpose, X25519 private key) for every key this PC holds."""
     keys: dict[str, tuple[str, Any]] = {device_fingerprint(session): ("device",
                                                                      session.device.hpke_key)}
-    for team, pairs in _held(session).items():
+    for team, pairs in _held(session):
         keys[pairs.fingerprint] = (team, pairs.hpke)
     return keys
 
 
-def _held(session: Session) -> dict[str, KeyPairs]:
-    """The team keys this PC holds in its store, and the office key a keyed office PC grants
-    its office accounts (docs/keys.md): held only while one of them is signed in."""
-    held = held_teams(session.conn)
-    if "office" not in held and session.held.office_private is not None:
-        held["office"] = KeyPairs.from_private_bytes(session.held.office_private)
+def _held(session: Session) -> list[tuple[str, KeyPairs]]:
+    """The team keys this PC holds in its store — the DSL team's current one and those from
+    before a rotation (staff PCs that have not synced since still seal to them) — and the
+    office key a keyed office PC grants its office accounts (docs/keys.md): held only while
+    one of them is signed in."""
+    held = held_team_pairs(session.conn)
+    if all(team != "office" for team, _ in held) and session.held.office_private is not None:
+        held.append(("office", KeyPairs.from_private_bytes(session.held.office_private)))
     return held
 
 
@@ -265,6 +269,8 @@ def _apply(session: Session, opened: Opened, payload: dict[str, Any], kind: str,
             return apply_accounts(session, payload, sender)
         if kind == "devices":
             return apply_devices(session, payload, sender)
+        if kind == "team-key":
+            return apply_team_key(session, payload, sender, admin_device(session))
         if on_provision is None:
             raise Refused("this PC was provisioned already")
         return on_provision(session, payload, sender)
@@ -382,11 +388,11 @@ def receive_held(session: Session, client: FrontDoorClient, keys: dict[str, tupl
 def register_holdings(session: Session, client: FrontDoorClient) -> bool:
     """Tells the hub which team keys this PC holds; True when one is new here (the cursor then
     starts again from the beginning, so a DSL PC added later receives the full history)."""
-    held = _held(session)
+    held = [pairs for _, pairs in _held(session)]
     told = set((session.meta(CURSOR_META) or "").split(",")) - {""}
-    for pairs in held.values():
+    for pairs in held:
         client.register_holding(pairs.bundle, pairs.signing)
-    new = {p.fingerprint for p in held.values()} - told
+    new = {p.fingerprint for p in held} - told
     if new:
         # Two commits, the cursor's first: it may live in the DSL store, which SQLite commits
         # after the school store's meta, and a kill between must not lose the restart.
@@ -489,6 +495,7 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
         if not heads_checked and not hub_heads(session, client, report):
             return report
         ensure_device_lists(session)  # an admin PC from before lists sends one, once
+        finish_team_rotation(session)  # a new DSL team pair owed here: made and sent now
         if busy(session, client) is None:
             try:
                 fit_attachments_to_hub(session, client, service)
@@ -502,6 +509,10 @@ def sync_hub(session: Session, client_factory: Callable[..., FrontDoorClient] = 
             try:
                 register_holdings(session, client)
                 report.received = pull(session, client)
+                if any(r.kind == "team-key" and r.outcome == "applied" for r in report.received
+                       ) and register_holdings(session, client):
+                    # A new DSL team key held now: what the hub holds for it comes this round.
+                    report.received += pull(session, client)
             except NotEnrolled:
                 report.waiting = (f"this PC is not enrolled with the hub yet: its administrator "
                                   f"enrols fingerprint {device_fingerprint(session)}")
