@@ -27,7 +27,7 @@ from app.delivery.inbox_marks import (
 )
 from app.delivery.outcomes import has_la_answer, record_la_answer
 from app.delivery.services import Service
-from app.delivery.team_keys import team_pairs
+from app.delivery.team_keys import team_bundle, team_pairs
 from app.domain.chronology import add_entry
 from app.domain.referrals import get_referral
 from app.errors import ConcernDeskError
@@ -76,7 +76,11 @@ def register_team_keys(session: Session, client: FrontDoorClient, service: Servi
     if not keys:
         return False
     told = set((session.meta(HOLDING_META) or "").split(",")) - {""}
-    for pairs in keys:
+    # The current key last: the front door's directory lists a school's keys newest-told
+    # first, and another school seals a CP file to the first, which must never be one a
+    # rotation retired (a removed DSL PC or DSL may still hold those).
+    current = team_bundle(session.conn, "dsl")
+    for pairs in sorted(keys, key=lambda p: current is not None and p.bundle == current):
         mark = f"{service.fingerprint}:{pairs.fingerprint}"
         if mark not in told:
             client.register_holding(pairs.bundle, pairs.signing)

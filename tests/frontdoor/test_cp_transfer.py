@@ -25,6 +25,7 @@ from app.delivery.cp_inbox import WAIT_DAYS
 from app.delivery.cp_send import choose, school_directory, send_file
 from app.delivery.identity import store_identity
 from app.delivery.services import set_service
+from app.delivery.team_keys import team_bundle
 from app.domain.attachments import add_attachment, attachments
 from app.domain.chronology import amend_entry, chronology
 from app.domain.concerns import ConcernDraft, record_concern
@@ -37,6 +38,7 @@ from app.profile.profiles import profile, put_item, set_fact
 from app.protocol.envelope import MAX_ENVELOPE_LEN
 from app.protocol.fingerprint import KeyPairs
 from app.store.session import Session
+from app.store.users import remove_user
 from app.transfer.leaving import leaver_cards, mark_left
 from app.transfer.model import load, transfers
 from frontdoor.storage import StoredEnvelope
@@ -214,6 +216,30 @@ def test_an_unknown_destination_is_refused_with_what_can_be_chosen(two: Two) -> 
             choose(schools, fingerprint="not one")
         by_key = choose(schools, fingerprint=schools[0].team.fingerprint)
         assert by_key.name == "Brookside Test Academy"
+
+
+def test_a_school_whose_dsl_team_key_was_replaced_is_sent_to_with_its_current_key(
+        school: SmallSchool, fresh_la_service: Service, tmp_path: Path, clock: FakeClock
+        ) -> None:
+    # School B's deputy leaves before B first syncs: B's DSL PC then tells the front door of
+    # both its team keys at once. A must seal to the current one, never to the one the
+    # removed deputy could still hold.
+    fresh_la_service.start()
+    b = SmallSchool(tmp_path / "school-b", clock)
+    with b.open("deputy"):
+        pass
+    with b.open("admin") as admin:
+        remove_user(admin, "deputy")
+    with b.open("dsl") as dsl:
+        held = dsl.conn.execute("SELECT count(*) FROM dsl.held_team_keys WHERE team = 'dsl'"
+                                ).fetchone()[0]
+        current = team_bundle(dsl.conn, "dsl")
+    assert held >= 2 and current is not None  # (the first DSL sign-in made one more)
+    _join(school, fresh_la_service, "Larkfield Test Primary")
+    _join(b, fresh_la_service, "Brookside Test Academy")
+    with school.open("dsl") as a:
+        (to,) = school_directory(a)
+    assert to.team.fingerprint == current.fingerprint
 
 
 def test_a_tampered_file_is_refused_audited_and_nothing_is_kept(two: Two,
