@@ -410,4 +410,4 @@ def test_the_dsl_store_gets_the_large_page_cache(keyed_school: SmallSchool) -> N
     with keyed_school.open("dsl") as session:
         sizes = {schema: session.conn.execute(f"PRAGMA {schema}.cache_size").fetchone()[0]
                  for schema in ("main", "dsl")}
-    assert sizes == {"main": -8192, "dsl": -32768}
+    assert sizes == {"main": -32768, "dsl": -32768}

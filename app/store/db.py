@@ -161,8 +161,6 @@ def _translated(exc: DatabaseError, conn: GuardedConnection) -> Exception:
 
 # SQLite's page cache per database file, in KiB (see connect and dsl_store.attach_store).
 CACHE_KIB = 32 * 1024
-# The school store's once a DSL store is attached: the bulk (the index, the chronology) is there.
-CACHE_KIB_BESIDE_DSL = 8 * 1024
 
 
 def connect(path: Path, data_key: bytes, *, create: bool = False) -> Connection:
