@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +104,17 @@ def single_key_school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]
 def school(tmp_path: Path, clock: FakeClock) -> Iterator[SmallSchool]:
     yield SmallSchool(tmp_path / "store", clock)
     shutil.rmtree(tmp_path / "store", ignore_errors=True)
+
+
+def in_a_keyring_session_of_its_own(code: str) -> Any:
+    """Runs Python ``code`` in a private D-Bus session with a gnome-keyring of its own
+    (scripts/with-keyring.sh), so what it does to its keyring cannot touch the tests running
+    beside it, nor theirs it; returns the JSON its last line printed."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CONCERNDESK_KEYRING_SESSION", "CONCERNDESK_TEST_HOME")}
+    done = subprocess.run([str(root / "scripts" / "with-keyring.sh"), sys.executable, "-c",
+                           code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlcipher3
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 PAGE = 4096
@@ -96,3 +97,24 @@ def scan(path: Path, key: bytes, *texts: str) -> list[Hit]:
 def page_count(path: Path, key: bytes) -> int:
     """How many pages decrypt (every one must, or ``plain_pages`` raises)."""
     return sum(1 for _ in plain_pages(path, key))
+
+
+def opened_files(directory: Path, keys: list[bytes]
+                 ) -> Iterator[tuple[sqlcipher3.Connection, set[str]]]:
+    """Every database file in ``directory`` opened with every key of ``keys`` that opens it, as
+    an attacker with those keys would (SQLCipher's own reader): the connection and its tables."""
+    for path in sorted(directory.glob("*.db")):
+        for key in keys:
+            conn = sqlcipher3.connect(str(path))
+            try:
+                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                conn.execute("PRAGMA cipher_log_level = NONE")
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE "
+                                                     "type = 'table'")}
+            except sqlcipher3.dbapi2.DatabaseError:
+                conn.close()
+                continue
+            try:
+                yield conn, tables
+            finally:
+                conn.close()

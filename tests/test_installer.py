@@ -30,6 +30,7 @@ from app.store.device import SERVICE, create_device_keys, forget_device_keys
 from app.store.keyfile import KeyFile
 from app.store.keys import TEST_KDF, b64e, new_data_key, passphrase_kek, wrap
 from app.store.schema import LATEST
+from tests.conftest import in_a_keyring_session_of_its_own
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALLER = ROOT / "installer"
@@ -76,15 +77,7 @@ print(json.dumps({"passed": passed, "lines": lines, "before": before, "after": n
 
 
 def test_self_test_passes_and_leaves_nothing_behind() -> None:
-    import json
-
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CONCERNDESK_KEYRING_SESSION", "CONCERNDESK_TEST_HOME")}
-    done = subprocess.run([str(ROOT / "scripts" / "with-keyring.sh"), sys.executable, "-c",
-                           _SELF_TEST_ALONE], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got = in_a_keyring_session_of_its_own(_SELF_TEST_ALONE)
     lines = got["lines"]
     assert got["passed"], "\n".join(lines)
     steps = [line.split(":")[0] for line in lines[1:-1]]

@@ -37,6 +37,7 @@ from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import GRANT_SUITE, b64e, parse_recovery_key
 from app.store.users import list_users, remove_user
 from tests.conftest import ADMIN_PASS, STAFF_PASS, SmallSchool
+from tests.sqlcipher_scan import opened_files
 
 UPN = "B801200005001"
 OTHERS = {"TEACHER2MARKER", "DSLENTRYMARKER", "REFERRALMARKER", "OFFICEHIDDENMARKER",
@@ -97,21 +98,9 @@ def _keys_the_attacker_holds(directory: Path, username: str, passphrase: str) ->
 def _everything_readable(directory: Path, keys: list[bytes]) -> str:
     """Every table of every file in the store directory that any of ``keys`` opens."""
     dumped = []
-    for path in sorted(directory.glob("*.db")):
-        for key in keys:
-            conn = sqlcipher3.connect(str(path))
-            try:
-                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-                conn.execute("PRAGMA cipher_log_level = NONE")
-                tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE "
-                                                     "type = 'table'")]
-            except sqlcipher3.dbapi2.DatabaseError:
-                conn.close()
-                continue
-            for table in tables:
-                for row in conn.execute(f"SELECT * FROM \"{table}\""):
-                    dumped.append(repr(row))
-            conn.close()
+    for conn, tables in opened_files(directory, keys):
+        for table in sorted(tables):
+            dumped += [repr(row) for row in conn.execute(f"SELECT * FROM \"{table}\"")]
     for path in directory.iterdir():  # and every file that is not a database, as bytes
         if path.is_file() and not path.name.endswith((".db", "-wal", "-shm")):
             dumped.append(path.read_bytes().decode("latin-1"))

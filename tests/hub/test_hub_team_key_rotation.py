@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.clock import FakeClock
@@ -34,6 +33,7 @@ from tests.conftest import STAFF_PASS, SmallSchool
 from tests.frontdoor.conftest import Service
 from tests.hub.conftest import HubSchool, enrol, make_school
 from tests.hub.test_hub_sync import record
+from tests.sqlcipher_scan import opened_files
 from tests.test_roles_by_key import _keys_the_attacker_holds
 
 
@@ -83,26 +83,15 @@ def _held(school: HubSchool, pc: str, who: str) -> set[str]:
 def _private_keys_in(directory: Path, keys: list[bytes]) -> list[X25519PrivateKey]:
     """Every team private key any of ``keys`` opens in any database of the store, by hand."""
     found = []
-    for path in sorted(directory.glob("*.db")):
-        for key in keys:
-            conn = sqlcipher3.connect(str(path))
-            try:
-                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-                conn.execute("PRAGMA cipher_log_level = NONE")
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            except sqlcipher3.dbapi2.DatabaseError:
-                conn.close()
-                continue
-            for table in ("held_team_keys", "team_keys"):
-                if table in tables:
-                    found += [KeyPairs.from_private_bytes(bytes(r[0])).hpke for r in
-                              conn.execute(f"SELECT private FROM {table} WHERE private IS "
-                                           "NOT NULL")]
-            if "meta" in tables:  # earlier keys parked there at provisioning, if any
-                found += [KeyPairs.from_private_bytes(b64d(k, "key")).hpke for (v,) in
-                          conn.execute("SELECT value FROM meta WHERE key = ?", (KEYS_BEFORE,))
-                          for k in json.loads(v)]
-            conn.close()
+    for conn, tables in opened_files(directory, keys):
+        for table in ("held_team_keys", "team_keys"):
+            if table in tables:
+                found += [KeyPairs.from_private_bytes(bytes(r[0])).hpke for r in
+                          conn.execute(f"SELECT private FROM {table} WHERE private IS NOT NULL")]
+        if "meta" in tables:  # earlier keys parked there at provisioning, if any
+            found += [KeyPairs.from_private_bytes(b64d(k, "key")).hpke for (v,) in
+                      conn.execute("SELECT value FROM meta WHERE key = ?", (KEYS_BEFORE,))
+                      for k in json.loads(v)]
     return found
 
 
@@ -214,41 +203,37 @@ def test_a_dsl_pc_added_after_a_rotation_gets_the_whole_history(
         assert deputy.meta(KEYS_BEFORE) is None
 
 
+def _forge_team_key(school: HubSchool, to: str, forged: KeyPairs, *, private: bool) -> None:
+    """The deputy's DSL PC (approved, but not the admin's) sends PC ``to`` a team key."""
+    fingerprint = school.fingerprints[to]
+    with school.open("deputy") as deputy:
+        bundle = KeyBundle.from_json(json.loads(deputy.conn.execute(
+            "SELECT bundle FROM trusted_devices WHERE fingerprint = ?", (fingerprint,)
+        ).fetchone()[0]))
+        payload = {"v": 1, "type": "team-key", "by": deputy.user.id, "team": "dsl",
+                   "seq": 99, "bundle": forged.bundle.to_json(),
+                   "private": b64e(forged.private_bytes()) if private else None}
+        raw = seal(new_header(device_fingerprint(deputy), fingerprint, "team-key",
+                              created=deputy.clock.now()), canonical(payload),
+                   bundle.hpke_key(), deputy.device.signing_key)
+        with deputy.tx():
+            enqueue(deputy, [raw], fingerprint, "team-key", fingerprint)
+    school.sync("deputy")
+
+
 def test_a_team_key_from_any_pc_but_the_admins_is_refused(tmp_path: Path, hub: Service
                                                           ) -> None:
     school = _school(tmp_path, hub)
     current = _current(school, "teacher")
     forged = KeyPairs.generate()
-    teacher = school.fingerprints["teacher"]
-    with school.open("deputy") as deputy:  # an approved DSL PC, but not the admin's
-        teacher_bundle = KeyBundle.from_json(json.loads(deputy.conn.execute(
-            "SELECT bundle FROM trusted_devices WHERE fingerprint = ?", (teacher,)
-        ).fetchone()[0]))
-        payload = {"v": 1, "type": "team-key", "by": deputy.user.id, "team": "dsl",
-                   "seq": 99, "bundle": forged.bundle.to_json(), "private": None}
-        raw = seal(new_header(device_fingerprint(deputy), teacher, "team-key",
-                              created=deputy.clock.now()), canonical(payload),
-                   teacher_bundle.hpke_key(), deputy.device.signing_key)
-        with deputy.tx():
-            enqueue(deputy, [raw], teacher, "team-key", teacher)
-    school.sync("deputy")
+    _forge_team_key(school, "teacher", forged, private=False)
     report = school.sync("teacher")
     refused = [r for r in report.received if r.kind == "team-key"]
     assert [r.outcome for r in refused] == ["refused"]
     assert "may not send a 'team-key'" in refused[0].detail
     assert _current(school, "teacher") == current
     # The same, with the private half, to a DSL PC: refused, nothing kept.
-    with school.open("deputy") as deputy:
-        d2 = school.fingerprints["deputy2"]
-        bundle = KeyBundle.from_json(json.loads(deputy.conn.execute(
-            "SELECT bundle FROM trusted_devices WHERE fingerprint = ?", (d2,)).fetchone()[0]))
-        payload["private"] = b64e(forged.private_bytes())
-        raw = seal(new_header(device_fingerprint(deputy), d2, "team-key",
-                              created=deputy.clock.now()), canonical(payload),
-                   bundle.hpke_key(), deputy.device.signing_key)
-        with deputy.tx():
-            enqueue(deputy, [raw], d2, "team-key", d2)
-    school.sync("deputy")
+    _forge_team_key(school, "deputy2", forged, private=True)
     school.sync("deputy2", "dsl")
     assert forged.fingerprint not in _held(school, "deputy2", "dsl")
     assert _current(school, "deputy2") == current

@@ -5,13 +5,7 @@ cannot disturb the tests running beside it."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import in_a_keyring_session_of_its_own
 
 _KILLED_MID_CALL = """
 import json, os, signal, threading, time
@@ -49,10 +43,5 @@ print(json.dumps({"same": keys is not None and keys.secret == made.secret
 
 
 def test_a_keyring_daemon_killed_mid_call_loses_no_device_secret() -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CONCERNDESK_KEYRING_SESSION", "CONCERNDESK_TEST_HOME")}
-    done = subprocess.run([str(ROOT / "scripts" / "with-keyring.sh"), sys.executable, "-c",
-                           _KILLED_MID_CALL], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"same": True, "restarted": True}
+    got = in_a_keyring_session_of_its_own(_KILLED_MID_CALL)
+    assert got == {"same": True, "restarted": True}
