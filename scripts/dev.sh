@@ -27,7 +27,12 @@ make_venv() {
   command -v python3.11 >/dev/null && py=python3.11
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[test]"
+  # The build backend's notes (an editable install's caveats) are not for a person starting
+  # the demo: kept in a log, shown only if the install fails.
+  if ! .venv/bin/python -m pip install -q -e ".[test]" > .venv/pip-install.log 2>&1; then
+    cat .venv/pip-install.log >&2
+    exit 1
+  fi
 }
 
 case "${1:-}" in
