@@ -27,7 +27,7 @@ from app.delivery.inbox_marks import (
 )
 from app.delivery.outcomes import has_la_answer, record_la_answer
 from app.delivery.services import Service
-from app.delivery.team_keys import team_bundle, team_pairs
+from app.delivery.team_keys import held_team_pairs, team_bundle
 from app.domain.chronology import add_entry
 from app.domain.referrals import get_referral
 from app.errors import ConcernDeskError
@@ -56,16 +56,9 @@ class AnswerReceived:
 
 
 def dsl_team_keys(session: Session) -> list[KeyPairs]:
-    """Every DSL team key pair this session holds, newest first (older ones open what was
-    sealed before a rotation); none for a session without the DSL store."""
-    if session.held.split:
-        if not session.held.dsl_store_open:
-            return []
-        rows = session.conn.execute("SELECT private FROM dsl.held_team_keys WHERE team = 'dsl' "
-                                    "ORDER BY added_at DESC").fetchall()
-        return [KeyPairs.from_private_bytes(bytes(r[0])) for r in rows]
-    pairs = team_pairs(session.conn, "dsl")
-    return [pairs] if pairs is not None else []
+    """Every DSL team key pair this session holds, the current one first (older ones open what
+    was sealed before a rotation); none for a session without the DSL store."""
+    return [pairs for team, pairs in held_team_pairs(session.conn) if team == "dsl"]
 
 
 def register_team_keys(session: Session, client: FrontDoorClient, service: Service) -> bool:
