@@ -25,13 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.delivery.team_keys import team_bundle
 from app.errors import InputError, NotFound
 from app.hub.devices import PURPOSE_WORDS, ApprovedPc, SchoolPcs, school_pcs
-from app.hub.provision import approve_device, remove_device
-from app.hub.team_rotation import removal_words
+from app.hub.provision import approve_device, remove_pc
 from app.protocol.fingerprint import normalise_fingerprint
-from app.store.session import Session
 from ui.errors import FieldMessage, message_for
 from ui.ops import Db
 from ui.table_model import Column, RowsModel, local_time, rows_table
@@ -237,12 +234,6 @@ class SchoolPcsBox(QGroupBox):
             self.db.changed.emit()
             self.refresh()
 
-        self.db.op(self, lambda s: _remove(s, fingerprint)).success(done).failure(
+        self.db.op(self, lambda s: remove_pc(s, fingerprint)[1]).success(done).failure(
             lambda e: self.messages["other"].say(message_for(e))).run()
 
-
-def _remove(session: Session, fingerprint: str) -> str:
-    """Removes the PC; what the admin is told of the DSL team's key (app/hub/team_rotation.py)."""
-    before = team_bundle(session.conn, "dsl")
-    remove_device(session, fingerprint)
-    return removal_words(session, before.fingerprint if before else None)

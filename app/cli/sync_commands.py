@@ -8,12 +8,10 @@ from app.cli.common import add_data, add_user, data_dir, open_as_user
 from app.delivery.la_answers import dsl_team_keys
 from app.delivery.outbox import Delivery, items
 from app.delivery.services import find_service, set_service
-from app.delivery.team_keys import team_bundle
 from app.hub.devices import set_hub
 from app.hub.join import join_school, provision_from_hub
-from app.hub.provision import PURPOSES, approve_device, remove_device
+from app.hub.provision import PURPOSES, approve_device, remove_pc
 from app.hub.sync import sync_round
-from app.hub.team_rotation import removal_words
 from app.protocol.fingerprint import normalise_fingerprint
 from app.store.joinfile import awaiting_provisioning
 from app.store.roles import Perm
@@ -96,9 +94,7 @@ def cmd_approve_device(args: argparse.Namespace) -> int:
 
 def cmd_remove_device(args: argparse.Namespace) -> int:
     with open_as_user(args) as session:
-        before = team_bundle(session.conn, "dsl")
-        queued = remove_device(session, args.fingerprint)
-        key = removal_words(session, before.fingerprint if before else None)
+        queued, key = remove_pc(session, args.fingerprint)
     print(f"Removed: no PC of the school trusts what that PC sends from now on once it has "
           f"the new list ({queued} queued; the next 'sync' here delivers them). Ask the hub's "
           "administrator to unenrol it too.")

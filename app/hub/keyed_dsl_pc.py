@@ -32,6 +32,7 @@ from app.store.keyfile import RECOVERY, KeyFile, holder
 from app.store.keys import b64e, key_id, new_data_key
 from app.store.rekey import pin_recovery
 from app.store.session import Session
+from app.store.users import active_dsl_accounts
 
 log = logging.getLogger(__name__)
 VACUUM_OWED = "dsl_split_vacuum_owed"  # meta: moved rows may still sit in freed pages
@@ -43,19 +44,13 @@ def needs_keying(session: Session) -> bool:
             and session.meta("device_purpose") == "dsl" and not has_dsl_store(session.conn))
 
 
-def _dsl_accounts(session: Session) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in session.conn.execute(
-        "SELECT id, username FROM users WHERE removed_at IS NULL AND (',' || roles || ',') "
-        "LIKE '%,dsl,%' ORDER BY username")]
-
-
 def key_at_provisioning(session: Session) -> None:
     """Right after a DSL PC's provisioning commits, before any account exists here: the DSL
     store, granted to the DSL accounts' verifiers. Idempotent (a crash before it ran is
     finished by the next ``provision_from_hub``)."""
     if not needs_keying(session):
         return
-    _split(session, {}, [user_id for user_id, _ in _dsl_accounts(session)])
+    _split(session, {}, [user_id for user_id, _ in active_dsl_accounts(session.conn)])
 
 
 def key_dsl_pc(session: Session) -> None:
@@ -75,7 +70,7 @@ def key_dsl_pc(session: Session) -> None:
     keyfile = KeyFile.load(session.directory)
     members: dict[str, bytes] = {session.user.username: held.personal.public()}
     by_verifier = []
-    for user_id, username in _dsl_accounts(session):
+    for user_id, username in active_dsl_accounts(session.conn):
         public = keyfile.public_of(username)
         if username == session.user.username:
             continue

@@ -313,6 +313,14 @@ def remove_device(session: Session, fingerprint: str) -> int:
     return queued
 
 
+def remove_pc(session: Session, fingerprint: str) -> tuple[int, str]:
+    """``remove_device``, for a person: the envelopes queued, and what to tell the admin of the
+    DSL team's key ("" when the removal did not touch it; team_rotation.removal_words)."""
+    before = team_bundle(session.conn, "dsl")
+    queued = remove_device(session, fingerprint)
+    return queued, team_rotation.removal_words(session, before.fingerprint if before else None)
+
+
 def apply_provision(session: Session, payload: dict[str, Any], hub: dict[str, Any],
                     sender: str) -> Applied:
     """On the joined PC, inside the receiving transaction: accounts, verifiers, roster, team

@@ -47,6 +47,7 @@ from app.store.keys import (
 )
 from app.store.requests import REKEY_OWED, end_bootstrap, grant_awaiting, honour_requests
 from app.store.session import Session
+from app.store.users import active_dsl_accounts
 
 INFO = b"concerndesk/sealed/v1|"
 
@@ -415,8 +416,7 @@ def rotate_if_member_left(session: Session, also: list[str] | None = None) -> bo
     conn = session.conn
     keyfile = KeyFile.load(session.directory)
     members = {r[0] for r in conn.execute("SELECT username FROM dsl.dsl_members")}
-    active = {r[0] for r in conn.execute("SELECT username FROM users WHERE removed_at IS NULL "
-                                         "AND (',' || roles || ',') LIKE '%,dsl,%'")}
+    active = {username for _, username in active_dsl_accounts(conn)}
     gone = sorted({m for m in members
                    if holder(m) not in keyfile.holders("dsl") or m not in active} | set(also or []))
     owed = conn.execute("SELECT 1 FROM dsl.meta WHERE key = ?", (REKEY_OWED,)).fetchone()

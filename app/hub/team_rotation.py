@@ -42,6 +42,7 @@ from app.protocol.envelope import new_header, seal
 from app.protocol.fingerprint import KeyBundle, KeyPairs, b64d, b64e
 from app.store.db import has_dsl_store
 from app.store.session import Session
+from app.store.users import active_dsl_accounts
 
 KIND = "team-key"
 OWED = "dsl_team_key_owed"  # school store meta, admin's PC: why a new pair is owed
@@ -51,9 +52,7 @@ MEMBERS = "dsl_team_key_members"  # school store meta, admin's PC: the DSL accou
 
 
 def _dsl_accounts(session: Session) -> set[str]:
-    return {r[0] for r in session.conn.execute(
-        "SELECT username FROM users WHERE removed_at IS NULL AND (',' || roles || ',') LIKE "
-        "'%,dsl,%'")}
+    return {username for _, username in active_dsl_accounts(session.conn)}
 
 
 def rotates_here(session: Session) -> bool:

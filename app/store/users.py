@@ -22,6 +22,14 @@ from app.store.session import Session, User, audit_signer
 from app.store.verifier import set_verifier
 
 
+def active_dsl_accounts(conn: Connection) -> list[tuple[str, str]]:
+    """(id, username) of every account still here with the DSL role, by username: who should
+    hold the DSL store's and the DSL team's keys (their grants are checked elsewhere)."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT id, username FROM users WHERE removed_at IS NULL AND (',' || roles || ',') "
+        "LIKE '%,dsl,%' ORDER BY username")]
+
+
 def list_users(session: Session) -> list[User]:
     session.require(Perm.MANAGE_USERS)
     rows = session.conn.execute("SELECT id, username, display_name, roles FROM users WHERE "
